@@ -1,0 +1,192 @@
+package framework
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/retabhook/retabhook/schemas"
+)
+
+// Delivery is everything Retab sent with an extraction. A handler reaches
+// it with [DeliveryFrom]; middleware receives it directly.
+type Delivery struct {
+	// ID identifies the delivery: "dlv_" and the first 32 hex digits of the
+	// SHA-256 of the body. A rerun sends the same body, so it has the same
+	// ID.
+	ID string
+	// Kind is the registered type the delivery was routed to.
+	Kind string
+	// Value is the decoded, validated value (of the registered type).
+	Value any
+	// SecretIndex is the index, in WithSecrets, of the secret that signed
+	// the delivery; -1 when verification is off.
+	SecretIndex int
+	// Attempt is 1 for a synchronous delivery; durable engines count
+	// retries from there.
+	Attempt int
+
+	// CompletionID, Model, ExtractionID and Created describe the
+	// completion.
+	CompletionID string
+	Model        string
+	ExtractionID string
+	Created      time.Time
+	// Choices are all the completion's choices; choice 0 is the one
+	// decoded into Value (with consensus, the consolidated answer).
+	Choices []Choice
+	// Likelihoods mirrors the extracted object with a score in [0,1] per
+	// leaf field (consensus only; may be empty).
+	Likelihoods json.RawMessage
+	// Usage is the completion's token usage, as sent.
+	Usage json.RawMessage
+	// Content is the extracted object of choice 0, as sent (annotation
+	// keys included).
+	Content json.RawMessage
+	// Annotations are the reasoning___, source___ and quote___ values set
+	// aside from Content before validation.
+	Annotations []schemas.Annotation
+
+	// User is the Retab user the extraction ran for, if any.
+	User string
+	// Metadata is the automation's metadata object, if any.
+	Metadata map[string]any
+	// File is the source document.
+	File File
+}
+
+// Choice is one of the completion's choices.
+type Choice struct {
+	Index        int
+	FinishReason string
+	// Content is the choice's extracted object as JSON (nil when null).
+	Content json.RawMessage
+}
+
+// Annotation returns the annotation with the given prefix
+// (schemas.ReasoningPrefix...) for the field at a JSON Pointer ("/total",
+// or "" for reasoning___root).
+func (d *Delivery) Annotation(prefix, pointer string) (any, bool) {
+	in := schemas.Instance{Annotations: d.Annotations}
+	return in.Annotation(prefix, pointer)
+}
+
+// ErrNoFileData is returned by [File.Data] when the file payload is not a
+// base64 data URI.
+var ErrNoFileData = errors.New("retabhook: file payload is not a base64 data URI")
+
+// File is the source document of a delivery. Its bytes are decoded only
+// when [File.Data] is called.
+type File struct {
+	// Filename is the document's name, as sent.
+	Filename string
+	// MIMEType is the data URI's media type ("" when unknown).
+	MIMEType string
+	// Size is the decoded size in bytes (0 when not a data URI).
+	Size int
+	url  string
+}
+
+func newFile(filename, url string) File {
+	f := File{Filename: filename, url: url}
+	rest, ok := strings.CutPrefix(url, "data:")
+	if !ok {
+		return f
+	}
+	meta, payload, ok := strings.Cut(rest, ",")
+	if !ok || !strings.HasSuffix(meta, ";base64") {
+		return f
+	}
+	f.MIMEType, _, _ = strings.Cut(meta, ";")
+	n := len(payload) / 4 * 3
+	switch {
+	case strings.HasSuffix(payload, "=="):
+		n -= 2
+	case strings.HasSuffix(payload, "="):
+		n--
+	}
+	f.Size = n
+	return f
+}
+
+// URL returns the file payload's URL as sent (a data URI carries the
+// whole document).
+func (f File) URL() string { return f.url }
+
+// Data decodes the document's bytes from its base64 data URI.
+func (f File) Data() ([]byte, error) {
+	_, payload, ok := strings.Cut(f.url, ",")
+	if !ok || !strings.HasPrefix(f.url, "data:") {
+		return nil, ErrNoFileData
+	}
+	b, err := base64.StdEncoding.DecodeString(payload)
+	if err != nil {
+		return nil, errors.Join(ErrNoFileData, err)
+	}
+	return b, nil
+}
+
+type deliveryKey struct{}
+
+// DeliveryFrom returns the delivery a handler is running for. It is how a
+// handler of the plain form func(ctx, T) error reaches the file, metadata,
+// likelihoods and annotations.
+func DeliveryFrom(ctx context.Context) (*Delivery, bool) {
+	d, ok := ctx.Value(deliveryKey{}).(*Delivery)
+	return d, ok
+}
+
+// WithDelivery returns a context carrying d, as the router gives handlers.
+// Engines that run handlers outside a request (retries) use it.
+func WithDelivery(ctx context.Context, d *Delivery) context.Context {
+	return context.WithValue(ctx, deliveryKey{}, d)
+}
+
+// HandlerFunc is a registered handler with its type erased: it receives
+// the delivery, whose Value holds the decoded value.
+type HandlerFunc func(ctx context.Context, d *Delivery) error
+
+// Middleware wraps a HandlerFunc (recover, timeout, logging...).
+type Middleware func(next HandlerFunc) HandlerFunc
+
+// Stage names a step of the request pipeline.
+type Stage string
+
+// The pipeline's stages, in order.
+const (
+	StageRead     Stage = "read"
+	StageVerify   Stage = "verify"
+	StageDecode   Stage = "decode"
+	StageRoute    Stage = "route"
+	StageValidate Stage = "validate"
+	StageHandle   Stage = "handle"
+)
+
+// Outcome is what happened to one request.
+type Outcome struct {
+	// Delivery is nil when the request failed before it was decoded; its
+	// Kind is "" when it failed before routing.
+	Delivery *Delivery
+	// Status is the HTTP status answered.
+	Status int
+	// Err is nil on success.
+	Err error
+	// Duration is the time from the request's arrival to the answer.
+	Duration time.Duration
+	// BodyBytes is the number of body bytes read.
+	BodyBytes int64
+}
+
+// Observer is told of each stage and of each finished request. Both
+// methods are called on the request's goroutine and must be fast.
+type Observer interface {
+	// StartStage is called when a stage starts; it may return a derived
+	// context (with a span) and must return a function called with the
+	// stage's error when it ends.
+	StartStage(ctx context.Context, s Stage) (context.Context, func(error))
+	// Finish is called once per request, after the answer.
+	Finish(ctx context.Context, o Outcome)
+}

@@ -1,0 +1,78 @@
+// Package framework is retabhook's router: it receives the webhooks Retab
+// POSTs after an extraction and calls a typed Go handler per document type.
+//
+//	r, err := framework.NewRouter(framework.WithSecrets(os.Getenv("WEBHOOKS_SECRET")))
+//	if err != nil { ... }
+//	framework.Handle(r, func(ctx context.Context, inv Invoice) error { ... })
+//	framework.Handle(r, func(ctx context.Context, ev CalendarEvent) error { ... })
+//	http.Handle("POST /webhook", r)
+//
+// # Registration
+//
+// [Handle] is keyed by the Go type. At registration, once, the router
+// derives the type's JSON Schema (package schemas), compiles it, checks the
+// type's `validate` tags, and names the type's kind: its name in
+// snake_case ("CalendarEvent" is "calendar_event"), its Kind method's
+// answer, or [WithKind]'s. A second registration of a type or a kind, or a
+// type without a schema, panics; [HandleSafely] returns the error instead.
+//
+// # The pipeline
+//
+// Each request goes through these steps; the first failure answers with
+// the status shown and an RFC 9457 problem document (application/problem+json).
+//
+//	step                    failure                                status
+//	method                  not POST                               405 (Allow: POST)
+//	media type              not application/json (or +json)        415
+//	body                    over WithMaxBodyBytes (64 MiB)         413
+//	signature               header missing                         401 ErrMissingSignature
+//	                        no secret matches                      401 ErrInvalidSignature
+//	envelope                not JSON, wrong shape                  400 ErrMalformedEnvelope
+//	                        no "completion"                        400 ErrMissingCompletion
+//	content                 null, empty, no choice                 422 ErrNoContent
+//	                        not JSON                               422 ErrInvalidContent
+//	routing                 no registered type fits                422 ErrNoRoute
+//	                        several fit                            422 ErrAmbiguousRoute
+//	                        named kind not registered              422 ErrUnknownKind
+//	schema                  violations (JSON Pointers)             422 ErrSchemaViolation
+//	validate tags           violations (JSON Pointers)             422 ErrRuleViolation
+//	handler                 returned an error                      500 ErrHandler
+//	                        panicked (recovered, logged)           500 ErrPanic
+//	success                                                        200 {"status":"processed",...}
+//
+// The signature is the hex HMAC-SHA256 of the raw body with the secret,
+// read from X-Retab-Signature, then Retab-Signature. It is checked in
+// constant time against every secret before anything is parsed. A missing
+// signature is answered 401 like a wrong one (Retab's docs use 400): both
+// mean the sender is not authenticated, and one status is simpler to
+// alert on.
+//
+// # Routing
+//
+// With one registered type, every delivery goes to it. With several, the
+// [RouteFunc] given to [WithRoute] names the kind; the default,
+// [RouteByPath]("kind"), reads the {kind} wildcard of a pattern such as
+// "POST /webhook/{kind}". When it names none (a plain "POST /webhook"), the
+// router matches by schema: the content must validate against exactly one
+// registered schema. Schema match is the fallback because it needs no
+// configuration on Retab's side and a Retab automation extracts against
+// one of the schemas registered here; naming the kind in the URL or in
+// metadata ([RouteByMetadata]) is cheaper and unambiguous, so it wins when
+// present.
+//
+// # Handlers
+//
+// A handler is func(ctx context.Context, v T) error. [DeliveryFrom](ctx)
+// returns the whole [Delivery]: ids, model, all choices, likelihoods, the
+// reasoning___/source___/quote___ annotations, user, metadata and the
+// file (decoded only when [File.Data] is called). A nil return answers
+// 200; an error answers 500 and is logged, not sent; a panic is
+// recovered, logged with its stack, and answered 500.
+//
+// # Errors
+//
+// Every error the router produces wraps one of the [Problem] sentinels
+// (errors.Is) and, when it has data, is a *[ViolationError],
+// *[RouteError] or *[HandlerError] (errors.As). [StatusOf] maps any of
+// them to its status; [WithErrorWriter] replaces the response writer.
+package framework

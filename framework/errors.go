@@ -1,0 +1,209 @@
+package framework
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/retabhook/retabhook/schemas"
+)
+
+// Problem is the kind of every error the router answers with: each
+// sentinel below is a *Problem, and every error the pipeline produces wraps
+// exactly one of them, so [StatusOf] and errors.Is work on all of them.
+type Problem struct {
+	// Slug names the problem; the problem document's type is
+	// "urn:retabhook:problem:" + Slug.
+	Slug string
+	// Title is the short human-readable summary.
+	Title string
+	// Status is the HTTP status code.
+	Status int
+}
+
+// Error implements error.
+func (p *Problem) Error() string { return "retabhook: " + strings.ToLower(p.Title) }
+
+// Type returns the RFC 9457 problem type URI.
+func (p *Problem) Type() string { return "urn:retabhook:problem:" + p.Slug }
+
+// The pipeline's errors, in the order the pipeline can produce them.
+var (
+	ErrMethodNotAllowed     = &Problem{"method-not-allowed", "Method not allowed", http.StatusMethodNotAllowed}
+	ErrUnsupportedMediaType = &Problem{"unsupported-media-type", "Unsupported media type", http.StatusUnsupportedMediaType}
+	ErrBodyTooLarge         = &Problem{"body-too-large", "Body too large", http.StatusRequestEntityTooLarge}
+	ErrBodyRead             = &Problem{"body-read", "Body could not be read", http.StatusBadRequest}
+	ErrMissingSignature     = &Problem{"missing-signature", "Missing signature", http.StatusUnauthorized}
+	ErrInvalidSignature     = &Problem{"invalid-signature", "Invalid signature", http.StatusUnauthorized}
+	ErrMalformedEnvelope    = &Problem{"malformed-envelope", "Malformed envelope", http.StatusBadRequest}
+	ErrMissingCompletion    = &Problem{"missing-completion", "Missing completion", http.StatusBadRequest}
+	ErrNoContent            = &Problem{"no-content", "No extracted content", http.StatusUnprocessableEntity}
+	ErrInvalidContent       = &Problem{"invalid-content", "Extracted content is not JSON", http.StatusUnprocessableEntity}
+	ErrNoRoute              = &Problem{"no-route", "No registered type matches", http.StatusUnprocessableEntity}
+	ErrAmbiguousRoute       = &Problem{"ambiguous-route", "Several registered types match", http.StatusUnprocessableEntity}
+	ErrUnknownKind          = &Problem{"unknown-kind", "Unknown kind", http.StatusUnprocessableEntity}
+	ErrSchemaViolation      = &Problem{"schema-violation", "Content does not match the schema", http.StatusUnprocessableEntity}
+	ErrRuleViolation        = &Problem{"rule-violation", "Content breaks a validate rule", http.StatusUnprocessableEntity}
+	ErrHandler              = &Problem{"handler-failed", "Handler failed", http.StatusInternalServerError}
+	ErrPanic                = &Problem{"handler-panicked", "Handler panicked", http.StatusInternalServerError}
+)
+
+// ViolationError reports content that fails the JSON Schema
+// ([ErrSchemaViolation]) or a `validate` rule ([ErrRuleViolation]) of the
+// type it was routed to.
+type ViolationError struct {
+	Kind       string
+	Violations []schemas.Violation
+	Err        *Problem // ErrSchemaViolation or ErrRuleViolation
+}
+
+// Error implements error.
+func (e *ViolationError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%v: %s: %d violation(s)", e.Err, e.Kind, len(e.Violations))
+	for i, v := range e.Violations {
+		if i == 3 {
+			b.WriteString("; ...")
+			break
+		}
+		fmt.Fprintf(&b, "; %s: %s", pointerOrRoot(v.Pointer), v.Message)
+	}
+	return b.String()
+}
+
+// Unwrap returns the sentinel.
+func (e *ViolationError) Unwrap() error { return e.Err }
+
+func pointerOrRoot(p string) string {
+	if p == "" {
+		return "/"
+	}
+	return p
+}
+
+// RouteError reports a delivery that could not be routed to exactly one
+// registered type: [ErrNoRoute], [ErrAmbiguousRoute] (Candidates lists the
+// kinds that matched) or [ErrUnknownKind] (Kind names what was asked for).
+type RouteError struct {
+	Kind       string
+	Candidates []string
+	Err        *Problem
+}
+
+// Error implements error.
+func (e *RouteError) Error() string {
+	switch {
+	case len(e.Candidates) > 0:
+		return fmt.Sprintf("%v: %s", e.Err, strings.Join(e.Candidates, ", "))
+	case e.Kind != "":
+		return fmt.Sprintf("%v: %q", e.Err, e.Kind)
+	default:
+		return e.Err.Error()
+	}
+}
+
+// Unwrap returns the sentinel.
+func (e *RouteError) Unwrap() error { return e.Err }
+
+// HandlerError wraps the error a handler returned; errors.Is matches both
+// [ErrHandler] and the handler's own error. Its text is logged, never sent.
+type HandlerError struct {
+	Kind string
+	Err  error
+}
+
+// Error implements error.
+func (e *HandlerError) Error() string { return fmt.Sprintf("%v: %s: %v", ErrHandler, e.Kind, e.Err) }
+
+// Unwrap returns ErrHandler (or ErrPanic) and the handler's error.
+func (e *HandlerError) Unwrap() []error {
+	var p *PanicError
+	if errors.As(e.Err, &p) {
+		return []error{ErrPanic, e.Err}
+	}
+	return []error{ErrHandler, e.Err}
+}
+
+// PanicError is a recovered handler panic.
+type PanicError struct {
+	Value any
+	Stack []byte
+}
+
+// Error implements error.
+func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
+
+// StatusOf returns the HTTP status for an error produced by the router: the
+// Status of the [Problem] it wraps, 500 for any other non-nil error, and
+// 200 for nil.
+func StatusOf(err error) int {
+	if err == nil {
+		return http.StatusOK
+	}
+	var p *Problem
+	if errors.As(err, &p) {
+		return p.Status
+	}
+	return http.StatusInternalServerError
+}
+
+// ProblemOf returns the [Problem] an error wraps; errors that wrap none are
+// reported as [ErrHandler].
+func ProblemOf(err error) *Problem {
+	var p *Problem
+	if errors.As(err, &p) {
+		return p
+	}
+	return ErrHandler
+}
+
+// ErrorWriterFunc writes the response for a failed delivery. The default,
+// [WriteProblem], writes an RFC 9457 problem document; replace it with
+// [WithErrorWriter].
+type ErrorWriterFunc func(w http.ResponseWriter, r *http.Request, err error)
+
+// ProblemDocument is the RFC 9457 body [WriteProblem] writes.
+type ProblemDocument struct {
+	Type       string              `json:"type"`
+	Title      string              `json:"title"`
+	Status     int                 `json:"status"`
+	Detail     string              `json:"detail,omitempty"`
+	Violations []schemas.Violation `json:"violations,omitempty"`
+	Candidates []string            `json:"candidates,omitempty"`
+}
+
+// NewProblemDocument builds the problem document for an error. The detail
+// of handler errors and panics is a fixed sentence: their text stays in the
+// logs. No error the router produces holds a secret or a signature.
+func NewProblemDocument(err error) ProblemDocument {
+	p := ProblemOf(err)
+	doc := ProblemDocument{Type: p.Type(), Title: p.Title, Status: p.Status, Detail: err.Error()}
+	if p == ErrHandler || p == ErrPanic {
+		doc.Detail = "the handler did not accept the delivery; the receiver's logs have the cause"
+	}
+	var ve *ViolationError
+	if errors.As(err, &ve) {
+		doc.Violations = ve.Violations
+	}
+	var re *RouteError
+	if errors.As(err, &re) {
+		doc.Candidates = re.Candidates
+	}
+	return doc
+}
+
+// WriteProblem is the default [ErrorWriterFunc]: an application/problem+json
+// body built by [NewProblemDocument], with the status of [StatusOf]. A 405
+// also gets "Allow: POST".
+func WriteProblem(w http.ResponseWriter, _ *http.Request, err error) {
+	doc := NewProblemDocument(err)
+	if doc.Status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", http.MethodPost)
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(doc.Status)
+	_ = json.NewEncoder(w).Encode(doc)
+}

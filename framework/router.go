@@ -1,0 +1,477 @@
+package framework
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"reflect"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-playground/validator/v10"
+
+	"github.com/retabhook/retabhook/internal/envelope"
+	"github.com/retabhook/retabhook/schemas"
+)
+
+// Router receives Retab webhooks and dispatches each delivery to the
+// handler registered for its type. It is an http.Handler; build it with
+// [NewRouter], register handlers with [Handle], then mount it. It is safe
+// for concurrent use once registration is done.
+type Router struct {
+	cfg      config
+	validate *validator.Validate
+
+	mu     sync.RWMutex
+	routes map[string]*route // by kind
+	types  map[reflect.Type]string
+	order  []*route // registration order
+}
+
+type route struct {
+	kind   string
+	typ    reflect.Type
+	schema *schemas.Schema
+	decode func([]byte) (any, error)
+	call   HandlerFunc // with middleware applied
+}
+
+// NewRouter builds a router. It fails when no secret is configured, unless
+// [WithInsecureSkipVerify] is given.
+func NewRouter(opts ...Option) (*Router, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.logger == nil {
+		cfg.logger = slog.Default()
+	}
+	if len(cfg.secrets) == 0 && !cfg.insecure {
+		return nil, ErrNoSecret
+	}
+	if cfg.insecure {
+		cfg.logger.Warn("retabhook: signature verification is OFF (WithInsecureSkipVerify); anyone can post deliveries. Use it for local development only.")
+	}
+	return &Router{
+		cfg:      cfg,
+		validate: newValidator(),
+		routes:   map[string]*route{},
+		types:    map[reflect.Type]string{},
+	}, nil
+}
+
+func (r *Router) register(typ reflect.Type, decode func([]byte) (any, error), call HandlerFunc, opts []HandleOption) error {
+	var hc handleConfig
+	for _, o := range opts {
+		o(&hc)
+	}
+	kind := hc.kind
+	if kind == "" {
+		kind = kindOf(typ)
+	}
+	if kind == "" {
+		return fmt.Errorf("%w: %s has no name; give it one with WithKind", ErrRegistration, typ)
+	}
+	sch := hc.schema
+	if sch == nil {
+		var err error
+		if sch, err = schemas.ForType(typ); err != nil {
+			return fmt.Errorf("%w: %s: %w", ErrRegistration, typ, err)
+		}
+	}
+	if err := checkRules(r.validate, typ); err != nil {
+		return err
+	}
+	for i := len(hc.middleware) - 1; i >= 0; i-- {
+		call = hc.middleware[i](call)
+	}
+	for i := len(r.cfg.middleware) - 1; i >= 0; i-- {
+		call = r.cfg.middleware[i](call)
+	}
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if prev, ok := r.types[typ]; ok {
+		return fmt.Errorf("%w: type %s is already registered (kind %q)", ErrRegistration, typ, prev)
+	}
+	if prev, ok := r.routes[kind]; ok {
+		return fmt.Errorf("%w: kind %q is already registered for %s", ErrRegistration, kind, prev.typ)
+	}
+	rt := &route{kind: kind, typ: typ, schema: sch, decode: decode, call: call}
+	r.routes[kind] = rt
+	r.types[typ] = kind
+	r.order = append(r.order, rt)
+	return nil
+}
+
+// Kinds returns the registered kinds in registration order.
+func (r *Router) Kinds() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]string, len(r.order))
+	for i, rt := range r.order {
+		out[i] = rt.kind
+	}
+	return out
+}
+
+// Schema returns the schema deliveries of a kind are validated against.
+func (r *Router) Schema(kind string) (*schemas.Schema, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	rt, ok := r.routes[kind]
+	if !ok {
+		return nil, false
+	}
+	return rt.schema, true
+}
+
+// okBody is the JSON answered for a handled delivery.
+type okBody struct {
+	Status     string `json:"status"`
+	Kind       string `json:"kind"`
+	DeliveryID string `json:"delivery_id"`
+}
+
+// ServeHTTP runs the pipeline: method and media type, body limit,
+// signature, envelope, routing, schema, validate rules, handler.
+func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	start := time.Now()
+	ctx := req.Context()
+	out := Outcome{}
+	d, err := r.serve(ctx, req, &out)
+	out.Delivery, out.Err, out.Status, out.Duration = d, err, StatusOf(err), time.Since(start)
+	if err != nil {
+		r.cfg.errorWriter(w, req, err)
+	} else {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_ = json.NewEncoder(w).Encode(okBody{Status: "processed", Kind: d.Kind, DeliveryID: d.ID})
+	}
+	r.log(ctx, out)
+	if r.cfg.observer != nil {
+		r.cfg.observer.Finish(ctx, out)
+	}
+}
+
+func (r *Router) stage(ctx context.Context, s Stage) (context.Context, func(error)) {
+	if r.cfg.observer == nil {
+		return ctx, func(error) {}
+	}
+	return r.cfg.observer.StartStage(ctx, s)
+}
+
+func (r *Router) serve(ctx context.Context, req *http.Request, out *Outcome) (*Delivery, error) {
+	if req.Method != http.MethodPost {
+		return nil, fmt.Errorf("%w: %s", ErrMethodNotAllowed, req.Method)
+	}
+	if err := checkMediaType(req.Header.Get("Content-Type")); err != nil {
+		return nil, err
+	}
+
+	_, end := r.stage(ctx, StageRead)
+	body, err := r.readBody(req)
+	out.BodyBytes = int64(len(body))
+	end(err)
+	if err != nil {
+		return nil, err
+	}
+
+	_, end = r.stage(ctx, StageVerify)
+	secretIndex := -1
+	if !r.cfg.insecure {
+		secretIndex, err = Verify(body, signatureFrom(req.Header, r.cfg.signatureHeaders), r.cfg.secrets...)
+	}
+	end(err)
+	if err != nil {
+		return nil, err
+	}
+
+	d, rt, err := r.prepare(ctx, req, body)
+	if d != nil {
+		d.SecretIndex = secretIndex
+	}
+	if err != nil {
+		return d, err
+	}
+
+	hctx, end := r.stage(ctx, StageHandle)
+	err = r.run(hctx, rt, d)
+	end(err)
+	return d, err
+}
+
+// prepare decodes, routes, validates and decodes the body into the
+// registered type.
+func (r *Router) prepare(ctx context.Context, req *http.Request, body []byte) (*Delivery, *route, error) {
+	_, end := r.stage(ctx, StageDecode)
+	d, inst, err := decodeDelivery(body)
+	end(err)
+	if err != nil {
+		return d, nil, err
+	}
+
+	_, end = r.stage(ctx, StageRoute)
+	rt, valid, err := r.pick(req, d, inst)
+	end(err)
+	if err != nil {
+		return d, nil, err
+	}
+	d.Kind = rt.kind
+
+	_, end = r.stage(ctx, StageValidate)
+	err = r.check(rt, d, inst, valid)
+	end(err)
+	return d, rt, err
+}
+
+func checkMediaType(ct string) error {
+	if ct == "" {
+		return fmt.Errorf("%w: no Content-Type; send application/json", ErrUnsupportedMediaType)
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		return fmt.Errorf("%w: %q; send application/json", ErrUnsupportedMediaType, ct)
+	}
+	return nil
+}
+
+func (r *Router) readBody(req *http.Request) ([]byte, error) {
+	limit := r.cfg.maxBody
+	if req.ContentLength > limit {
+		return nil, fmt.Errorf("%w: %d bytes declared, limit is %d", ErrBodyTooLarge, req.ContentLength, limit)
+	}
+	if req.Body == nil {
+		return nil, nil
+	}
+	var buf bytes.Buffer
+	if req.ContentLength > 0 {
+		buf.Grow(int(req.ContentLength) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(io.LimitReader(req.Body, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBodyRead, err)
+	}
+	if int64(buf.Len()) > limit {
+		return nil, fmt.Errorf("%w: limit is %d bytes", ErrBodyTooLarge, limit)
+	}
+	return buf.Bytes(), nil
+}
+
+// decodeDelivery decodes the envelope and the extracted content of choice 0.
+func decodeDelivery(body []byte) (*Delivery, *schemas.Instance, error) {
+	env, err := envelope.Decode(body)
+	switch {
+	case errors.Is(err, envelope.ErrNoCompletion):
+		return nil, nil, fmt.Errorf("%w: the body has no \"completion\" object", ErrMissingCompletion)
+	case err != nil:
+		return nil, nil, fmt.Errorf("%w: %w", ErrMalformedEnvelope, err)
+	}
+	sum := sha256.Sum256(body)
+	c := env.Completion
+	d := &Delivery{
+		ID:           "dlv_" + hex.EncodeToString(sum[:16]),
+		SecretIndex:  -1,
+		Attempt:      1,
+		CompletionID: c.ID,
+		Model:        c.Model,
+		ExtractionID: c.ExtractionID,
+		Likelihoods:  c.Likelihoods,
+		Usage:        c.Usage,
+	}
+	if n, err := c.Created.Int64(); err == nil && n > 0 {
+		d.Created = time.Unix(n, 0).UTC()
+	}
+	d.Choices = make([]Choice, len(c.Choices))
+	for i, ch := range c.Choices {
+		d.Choices[i] = Choice{Index: ch.Index}
+		if ch.FinishReason != nil {
+			d.Choices[i].FinishReason = *ch.FinishReason
+		}
+		d.Choices[i].Content, _ = c.Content(i)
+	}
+	if env.User != nil {
+		d.User = *env.User
+	}
+	if len(env.Metadata) > 0 && string(env.Metadata) != "null" {
+		if err := json.Unmarshal(env.Metadata, &d.Metadata); err != nil {
+			return d, nil, fmt.Errorf("%w: metadata is not a JSON object", ErrMalformedEnvelope)
+		}
+	}
+	if env.FilePayload != nil {
+		d.File = newFile(env.FilePayload.Filename, env.FilePayload.URL)
+	}
+
+	content, err := c.Content(0)
+	if err != nil {
+		return d, nil, fmt.Errorf("%w: %w", ErrNoContent, contentReason(err))
+	}
+	d.Content = content
+	inst, err := schemas.ParseInstance(content)
+	if err != nil {
+		return d, nil, fmt.Errorf("%w: %w", ErrInvalidContent, err)
+	}
+	d.Annotations = inst.Annotations
+	return d, inst, nil
+}
+
+func contentReason(err error) error {
+	switch {
+	case errors.Is(err, envelope.ErrNoChoice):
+		return errors.New("completion.choices is empty")
+	case errors.Is(err, envelope.ErrNullContent):
+		return errors.New("completion.choices[0].message.content is null")
+	case errors.Is(err, envelope.ErrEmptyContent):
+		return errors.New("completion.choices[0].message.content is an empty string")
+	case errors.Is(err, envelope.ErrContentType):
+		return errors.New("completion.choices[0].message.content is neither a JSON string nor an object")
+	}
+	return err
+}
+
+// pick chooses the route. valid reports that the content already passed
+// the route's schema (when it was chosen by schema match).
+func (r *Router) pick(req *http.Request, d *Delivery, inst *schemas.Instance) (rt *route, valid bool, err error) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	switch len(r.order) {
+	case 0:
+		return nil, false, &RouteError{Err: ErrNoRoute}
+	case 1:
+		return r.order[0], false, nil
+	}
+	kind, err := r.cfg.route(req, d)
+	if err != nil {
+		return nil, false, err
+	}
+	if kind != "" {
+		rt, ok := r.routes[kind]
+		if !ok {
+			return nil, false, &RouteError{Kind: kind, Err: ErrUnknownKind}
+		}
+		return rt, false, nil
+	}
+	var matched []*route
+	for _, rt := range r.order {
+		if rt.schema.Validate(inst.Value) == nil {
+			matched = append(matched, rt)
+		}
+	}
+	switch len(matched) {
+	case 1:
+		return matched[0], true, nil
+	case 0:
+		return nil, false, &RouteError{Err: ErrNoRoute}
+	}
+	kinds := make([]string, len(matched))
+	for i, rt := range matched {
+		kinds[i] = rt.kind
+	}
+	slices.Sort(kinds)
+	return nil, false, &RouteError{Candidates: kinds, Err: ErrAmbiguousRoute}
+}
+
+func (r *Router) check(rt *route, d *Delivery, inst *schemas.Instance, valid bool) error {
+	var verr error
+	if !valid {
+		verr = rt.schema.Validate(inst.Value)
+	}
+	if verr != nil {
+		var se *schemas.ValidationError
+		if errors.As(verr, &se) {
+			return &ViolationError{Kind: rt.kind, Violations: se.Violations, Err: ErrSchemaViolation}
+		}
+		return &ViolationError{Kind: rt.kind, Violations: []schemas.Violation{{Message: verr.Error()}}, Err: ErrSchemaViolation}
+	}
+	clean, err := json.Marshal(inst.Value)
+	if err != nil {
+		return &ViolationError{Kind: rt.kind, Violations: decodeViolations(err), Err: ErrSchemaViolation}
+	}
+	v, err := rt.decode(clean)
+	if err != nil {
+		return &ViolationError{Kind: rt.kind, Violations: decodeViolations(err), Err: ErrSchemaViolation}
+	}
+	if err := r.rules(v); err != nil {
+		return &ViolationError{Kind: rt.kind, Violations: ruleViolations(err), Err: ErrRuleViolation}
+	}
+	d.Value = v
+	return nil
+}
+
+// rules applies validate tags to a decoded struct value.
+func (r *Router) rules(v any) error {
+	rv := reflect.ValueOf(v)
+	for rv.Kind() == reflect.Pointer {
+		if rv.IsNil() {
+			return nil
+		}
+		rv = rv.Elem()
+	}
+	if rv.Kind() != reflect.Struct {
+		return nil
+	}
+	return r.validate.Struct(v)
+}
+
+// run calls the route's handler, turning errors and panics into a
+// *HandlerError.
+func (r *Router) run(ctx context.Context, rt *route, d *Delivery) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &HandlerError{Kind: rt.kind, Err: &PanicError{Value: p, Stack: debug.Stack()}}
+		}
+	}()
+	if err := rt.call(WithDelivery(ctx, d), d); err != nil {
+		return &HandlerError{Kind: rt.kind, Err: err}
+	}
+	return nil
+}
+
+func (r *Router) log(ctx context.Context, o Outcome) {
+	level := slog.LevelInfo
+	switch {
+	case o.Status >= 500:
+		level = slog.LevelError
+	case o.Status >= 400:
+		level = slog.LevelWarn
+	}
+	if !r.cfg.logger.Enabled(ctx, level) {
+		return
+	}
+	attrs := make([]slog.Attr, 0, 12)
+	attrs = append(attrs, slog.Int("status", o.Status), slog.Duration("duration", o.Duration), slog.Int64("body_bytes", o.BodyBytes))
+	if d := o.Delivery; d != nil {
+		attrs = append(attrs,
+			slog.String("kind", d.Kind),
+			slog.String("delivery_id", d.ID),
+			slog.String("completion_id", d.CompletionID),
+			slog.String("model", d.Model),
+			slog.Int("secret_index", d.SecretIndex),
+		)
+	}
+	if o.Err != nil {
+		attrs = append(attrs, slog.String("error", o.Err.Error()))
+		var ve *ViolationError
+		if errors.As(o.Err, &ve) {
+			attrs = append(attrs, slog.Int("violations", len(ve.Violations)))
+		}
+		var pe *PanicError
+		if errors.As(o.Err, &pe) {
+			attrs = append(attrs, slog.String("stack", string(pe.Stack)))
+		}
+	}
+	r.cfg.logger.LogAttrs(ctx, level, "retabhook delivery", attrs...)
+}

@@ -1,0 +1,104 @@
+// Package envelope decodes the body Retab POSTs to a webhook (its
+// WebhookRequest): the completion, the user, the file payload and the
+// metadata. It is tolerant of unknown fields and of repeated keys (the last
+// one wins), as Retab's real output needs.
+package envelope
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// Errors returned by Decode and Content.
+var (
+	// ErrMalformed: the body is not a JSON object of the expected shape.
+	ErrMalformed = errors.New("envelope: malformed JSON")
+	// ErrNoCompletion: the body has no "completion" object.
+	ErrNoCompletion = errors.New("envelope: no completion")
+	// ErrNoChoice: the completion has no choices.
+	ErrNoChoice = errors.New("envelope: completion has no choices")
+	// ErrNullContent: choices[0].message.content is null or absent.
+	ErrNullContent = errors.New("envelope: content is null")
+	// ErrEmptyContent: choices[0].message.content is an empty string.
+	ErrEmptyContent = errors.New("envelope: content is empty")
+	// ErrContentType: choices[0].message.content is neither a string nor an object.
+	ErrContentType = errors.New("envelope: content is neither a JSON string nor an object")
+)
+
+// Envelope is Retab's WebhookRequest.
+type Envelope struct {
+	Completion  *Completion     `json:"completion"`
+	User        *string         `json:"user"`
+	FilePayload *FilePayload    `json:"file_payload"`
+	Metadata    json.RawMessage `json:"metadata"`
+}
+
+// Completion is the subset of the chat.completion object the framework
+// reads; other fields are skipped.
+type Completion struct {
+	ID           string          `json:"id"`
+	Object       string          `json:"object"`
+	Created      json.Number     `json:"created"`
+	Model        string          `json:"model"`
+	Choices      []Choice        `json:"choices"`
+	Usage        json.RawMessage `json:"usage"`
+	ExtractionID string          `json:"extraction_id"`
+	Likelihoods  json.RawMessage `json:"likelihoods"`
+}
+
+// Choice is one element of completion.choices.
+type Choice struct {
+	Index        int     `json:"index"`
+	FinishReason *string `json:"finish_reason"`
+	Message      struct {
+		// Content is kept raw: a JSON string in Retab's output, but an
+		// object, null or absent are all seen in the wild.
+		Content json.RawMessage `json:"content"`
+	} `json:"message"`
+}
+
+// FilePayload is the source document.
+type FilePayload struct {
+	Filename string `json:"filename"`
+	URL      string `json:"url"`
+}
+
+// Decode parses a webhook body.
+func Decode(body []byte) (*Envelope, error) {
+	var env Envelope
+	if err := json.Unmarshal(body, &env); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	if env.Completion == nil {
+		return nil, ErrNoCompletion
+	}
+	return &env, nil
+}
+
+// Content returns the extracted object of choice i as JSON bytes: the
+// decoded string when content is a JSON string, the raw value when it is an
+// object.
+func (c *Completion) Content(i int) ([]byte, error) {
+	if i >= len(c.Choices) {
+		return nil, ErrNoChoice
+	}
+	raw := bytes.TrimSpace(c.Choices[i].Message.Content)
+	switch {
+	case len(raw) == 0 || string(raw) == "null":
+		return nil, ErrNullContent
+	case raw[0] == '{':
+		return raw, nil
+	case raw[0] != '"':
+		return nil, ErrContentType
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	if len(bytes.TrimSpace([]byte(s))) == 0 {
+		return nil, ErrEmptyContent
+	}
+	return []byte(s), nil
+}
