@@ -89,7 +89,10 @@ func pointerOrRoot(p string) string {
 type RouteError struct {
 	Kind       string
 	Candidates []string
-	Err        *Problem
+	// Reasons says, for ErrNoRoute after schema matching, why each
+	// registered kind did not match (its first violation).
+	Reasons []string
+	Err     *Problem
 }
 
 // Error implements error.
@@ -97,6 +100,8 @@ func (e *RouteError) Error() string {
 	switch {
 	case len(e.Candidates) > 0:
 		return fmt.Sprintf("%v: %s", e.Err, strings.Join(e.Candidates, ", "))
+	case len(e.Reasons) > 0:
+		return fmt.Sprintf("%v: %s", e.Err, strings.Join(e.Reasons, "; "))
 	case e.Kind != "":
 		return fmt.Sprintf("%v: %q", e.Err, e.Kind)
 	default:

@@ -365,16 +365,20 @@ func (r *Router) pick(req *http.Request, d *Delivery, inst *schemas.Instance) (r
 		return rt, false, nil
 	}
 	var matched []*route
+	var reasons []string
 	for _, rt := range r.order {
-		if rt.schema.Validate(inst.Value) == nil {
+		err := rt.schema.Validate(inst.Value)
+		if err == nil {
 			matched = append(matched, rt)
+			continue
 		}
+		reasons = append(reasons, mismatchReason(rt.kind, err))
 	}
 	switch len(matched) {
 	case 1:
 		return matched[0], true, nil
 	case 0:
-		return nil, false, &RouteError{Err: ErrNoRoute}
+		return nil, false, &RouteError{Err: ErrNoRoute, Reasons: reasons}
 	}
 	kinds := make([]string, len(matched))
 	for i, rt := range matched {
@@ -382,6 +386,16 @@ func (r *Router) pick(req *http.Request, d *Delivery, inst *schemas.Instance) (r
 	}
 	slices.Sort(kinds)
 	return nil, false, &RouteError{Candidates: kinds, Err: ErrAmbiguousRoute}
+}
+
+// mismatchReason summarises why content does not fit a kind's schema.
+func mismatchReason(kind string, err error) string {
+	var se *schemas.ValidationError
+	if !errors.As(err, &se) || len(se.Violations) == 0 {
+		return kind + ": " + err.Error()
+	}
+	v := se.Violations[0]
+	return fmt.Sprintf("%s: %d violation(s), first at %s: %s", kind, len(se.Violations), pointerOrRoot(v.Pointer), v.Message)
 }
 
 func (r *Router) check(rt *route, d *Delivery, inst *schemas.Instance, valid bool) error {

@@ -1,0 +1,65 @@
+package framework_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/retabhook/retabhook/framework"
+	"github.com/retabhook/retabhook/internal/fixtures"
+)
+
+func TestSignKnownAnswer(t *testing.T) {
+	// The vector from the reference doc; Python's hmac and openssl agree.
+	got := framework.Sign(fixtures.SecretVector, []byte(fixtures.BodyVector))
+	assert.Equal(t, fixtures.SignatureVector, got)
+}
+
+func TestVerify(t *testing.T) {
+	body := []byte(fixtures.BodyVector)
+	sig := fixtures.SignatureVector
+	tests := []struct {
+		name      string
+		body      []byte
+		signature string
+		secrets   []string
+		wantIndex int
+		wantErr   error
+	}{
+		{"known answer", body, sig, []string{fixtures.SecretVector}, 0, nil},
+		{"upper-case hex", body, strings.ToUpper(sig), []string{fixtures.SecretVector}, 0, nil},
+		{"surrounding spaces", body, " " + sig + " ", []string{fixtures.SecretVector}, 0, nil},
+		{"second secret matches", body, sig, []string{"whsec_old", fixtures.SecretVector}, 1, nil},
+		{"tampered body", []byte(`{"hello":"World"}`), sig, []string{fixtures.SecretVector}, -1, framework.ErrInvalidSignature},
+		{"trailing newline added", append([]byte(fixtures.BodyVector), '\n'), sig, []string{fixtures.SecretVector}, -1, framework.ErrInvalidSignature},
+		{"wrong secret", body, sig, []string{"whsec_other"}, -1, framework.ErrInvalidSignature},
+		{"missing", body, "", []string{fixtures.SecretVector}, -1, framework.ErrMissingSignature},
+		{"not hex", body, strings.Repeat("zz", 32), []string{fixtures.SecretVector}, -1, framework.ErrInvalidSignature},
+		{"truncated", body, sig[:40], []string{fixtures.SecretVector}, -1, framework.ErrInvalidSignature},
+		{"sha256= prefix is not Retab's format", body, "sha256=" + sig, []string{fixtures.SecretVector}, -1, framework.ErrInvalidSignature},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			idx, err := framework.Verify(tt.body, tt.signature, tt.secrets...)
+			assert.Equal(t, tt.wantIndex, idx)
+			if tt.wantErr == nil {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, tt.wantErr)
+			for _, s := range tt.secrets {
+				assert.NotContains(t, err.Error(), s, "error text must not leak a secret")
+			}
+			if tt.signature != "" {
+				assert.NotContains(t, err.Error(), strings.TrimSpace(tt.signature))
+			}
+		})
+	}
+}
+
+func TestVerifyErrorsAreDistinct(t *testing.T) {
+	assert.False(t, errors.Is(framework.ErrMissingSignature, framework.ErrInvalidSignature))
+}
