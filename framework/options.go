@@ -129,10 +129,30 @@ func WithMiddleware(m ...Middleware) Option {
 	return func(c *config) error { c.middleware = append(c.middleware, m...); return nil }
 }
 
-// WithObserver sets an [Observer] told of every stage and every delivery,
-// for metrics and tracing. Default: none.
-func WithObserver(o Observer) Option {
-	return func(c *config) error { c.observer = o; return nil }
+// WithObserver adds observers told of every stage and every delivery, for
+// metrics and tracing; an observer that is also a [RequestObserver] is
+// told when each request starts. The option may be given several times;
+// observers are called in the order given (stage ends and Finish in
+// reverse order). Default: none.
+func WithObserver(obs ...Observer) Option {
+	return func(c *config) error {
+		var list []Observer
+		switch prev := c.observer.(type) {
+		case nil:
+		case observers:
+			list = append(list, prev...)
+		default:
+			list = append(list, prev)
+		}
+		for _, o := range obs {
+			if o == nil {
+				return errors.New("retabhook: WithObserver(nil)")
+			}
+			list = append(list, o)
+		}
+		c.observer = combineObservers(list)
+		return nil
+	}
 }
 
 func defaultConfig() config {

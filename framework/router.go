@@ -151,6 +151,9 @@ type okBody struct {
 func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	start := time.Now()
 	ctx := req.Context()
+	if ro, ok := r.cfg.observer.(RequestObserver); ok {
+		ctx = ro.StartRequest(ctx, req)
+	}
 	out := Outcome{}
 	d, err := r.serve(ctx, req, &out)
 	out.Delivery, out.Err, out.Status, out.Duration = d, err, StatusOf(err), time.Since(start)
@@ -477,7 +480,7 @@ func (r *Router) log(ctx context.Context, o Outcome) {
 		)
 	}
 	if o.Err != nil {
-		attrs = append(attrs, slog.String("error", o.Err.Error()))
+		attrs = append(attrs, slog.String("problem", ProblemOf(o.Err).Slug), slog.String("error", o.Err.Error()))
 		var ve *ViolationError
 		if errors.As(o.Err, &ve) {
 			attrs = append(attrs, slog.Int("violations", len(ve.Violations)))

@@ -19,21 +19,22 @@ func Sign(secret string, body []byte) string {
 
 // Verify checks a signature (hex, either case, surrounding spaces ignored)
 // against body with each secret, in constant time per secret, and returns
-// the index of the secret that matched. It returns an error wrapping
-// [ErrMissingSignature] for an empty signature and [ErrInvalidSignature]
-// when no secret matches; the error never contains the signature or a
-// secret.
+// the index of the secret that matched. It returns a *[SignatureError]
+// wrapping [ErrMissingSignature] for an empty signature and
+// [ErrInvalidSignature] when it is malformed or no secret matches; the
+// error never contains the signature or a secret.
 func Verify(body []byte, signature string, secrets ...string) (int, error) {
 	signature = strings.TrimSpace(signature)
 	if signature == "" {
-		return -1, ErrMissingSignature
+		return -1, &SignatureError{Reason: SignatureMissing, Err: ErrMissingSignature}
 	}
 	got := make([]byte, sha256.Size)
 	if len(signature) != 2*sha256.Size {
-		return -1, fmt.Errorf("%w: want %d hex digits, got %d characters", ErrInvalidSignature, 2*sha256.Size, len(signature))
+		return -1, &SignatureError{Reason: SignatureMalformed, Err: ErrInvalidSignature,
+			detail: fmt.Sprintf("want %d hex digits, got %d characters", 2*sha256.Size, len(signature))}
 	}
 	if _, err := hex.Decode(got, []byte(signature)); err != nil {
-		return -1, fmt.Errorf("%w: not hexadecimal", ErrInvalidSignature)
+		return -1, &SignatureError{Reason: SignatureMalformed, Err: ErrInvalidSignature, detail: "not hexadecimal"}
 	}
 	matched := -1
 	for i, s := range secrets {
@@ -45,10 +46,46 @@ func Verify(body []byte, signature string, secrets ...string) (int, error) {
 		}
 	}
 	if matched < 0 {
-		return -1, fmt.Errorf("%w: no configured secret matches (check that WEBHOOKS_SECRET is the one shown in Retab's dashboard)", ErrInvalidSignature)
+		return -1, &SignatureError{Reason: SignatureMismatch, Err: ErrInvalidSignature,
+			detail: "no configured secret matches (check that WEBHOOKS_SECRET is the one shown in Retab's dashboard)"}
 	}
 	return matched, nil
 }
+
+// SignatureReason says why [Verify] refused a signature.
+type SignatureReason string
+
+// The reasons a signature is refused.
+const (
+	// SignatureMissing: no signature header, or an empty one.
+	SignatureMissing SignatureReason = "missing"
+	// SignatureMalformed: not 64 hexadecimal digits (a wrong header
+	// format, or something other than Retab's signature).
+	SignatureMalformed SignatureReason = "malformed"
+	// SignatureMismatch: well formed, but no configured secret produces
+	// it (a wrong or rotated secret, or an altered body).
+	SignatureMismatch SignatureReason = "mismatch"
+)
+
+// SignatureError is the error [Verify] returns: it wraps
+// [ErrMissingSignature] or [ErrInvalidSignature] and tells the reason, for
+// logs and metrics. It never holds the signature or a secret.
+type SignatureError struct {
+	Reason SignatureReason
+	Err    *Problem
+	detail string
+}
+
+// Error implements error.
+func (e *SignatureError) Error() string {
+	if e.detail == "" {
+		return e.Err.Error()
+	}
+	return e.Err.Error() + ": " + e.detail
+}
+
+// Unwrap returns the sentinel.
+func (e *SignatureError) Unwrap() error { return e.Err }
 
 // signatureFrom returns the first non-empty header among names.
 func signatureFrom(h http.Header, names []string) string {
