@@ -178,6 +178,13 @@ type Outcome struct {
 	Duration time.Duration
 	// BodyBytes is the number of body bytes read.
 	BodyBytes int64
+	// Accepted reports a delivery stored by the [Dispatcher] for its
+	// workers (durable mode, answered 202).
+	Accepted bool
+	// Duplicate reports a delivery answered 200 without being processed
+	// or stored again, because its de-duplication key was already
+	// accepted within the window.
+	Duplicate bool
 }
 
 // Observer is told of each stage and of each finished request. Both

@@ -28,6 +28,9 @@ type config struct {
 	route            RouteFunc
 	middleware       []Middleware
 	observer         Observer
+	dispatcher       Dispatcher    // dispatch.go
+	deduper          Deduper       // dedupe.go
+	dedupeKey        DedupeKeyFunc // dedupe.go
 }
 
 // WithSecrets sets the webhook secrets. A delivery signed with any of them

@@ -160,9 +160,7 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if err != nil {
 		r.cfg.errorWriter(w, req, err)
 	} else {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusOK)
-		_ = json.NewEncoder(w).Encode(okBody{Status: "processed", Kind: d.Kind, DeliveryID: d.ID})
+		writeAnswer(w, d, &out)
 	}
 	r.log(ctx, out)
 	if r.cfg.observer != nil {
@@ -211,10 +209,7 @@ func (r *Router) serve(ctx context.Context, req *http.Request, out *Outcome) (*D
 		return d, err
 	}
 
-	hctx, end := r.stage(ctx, StageHandle)
-	err = r.run(hctx, rt, d)
-	end(err)
-	return d, err
+	return d, r.deliver(ctx, rt, d, body, out)
 }
 
 // prepare decodes, routes, validates and decodes the body into the

@@ -1,0 +1,183 @@
+package framework
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// DedupeKeyFunc returns the key deliveries are de-duplicated by: two
+// deliveries with the same key within the window are one delivery. It is
+// called after routing and validation, so d.Kind and d.Value are set.
+type DedupeKeyFunc func(d *Delivery, body []byte) string
+
+// KeyByBody is the default [DedupeKeyFunc]: "sha256:" and the hex SHA-256
+// of the raw body. Retab's rerun sends the same body again, so a rerun has
+// the same key.
+func KeyByBody(_ *Delivery, body []byte) string {
+	sum := sha256.Sum256(body)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// KeyByCompletion is a [DedupeKeyFunc] that treats deliveries of the same
+// kind for the same completion id as one, even when their bodies differ
+// (for example in metadata): "completion:" + kind + ":" + completion id.
+// A delivery without a completion id falls back to [KeyByBody].
+func KeyByCompletion(d *Delivery, body []byte) string {
+	if d.CompletionID == "" {
+		return KeyByBody(d, body)
+	}
+	return "completion:" + d.Kind + ":" + d.CompletionID
+}
+
+// Deduper remembers which deliveries were processed, for the synchronous
+// mode's de-duplication. [NewMemoryDeduper] keeps them in the process;
+// package handlers/durable shares them between instances.
+type Deduper interface {
+	// Begin claims key before the handler runs. seen is true when a
+	// delivery with that key was processed within the window: the router
+	// answers 200 {"status":"duplicate"} without calling the handler.
+	// Otherwise the caller owns the key and calls finish once with
+	// processed = true to remember it for the window, or false (the
+	// handler failed) to release it so that a rerun is processed. A key
+	// claimed by a delivery still in progress makes Begin wait for it; an
+	// error wrapping [ErrDuplicateInProgress] is returned when ctx ends
+	// first. Any other error makes the router process the delivery
+	// without de-duplication (it fails open) and log a warning.
+	Begin(ctx context.Context, key string) (seen bool, finish func(processed bool), err error)
+}
+
+// WithDeduplication turns on de-duplication in the synchronous mode, in
+// memory ([NewMemoryDeduper]): a delivery whose key ([WithDedupeKey]) was
+// processed successfully within window is answered 200
+// {"status":"duplicate"} and its handler is not called; a delivery whose
+// handler failed is not remembered, so a rerun is processed. Use
+// [WithDeduper] to share the window between instances. Default: off.
+func WithDeduplication(window time.Duration) Option {
+	return func(c *config) error {
+		if window <= 0 {
+			return fmt.Errorf("retabhook: WithDeduplication(%s): window must be positive", window)
+		}
+		c.deduper = NewMemoryDeduper(window)
+		return nil
+	}
+}
+
+// WithDeduper is [WithDeduplication] with the given store, for example
+// one shared by several instances. Default: none.
+func WithDeduper(d Deduper) Option {
+	return func(c *config) error {
+		if d == nil {
+			return errors.New("retabhook: WithDeduper(nil)")
+		}
+		c.deduper = d
+		return nil
+	}
+}
+
+// WithDedupeKey sets the de-duplication key, used by [WithDeduplication],
+// [WithDeduper] and [WithDispatcher]. Default: [KeyByBody].
+func WithDedupeKey(f DedupeKeyFunc) Option {
+	return func(c *config) error {
+		if f == nil {
+			return errors.New("retabhook: WithDedupeKey(nil)")
+		}
+		c.dedupeKey = f
+		return nil
+	}
+}
+
+func (r *Router) dedupeKey(d *Delivery, body []byte) string {
+	if r.cfg.dedupeKey == nil {
+		return KeyByBody(d, body)
+	}
+	return r.cfg.dedupeKey(d, body)
+}
+
+// MemoryDeduper is a [Deduper] that keeps keys in the process's memory for
+// a window. It is safe for concurrent use.
+type MemoryDeduper struct {
+	window time.Duration
+	now    func() time.Time
+
+	mu    sync.Mutex
+	keys  map[string]*dedupeEntry
+	swept time.Time
+}
+
+type dedupeEntry struct {
+	done bool
+	at   time.Time     // when processed
+	wait chan struct{} // closed when the claim ends
+}
+
+// NewMemoryDeduper returns a [MemoryDeduper] that remembers a processed key
+// for window.
+func NewMemoryDeduper(window time.Duration) *MemoryDeduper {
+	return &MemoryDeduper{window: window, now: time.Now, keys: map[string]*dedupeEntry{}}
+}
+
+// Begin implements [Deduper].
+func (m *MemoryDeduper) Begin(ctx context.Context, key string) (bool, func(bool), error) {
+	for {
+		m.mu.Lock()
+		now := m.now()
+		m.sweep(now)
+		e, ok := m.keys[key]
+		switch {
+		case ok && e.done && now.Sub(e.at) < m.window:
+			m.mu.Unlock()
+			return true, nil, nil
+		case ok && !e.done:
+			wait := e.wait
+			m.mu.Unlock()
+			select {
+			case <-wait:
+				continue
+			case <-ctx.Done():
+				return false, nil, fmt.Errorf("%w: %w", ErrDuplicateInProgress, context.Cause(ctx))
+			}
+		}
+		e = &dedupeEntry{wait: make(chan struct{})}
+		m.keys[key] = e
+		m.mu.Unlock()
+		var once sync.Once
+		return false, func(processed bool) {
+			once.Do(func() {
+				m.mu.Lock()
+				defer m.mu.Unlock()
+				if processed {
+					e.done, e.at = true, m.now()
+				} else if m.keys[key] == e {
+					delete(m.keys, key)
+				}
+				close(e.wait)
+			})
+		}, nil
+	}
+}
+
+// Len returns the number of keys remembered or in progress.
+func (m *MemoryDeduper) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sweep(m.now())
+	return len(m.keys)
+}
+
+// sweep forgets expired keys, at most ten times per window.
+func (m *MemoryDeduper) sweep(now time.Time) {
+	if now.Sub(m.swept) < m.window/10 {
+		return
+	}
+	m.swept = now
+	for k, e := range m.keys {
+		if e.done && now.Sub(e.at) >= m.window {
+			delete(m.keys, k)
+		}
+	}
+}
