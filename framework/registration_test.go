@@ -262,7 +262,9 @@ func (o *stageObserver) StartStage(ctx context.Context, s framework.Stage) (cont
 	}
 }
 
-func (o *stageObserver) Finish(_ context.Context, out framework.Outcome) { o.outcomes = append(o.outcomes, out) }
+func (o *stageObserver) Finish(_ context.Context, out framework.Outcome) {
+	o.outcomes = append(o.outcomes, out)
+}
 
 func TestObserver(t *testing.T) {
 	obs := &stageObserver{}
