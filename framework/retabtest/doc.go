@@ -1,0 +1,52 @@
+// Package retabtest builds the deliveries Retab sends and runs them through
+// a router in tests, so handlers can be exercised before Retab ever points
+// at a server.
+//
+// # Building a delivery
+//
+// [NewDelivery] turns the extracted object, a Go value or its JSON text,
+// into the complete, signed body Retab would POST: a chat.completion with
+// ids, model, times, choices (the object as the JSON string Retab writes),
+// usage, likelihoods shaped like the object and api_cost; the source
+// document as a base64 data URI; user and metadata.
+//
+//	d, err := retabtest.NewDelivery(Invoice{Number: "INV-1", ...},
+//		retabtest.WithFile("inv.pdf", pdfBytes),
+//		retabtest.WithMetadata(map[string]any{"kind": "invoice"}),
+//	)
+//
+// The result has the raw Body and Header, [Delivery.Request] for an
+// http.Handler and [Delivery.NewRequest] for an http.Client. It is signed
+// with [Secret] unless [WithSecret] names another.
+//
+// # The awkward cases
+//
+// Options reproduce what real senders do and what a receiver must survive:
+//
+//	WithReasoning, WithAnnotation   reasoning___/source___/quote___ keys in the object
+//	WithConsensus, WithVote         several choices; likelihoods follow the votes
+//	WithIntegersAsFloats            3 written as 3.0
+//	WithNullContent                 message.content null
+//	WithContentText                 message.content empty or not JSON
+//	WithSignatureHeader             the legacy Retab-Signature header
+//	WithWrongSignature              a signature made with another secret
+//	WithoutSignature                no signature header
+//	WithRepeatedAPICost             api_cost twice, as real output had it
+//
+// # Running it through a router
+//
+// [Serve] sends a delivery through any http.Handler in one call and returns
+// a [Result]: the status, the decoded framework.ProblemDocument or the
+// success acknowledgement, and what the handler received. The last part
+// needs the handler to be registered through a [Recorder], which records
+// every call (value, framework.Delivery, error) of the typed handler it
+// wraps:
+//
+//	rec := retabtest.Record(handleInvoice)
+//	framework.Handle(r, rec.Handle)
+//	res := retabtest.Serve(r, d, "/webhook")
+//	// res.Status, res.Problem, res.Delivery.Value.(Invoice), res.HandlerErr
+//
+// The package only builds values and calls handlers; it never opens a
+// network connection.
+package retabtest
