@@ -185,6 +185,10 @@ type Outcome struct {
 	// or stored again, because its de-duplication key was already
 	// accepted within the window.
 	Duplicate bool
+	// SecretIndex is the index, in WithSecrets, of the secret the
+	// signature verified with, even when a later stage failed; -1 when
+	// verification failed, did not run or is off.
+	SecretIndex int
 }
 
 // Observer is told of each stage and of each finished request. Both

@@ -154,7 +154,7 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if ro, ok := r.cfg.observer.(RequestObserver); ok {
 		ctx = ro.StartRequest(ctx, req)
 	}
-	out := Outcome{}
+	out := Outcome{SecretIndex: -1}
 	d, err := r.serve(ctx, req, &out)
 	out.Delivery, out.Err, out.Status, out.Duration = d, err, StatusOf(err), time.Since(start)
 	if err != nil {
@@ -200,6 +200,7 @@ func (r *Router) serve(ctx context.Context, req *http.Request, out *Outcome) (*D
 	if err != nil {
 		return nil, err
 	}
+	out.SecretIndex = secretIndex
 
 	d, rt, err := r.prepare(ctx, req, body)
 	if d != nil {

@@ -1,0 +1,60 @@
+// Package metrics records Prometheus metrics for a framework.Router and
+// for a durable engine. It is opt-in: importing package framework does not
+// compile Prometheus; importing this package does.
+//
+//	m := metrics.New()
+//	reg := prometheus.NewRegistry()
+//	reg.MustRegister(m)
+//	r, err := framework.NewRouter(framework.WithSecrets(secret), framework.WithObserver(m))
+//	...
+//	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+//
+// A [Collector] is a prometheus.Collector, a framework.Observer (it needs
+// the request hook of framework.RequestObserver, which WithObserver
+// provides) and a framework.QueueObserver.
+//
+// # Metrics
+//
+// All names start with the namespace, "retabhook_" by default
+// ([WithNamespace]).
+//
+//	deliveries_total{kind,status,outcome}       counter   every answered request; kind is "none" before
+//	                                                      routing, outcome is "ok" or the problem slug
+//	                                                      (invalid-signature, schema-violation, handler-failed...)
+//	request_duration_seconds{kind}              histogram arrival to answer
+//	handler_duration_seconds{kind}              histogram the handle stage: the handler in synchronous mode
+//	request_body_bytes                          histogram body sizes read
+//	requests_in_flight                          gauge     requests being served
+//	verification_failures_total{reason}        counter   missing, malformed, mismatch
+//	verified_total{secret_index}                counter   which secret of WithSecrets matched
+//	validation_failures_total{kind,problem,pointer,keyword}
+//	                                            counter   one per delivery per distinct pointer and keyword
+//	queue_events_total{kind,event}              counter   durable engine: stored, duplicate, handled,
+//	                                                      retry, dead_letter, replayed
+//	queue_handler_duration_seconds{kind,result} histogram durable engine: every handler attempt, ok or error
+//	queue_depth                                 gauge     durable engine: stored and not yet handled
+//
+// # Cardinality
+//
+// Every label has a bounded set of values. kind is a registered kind or
+// "none": a kind asked for in a URL but not registered is never a label.
+// pointer is the violation's JSON Pointer with array indices replaced by
+// "*" ([NormalizePointer]), so "/line_items/3/amount" and
+// "/line_items/7/amount" are one series, "/line_items/*/amount"; beyond
+// [WithMaxPointers] distinct pointers per kind (100 by default), further
+// pointers count as "other". keyword is a JSON Schema keyword (required,
+// type, enum...) or "validate:" and a validate tag (validate:gte...).
+// secret_index is bounded by the number of secrets.
+//
+// # Durable engines
+//
+// A durable engine (one that stores accepted deliveries and hands them to
+// workers) reports with framework.QueueEvent values, given to a
+// framework.QueueObserver such as a Collector: QueueStored when a
+// delivery is persisted, QueueDuplicate when its de-duplication key was
+// already seen, QueueHandled/QueueRetry/QueueDeadLetter after each
+// handler attempt (with Attempt and Duration), QueueReplayed when a dead
+// letter is put back, and QueueBacklog with the number of deliveries
+// waiting whenever the engine learns it. The Collector turns them into
+// queue_events_total, queue_handler_duration_seconds and queue_depth.
+package metrics

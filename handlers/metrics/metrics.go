@@ -1,0 +1,341 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/retabhook/retabhook/framework"
+)
+
+// NoKind is the kind label of a delivery that failed before it was routed
+// to a registered type (bad signature, malformed envelope, no route...).
+const NoKind = "none"
+
+// OtherPointer is the pointer label that stands for every pointer of a
+// kind beyond the first [WithMaxPointers] distinct ones.
+const OtherPointer = "other"
+
+// RootPointer is the pointer label of a violation of the whole object
+// (for example a missing property, which JSON Schema reports on the
+// parent).
+const RootPointer = "/"
+
+// DefaultMaxPointers is the default of [WithMaxPointers].
+const DefaultMaxPointers = 100
+
+// Collector records retabhook's metrics. It is a prometheus.Collector
+// (register it with a prometheus.Registerer), a framework.Observer (give
+// it to framework.WithObserver) and a framework.QueueObserver (give it to
+// a durable engine). It is safe for concurrent use.
+type Collector struct {
+	maxPointers int
+
+	deliveries       *prometheus.CounterVec
+	requestDuration  *prometheus.HistogramVec
+	handlerDuration  *prometheus.HistogramVec
+	bodyBytes        prometheus.Histogram
+	inFlight         prometheus.Gauge
+	verifyFailures   *prometheus.CounterVec
+	verified         *prometheus.CounterVec
+	violations       *prometheus.CounterVec
+	queueEvents      *prometheus.CounterVec
+	queueHandlerTime *prometheus.HistogramVec
+	queueDepth       prometheus.Gauge
+
+	mu       sync.Mutex
+	pointers map[string]map[string]struct{} // kind -> normalised pointers seen
+}
+
+var (
+	_ prometheus.Collector      = (*Collector)(nil)
+	_ framework.Observer        = (*Collector)(nil)
+	_ framework.RequestObserver = (*Collector)(nil)
+	_ framework.QueueObserver   = (*Collector)(nil)
+)
+
+// Option configures a [Collector].
+type Option func(*config)
+
+type config struct {
+	namespace       string
+	constLabels     prometheus.Labels
+	maxPointers     int
+	durationBuckets []float64
+	sizeBuckets     []float64
+}
+
+// WithNamespace sets the prefix of every metric name. Default:
+// "retabhook".
+func WithNamespace(ns string) Option { return func(c *config) { c.namespace = ns } }
+
+// WithConstLabels adds labels with fixed values to every metric (for
+// example the receiver's name when several share a registry). Default:
+// none.
+func WithConstLabels(l prometheus.Labels) Option { return func(c *config) { c.constLabels = l } }
+
+// WithMaxPointers caps the distinct JSON Pointers recorded per kind in
+// validation_failures_total; further pointers are counted under
+// [OtherPointer]. Array indices are replaced by "*" before counting, so
+// "/line_items/3/amount" is "/line_items/*/amount". Default:
+// [DefaultMaxPointers] (100). A value below 1 is taken as 1.
+func WithMaxPointers(n int) Option {
+	return func(c *config) { c.maxPointers = max(n, 1) }
+}
+
+// WithDurationBuckets sets the buckets, in seconds, of the duration
+// histograms. Default: 5 ms to 30 s (Retab's test tool waits 30 s):
+// .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30.
+func WithDurationBuckets(b []float64) Option { return func(c *config) { c.durationBuckets = b } }
+
+// WithBodySizeBuckets sets the buckets, in bytes, of the body size
+// histogram. Default: powers of 4 from 1 KiB to 64 MiB (the router's
+// default body limit).
+func WithBodySizeBuckets(b []float64) Option { return func(c *config) { c.sizeBuckets = b } }
+
+// New builds a Collector. Register it before serving:
+//
+//	m := metrics.New()
+//	prometheus.MustRegister(m)
+//	r, err := framework.NewRouter(framework.WithSecrets(s), framework.WithObserver(m))
+func New(opts ...Option) *Collector {
+	cfg := config{
+		namespace:       "retabhook",
+		maxPointers:     DefaultMaxPointers,
+		durationBuckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		sizeBuckets:     prometheus.ExponentialBuckets(1<<10, 4, 9),
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	ns, cl := cfg.namespace, cfg.constLabels
+	counter := func(name, help string, labels ...string) *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: name, Help: help, ConstLabels: cl}, labels)
+	}
+	histogram := func(name, help string, buckets []float64, labels ...string) *prometheus.HistogramVec {
+		return prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: ns, Name: name, Help: help, Buckets: buckets, ConstLabels: cl}, labels)
+	}
+	return &Collector{
+		maxPointers: cfg.maxPointers,
+		deliveries: counter("deliveries_total",
+			"Webhook requests answered, by registered kind (\"none\" before routing), HTTP status and outcome (\"ok\" or the problem slug).",
+			"kind", "status", "outcome"),
+		requestDuration: histogram("request_duration_seconds",
+			"Time from a request's arrival to its answer, by kind.", cfg.durationBuckets, "kind"),
+		handlerDuration: histogram("handler_duration_seconds",
+			"Time spent in the handle stage of a request, by kind: the handler itself in synchronous mode.", cfg.durationBuckets, "kind"),
+		bodyBytes: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "request_body_bytes",
+			Help: "Size of request bodies read.", Buckets: cfg.sizeBuckets, ConstLabels: cl}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "requests_in_flight",
+			Help: "Webhook requests being served.", ConstLabels: cl}),
+		verifyFailures: counter("verification_failures_total",
+			"Requests refused by signature verification, by reason: missing, malformed, mismatch.", "reason"),
+		verified: counter("verified_total",
+			"Requests whose signature verified, by the index of the matching secret in WithSecrets.", "secret_index"),
+		violations: counter("validation_failures_total",
+			"Deliveries refused by the JSON Schema or a validate rule, by kind, problem (schema-violation, rule-violation), JSON Pointer (array indices as *) and keyword; counted once per delivery per pointer and keyword.",
+			"kind", "problem", "pointer", "keyword"),
+		queueEvents: counter("queue_events_total",
+			"Durable engine events by kind and event: stored, duplicate (de-duplicated), handled, retry, dead_letter, replayed.",
+			"kind", "event"),
+		queueHandlerTime: histogram("queue_handler_duration_seconds",
+			"Time handlers run by the durable engine's workers take, every attempt, by kind and result (ok, error).", cfg.durationBuckets, "kind", "result"),
+		queueDepth: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "queue_depth",
+			Help: "Deliveries stored by the durable engine and not yet handled, as last reported.", ConstLabels: cl}),
+		pointers: map[string]map[string]struct{}{},
+	}
+}
+
+func (c *Collector) collectors() []prometheus.Collector {
+	return []prometheus.Collector{
+		c.deliveries, c.requestDuration, c.handlerDuration, c.bodyBytes, c.inFlight,
+		c.verifyFailures, c.verified, c.violations,
+		c.queueEvents, c.queueHandlerTime, c.queueDepth,
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, m := range c.collectors() {
+		m.Describe(ch)
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	for _, m := range c.collectors() {
+		m.Collect(ch)
+	}
+}
+
+// request is what the collector keeps about one request in flight.
+type request struct {
+	handle time.Duration
+	ran    bool
+}
+
+type requestKey struct{}
+
+// StartRequest implements framework.RequestObserver: it counts the
+// request in flight until Finish.
+func (c *Collector) StartRequest(ctx context.Context, _ *http.Request) context.Context {
+	c.inFlight.Inc()
+	return context.WithValue(ctx, requestKey{}, &request{})
+}
+
+// StartStage implements framework.Observer: it times the handle stage.
+func (c *Collector) StartStage(ctx context.Context, s framework.Stage) (context.Context, func(error)) {
+	if s != framework.StageHandle {
+		return ctx, noop
+	}
+	req, ok := ctx.Value(requestKey{}).(*request)
+	if !ok {
+		return ctx, noop
+	}
+	start := time.Now()
+	return ctx, func(error) {
+		req.handle, req.ran = time.Since(start), true
+	}
+}
+
+func noop(error) {}
+
+// Finish implements framework.Observer: it records the request's
+// outcome.
+func (c *Collector) Finish(ctx context.Context, o framework.Outcome) {
+	req, ok := ctx.Value(requestKey{}).(*request)
+	if ok {
+		c.inFlight.Dec()
+	}
+	kind := NoKind
+	if o.Delivery != nil && o.Delivery.Kind != "" {
+		kind = o.Delivery.Kind
+	}
+	outcome := "ok"
+	if o.Err != nil {
+		outcome = framework.ProblemOf(o.Err).Slug
+	}
+	c.deliveries.WithLabelValues(kind, strconv.Itoa(o.Status), outcome).Inc()
+	c.requestDuration.WithLabelValues(kind).Observe(o.Duration.Seconds())
+	if o.BodyBytes > 0 {
+		c.bodyBytes.Observe(float64(o.BodyBytes))
+	}
+	if ok && req.ran {
+		c.handlerDuration.WithLabelValues(kind).Observe(req.handle.Seconds())
+	}
+
+	var se *framework.SignatureError
+	switch {
+	case errors.As(o.Err, &se):
+		c.verifyFailures.WithLabelValues(string(se.Reason)).Inc()
+	case errors.Is(o.Err, framework.ErrMissingSignature):
+		c.verifyFailures.WithLabelValues(string(framework.SignatureMissing)).Inc()
+	case errors.Is(o.Err, framework.ErrInvalidSignature):
+		c.verifyFailures.WithLabelValues(string(framework.SignatureMismatch)).Inc()
+	}
+	if o.SecretIndex >= 0 {
+		c.verified.WithLabelValues(strconv.Itoa(o.SecretIndex)).Inc()
+	}
+
+	var ve *framework.ViolationError
+	if errors.As(o.Err, &ve) {
+		c.recordViolations(kind, ve)
+	}
+}
+
+func (c *Collector) recordViolations(kind string, ve *framework.ViolationError) {
+	problem := "schema-violation"
+	if ve.Err != nil {
+		problem = ve.Err.Slug
+	}
+	type key struct{ pointer, keyword string }
+	seen := make(map[key]struct{}, len(ve.Violations))
+	for _, v := range ve.Violations {
+		k := key{c.pointerLabel(kind, v.Pointer), v.Keyword}
+		if _, dup := seen[k]; dup {
+			continue
+		}
+		seen[k] = struct{}{}
+		c.violations.WithLabelValues(kind, problem, k.pointer, k.keyword).Inc()
+	}
+}
+
+// pointerLabel normalises a pointer and applies the per-kind cap.
+func (c *Collector) pointerLabel(kind, pointer string) string {
+	p := NormalizePointer(pointer)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	set := c.pointers[kind]
+	if set == nil {
+		set = map[string]struct{}{}
+		c.pointers[kind] = set
+	}
+	if _, ok := set[p]; ok {
+		return p
+	}
+	if len(set) >= c.maxPointers {
+		return OtherPointer
+	}
+	set[p] = struct{}{}
+	return p
+}
+
+// NormalizePointer returns the pointer label of a JSON Pointer: every
+// token made only of digits (an array index) becomes "*", and the root
+// ("") becomes [RootPointer]. "/line_items/12/amount" is
+// "/line_items/*/amount".
+func NormalizePointer(p string) string {
+	if p == "" {
+		return RootPointer
+	}
+	if !strings.ContainsAny(p, "0123456789") {
+		return p
+	}
+	toks := strings.Split(p, "/")
+	for i, t := range toks {
+		if i > 0 && isIndex(t) {
+			toks[i] = "*"
+		}
+	}
+	return strings.Join(toks, "/")
+}
+
+func isIndex(t string) bool {
+	if t == "" {
+		return false
+	}
+	for _, r := range t {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// QueueEvent implements framework.QueueObserver: a durable engine
+// reports what it does with accepted deliveries.
+func (c *Collector) QueueEvent(_ context.Context, e framework.QueueEvent) {
+	if e.Type == framework.QueueBacklog {
+		c.queueDepth.Set(float64(e.Backlog))
+		return
+	}
+	kind := e.Kind
+	if kind == "" {
+		kind = NoKind
+	}
+	c.queueEvents.WithLabelValues(kind, string(e.Type)).Inc()
+	switch e.Type {
+	case framework.QueueHandled:
+		c.queueHandlerTime.WithLabelValues(kind, "ok").Observe(e.Duration.Seconds())
+	case framework.QueueRetry, framework.QueueDeadLetter:
+		if e.Attempt > 0 {
+			c.queueHandlerTime.WithLabelValues(kind, "error").Observe(e.Duration.Seconds())
+		}
+	}
+}

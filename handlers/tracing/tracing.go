@@ -1,0 +1,166 @@
+package tracing
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/retabhook/retabhook/framework"
+)
+
+// ScopeName is the instrumentation scope of the spans: the name the
+// tracer is obtained with.
+const ScopeName = "github.com/retabhook/retabhook/handlers/tracing"
+
+// Span names.
+const (
+	// DeliverySpan is the name of the span that covers a whole request.
+	DeliverySpan = "retabhook.delivery"
+	// StageSpanPrefix starts the name of each stage's span:
+	// "retabhook.read", "retabhook.verify", ... "retabhook.handle".
+	StageSpanPrefix = "retabhook."
+)
+
+// Attribute keys set on the delivery span, besides the HTTP ones
+// (http.request.method, url.path, http.route, http.request.body.size,
+// http.response.status_code, error.type).
+const (
+	AttrKind         = attribute.Key("retabhook.kind")
+	AttrDeliveryID   = attribute.Key("retabhook.delivery_id")
+	AttrCompletionID = attribute.Key("retabhook.completion_id")
+	AttrModel        = attribute.Key("retabhook.model")
+	AttrSecretIndex  = attribute.Key("retabhook.secret_index")
+	AttrViolations   = attribute.Key("retabhook.violations")
+)
+
+// Observer traces deliveries: a span per request and a child span per
+// pipeline stage. Give it to framework.WithObserver. It is safe for
+// concurrent use.
+type Observer struct {
+	tracer trace.Tracer
+	prop   propagation.TextMapPropagator
+}
+
+var _ framework.RequestObserver = (*Observer)(nil)
+
+// Option configures an [Observer].
+type Option func(*config)
+
+type config struct {
+	provider trace.TracerProvider
+	prop     propagation.TextMapPropagator
+}
+
+// WithTracerProvider sets where spans go. Default: otel.GetTracerProvider()
+// when [New] runs (the global provider, which forwards to the one set
+// later with otel.SetTracerProvider).
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(c *config) { c.provider = tp }
+}
+
+// WithPropagator sets how the caller's trace context is read from request
+// headers. It is used only when the request's context carries no span yet
+// (an HTTP instrumentation such as otelhttp around the router has already
+// read the headers). Default: W3C Trace Context and Baggage
+// (traceparent, tracestate, baggage).
+func WithPropagator(p propagation.TextMapPropagator) Option {
+	return func(c *config) { c.prop = p }
+}
+
+// New builds an Observer.
+func New(opts ...Option) *Observer {
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.provider == nil {
+		cfg.provider = otel.GetTracerProvider()
+	}
+	if cfg.prop == nil {
+		cfg.prop = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
+	}
+	return &Observer{tracer: cfg.provider.Tracer(ScopeName), prop: cfg.prop}
+}
+
+type spanKey struct{}
+
+// StartRequest implements framework.RequestObserver: it opens the
+// delivery span, as a child of the span already in ctx, or else of the
+// trace context in the request's headers, or else as a new trace. The
+// returned context carries it, so the stages, the handler and Finish see
+// it.
+func (o *Observer) StartRequest(ctx context.Context, r *http.Request) context.Context {
+	kind := trace.SpanKindInternal
+	if !trace.SpanContextFromContext(ctx).IsValid() {
+		ctx = o.prop.Extract(ctx, propagation.HeaderCarrier(r.Header))
+		kind = trace.SpanKindServer
+	}
+	attrs := []attribute.KeyValue{
+		attribute.String("http.request.method", r.Method),
+		attribute.String("url.path", r.URL.Path),
+	}
+	if r.Pattern != "" {
+		attrs = append(attrs, attribute.String("http.route", r.Pattern))
+	}
+	ctx, span := o.tracer.Start(ctx, DeliverySpan, trace.WithSpanKind(kind), trace.WithAttributes(attrs...))
+	return context.WithValue(ctx, spanKey{}, span)
+}
+
+// StartStage implements framework.Observer: it opens the stage's span,
+// a child of the delivery span. The handle stage's context, with its
+// span, is the handler's context.
+func (o *Observer) StartStage(ctx context.Context, s framework.Stage) (context.Context, func(error)) {
+	ctx, span := o.tracer.Start(ctx, StageSpanPrefix+string(s), trace.WithSpanKind(trace.SpanKindInternal))
+	return ctx, func(err error) {
+		if err != nil {
+			p := framework.ProblemOf(err)
+			span.SetAttributes(attribute.String("error.type", p.Slug))
+			if s == framework.StageHandle {
+				span.RecordError(err)
+			}
+			span.SetStatus(codes.Error, p.Title)
+		}
+		span.End()
+	}
+}
+
+// Finish implements framework.Observer: it describes the delivery on its
+// span and ends it. A 5xx answer sets the span's status to Error; a 4xx
+// does not (the receiver worked as intended), but sets error.type to the
+// problem's slug, as every failure does.
+func (o *Observer) Finish(ctx context.Context, out framework.Outcome) {
+	span, ok := ctx.Value(spanKey{}).(trace.Span)
+	if !ok {
+		return
+	}
+	attrs := []attribute.KeyValue{
+		attribute.Int("http.response.status_code", out.Status),
+		attribute.Int64("http.request.body.size", out.BodyBytes),
+		AttrSecretIndex.Int(out.SecretIndex),
+	}
+	if d := out.Delivery; d != nil {
+		attrs = append(attrs, AttrDeliveryID.String(d.ID), AttrCompletionID.String(d.CompletionID), AttrModel.String(d.Model))
+		if d.Kind != "" {
+			attrs = append(attrs, AttrKind.String(d.Kind))
+		}
+	}
+	if out.Err != nil {
+		p := framework.ProblemOf(out.Err)
+		attrs = append(attrs, attribute.String("error.type", p.Slug))
+		var ve *framework.ViolationError
+		if errors.As(out.Err, &ve) {
+			attrs = append(attrs, AttrViolations.Int(len(ve.Violations)))
+		}
+		if out.Status >= 500 {
+			span.SetStatus(codes.Error, p.Title)
+		}
+	}
+	span.SetAttributes(attrs...)
+	span.End()
+}
