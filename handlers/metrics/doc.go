@@ -19,10 +19,13 @@
 // ([WithNamespace]).
 //
 //	deliveries_total{kind,status,outcome}       counter   every answered request; kind is "none" before
-//	                                                      routing, outcome is "ok" or the problem slug
-//	                                                      (invalid-signature, schema-violation, handler-failed...)
+//	                                                      routing; outcome is processed, accepted (durable
+//	                                                      mode, 202), duplicate (de-duplicated, 200) or the
+//	                                                      problem slug (invalid-signature, schema-violation,
+//	                                                      handler-failed, dispatch-failed...)
 //	request_duration_seconds{kind}              histogram arrival to answer
-//	handler_duration_seconds{kind}              histogram the handle stage: the handler in synchronous mode
+//	handler_duration_seconds{kind}              histogram handlers run during requests (synchronous mode)
+//	dispatch_duration_seconds{kind}             histogram storing a delivery during its request (durable mode)
 //	request_body_bytes                          histogram body sizes read
 //	requests_in_flight                          gauge     requests being served
 //	verification_failures_total{reason}        counter   missing, malformed, mismatch

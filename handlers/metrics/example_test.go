@@ -52,7 +52,7 @@ func Example() {
 		}
 	}
 	// Output:
-	// retabhook_deliveries_total{kind="calendar_event",outcome="ok",status="200"} 1
+	// retabhook_deliveries_total{kind="calendar_event",outcome="processed",status="200"} 1
 	// retabhook_deliveries_total{kind="none",outcome="invalid-signature",status="401"} 1
 	// retabhook_verification_failures_total{reason="mismatch"} 1
 	// retabhook_verified_total{secret_index="0"} 1

@@ -40,6 +40,7 @@ type Collector struct {
 	deliveries       *prometheus.CounterVec
 	requestDuration  *prometheus.HistogramVec
 	handlerDuration  *prometheus.HistogramVec
+	dispatchDuration *prometheus.HistogramVec
 	bodyBytes        prometheus.Histogram
 	inFlight         prometheus.Gauge
 	verifyFailures   *prometheus.CounterVec
@@ -124,12 +125,14 @@ func New(opts ...Option) *Collector {
 	return &Collector{
 		maxPointers: cfg.maxPointers,
 		deliveries: counter("deliveries_total",
-			"Webhook requests answered, by registered kind (\"none\" before routing), HTTP status and outcome (\"ok\" or the problem slug).",
+			"Webhook requests answered, by registered kind (\"none\" before routing), HTTP status and outcome (processed, accepted, duplicate or the problem slug).",
 			"kind", "status", "outcome"),
 		requestDuration: histogram("request_duration_seconds",
 			"Time from a request's arrival to its answer, by kind.", cfg.durationBuckets, "kind"),
 		handlerDuration: histogram("handler_duration_seconds",
-			"Time spent in the handle stage of a request, by kind: the handler itself in synchronous mode.", cfg.durationBuckets, "kind"),
+			"Time handlers take during requests (synchronous mode), by kind.", cfg.durationBuckets, "kind"),
+		dispatchDuration: histogram("dispatch_duration_seconds",
+			"Time the durable engine takes to store an accepted delivery during its request (durable mode), by kind.", cfg.durationBuckets, "kind"),
 		bodyBytes: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "request_body_bytes",
 			Help: "Size of request bodies read.", Buckets: cfg.sizeBuckets, ConstLabels: cl}),
 		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "requests_in_flight",
@@ -154,7 +157,7 @@ func New(opts ...Option) *Collector {
 
 func (c *Collector) collectors() []prometheus.Collector {
 	return []prometheus.Collector{
-		c.deliveries, c.requestDuration, c.handlerDuration, c.bodyBytes, c.inFlight,
+		c.deliveries, c.requestDuration, c.handlerDuration, c.dispatchDuration, c.bodyBytes, c.inFlight,
 		c.verifyFailures, c.verified, c.violations,
 		c.queueEvents, c.queueHandlerTime, c.queueDepth,
 	}
@@ -176,8 +179,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 
 // request is what the collector keeps about one request in flight.
 type request struct {
-	handle time.Duration
-	ran    bool
+	stage framework.Stage // StageHandle or StageDispatch
+	took  time.Duration
+	ran   bool
 }
 
 type requestKey struct{}
@@ -189,9 +193,10 @@ func (c *Collector) StartRequest(ctx context.Context, _ *http.Request) context.C
 	return context.WithValue(ctx, requestKey{}, &request{})
 }
 
-// StartStage implements framework.Observer: it times the handle stage.
+// StartStage implements framework.Observer: it times the handle stage
+// (synchronous mode) and the dispatch stage (durable mode).
 func (c *Collector) StartStage(ctx context.Context, s framework.Stage) (context.Context, func(error)) {
-	if s != framework.StageHandle {
+	if s != framework.StageHandle && s != framework.StageDispatch {
 		return ctx, noop
 	}
 	req, ok := ctx.Value(requestKey{}).(*request)
@@ -200,7 +205,7 @@ func (c *Collector) StartStage(ctx context.Context, s framework.Stage) (context.
 	}
 	start := time.Now()
 	return ctx, func(error) {
-		req.handle, req.ran = time.Since(start), true
+		req.stage, req.took, req.ran = s, time.Since(start), true
 	}
 }
 
@@ -217,9 +222,14 @@ func (c *Collector) Finish(ctx context.Context, o framework.Outcome) {
 	if o.Delivery != nil && o.Delivery.Kind != "" {
 		kind = o.Delivery.Kind
 	}
-	outcome := "ok"
-	if o.Err != nil {
+	outcome := "processed"
+	switch {
+	case o.Err != nil:
 		outcome = framework.ProblemOf(o.Err).Slug
+	case o.Duplicate:
+		outcome = "duplicate"
+	case o.Accepted:
+		outcome = "accepted"
 	}
 	c.deliveries.WithLabelValues(kind, strconv.Itoa(o.Status), outcome).Inc()
 	c.requestDuration.WithLabelValues(kind).Observe(o.Duration.Seconds())
@@ -227,7 +237,11 @@ func (c *Collector) Finish(ctx context.Context, o framework.Outcome) {
 		c.bodyBytes.Observe(float64(o.BodyBytes))
 	}
 	if ok && req.ran {
-		c.handlerDuration.WithLabelValues(kind).Observe(req.handle.Seconds())
+		h := c.handlerDuration
+		if req.stage == framework.StageDispatch {
+			h = c.dispatchDuration
+		}
+		h.WithLabelValues(kind).Observe(req.took.Seconds())
 	}
 
 	var se *framework.SignatureError

@@ -170,11 +170,11 @@ func TestScriptedDeliveries(t *testing.T) {
 
 	// deliveries_total, exactly, through client_golang's testutil.
 	want := `
-# HELP retabhook_deliveries_total Webhook requests answered, by registered kind ("none" before routing), HTTP status and outcome ("ok" or the problem slug).
+# HELP retabhook_deliveries_total Webhook requests answered, by registered kind ("none" before routing), HTTP status and outcome (processed, accepted, duplicate or the problem slug).
 # TYPE retabhook_deliveries_total counter
-retabhook_deliveries_total{kind="calendar_event",outcome="ok",status="200"} 1
+retabhook_deliveries_total{kind="calendar_event",outcome="processed",status="200"} 1
 retabhook_deliveries_total{kind="invoice",outcome="handler-failed",status="500"} 1
-retabhook_deliveries_total{kind="invoice",outcome="ok",status="200"} 3
+retabhook_deliveries_total{kind="invoice",outcome="processed",status="200"} 3
 retabhook_deliveries_total{kind="invoice",outcome="rule-violation",status="422"} 2
 retabhook_deliveries_total{kind="invoice",outcome="schema-violation",status="422"} 1
 retabhook_deliveries_total{kind="none",outcome="invalid-signature",status="401"} 2
@@ -357,7 +357,7 @@ func TestOptions(t *testing.T) {
 	framework.Handle(r, func(context.Context, CalendarEvent) error { return nil })
 	body := fixtures.ContentEnvelope(fixtures.SeedContent)
 	require.Equal(t, 200, post(t, r, "/webhook", body, framework.Sign(secret, body)))
-	assert.Equal(t, 1.0, series(t, reg, "hooks_deliveries_total", "kind", "calendar_event", "status", "200", "outcome", "ok", "receiver", "billing"))
+	assert.Equal(t, 1.0, series(t, reg, "hooks_deliveries_total", "kind", "calendar_event", "status", "200", "outcome", "processed", "receiver", "billing"))
 	fams, err := reg.Gather()
 	require.NoError(t, err)
 	for _, f := range fams {
@@ -368,4 +368,56 @@ func TestOptions(t *testing.T) {
 			assert.Len(t, f.GetMetric()[0].GetHistogram().GetBucket(), 1)
 		}
 	}
+}
+
+// TestDurableAndDeduplicatedRequests covers the answers of the durable
+// mode (202 accepted, 200 duplicate, 503 when the store fails) and of the
+// synchronous mode's de-duplication.
+func TestDurableAndDeduplicatedRequests(t *testing.T) {
+	m := metrics.New()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(m)
+	seen := map[string]bool{}
+	store := framework.DispatcherFunc(func(_ context.Context, s framework.Submission) (framework.Receipt, error) {
+		if s.Delivery.CompletionID == "broken" {
+			return framework.Receipt{}, errors.New("stream unavailable")
+		}
+		dup := seen[s.Key]
+		seen[s.Key] = true
+		return framework.Receipt{Duplicate: dup}, nil
+	})
+	r, err := framework.NewRouter(framework.WithSecrets(secret), framework.WithObserver(m), framework.WithLogger(nopLogger()),
+		framework.WithDispatcher(store))
+	require.NoError(t, err)
+	framework.Handle(r, func(context.Context, CalendarEvent) error { return nil })
+	body := fixtures.ContentEnvelope(fixtures.SeedContent)
+	broken := bytes.Replace(body, []byte("chatcmpl-test"), []byte("broken"), 1)
+	require.Equal(t, 202, post(t, r, "/webhook", body, framework.Sign(secret, body)))
+	require.Equal(t, 200, post(t, r, "/webhook", body, framework.Sign(secret, body)))
+	require.Equal(t, 503, post(t, r, "/webhook", broken, framework.Sign(secret, broken)))
+
+	d := func(status, outcome string) float64 {
+		return series(t, reg, "retabhook_deliveries_total", "kind", "calendar_event", "status", status, "outcome", outcome)
+	}
+	assert.Equal(t, 1.0, d("202", "accepted"))
+	assert.Equal(t, 1.0, d("200", "duplicate"))
+	assert.Equal(t, 1.0, d("503", "dispatch-failed"))
+	assert.Equal(t, 3.0, series(t, reg, "retabhook_dispatch_duration_seconds", "kind", "calendar_event"))
+	_, ran := lookup(t, reg, "retabhook_handler_duration_seconds", "kind", "calendar_event")
+	assert.False(t, ran, "no handler ran during a request")
+
+	// Synchronous mode, de-duplicated in memory.
+	m2 := metrics.New()
+	reg2 := prometheus.NewRegistry()
+	reg2.MustRegister(m2)
+	r2, err := framework.NewRouter(framework.WithSecrets(secret), framework.WithObserver(m2), framework.WithLogger(nopLogger()),
+		framework.WithDeduplication(time.Hour))
+	require.NoError(t, err)
+	framework.Handle(r2, func(context.Context, CalendarEvent) error { return nil })
+	for range 3 {
+		require.Equal(t, 200, post(t, r2, "/webhook", body, framework.Sign(secret, body)))
+	}
+	assert.Equal(t, 1.0, series(t, reg2, "retabhook_deliveries_total", "kind", "calendar_event", "status", "200", "outcome", "processed"))
+	assert.Equal(t, 2.0, series(t, reg2, "retabhook_deliveries_total", "kind", "calendar_event", "status", "200", "outcome", "duplicate"))
+	assert.Equal(t, 1.0, series(t, reg2, "retabhook_handler_duration_seconds", "kind", "calendar_event"))
 }
