@@ -4,9 +4,12 @@
 //	go run ./examples/invoice
 //
 // It listens on :8000 (PORT overrides) and serves POST /webhook and
-// POST /webhook/{kind}. It reads the secret from WEBHOOKS_SECRET; when that
-// is unset it generates one and prints it, so requests can be signed at
-// once.
+// POST /webhook/{kind}, plus GET /healthz, /readyz and /metrics. It reads
+// the secret from WEBHOOKS_SECRET; when that is unset it generates one and
+// prints it, so requests can be signed at once. Flags and environment
+// variables (-h lists them) set the log level and format, the shutdown
+// timeout and a separate listener for the probes; see config.go. SIGTERM
+// or SIGINT shuts it down gracefully.
 package main
 
 import (
@@ -14,64 +17,60 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/retabhook/retabhook/framework"
 )
 
 func main() {
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := run(logger); err != nil {
-		logger.Error("invoice receiver stopped", "error", err)
-		os.Exit(1)
+	if err := run(os.Args[1:]); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "invoice:", err)
+			os.Exit(1)
+		}
 	}
 }
 
-func run(logger *slog.Logger) error {
-	secret := os.Getenv("WEBHOOKS_SECRET")
-	if secret == "" {
-		b := make([]byte, 24)
-		_, _ = rand.Read(b)
-		secret = "whsec_" + hex.EncodeToString(b)
-		fmt.Fprintf(os.Stderr, "WEBHOOKS_SECRET is not set; using a generated secret for this run:\n\n  export WEBHOOKS_SECRET=%s\n\n", secret)
-	}
-	r, err := newRouter(logger, secret)
+func run(args []string) error {
+	cfg, err := loadConfig(args, os.Getenv, os.Stderr)
 	if err != nil {
 		return err
 	}
-	addr := ":" + envOr("PORT", "8000")
-	srv := &http.Server{
-		Addr:              addr,
-		Handler:           newMux(r),
-		ReadHeaderTimeout: 10 * time.Second,
+	logger := cfg.logger(os.Stderr)
+	if len(cfg.Secrets) == 0 {
+		b := make([]byte, 24)
+		_, _ = rand.Read(b)
+		secret := "whsec_" + hex.EncodeToString(b)
+		cfg.Secrets = []string{secret}
+		fmt.Fprintf(os.Stderr, "WEBHOOKS_SECRET is not set; using a generated secret for this run:\n\n  export WEBHOOKS_SECRET=%s\n\n", secret)
+	}
+	s, err := newServer(cfg, logger)
+	if err != nil {
+		return err
+	}
+	web, ops, err := s.listen()
+	if err != nil {
+		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	logger.Info("listening", "addr", addr, "kinds", r.Kinds())
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return s.run(ctx, web, ops)
 }
 
 // newRouter registers the example's document types.
 func newRouter(logger *slog.Logger, secrets ...string) (*framework.Router, error) {
-	r, err := framework.NewRouter(framework.WithSecrets(secrets...), framework.WithLogger(logger))
+	return newRouterWith(logger, framework.WithSecrets(secrets...))
+}
+
+// newRouterWith is newRouter with the router's options.
+func newRouterWith(logger *slog.Logger, opts ...framework.Option) (*framework.Router, error) {
+	r, err := framework.NewRouter(append(opts, framework.WithLogger(logger))...)
 	if err != nil {
 		return nil, err
 	}
@@ -92,11 +91,4 @@ func newMux(r *framework.Router) *http.ServeMux {
 	mux.Handle("/webhook", r)
 	mux.Handle("/webhook/{kind}", r)
 	return mux
-}
-
-func envOr(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return def
 }

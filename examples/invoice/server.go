@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/retabhook/retabhook/framework"
+	"github.com/retabhook/retabhook/handlers/metrics"
+)
+
+// server is the receiver: the router, its probes and its metrics, served
+// on one listener or two (OPS_ADDR).
+type server struct {
+	cfg    config
+	logger *slog.Logger
+	router *framework.Router
+	health *health
+	// webhooks serves the webhook routes, and the probes and /metrics
+	// when they share the listener; ops serves those otherwise.
+	webhooks http.Handler
+	ops      http.Handler
+}
+
+// newServer builds the router, with metrics when cfg.Metrics, and the
+// HTTP handlers. Extra router options (the durable mode's dispatcher) are
+// appended to the receiver's own.
+func newServer(cfg config, logger *slog.Logger, opts ...framework.Option) (*server, error) {
+	s := &server{cfg: cfg, logger: logger, health: newHealth()}
+	routerOpts := []framework.Option{framework.WithSecrets(cfg.Secrets...)}
+	var reg *prometheus.Registry
+	if cfg.Metrics {
+		reg = prometheus.NewRegistry()
+		m := metrics.New()
+		reg.MustRegister(m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		routerOpts = append(routerOpts, framework.WithObserver(m))
+	}
+	r, err := newRouterWith(logger, append(routerOpts, opts...)...)
+	if err != nil {
+		return nil, err
+	}
+	s.router = r
+
+	ops := http.NewServeMux()
+	ops.HandleFunc("GET /healthz", s.health.liveness)
+	ops.HandleFunc("GET /readyz", s.health.readiness)
+	if reg != nil {
+		ops.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	}
+	webhooks := newMux(r)
+	if cfg.OpsAddr == "" {
+		webhooks.Handle("/healthz", ops)
+		webhooks.Handle("/readyz", ops)
+		webhooks.Handle("/metrics", ops)
+		s.webhooks = webhooks
+	} else {
+		s.webhooks, s.ops = webhooks, ops
+	}
+	return s, nil
+}
+
+// listen opens the listeners the configuration names.
+func (s *server) listen() (web, ops net.Listener, err error) {
+	web, err = net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	if s.cfg.OpsAddr != "" {
+		if ops, err = net.Listen("tcp", s.cfg.OpsAddr); err != nil {
+			_ = web.Close()
+			return nil, nil, err
+		}
+	}
+	return web, ops, nil
+}
+
+// run serves until ctx ends (SIGTERM or SIGINT in main), then shuts down
+// gracefully: /readyz turns 503, the listeners close, and requests in
+// flight get cfg.ShutdownTimeout to finish before their connections are
+// closed. ops may be nil when the probes share web.
+func (s *server) run(ctx context.Context, web, ops net.Listener) error {
+	newHTTP := func(h http.Handler) *http.Server {
+		return &http.Server{
+			Handler:           h,
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+		}
+	}
+	servers := []*http.Server{newHTTP(s.webhooks)}
+	listeners := []net.Listener{web}
+	if ops != nil {
+		servers = append(servers, newHTTP(s.ops))
+		listeners = append(listeners, ops)
+	}
+	errc := make(chan error, len(servers))
+	for i, srv := range servers {
+		go func() { errc <- srv.Serve(listeners[i]) }()
+	}
+	s.health.setState(stateReady)
+	attrs := []any{"addr", web.Addr().String(), "kinds", s.router.Kinds(), "metrics", s.cfg.Metrics}
+	if ops != nil {
+		attrs = append(attrs, "ops_addr", ops.Addr().String())
+	}
+	s.logger.Info("listening", attrs...)
+
+	var serveErr error
+	select {
+	case serveErr = <-errc:
+	case <-ctx.Done():
+		s.logger.Info("shutting down", "timeout", s.cfg.ShutdownTimeout)
+	}
+	s.health.setState(stateStopping)
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	var errs []error
+	for _, srv := range servers {
+		if err := srv.Shutdown(sctx); err != nil {
+			_ = srv.Close()
+			errs = append(errs, fmt.Errorf("requests still running after %s were cut: %w", s.cfg.ShutdownTimeout, err))
+		}
+	}
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		errs = append(errs, serveErr)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	s.logger.Info("stopped")
+	return nil
+}
