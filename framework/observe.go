@@ -69,10 +69,10 @@ func (os observers) Finish(ctx context.Context, o Outcome) {
 }
 
 // QueueObserver is told what a durable engine does with the deliveries it
-// accepted: stored, de-duplicated, handled, retried, dead-lettered, and
-// how many wait. Engines take one as an option and call it from their
-// workers; metrics packages implement it. QueueEvent must be fast and
-// safe for concurrent use.
+// accepted: stored, de-duplicated, processed, retried, dead-lettered,
+// replayed, handed back. Engines take one as an option and call it from
+// their dispatch path and their workers; metrics packages implement it.
+// QueueEvent must be fast and safe for concurrent use.
 type QueueObserver interface {
 	QueueEvent(ctx context.Context, e QueueEvent)
 }
@@ -88,45 +88,45 @@ type QueueEventType string
 
 // The events a durable engine reports.
 const (
-	// QueueStored: the delivery was persisted; it is answered and waits
-	// for a worker.
-	QueueStored QueueEventType = "stored"
+	// QueueAccepted: the delivery was stored (answered 202); it waits for
+	// a worker.
+	QueueAccepted QueueEventType = "accepted"
 	// QueueDuplicate: the delivery's de-duplication key was already
 	// accepted within the window; it was answered without being stored
-	// or handled again.
+	// again.
 	QueueDuplicate QueueEventType = "duplicate"
-	// QueueHandled: the handler accepted the delivery on attempt Attempt
-	// after Duration.
-	QueueHandled QueueEventType = "handled"
+	// QueueProcessed: the handler accepted the delivery on attempt
+	// Attempt, after Duration.
+	QueueProcessed QueueEventType = "processed"
 	// QueueRetry: the handler failed on attempt Attempt (Err, Duration);
-	// the delivery will be tried again after a backoff.
+	// the delivery will be tried again after Delay.
 	QueueRetry QueueEventType = "retry"
-	// QueueDeadLetter: the handler failed on the last attempt (Err,
-	// Duration), or the delivery cannot be handled at all; it was moved to
-	// the dead-letter store.
-	QueueDeadLetter QueueEventType = "dead_letter"
+	// QueueDeadLettered: the handler failed its last attempt (Err,
+	// Duration), or the delivery can never succeed (Attempt may then be
+	// 0); it moved to the dead letters.
+	QueueDeadLettered QueueEventType = "dead_lettered"
 	// QueueReplayed: a dead letter was put back in the queue.
 	QueueReplayed QueueEventType = "replayed"
-	// QueueBacklog: Backlog holds the number of deliveries stored and not
-	// yet handled (waiting plus in a worker's hands). Engines report it
-	// whenever they learn it, for example with every message fetched.
-	QueueBacklog QueueEventType = "backlog"
+	// QueueHandedBack: the engine stopped while the delivery waited or
+	// its handler ran; it was handed back for another worker.
+	QueueHandedBack QueueEventType = "handed_back"
 )
 
 // QueueEvent is one report from a durable engine.
 type QueueEvent struct {
 	Type QueueEventType
-	// Kind is the registered kind of the delivery ("" for QueueBacklog).
+	// Kind is the registered kind of the delivery.
 	Kind string
 	// DeliveryID is the delivery's ID, when known.
 	DeliveryID string
-	// Attempt is the 1-based attempt the event is about (handled, retry,
-	// dead_letter).
+	// Attempt is the 1-based attempt the event is about (processed,
+	// retry, dead_lettered).
 	Attempt int
-	// Duration is how long the handler ran on that attempt.
-	Duration time.Duration
-	// Err is the handler's error (retry, dead_letter).
+	// Err is the handler's error (retry, dead_lettered).
 	Err error
-	// Backlog is the number of deliveries waiting (QueueBacklog only).
-	Backlog int64
+	// Delay is the wait before the next attempt (retry).
+	Delay time.Duration
+	// Duration is how long the handler ran on that attempt (processed,
+	// retry, dead_lettered).
+	Duration time.Duration
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -109,10 +110,11 @@ func TestWithObserverNil(t *testing.T) {
 func TestQueueObserverFunc(t *testing.T) {
 	var got []framework.QueueEvent
 	var o framework.QueueObserver = framework.QueueObserverFunc(func(_ context.Context, e framework.QueueEvent) { got = append(got, e) })
-	o.QueueEvent(context.Background(), framework.QueueEvent{Type: framework.QueueRetry, Kind: "invoice", Attempt: 2})
+	o.QueueEvent(context.Background(), framework.QueueEvent{Type: framework.QueueRetry, Kind: "invoice", Attempt: 2, Delay: time.Second})
 	require.Len(t, got, 1)
 	assert.Equal(t, framework.QueueRetry, got[0].Type)
 	assert.Equal(t, 2, got[0].Attempt)
+	assert.Equal(t, time.Second, got[0].Delay)
 }
 
 func TestSignatureErrorReason(t *testing.T) {

@@ -32,10 +32,11 @@
 //	verified_total{secret_index}                counter   which secret of WithSecrets matched
 //	validation_failures_total{kind,problem,pointer,keyword}
 //	                                            counter   one per delivery per distinct pointer and keyword
-//	queue_events_total{kind,event}              counter   durable engine: stored, duplicate, handled,
-//	                                                      retry, dead_letter, replayed
+//	queue_events_total{kind,event}              counter   durable engine: accepted, duplicate, processed,
+//	                                                      retry, dead_lettered, replayed, handed_back
 //	queue_handler_duration_seconds{kind,result} histogram durable engine: every handler attempt, ok or error
-//	queue_depth                                 gauge     durable engine: stored and not yet handled
+//	queue_depth{state}                          gauge     durable engine (WithQueueStats): waiting, in_flight
+//	queue_dead_letters                          gauge     durable engine (WithQueueStats): dead letters stored
 //
 // # Cardinality
 //
@@ -53,11 +54,18 @@
 //
 // A durable engine (one that stores accepted deliveries and hands them to
 // workers) reports with framework.QueueEvent values, given to a
-// framework.QueueObserver such as a Collector: QueueStored when a
-// delivery is persisted, QueueDuplicate when its de-duplication key was
-// already seen, QueueHandled/QueueRetry/QueueDeadLetter after each
-// handler attempt (with Attempt and Duration), QueueReplayed when a dead
-// letter is put back, and QueueBacklog with the number of deliveries
-// waiting whenever the engine learns it. The Collector turns them into
-// queue_events_total, queue_handler_duration_seconds and queue_depth.
+// framework.QueueObserver such as a Collector: accepted when a delivery is
+// stored, duplicate when its de-duplication key was already seen,
+// processed, retry or dead_lettered after each handler attempt (with
+// Attempt and Duration), replayed when a dead letter is put back, and
+// handed_back when the engine stops with the delivery unfinished. The
+// Collector turns them into queue_events_total and
+// queue_handler_duration_seconds. The queue's state is read, not
+// reported: [WithQueueStats] gives the Collector a function it calls at
+// every scrape, so queue_depth is the engine's current count (shared by
+// every instance on the same queue), never a stale one.
+//
+// A request answered 202 or 200 duplicate in durable mode is also counted
+// by deliveries_total (outcome accepted or duplicate), and the time the
+// engine took to store it by dispatch_duration_seconds.
 package metrics

@@ -59,29 +59,30 @@ func Example() {
 }
 
 // A durable engine reports what happens after the answer through
-// framework.QueueEvent values.
+// framework.QueueEvent values; WithQueueStats reads its queue at scrape
+// time.
 func ExampleCollector_QueueEvent() {
-	m := metrics.New()
+	m := metrics.New(metrics.WithQueueStats(func(context.Context) (metrics.QueueStats, error) {
+		return metrics.QueueStats{Waiting: 4, InFlight: 1}, nil // engine.Stats(ctx) in a real receiver
+	}))
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(m)
 	ctx := context.Background()
-	m.QueueEvent(ctx, framework.QueueEvent{Type: framework.QueueStored, Kind: "invoice"})
-	m.QueueEvent(ctx, framework.QueueEvent{Type: framework.QueueBacklog, Backlog: 1})
+	m.QueueEvent(ctx, framework.QueueEvent{Type: framework.QueueAccepted, Kind: "invoice"})
 	m.QueueEvent(ctx, framework.QueueEvent{Type: framework.QueueRetry, Kind: "invoice", Attempt: 1})
 
-	fams, _ := reg.Gather()
-	for _, f := range fams {
-		for _, s := range f.GetMetric() {
-			switch f.GetName() {
-			case "retabhook_queue_events_total":
-				fmt.Println(f.GetName(), s.GetLabel()[0].GetValue(), s.GetLabel()[1].GetValue(), s.GetCounter().GetValue())
-			case "retabhook_queue_depth":
-				fmt.Println(f.GetName(), s.GetGauge().GetValue())
-			}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	w := httptest.NewRecorder()
+	mux.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	for line := range strings.SplitSeq(w.Body.String(), "\n") {
+		if strings.HasPrefix(line, "retabhook_queue_events_total") || strings.HasPrefix(line, "retabhook_queue_depth") {
+			fmt.Println(line)
 		}
 	}
 	// Output:
-	// retabhook_queue_depth 1
-	// retabhook_queue_events_total retry invoice 1
-	// retabhook_queue_events_total stored invoice 1
+	// retabhook_queue_depth{state="in_flight"} 1
+	// retabhook_queue_depth{state="waiting"} 4
+	// retabhook_queue_events_total{event="accepted",kind="invoice"} 1
+	// retabhook_queue_events_total{event="retry",kind="invoice"} 1
 }

@@ -48,7 +48,10 @@ type Collector struct {
 	violations       *prometheus.CounterVec
 	queueEvents      *prometheus.CounterVec
 	queueHandlerTime *prometheus.HistogramVec
-	queueDepth       prometheus.Gauge
+	queueStats       QueueStatsFunc
+	queueDepthDesc   *prometheus.Desc
+	deadLettersDesc  *prometheus.Desc
+	statsTimeout     time.Duration
 
 	mu       sync.Mutex
 	pointers map[string]map[string]struct{} // kind -> normalised pointers seen
@@ -70,6 +73,7 @@ type config struct {
 	maxPointers     int
 	durationBuckets []float64
 	sizeBuckets     []float64
+	queueStats      QueueStatsFunc
 }
 
 // WithNamespace sets the prefix of every metric name. Default:
@@ -99,6 +103,27 @@ func WithDurationBuckets(b []float64) Option { return func(c *config) { c.durati
 // histogram. Default: powers of 4 from 1 KiB to 64 MiB (the router's
 // default body limit).
 func WithBodySizeBuckets(b []float64) Option { return func(c *config) { c.sizeBuckets = b } }
+
+// QueueStats is the state of a durable engine's queue, shared by every
+// instance that uses the same queue.
+type QueueStats struct {
+	// Waiting is the number of stored deliveries no worker has taken yet.
+	Waiting uint64
+	// InFlight is the number taken by a worker and not yet done (running,
+	// or waiting for a retry).
+	InFlight uint64
+	// DeadLetters is the number of deliveries in the dead letters.
+	DeadLetters uint64
+}
+
+// QueueStatsFunc reads a durable engine's queue; it is called at every
+// scrape, with a 5 s timeout.
+type QueueStatsFunc func(ctx context.Context) (QueueStats, error)
+
+// WithQueueStats makes the Collector export queue_depth{state} and
+// queue_dead_letters, read from f at every scrape. Default: none (the
+// synchronous mode has no queue, and the gauges are not exported).
+func WithQueueStats(f QueueStatsFunc) Option { return func(c *config) { c.queueStats = f } }
 
 // New builds a Collector. Register it before serving:
 //
@@ -145,13 +170,18 @@ func New(opts ...Option) *Collector {
 			"Deliveries refused by the JSON Schema or a validate rule, by kind, problem (schema-violation, rule-violation), JSON Pointer (array indices as *) and keyword; counted once per delivery per pointer and keyword.",
 			"kind", "problem", "pointer", "keyword"),
 		queueEvents: counter("queue_events_total",
-			"Durable engine events by kind and event: stored, duplicate (de-duplicated), handled, retry, dead_letter, replayed.",
+			"Durable engine events by kind and event: accepted, duplicate, processed, retry, dead_lettered, replayed, handed_back.",
 			"kind", "event"),
 		queueHandlerTime: histogram("queue_handler_duration_seconds",
 			"Time handlers run by the durable engine's workers take, every attempt, by kind and result (ok, error).", cfg.durationBuckets, "kind", "result"),
-		queueDepth: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "queue_depth",
-			Help: "Deliveries stored by the durable engine and not yet handled, as last reported.", ConstLabels: cl}),
-		pointers: map[string]map[string]struct{}{},
+		queueStats: cfg.queueStats,
+		queueDepthDesc: prometheus.NewDesc(prometheus.BuildFQName(ns, "", "queue_depth"),
+			"Deliveries stored by the durable engine and not yet processed, by state: waiting (no worker took them yet) or in_flight (running or waiting for a retry); read at scrape time.",
+			[]string{"state"}, cl),
+		deadLettersDesc: prometheus.NewDesc(prometheus.BuildFQName(ns, "", "queue_dead_letters"),
+			"Deliveries in the durable engine's dead letters; read at scrape time.", nil, cl),
+		statsTimeout: 5 * time.Second,
+		pointers:     map[string]map[string]struct{}{},
 	}
 }
 
@@ -159,7 +189,7 @@ func (c *Collector) collectors() []prometheus.Collector {
 	return []prometheus.Collector{
 		c.deliveries, c.requestDuration, c.handlerDuration, c.dispatchDuration, c.bodyBytes, c.inFlight,
 		c.verifyFailures, c.verified, c.violations,
-		c.queueEvents, c.queueHandlerTime, c.queueDepth,
+		c.queueEvents, c.queueHandlerTime,
 	}
 }
 
@@ -168,13 +198,31 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, m := range c.collectors() {
 		m.Describe(ch)
 	}
+	if c.queueStats != nil {
+		ch <- c.queueDepthDesc
+		ch <- c.deadLettersDesc
+	}
 }
 
-// Collect implements prometheus.Collector.
+// Collect implements prometheus.Collector. With [WithQueueStats], it reads
+// the engine's queue; when that fails, the queue gauges are left out of
+// this scrape (alert on their absence) and the rest is collected.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	for _, m := range c.collectors() {
 		m.Collect(ch)
 	}
+	if c.queueStats == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.statsTimeout)
+	defer cancel()
+	st, err := c.queueStats(ctx)
+	if err != nil {
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(c.queueDepthDesc, prometheus.GaugeValue, float64(st.Waiting), "waiting")
+	ch <- prometheus.MustNewConstMetric(c.queueDepthDesc, prometheus.GaugeValue, float64(st.InFlight), "in_flight")
+	ch <- prometheus.MustNewConstMetric(c.deadLettersDesc, prometheus.GaugeValue, float64(st.DeadLetters))
 }
 
 // request is what the collector keeps about one request in flight.
@@ -335,19 +383,15 @@ func isIndex(t string) bool {
 // QueueEvent implements framework.QueueObserver: a durable engine
 // reports what it does with accepted deliveries.
 func (c *Collector) QueueEvent(_ context.Context, e framework.QueueEvent) {
-	if e.Type == framework.QueueBacklog {
-		c.queueDepth.Set(float64(e.Backlog))
-		return
-	}
 	kind := e.Kind
 	if kind == "" {
 		kind = NoKind
 	}
 	c.queueEvents.WithLabelValues(kind, string(e.Type)).Inc()
 	switch e.Type {
-	case framework.QueueHandled:
+	case framework.QueueProcessed:
 		c.queueHandlerTime.WithLabelValues(kind, "ok").Observe(e.Duration.Seconds())
-	case framework.QueueRetry, framework.QueueDeadLetter:
+	case framework.QueueRetry, framework.QueueDeadLettered:
 		if e.Attempt > 0 {
 			c.queueHandlerTime.WithLabelValues(kind, "error").Observe(e.Duration.Seconds())
 		}

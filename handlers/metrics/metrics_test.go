@@ -213,11 +213,10 @@ retabhook_deliveries_total{kind="none",outcome="unknown-kind",status="422"} 1
 	assert.Equal(t, float64(len(steps)), series(t, reg, "retabhook_request_body_bytes"))
 	assert.Equal(t, 0.0, series(t, reg, "retabhook_requests_in_flight"))
 
-	// No engine reported: no queue series, a zero depth.
-	n, err = testutil.GatherAndCount(reg, "retabhook_queue_events_total")
+	// No engine: no queue series at all.
+	n, err = testutil.GatherAndCount(reg, "retabhook_queue_events_total", "retabhook_queue_depth", "retabhook_queue_dead_letters")
 	require.NoError(t, err)
 	assert.Zero(t, n)
-	assert.Equal(t, 0.0, series(t, reg, "retabhook_queue_depth"))
 
 	problems, err := testutil.GatherAndLint(reg)
 	require.NoError(t, err)
@@ -311,40 +310,64 @@ func TestNormalizePointer(t *testing.T) {
 }
 
 // TestQueueEvents plays what a durable engine reports and checks the
-// queue metrics.
+// queue metrics, including the queue's state read at scrape time.
 func TestQueueEvents(t *testing.T) {
-	m := metrics.New()
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(m)
+	var stats metrics.QueueStats
+	var statsErr error
+	m := metrics.New(metrics.WithQueueStats(func(ctx context.Context) (metrics.QueueStats, error) {
+		_, hasDeadline := ctx.Deadline()
+		require.True(t, hasDeadline)
+		return stats, statsErr
+	}))
+	reg := prometheus.NewPedanticRegistry()
+	require.NoError(t, reg.Register(m))
 	ctx := context.Background()
 	boom := errors.New("boom")
 	for _, e := range []framework.QueueEvent{
-		{Type: framework.QueueStored, Kind: "invoice", DeliveryID: "dlv_1"},
-		{Type: framework.QueueStored, Kind: "invoice", DeliveryID: "dlv_2"},
-		{Type: framework.QueueBacklog, Backlog: 2},
+		{Type: framework.QueueAccepted, Kind: "invoice", DeliveryID: "dlv_1"},
+		{Type: framework.QueueAccepted, Kind: "invoice", DeliveryID: "dlv_2"},
 		{Type: framework.QueueDuplicate, Kind: "invoice", DeliveryID: "dlv_1"},
-		{Type: framework.QueueHandled, Kind: "invoice", DeliveryID: "dlv_1", Attempt: 1, Duration: 20 * time.Millisecond},
-		{Type: framework.QueueRetry, Kind: "invoice", DeliveryID: "dlv_2", Attempt: 1, Duration: 3 * time.Second, Err: boom},
-		{Type: framework.QueueRetry, Kind: "invoice", DeliveryID: "dlv_2", Attempt: 2, Duration: 3 * time.Second, Err: boom},
-		{Type: framework.QueueDeadLetter, Kind: "invoice", DeliveryID: "dlv_2", Attempt: 3, Duration: 3 * time.Second, Err: boom},
-		{Type: framework.QueueBacklog, Backlog: 0},
+		{Type: framework.QueueProcessed, Kind: "invoice", DeliveryID: "dlv_1", Attempt: 1, Duration: 20 * time.Millisecond},
+		{Type: framework.QueueRetry, Kind: "invoice", DeliveryID: "dlv_2", Attempt: 1, Duration: 3 * time.Second, Err: boom, Delay: time.Second},
+		{Type: framework.QueueRetry, Kind: "invoice", DeliveryID: "dlv_2", Attempt: 2, Duration: 3 * time.Second, Err: boom, Delay: 2 * time.Second},
+		{Type: framework.QueueDeadLettered, Kind: "invoice", DeliveryID: "dlv_2", Attempt: 3, Duration: 3 * time.Second, Err: boom},
+		{Type: framework.QueueDeadLettered, Kind: "receipt", DeliveryID: "dlv_3", Err: framework.ErrUnknownKind},
 		{Type: framework.QueueReplayed, Kind: "invoice", DeliveryID: "dlv_2"},
-		{Type: framework.QueueBacklog, Backlog: 1},
+		{Type: framework.QueueHandedBack, Kind: "invoice", DeliveryID: "dlv_2"},
 	} {
 		m.QueueEvent(ctx, e)
 	}
 	ev := func(event string) float64 {
 		return series(t, reg, "retabhook_queue_events_total", "kind", "invoice", "event", event)
 	}
-	assert.Equal(t, 2.0, ev("stored"))
+	assert.Equal(t, 2.0, ev("accepted"))
 	assert.Equal(t, 1.0, ev("duplicate"))
-	assert.Equal(t, 1.0, ev("handled"))
+	assert.Equal(t, 1.0, ev("processed"))
 	assert.Equal(t, 2.0, ev("retry"))
-	assert.Equal(t, 1.0, ev("dead_letter"))
+	assert.Equal(t, 1.0, ev("dead_lettered"))
 	assert.Equal(t, 1.0, ev("replayed"))
-	assert.Equal(t, 1.0, series(t, reg, "retabhook_queue_depth"))
+	assert.Equal(t, 1.0, ev("handed_back"))
+	assert.Equal(t, 1.0, series(t, reg, "retabhook_queue_events_total", "kind", "receipt", "event", "dead_lettered"))
 	assert.Equal(t, 1.0, series(t, reg, "retabhook_queue_handler_duration_seconds", "kind", "invoice", "result", "ok"))
 	assert.Equal(t, 3.0, series(t, reg, "retabhook_queue_handler_duration_seconds", "kind", "invoice", "result", "error"))
+	_, ran := lookup(t, reg, "retabhook_queue_handler_duration_seconds", "kind", "receipt", "result", "error")
+	assert.False(t, ran, "a delivery dead-lettered without an attempt has no handler time")
+
+	stats = metrics.QueueStats{Waiting: 7, InFlight: 2, DeadLetters: 1}
+	assert.Equal(t, 7.0, series(t, reg, "retabhook_queue_depth", "state", "waiting"))
+	assert.Equal(t, 2.0, series(t, reg, "retabhook_queue_depth", "state", "in_flight"))
+	assert.Equal(t, 1.0, series(t, reg, "retabhook_queue_dead_letters"))
+	stats.Waiting = 3
+	assert.Equal(t, 3.0, series(t, reg, "retabhook_queue_depth", "state", "waiting"), "read at every scrape")
+
+	statsErr = errors.New("nats: no servers available")
+	_, ok := lookup(t, reg, "retabhook_queue_depth", "state", "waiting")
+	assert.False(t, ok, "no stale depth when the engine cannot be read")
+	assert.Equal(t, 2.0, ev("accepted"), "the rest is still collected")
+
+	problems, err := testutil.GatherAndLint(reg)
+	require.NoError(t, err)
+	assert.Empty(t, problems)
 }
 
 func TestOptions(t *testing.T) {
