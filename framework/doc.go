@@ -75,4 +75,18 @@
 // (errors.Is) and, when it has data, is a *[ViolationError],
 // *[RouteError] or *[HandlerError] (errors.As). [StatusOf] maps any of
 // them to its status; [WithErrorWriter] replaces the response writer.
+//
+// # Observability
+//
+// The router writes one log record per request through [WithLogger]'s
+// logger: kind, delivery id, completion id, model, status, duration, body
+// size, the index of the secret that verified, and on failure the problem
+// slug, the error and the number of violations; never a secret, a
+// signature or document bytes. An [Observer] given to [WithObserver] is
+// told of every stage and every [Outcome]; one that is also a
+// [RequestObserver] hears of each request first and chooses the context
+// the request runs in. Packages handlers/metrics (Prometheus) and
+// handlers/tracing (OpenTelemetry) are such observers; this package
+// imports neither. Durable engines report what happens after the answer
+// to a [QueueObserver].
 package framework
