@@ -128,8 +128,8 @@ func statusAdvice(a answer, bodySize int, sigHeader string) string {
 		fmt.Fprintf(&b, "the receiver answered %d %s.", a.status, http.StatusText(a.status))
 	}
 	if isProblem {
-		if p.Detail != "" {
-			fmt.Fprintf(&b, "\n  %s: %s", p.Title, p.Detail)
+		if p.Detail != "" && len(p.Violations) == 0 {
+			fmt.Fprintf(&b, "\n  the receiver says: %s", p.Detail)
 		}
 		for _, v := range p.Violations {
 			ptr := v.Pointer

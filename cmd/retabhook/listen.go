@@ -345,7 +345,14 @@ func line(m *meta, saved string, verr error, verifying bool) string {
 		var se *framework.SignatureError
 		reason := "invalid signature"
 		if errors.As(verr, &se) {
-			reason = string(se.Reason) + " signature"
+			switch se.Reason {
+			case framework.SignatureMissing:
+				reason = "no signature header"
+			case framework.SignatureMalformed:
+				reason = "malformed signature"
+			case framework.SignatureMismatch:
+				reason = "signature matches no secret"
+			}
 		}
 		fmt.Fprintf(&b, " REFUSED (%s: is the sender's secret one of -secret/WEBHOOKS_SECRET?)", reason)
 	default:

@@ -259,7 +259,7 @@ func (c *cli) secrets(flagged []string) ([]string, error) {
 	if s := c.getenv("WEBHOOKS_SECRET"); s != "" {
 		return []string{s}, nil
 	}
-	return nil, usageErr(noSecretHelp)
+	return nil, inputErr(noSecretHelp)
 }
 
 // secret returns the one secret to sign with.

@@ -265,7 +265,7 @@ func TestSendFailures(t *testing.T) {
 		noCalls bool
 	}{
 		{"wrong secret", map[string]string{"WEBHOOKS_SECRET": "whsec_wrong"}, []string{"-content", content, rc.url + "/webhook"},
-			exitRefused, []string{"refused the signature (401)", "Most often the secret differs", "Invalid signature: "}, true},
+			exitRefused, []string{"refused the signature (401)", "Most often the secret differs", "the receiver says: retabhook: invalid signature"}, true},
 		{"signature in the wrong header", withSecret, []string{"-signature-header", "X-Sig", "-content", content, rc.url + "/webhook"},
 			exitRefused, []string{"found no signature (401)", "signed in X-Sig"}, true},
 		{"unreachable", withSecret, []string{"-content", content, closedURL(t)},
@@ -482,7 +482,7 @@ func TestListen(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	require.Len(t, lines, 6, out.String())
 	require.Regexp(t, `^\d\d:\d\d:\d\d 200 POST /webhook/invoice \d+\.\d KiB dlv_[0-9a-f]{12} verified\(secret 2\) model=gpt-4\.1-2025-04-14 content=\{number,currency,line_items,total\} file=scan\.png\(image/png, 12 B\) -> .*\.json$`, lines[2])
-	require.Regexp(t, `^\d\d:\d\d:\d\d 401 POST /webhook .* REFUSED \(mismatch signature: is the sender's secret one of -secret/WEBHOOKS_SECRET\?\)`, lines[3])
+	require.Regexp(t, `^\d\d:\d\d:\d\d 401 POST /webhook .* REFUSED \(signature matches no secret: is the sender's secret one of -secret/WEBHOOKS_SECRET\?\)`, lines[3])
 	require.Regexp(t, `^\d\d:\d\d:\d\d 405 GET /webhook \(not recorded`, lines[4])
 	require.Equal(t, "stopped: 2 delivery(ies) recorded in "+dir, lines[5])
 
