@@ -1,11 +1,11 @@
 package framework
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/retabhook/retabhook/schemas"
@@ -79,7 +79,8 @@ func (d *Delivery) Annotation(prefix, pointer string) (any, bool) {
 var ErrNoFileData = errors.New("retabhook: file payload is not a base64 data URI")
 
 // File is the source document of a delivery. Its bytes are decoded only
-// when [File.Data] is called.
+// when [File.Data] is called: until then the file is a view of the request
+// body, neither copied nor decoded.
 type File struct {
 	// Filename is the document's name, as sent.
 	Filename string
@@ -87,25 +88,26 @@ type File struct {
 	MIMEType string
 	// Size is the decoded size in bytes (0 when not a data URI).
 	Size int
-	url  string
+	url  []byte
 }
 
-func newFile(filename, url string) File {
+func newFile(filename string, url []byte) File {
 	f := File{Filename: filename, url: url}
-	rest, ok := strings.CutPrefix(url, "data:")
+	rest, ok := bytes.CutPrefix(url, []byte("data:"))
 	if !ok {
 		return f
 	}
-	meta, payload, ok := strings.Cut(rest, ",")
-	if !ok || !strings.HasSuffix(meta, ";base64") {
+	meta, payload, ok := bytes.Cut(rest, []byte(","))
+	if !ok || !bytes.HasSuffix(meta, []byte(";base64")) {
 		return f
 	}
-	f.MIMEType, _, _ = strings.Cut(meta, ";")
+	mime, _, _ := bytes.Cut(meta, []byte(";"))
+	f.MIMEType = string(mime)
 	n := len(payload) / 4 * 3
 	switch {
-	case strings.HasSuffix(payload, "=="):
+	case bytes.HasSuffix(payload, []byte("==")):
 		n -= 2
-	case strings.HasSuffix(payload, "="):
+	case bytes.HasSuffix(payload, []byte("=")):
 		n--
 	}
 	f.Size = n
@@ -113,20 +115,21 @@ func newFile(filename, url string) File {
 }
 
 // URL returns the file payload's URL as sent (a data URI carries the
-// whole document).
-func (f File) URL() string { return f.url }
+// whole document, so this copies it; [File.Data] does not).
+func (f File) URL() string { return string(f.url) }
 
 // Data decodes the document's bytes from its base64 data URI.
 func (f File) Data() ([]byte, error) {
-	_, payload, ok := strings.Cut(f.url, ",")
-	if !ok || !strings.HasPrefix(f.url, "data:") {
+	_, payload, ok := bytes.Cut(f.url, []byte(","))
+	if !ok || !bytes.HasPrefix(f.url, []byte("data:")) {
 		return nil, ErrNoFileData
 	}
-	b, err := base64.StdEncoding.DecodeString(payload)
+	b := make([]byte, base64.StdEncoding.DecodedLen(len(payload)))
+	n, err := base64.StdEncoding.Decode(b, payload)
 	if err != nil {
 		return nil, errors.Join(ErrNoFileData, err)
 	}
-	return b, nil
+	return b[:n], nil
 }
 
 type deliveryKey struct{}

@@ -2,6 +2,15 @@
 // WebhookRequest): the completion, the user, the file payload and the
 // metadata. It is tolerant of unknown fields and of repeated keys (the last
 // one wins), as Retab's real output needs.
+//
+// Decode walks the body in place (package jsonscan) and keeps slices of it
+// for the large and raw parts (the file's URL, usage, likelihoods, each
+// choice's content), so a document of many megabytes in file_payload.url
+// is checked but never copied. Whatever that walk does not handle with
+// certainty (a repeated or differently-cased known key, a value of an
+// unexpected JSON type, invalid JSON) is decoded by encoding/json instead,
+// which defines the result: the two agree on every input (see the fuzz
+// tests).
 package envelope
 
 import (
@@ -9,6 +18,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/retabhook/retabhook/internal/jsonscan"
 )
 
 // Errors returned by Decode and Content.
@@ -27,7 +38,8 @@ var (
 	ErrContentType = errors.New("envelope: content is neither a JSON string nor an object")
 )
 
-// Envelope is Retab's WebhookRequest.
+// Envelope is Retab's WebhookRequest. Its raw fields may be slices of the
+// decoded body: the body must not be modified while they are in use.
 type Envelope struct {
 	Completion  *Completion     `json:"completion"`
 	User        *string         `json:"user"`
@@ -59,22 +71,50 @@ type Choice struct {
 	} `json:"message"`
 }
 
-// FilePayload is the source document.
+// FilePayload is the source document. URL is the url field as decoded
+// (usually a slice of the body: a data URI can be many megabytes).
 type FilePayload struct {
-	Filename string `json:"filename"`
-	URL      string `json:"url"`
+	Filename string
+	URL      []byte
 }
 
 // Decode parses a webhook body.
 func Decode(body []byte) (*Envelope, error) {
-	var env Envelope
-	if err := json.Unmarshal(body, &env); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+	env, ok := scan(body)
+	if !ok {
+		var err error
+		if env, err = decodeStd(body); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+		}
 	}
 	if env.Completion == nil {
 		return nil, ErrNoCompletion
 	}
-	return &env, nil
+	return env, nil
+}
+
+// stdEnvelope is the envelope as encoding/json decodes it: the definition
+// of Decode's result.
+type stdEnvelope struct {
+	Completion  *Completion `json:"completion"`
+	User        *string     `json:"user"`
+	FilePayload *struct {
+		Filename string `json:"filename"`
+		URL      string `json:"url"`
+	} `json:"file_payload"`
+	Metadata json.RawMessage `json:"metadata"`
+}
+
+func decodeStd(body []byte) (*Envelope, error) {
+	var std stdEnvelope
+	if err := json.Unmarshal(body, &std); err != nil {
+		return nil, err
+	}
+	env := &Envelope{Completion: std.Completion, User: std.User, Metadata: std.Metadata}
+	if fp := std.FilePayload; fp != nil {
+		env.FilePayload = &FilePayload{Filename: fp.Filename, URL: []byte(fp.URL)}
+	}
+	return env, nil
 }
 
 // Content returns the extracted object of choice i as JSON bytes: the
@@ -93,12 +133,13 @@ func (c *Completion) Content(i int) ([]byte, error) {
 	case raw[0] != '"':
 		return nil, ErrContentType
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+	end, _, ok := jsonscan.String(raw, 0)
+	if !ok || end != len(raw) {
+		return nil, fmt.Errorf("%w: content is not a valid JSON string", ErrMalformed)
 	}
-	if len(bytes.TrimSpace([]byte(s))) == 0 {
+	s := jsonscan.Unquote(make([]byte, 0, len(raw)), raw)
+	if len(bytes.TrimSpace(s)) == 0 {
 		return nil, ErrEmptyContent
 	}
-	return []byte(s), nil
+	return s, nil
 }

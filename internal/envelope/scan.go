@@ -1,0 +1,337 @@
+package envelope
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+
+	"github.com/retabhook/retabhook/internal/jsonscan"
+)
+
+// scan decodes body in place. ok is false when the body needs
+// encoding/json to decide: invalid JSON, a known key repeated or spelled
+// in another case (encoding/json matches keys case-insensitively and
+// merges repeats), an escaped key, a value of a type the field does not
+// take. For every body where ok is true, the result equals decodeStd's.
+func scan(body []byte) (env *Envelope, ok bool) {
+	var s scanner
+	s.b = body
+	i := jsonscan.SkipSpace(body, 0)
+	if i >= len(body) || body[i] != '{' {
+		return nil, false
+	}
+	// One allocation for the envelope and the objects it usually holds.
+	all := new(struct {
+		env Envelope
+		c   Completion
+		fp  FilePayload
+	})
+	env = &all.env
+	var seen [4]bool
+	i, ok = s.object(i, envelopeKeys[:], func(k, i int) (int, bool) {
+		if seen[k] {
+			return i, false
+		}
+		seen[k] = true
+		switch k {
+		case 0:
+			return s.completion(i, &env.Completion, &all.c)
+		case 1:
+			return s.nullableString(i, &env.User)
+		case 2:
+			return s.filePayload(i, &env.FilePayload, &all.fp)
+		default:
+			return s.raw(i, &env.Metadata)
+		}
+	})
+	if !ok || jsonscan.SkipSpace(body, i) != len(body) {
+		return nil, false
+	}
+	return env, true
+}
+
+var (
+	envelopeKeys   = [...]string{"completion", "user", "file_payload", "metadata"}
+	completionKeys = [...]string{"id", "object", "created", "model", "choices", "usage", "extraction_id", "likelihoods"}
+	choiceKeys     = [...]string{"index", "finish_reason", "message"}
+	messageKeys    = [...]string{"content"}
+	fileKeys       = [...]string{"filename", "url"}
+)
+
+type scanner struct{ b []byte }
+
+// object walks the object at b[i] (which must be '{'), calling field for
+// each key among keys with the index of the key and of its value, and
+// skipping the others. It fails on a key that matches one of keys only
+// case-insensitively, and on an escaped key.
+func (s *scanner) object(i int, keys []string, field func(k, i int) (int, bool)) (int, bool) {
+	b := s.b
+	i = jsonscan.SkipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return i + 1, true
+	}
+	for {
+		start := i
+		end, flags, ok := jsonscan.String(b, i)
+		if !ok || flags&jsonscan.Escaped != 0 {
+			return i, false
+		}
+		key := b[start+1 : end-1]
+		i = jsonscan.SkipSpace(b, end)
+		if i >= len(b) || b[i] != ':' {
+			return i, false
+		}
+		i = jsonscan.SkipSpace(b, i+1)
+		k := -1
+		for j, name := range keys {
+			if string(key) == name {
+				k = j
+				break
+			}
+		}
+		if k < 0 {
+			for _, name := range keys {
+				if bytes.EqualFold(key, []byte(name)) {
+					return i, false
+				}
+			}
+			i, ok = jsonscan.Skip(b, i)
+		} else {
+			i, ok = field(k, i)
+		}
+		if !ok {
+			return i, false
+		}
+		i = jsonscan.SkipSpace(b, i)
+		if i >= len(b) {
+			return i, false
+		}
+		switch b[i] {
+		case ',':
+			i = jsonscan.SkipSpace(b, i+1)
+		case '}':
+			return i + 1, true
+		default:
+			return i, false
+		}
+	}
+}
+
+func (s *scanner) isNull(i int) bool {
+	return len(s.b)-i >= 4 && string(s.b[i:i+4]) == "null"
+}
+
+// str decodes a string value.
+func (s *scanner) str(i int) (string, int, bool) {
+	end, flags, ok := jsonscan.String(s.b, i)
+	if !ok {
+		return "", i, false
+	}
+	if jsonscan.Plain(s.b[i:end], flags) {
+		return string(s.b[i+1 : end-1]), end, true
+	}
+	return string(jsonscan.Unquote(nil, s.b[i:end])), end, true
+}
+
+// stringField decodes into a string field: a string sets it, null leaves
+// it unchanged.
+func (s *scanner) stringField(i int, dst *string) (int, bool) {
+	if s.isNull(i) {
+		return i + 4, true
+	}
+	if i >= len(s.b) || s.b[i] != '"' {
+		return i, false
+	}
+	v, end, ok := s.str(i)
+	*dst = v
+	return end, ok
+}
+
+func (s *scanner) nullableString(i int, dst **string) (int, bool) {
+	if s.isNull(i) {
+		*dst = nil
+		return i + 4, true
+	}
+	if i >= len(s.b) || s.b[i] != '"' {
+		return i, false
+	}
+	v, end, ok := s.str(i)
+	*dst = &v
+	return end, ok
+}
+
+// raw keeps the value as a slice of the body, capacity clipped so that an
+// append never writes into the body.
+func (s *scanner) raw(i int, dst *json.RawMessage) (int, bool) {
+	end, ok := jsonscan.Skip(s.b, i)
+	*dst = s.b[i:end:end]
+	return end, ok
+}
+
+func (s *scanner) completion(i int, dst **Completion, c *Completion) (int, bool) {
+	if s.isNull(i) {
+		*dst = nil
+		return i + 4, true
+	}
+	if i >= len(s.b) || s.b[i] != '{' {
+		return i, false
+	}
+	*dst = c
+	var seen [len(completionKeys)]bool
+	return s.object(i, completionKeys[:], func(k, i int) (int, bool) {
+		if seen[k] {
+			return i, false
+		}
+		seen[k] = true
+		switch k {
+		case 0:
+			return s.stringField(i, &c.ID)
+		case 1:
+			return s.stringField(i, &c.Object)
+		case 2:
+			if s.isNull(i) {
+				return i + 4, true
+			}
+			end, _, ok := jsonscan.Number(s.b, i)
+			c.Created = json.Number(s.b[i:end])
+			return end, ok
+		case 3:
+			return s.stringField(i, &c.Model)
+		case 4:
+			return s.choices(i, &c.Choices)
+		case 5:
+			return s.raw(i, &c.Usage)
+		case 6:
+			return s.stringField(i, &c.ExtractionID)
+		default:
+			return s.raw(i, &c.Likelihoods)
+		}
+	})
+}
+
+func (s *scanner) choices(i int, dst *[]Choice) (int, bool) {
+	b := s.b
+	if s.isNull(i) {
+		*dst = nil
+		return i + 4, true
+	}
+	if i >= len(b) || b[i] != '[' {
+		return i, false
+	}
+	// Count the elements first, so the slice is allocated once.
+	n, j := 0, jsonscan.SkipSpace(b, i+1)
+	if j < len(b) && b[j] == ']' {
+		*dst = []Choice{}
+		return j + 1, true
+	}
+	for {
+		var ok bool
+		if j, ok = jsonscan.Skip(b, j); !ok {
+			return j, false
+		}
+		n++
+		j = jsonscan.SkipSpace(b, j)
+		if j < len(b) && b[j] == ',' {
+			j = jsonscan.SkipSpace(b, j+1)
+			continue
+		}
+		break
+	}
+	out := make([]Choice, n)
+	i = jsonscan.SkipSpace(b, i+1)
+	for k := range out {
+		var ok bool
+		if i, ok = s.choice(i, &out[k]); !ok {
+			return i, false
+		}
+		i = jsonscan.SkipSpace(b, i)
+		if i < len(b) && b[i] == ',' {
+			i = jsonscan.SkipSpace(b, i+1)
+		}
+	}
+	if i >= len(b) || b[i] != ']' {
+		return i, false
+	}
+	*dst = out
+	return i + 1, true
+}
+
+func (s *scanner) choice(i int, ch *Choice) (int, bool) {
+	if s.isNull(i) {
+		return i + 4, true
+	}
+	if i >= len(s.b) || s.b[i] != '{' {
+		return i, false
+	}
+	var seen [len(choiceKeys)]bool
+	return s.object(i, choiceKeys[:], func(k, i int) (int, bool) {
+		if seen[k] {
+			return i, false
+		}
+		seen[k] = true
+		switch k {
+		case 0:
+			if s.isNull(i) {
+				return i + 4, true
+			}
+			end, integer, ok := jsonscan.Number(s.b, i)
+			if !ok || !integer {
+				return i, false
+			}
+			n, err := strconv.ParseInt(string(s.b[i:end]), 10, 0)
+			ch.Index = int(n)
+			return end, err == nil
+		case 1:
+			return s.nullableString(i, &ch.FinishReason)
+		default:
+			if s.isNull(i) {
+				return i + 4, true
+			}
+			if i >= len(s.b) || s.b[i] != '{' {
+				return i, false
+			}
+			var seenContent bool
+			return s.object(i, messageKeys[:], func(_, i int) (int, bool) {
+				if seenContent {
+					return i, false
+				}
+				seenContent = true
+				return s.raw(i, &ch.Message.Content)
+			})
+		}
+	})
+}
+
+func (s *scanner) filePayload(i int, dst **FilePayload, fp *FilePayload) (int, bool) {
+	if s.isNull(i) {
+		*dst = nil
+		return i + 4, true
+	}
+	if i >= len(s.b) || s.b[i] != '{' {
+		return i, false
+	}
+	*dst = fp
+	var seen [len(fileKeys)]bool
+	return s.object(i, fileKeys[:], func(k, i int) (int, bool) {
+		if seen[k] {
+			return i, false
+		}
+		seen[k] = true
+		if k == 0 {
+			return s.stringField(i, &fp.Filename)
+		}
+		if s.isNull(i) {
+			return i + 4, true
+		}
+		end, flags, ok := jsonscan.String(s.b, i)
+		if !ok {
+			return i, false
+		}
+		if jsonscan.Plain(s.b[i:end], flags) {
+			fp.URL = s.b[i+1 : end-1 : end-1]
+		} else {
+			fp.URL = jsonscan.Unquote(nil, s.b[i:end])
+		}
+		return end, true
+	})
+}

@@ -1,0 +1,488 @@
+package fastpath
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// ErrUnsupported is wrapped by Compile's errors: the schema uses something
+// the fast path does not implement, so the full validator is used for it.
+var ErrUnsupported = errors.New("fastpath: schema not supported")
+
+// Program is a schema compiled for [Program.Validate]. It is immutable and
+// safe for concurrent use.
+type Program struct {
+	root *node
+}
+
+// JSON types, as bits.
+const (
+	tNull uint8 = 1 << iota
+	tBool
+	tNumber
+	tInteger
+	tString
+	tArray
+	tObject
+)
+
+type node struct {
+	always *bool // a boolean schema: nothing else is set
+
+	types uint8 // 0: any
+
+	ref                 *node
+	allOf, anyOf, oneOf []*node
+	not                 *node
+
+	enum    []any // string, bool, nil, *big.Rat
+	hasEnum bool
+
+	// object
+	fields             []field // properties and required names, by name
+	byName             map[string]int
+	nrequired          int
+	additional         *node // nil: any value allowed
+	minProps, maxProps int
+	objWalk            bool
+
+	// array
+	items              *node
+	minItems, maxItems int
+	arrWalk            bool
+
+	// string
+	minLen, maxLen int
+	pattern        *regexp.Regexp
+	strCheck       bool
+
+	// number
+	bounds   []bound
+	numCheck bool
+}
+
+type field struct {
+	name     string
+	schema   *node // nil when the name is only required
+	required int   // bit index, -1 when not required
+}
+
+type bound struct {
+	op  byte // '<' (maximum), '>' (minimum), 'l' (exclusiveMaximum), 'g' (exclusiveMinimum)
+	rat *big.Rat
+	f   float64
+}
+
+// Compile compiles a JSON Schema document (draft 2020-12, as package
+// schemas compiles it). It returns an error wrapping [ErrUnsupported] when
+// the schema uses a keyword, a reference or a value the fast path does not
+// implement.
+func Compile(doc []byte) (*Program, error) {
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	var root any
+	if err := dec.Decode(&root); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnsupported, err)
+	}
+	c := &compiler{doc: root, byPtr: map[string]*node{}}
+	if m, ok := root.(map[string]any); ok {
+		if s, ok := m["$schema"]; ok {
+			if s != "https://json-schema.org/draft/2020-12/schema" && s != "https://json-schema.org/draft/2020-12/schema#" {
+				return nil, fmt.Errorf("%w: $schema %v", ErrUnsupported, s)
+			}
+		}
+	}
+	n, err := c.compile("", root)
+	if err != nil {
+		return nil, err
+	}
+	for len(c.refs) > 0 { // resolving may compile nodes with references of their own
+		ref := c.refs[len(c.refs)-1]
+		c.refs = c.refs[:len(c.refs)-1]
+		target, err := c.resolve(ref.ptr)
+		if err != nil {
+			return nil, err
+		}
+		ref.n.ref = target
+	}
+	if err := checkCycles(n); err != nil {
+		return nil, err
+	}
+	return &Program{root: n}, nil
+}
+
+type compiler struct {
+	doc   any
+	byPtr map[string]*node
+	refs  []pendingRef
+}
+
+type pendingRef struct {
+	n   *node
+	ptr string
+}
+
+// annotations are keywords that do not affect validation as package
+// schemas compiles schemas (format is not asserted in draft 2020-12).
+var annotations = map[string]bool{
+	"title": true, "description": true, "default": true, "examples": true,
+	"deprecated": true, "readOnly": true, "writeOnly": true, "$comment": true,
+	"format": true, "contentEncoding": true, "contentMediaType": true,
+	"$defs": true, "definitions": true,
+}
+
+func (c *compiler) compile(ptr string, v any) (*node, error) {
+	if n, ok := c.byPtr[ptr]; ok {
+		return n, nil
+	}
+	n := &node{minProps: -1, maxProps: -1, minItems: -1, maxItems: -1, minLen: -1, maxLen: -1}
+	c.byPtr[ptr] = n
+	fail := func(format string, args ...any) (*node, error) {
+		return nil, fmt.Errorf("%w: at %q: %s", ErrUnsupported, ptr, fmt.Sprintf(format, args...))
+	}
+	switch v := v.(type) {
+	case bool:
+		n.always = &v
+		return n, nil
+	case map[string]any:
+		// Compile the definitions first so that references find them.
+		for _, defs := range []string{"$defs", "definitions"} {
+			if d, ok := v[defs]; ok {
+				dm, ok := d.(map[string]any)
+				if !ok {
+					return fail("%s is not an object", defs)
+				}
+				for name, sub := range dm {
+					if _, err := c.compile(ptr+"/"+defs+"/"+escapePointer(name), sub); err != nil {
+						return nil, err
+					}
+				}
+			}
+		}
+		for kw, val := range v {
+			if annotations[kw] || strings.HasPrefix(kw, "x-") || strings.HasPrefix(kw, "X-") || kw == "$schema" && ptr == "" {
+				continue
+			}
+			var err error
+			switch kw {
+			case "type":
+				err = n.setTypes(val)
+			case "$ref":
+				s, ok := val.(string)
+				if !ok || !strings.HasPrefix(s, "#") || strings.Contains(s, "%") {
+					return fail("$ref %v", val)
+				}
+				c.refs = append(c.refs, pendingRef{n, s[1:]})
+			case "properties":
+				props, ok := val.(map[string]any)
+				if !ok {
+					return fail("properties is not an object")
+				}
+				for name, sub := range props {
+					sn, err := c.compile(ptr+"/properties/"+escapePointer(name), sub)
+					if err != nil {
+						return nil, err
+					}
+					n.field(name).schema = sn
+				}
+				n.objWalk = true
+			case "required":
+				names, ok := val.([]any)
+				if !ok {
+					return fail("required is not an array")
+				}
+				for _, name := range names {
+					s, ok := name.(string)
+					if !ok {
+						return fail("required holds %v", name)
+					}
+					if f := n.field(s); f.required < 0 {
+						f.required = n.nrequired
+						n.nrequired++
+					}
+				}
+				if n.nrequired > 64 {
+					return fail("more than 64 required properties")
+				}
+				n.objWalk = n.objWalk || n.nrequired > 0
+			case "additionalProperties":
+				n.additional, err = c.compile(ptr+"/additionalProperties", val)
+				n.objWalk = true
+			case "items":
+				n.items, err = c.compile(ptr+"/items", val)
+				n.arrWalk = true
+			case "allOf", "anyOf", "oneOf":
+				subs, ok := val.([]any)
+				if !ok || len(subs) == 0 {
+					return fail("%s is not a non-empty array", kw)
+				}
+				nodes := make([]*node, len(subs))
+				for i, sub := range subs {
+					if nodes[i], err = c.compile(ptr+"/"+kw+"/"+strconv.Itoa(i), sub); err != nil {
+						return nil, err
+					}
+				}
+				switch kw {
+				case "allOf":
+					n.allOf = nodes
+				case "anyOf":
+					n.anyOf = nodes
+				default:
+					n.oneOf = nodes
+				}
+			case "not":
+				n.not, err = c.compile(ptr+"/not", val)
+			case "enum", "const":
+				vals := []any{val}
+				if kw == "enum" {
+					var ok bool
+					if vals, ok = val.([]any); !ok {
+						return fail("enum is not an array")
+					}
+				}
+				if n.hasEnum {
+					return fail("both enum and const")
+				}
+				n.hasEnum = true
+				for _, e := range vals {
+					switch e := e.(type) {
+					case nil, bool, string:
+						n.enum = append(n.enum, e)
+					case json.Number:
+						r, ok := new(big.Rat).SetString(string(e))
+						if !ok {
+							return fail("enum value %v", e)
+						}
+						n.enum = append(n.enum, r)
+					default:
+						return fail("enum holds an object or an array")
+					}
+				}
+			case "minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties":
+				num, ok := val.(json.Number)
+				k, perr := strconv.Atoi(string(num))
+				if !ok || perr != nil || k < 0 {
+					return fail("%s is %v", kw, val)
+				}
+				switch kw {
+				case "minLength":
+					n.minLen, n.strCheck = k, true
+				case "maxLength":
+					n.maxLen, n.strCheck = k, true
+				case "minItems":
+					n.minItems, n.arrWalk = k, true
+				case "maxItems":
+					n.maxItems, n.arrWalk = k, true
+				case "minProperties":
+					n.minProps, n.objWalk = k, true
+				default:
+					n.maxProps, n.objWalk = k, true
+				}
+			case "pattern":
+				s, ok := val.(string)
+				if !ok {
+					return fail("pattern is %v", val)
+				}
+				if n.pattern, err = regexp.Compile(s); err != nil {
+					return fail("pattern: %v", err)
+				}
+				n.strCheck = true
+			case "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum":
+				num, ok := val.(json.Number)
+				r, rok := new(big.Rat).SetString(string(num))
+				if !ok || !rok {
+					return fail("%s is %v", kw, val)
+				}
+				f, _ := r.Float64()
+				op := map[string]byte{"minimum": '>', "maximum": '<', "exclusiveMinimum": 'g', "exclusiveMaximum": 'l'}[kw]
+				n.bounds = append(n.bounds, bound{op: op, rat: r, f: f})
+				n.numCheck = true
+			default:
+				return fail("keyword %q", kw)
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		return n, nil
+	default:
+		return fail("a schema is neither an object nor a boolean")
+	}
+}
+
+func (n *node) field(name string) *field {
+	if n.byName == nil {
+		n.byName = map[string]int{}
+	}
+	if i, ok := n.byName[name]; ok {
+		return &n.fields[i]
+	}
+	n.byName[name] = len(n.fields)
+	n.fields = append(n.fields, field{name: name, required: -1})
+	return &n.fields[len(n.fields)-1]
+}
+
+func (n *node) setTypes(v any) error {
+	names := []any{v}
+	if arr, ok := v.([]any); ok {
+		names = arr
+	}
+	for _, name := range names {
+		s, _ := name.(string)
+		switch s {
+		case "null":
+			n.types |= tNull
+		case "boolean":
+			n.types |= tBool
+		case "number":
+			n.types |= tNumber
+		case "integer":
+			n.types |= tInteger
+		case "string":
+			n.types |= tString
+		case "array":
+			n.types |= tArray
+		case "object":
+			n.types |= tObject
+		default:
+			return fmt.Errorf("%w: type %v", ErrUnsupported, name)
+		}
+	}
+	if n.types == 0 {
+		return fmt.Errorf("%w: empty type", ErrUnsupported)
+	}
+	return nil
+}
+
+// resolve finds the node of a JSON Pointer into the document, compiling it
+// when no keyword led there yet.
+func (c *compiler) resolve(ptr string) (*node, error) {
+	if n, ok := c.byPtr[ptr]; ok {
+		return n, nil
+	}
+	if ptr != "" && ptr[0] != '/' {
+		return nil, fmt.Errorf("%w: $ref #%s", ErrUnsupported, ptr)
+	}
+	v := c.doc
+	for _, tok := range strings.Split(ptr, "/")[1:] {
+		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+		switch x := v.(type) {
+		case map[string]any:
+			var ok bool
+			if v, ok = x[tok]; !ok {
+				return nil, fmt.Errorf("%w: $ref #%s not found", ErrUnsupported, ptr)
+			}
+		case []any:
+			i, err := strconv.Atoi(tok)
+			if err != nil || i < 0 || i >= len(x) {
+				return nil, fmt.Errorf("%w: $ref #%s not found", ErrUnsupported, ptr)
+			}
+			v = x[i]
+		default:
+			return nil, fmt.Errorf("%w: $ref #%s not found", ErrUnsupported, ptr)
+		}
+	}
+	return c.compile(ptr, v)
+}
+
+// checkCycles refuses schemas whose keywords apply to the same value in a
+// loop ($ref: "#" inside allOf at the root, say): the full validator
+// reports those as errors, and Validate would not terminate.
+func checkCycles(root *node) error {
+	var all []*node
+	seen := map[*node]bool{}
+	var collect func(n *node)
+	collect = func(n *node) {
+		if n == nil || seen[n] {
+			return
+		}
+		seen[n] = true
+		all = append(all, n)
+		for _, s := range n.sameValue() {
+			collect(s)
+		}
+		collect(n.additional)
+		collect(n.items)
+		for _, f := range n.fields {
+			collect(f.schema)
+		}
+	}
+	collect(root)
+	state := map[*node]int{} // 1: on the path, 2: done
+	var visit func(n *node) error
+	visit = func(n *node) error {
+		switch state[n] {
+		case 1:
+			return fmt.Errorf("%w: a reference cycle", ErrUnsupported)
+		case 2:
+			return nil
+		}
+		state[n] = 1
+		for _, s := range n.sameValue() {
+			if err := visit(s); err != nil {
+				return err
+			}
+		}
+		state[n] = 2
+		return nil
+	}
+	for _, n := range all {
+		if err := visit(n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sameValue lists the nodes that apply to the same value as n.
+func (n *node) sameValue() []*node {
+	var out []*node
+	if n.ref != nil {
+		out = append(out, n.ref)
+	}
+	if n.not != nil {
+		out = append(out, n.not)
+	}
+	out = append(out, n.allOf...)
+	out = append(out, n.anyOf...)
+	return append(out, n.oneOf...)
+}
+
+var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+
+// Decodable reports whether json.Unmarshal into t depends only on the
+// decoded values, not on the bytes: no type reachable from t implements
+// json.Unmarshaler (which would see whitespace, escapes and key order).
+func Decodable(t reflect.Type) bool {
+	return decodable(t, map[reflect.Type]bool{})
+}
+
+func decodable(t reflect.Type, seen map[reflect.Type]bool) bool {
+	if seen[t] {
+		return true
+	}
+	seen[t] = true
+	if t.Implements(unmarshalerType) || t.Kind() != reflect.Interface && reflect.PointerTo(t).Implements(unmarshalerType) {
+		return false
+	}
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Slice, reflect.Array:
+		return decodable(t.Elem(), seen)
+	case reflect.Map:
+		return decodable(t.Key(), seen) && decodable(t.Elem(), seen)
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if !decodable(t.Field(i).Type, seen) {
+				return false
+			}
+		}
+	}
+	return true
+}

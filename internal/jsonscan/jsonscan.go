@@ -1,0 +1,333 @@
+// Package jsonscan holds the JSON scanning primitives of retabhook's fast
+// paths: they walk a document in place, without building values, and
+// answer positions into it.
+//
+// Every function is conservative: when it reports success, encoding/json
+// accepts the same bytes and decodes them to the same value; when it
+// reports failure, the caller falls back to encoding/json, which produces
+// the real error (or, for input jsonscan merely refuses to handle, the real
+// value). So only the "ok" answers need to be exact, and the fuzz tests
+// check them against encoding/json.
+package jsonscan
+
+import (
+	"encoding/binary"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// MaxDepth is the deepest nesting Skip follows before giving up (it is
+// below encoding/json's limit of 10000, so giving up is always safe).
+const MaxDepth = 1000
+
+// StringFlags describe a scanned string token.
+type StringFlags uint8
+
+const (
+	// Escaped: the string holds at least one backslash escape.
+	Escaped StringFlags = 1 << iota
+	// NonASCII: the string holds at least one byte >= 0x80.
+	NonASCII
+)
+
+// SkipSpace returns the index of the first byte at or after i that is not
+// JSON whitespace.
+func SkipSpace(b []byte, i int) int {
+	for i < len(b) {
+		switch b[i] {
+		case ' ', '\n', '\r', '\t':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// special reports whether any byte of the little-endian word w is below
+// 0x20, a quote, a backslash or >= 0x80. False positives are possible (the
+// caller then looks byte by byte); false negatives are not.
+func special(w uint64) bool {
+	ctl := (w - 0x20*ones) & ^w & highs
+	q := w ^ ('"' * ones)
+	q = (q - ones) & ^q & highs
+	bs := w ^ ('\\' * ones)
+	bs = (bs - ones) & ^bs & highs
+	return ctl|q|bs|(w&highs) != 0
+}
+
+// String scans the string token starting at b[i] (which must be '"'). It
+// returns the index just past the closing quote and what the token holds.
+// ok is false when the token is not a valid JSON string (unterminated, a
+// raw control character, an unknown escape).
+func String(b []byte, i int) (end int, flags StringFlags, ok bool) {
+	if i >= len(b) || b[i] != '"' {
+		return i, 0, false
+	}
+	i++
+	for {
+		for i+8 <= len(b) && !special(binary.LittleEndian.Uint64(b[i:])) {
+			i += 8
+		}
+		if i >= len(b) {
+			return i, flags, false
+		}
+		c := b[i]
+		switch {
+		case c == '"':
+			return i + 1, flags, true
+		case c == '\\':
+			flags |= Escaped
+			if i+1 >= len(b) {
+				return i, flags, false
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(b) || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) || !isHex(b[i+5]) {
+					return i, flags, false
+				}
+				i += 6
+			default:
+				return i, flags, false
+			}
+		case c < 0x20:
+			return i, flags, false
+		case c >= 0x80:
+			flags |= NonASCII
+			i++
+		default:
+			i++
+		}
+	}
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// Number scans the number token starting at b[i]. It returns the index
+// just past it; integer is true when the token has neither a fraction nor
+// an exponent.
+func Number(b []byte, i int) (end int, integer, ok bool) {
+	start := i
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && '1' <= b[i] && b[i] <= '9':
+		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+			i++
+		}
+	default:
+		return start, false, false
+	}
+	integer = true
+	if i < len(b) && b[i] == '.' {
+		integer = false
+		i++
+		if i >= len(b) || b[i] < '0' || b[i] > '9' {
+			return start, false, false
+		}
+		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+			i++
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		integer = false
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if i >= len(b) || b[i] < '0' || b[i] > '9' {
+			return start, false, false
+		}
+		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+			i++
+		}
+	}
+	return i, integer, true
+}
+
+// Literal scans true, false or null at b[i].
+func Literal(b []byte, i int) (end int, ok bool) {
+	for _, lit := range [...]string{"true", "false", "null"} {
+		if len(b)-i >= len(lit) && string(b[i:i+len(lit)]) == lit {
+			return i + len(lit), true
+		}
+	}
+	return i, false
+}
+
+// Skip scans the value starting at b[i] (no leading whitespace) and
+// returns the index just past it, checking its syntax on the way.
+func Skip(b []byte, i int) (end int, ok bool) {
+	return skip(b, i, 0)
+}
+
+func skip(b []byte, i, depth int) (int, bool) {
+	if i >= len(b) {
+		return i, false
+	}
+	switch c := b[i]; {
+	case c == '"':
+		end, _, ok := String(b, i)
+		return end, ok
+	case c == '{':
+		if depth >= MaxDepth {
+			return i, false
+		}
+		i = SkipSpace(b, i+1)
+		if i < len(b) && b[i] == '}' {
+			return i + 1, true
+		}
+		for {
+			var ok bool
+			if i, _, ok = String(b, i); !ok {
+				return i, false
+			}
+			i = SkipSpace(b, i)
+			if i >= len(b) || b[i] != ':' {
+				return i, false
+			}
+			if i, ok = skip(b, SkipSpace(b, i+1), depth+1); !ok {
+				return i, false
+			}
+			i = SkipSpace(b, i)
+			if i >= len(b) {
+				return i, false
+			}
+			switch b[i] {
+			case ',':
+				i = SkipSpace(b, i+1)
+			case '}':
+				return i + 1, true
+			default:
+				return i, false
+			}
+		}
+	case c == '[':
+		if depth >= MaxDepth {
+			return i, false
+		}
+		i = SkipSpace(b, i+1)
+		if i < len(b) && b[i] == ']' {
+			return i + 1, true
+		}
+		for {
+			var ok bool
+			if i, ok = skip(b, i, depth+1); !ok {
+				return i, false
+			}
+			i = SkipSpace(b, i)
+			if i >= len(b) {
+				return i, false
+			}
+			switch b[i] {
+			case ',':
+				i = SkipSpace(b, i+1)
+			case ']':
+				return i + 1, true
+			default:
+				return i, false
+			}
+		}
+	case c == '-' || '0' <= c && c <= '9':
+		end, _, ok := Number(b, i)
+		return end, ok
+	default:
+		return Literal(b, i)
+	}
+}
+
+// Unquote decodes the string token tok (quotes included) exactly as
+// encoding/json does: escapes are decoded, invalid UTF-8 bytes and lone
+// surrogates become U+FFFD. It appends to dst. The token must have been
+// accepted by String.
+func Unquote(dst, tok []byte) []byte {
+	s := tok[1 : len(tok)-1]
+	for r := 0; r < len(s); {
+		switch c := s[r]; {
+		case c == '\\':
+			switch e := s[r+1]; e {
+			case 'b':
+				dst = append(dst, '\b')
+			case 'f':
+				dst = append(dst, '\f')
+			case 'n':
+				dst = append(dst, '\n')
+			case 'r':
+				dst = append(dst, '\r')
+			case 't':
+				dst = append(dst, '\t')
+			case 'u':
+				rr := getu4(s[r:])
+				r += 6
+				if utf16.IsSurrogate(rr) {
+					if dec := utf16.DecodeRune(rr, getu4(s[r:])); dec != unicode.ReplacementChar {
+						r += 6
+						dst = utf8.AppendRune(dst, dec)
+						continue
+					}
+					rr = unicode.ReplacementChar
+				}
+				dst = utf8.AppendRune(dst, rr)
+				continue
+			default: // '"', '\\', '/'
+				dst = append(dst, e)
+			}
+			r += 2
+		case c < utf8.RuneSelf:
+			start := r
+			for r < len(s) && s[r] < utf8.RuneSelf && s[r] != '\\' {
+				r++
+			}
+			dst = append(dst, s[start:r]...)
+		default:
+			rr, size := utf8.DecodeRune(s[r:])
+			r += size
+			dst = utf8.AppendRune(dst, rr)
+		}
+	}
+	return dst
+}
+
+// Plain reports whether the string token tok decodes to its own bytes
+// between the quotes (no escape, only valid UTF-8), so a slice of the input
+// can stand for the decoded value.
+func Plain(tok []byte, flags StringFlags) bool {
+	if flags&Escaped != 0 {
+		return false
+	}
+	return flags&NonASCII == 0 || utf8.Valid(tok[1:len(tok)-1])
+}
+
+func getu4(s []byte) rune {
+	if len(s) < 6 || s[0] != '\\' || s[1] != 'u' {
+		return -1
+	}
+	var r rune
+	for _, c := range s[2:6] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return -1
+		}
+		r = r*16 + rune(c)
+	}
+	return r
+}

@@ -1,0 +1,98 @@
+package jsonscan_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/retabhook/retabhook/internal/jsonscan"
+)
+
+// whole reports whether b is one JSON value with optional surrounding
+// whitespace, according to jsonscan.
+func whole(b []byte) bool {
+	i := jsonscan.SkipSpace(b, 0)
+	end, ok := jsonscan.Skip(b, i)
+	return ok && jsonscan.SkipSpace(b, end) == len(b)
+}
+
+var seeds = []string{
+	`{"a":[1,-2.5e+3,0,true,false,null,"x\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00"]}`,
+	`  {"a" : { } , "b" : [ ] }  `,
+	`"\ud800\u0041"`, `"\udc00"`, `"\ud800"`, `"\ud83d\ude00\ud83d"`,
+	"\"\xff\xc3\"", "\"caf\xc3\xa9\"", `"a\'b"`, `"a\x"`, "\"a\tb\"",
+	`01`, `-`, `1.`, `1e`, `1e+`, `.5`, `-0.0e-0`, `1E9`,
+	`tru`, `nul`, `[1,]`, `{"a":1,}`, `{"a" 1}`, `{1:2}`, `[1 2]`, `{}x`, ``, ` `,
+	strings.Repeat("[", 1001) + strings.Repeat("]", 1001),
+	strings.Repeat("[", 999) + strings.Repeat("]", 999),
+	`"` + strings.Repeat("abcdefgh", 40) + `"`, `"` + strings.Repeat("abcdefg\\n", 40) + `"`,
+}
+
+func TestSkipAgreesWithEncodingJSON(t *testing.T) {
+	for _, s := range seeds {
+		b := []byte(s)
+		if whole(b) {
+			require.True(t, json.Valid(b), "jsonscan accepts what encoding/json refuses: %q", s)
+		} else if len(s) < 1000 {
+			require.False(t, json.Valid(b), "jsonscan refuses valid JSON: %q", s)
+		}
+	}
+}
+
+func TestUnquote(t *testing.T) {
+	for _, s := range seeds {
+		checkUnquote(t, []byte(s))
+	}
+}
+
+func checkUnquote(t *testing.T, b []byte) {
+	if len(b) == 0 || b[0] != '"' {
+		return
+	}
+	end, flags, ok := jsonscan.String(b, 0)
+	if !ok || end != len(b) {
+		return
+	}
+	var want string
+	require.NoError(t, json.Unmarshal(b, &want), "%q", b)
+	require.Equal(t, want, string(jsonscan.Unquote(nil, b)), "%q", b)
+	if jsonscan.Plain(b, flags) {
+		require.Equal(t, want, string(b[1:len(b)-1]))
+	}
+}
+
+func TestNumber(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		end     int
+		integer bool
+		ok      bool
+	}{
+		{"12,", 2, true, true}, {"-0]", 2, true, true}, {"1.5}", 3, false, true},
+		{"1e5", 3, false, true}, {"01", 1, true, true}, {"-", 0, false, false}, {"1.e1", 0, false, false},
+	} {
+		end, integer, ok := jsonscan.Number([]byte(tc.in), 0)
+		require.Equal(t, tc.ok, ok, tc.in)
+		if ok {
+			require.Equal(t, tc.end, end, tc.in)
+			require.Equal(t, tc.integer, integer, tc.in)
+		}
+	}
+}
+
+func FuzzSkip(f *testing.F) {
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if whole(b) {
+			require.True(t, json.Valid(b), "jsonscan accepts what encoding/json refuses: %q", b)
+		} else if json.Valid(b) {
+			// Only nesting deeper than MaxDepth may be refused.
+			require.Greater(t, strings.Count(string(b), "[")+strings.Count(string(b), "{"), jsonscan.MaxDepth-1, "%q", b)
+		}
+		checkUnquote(t, b)
+	})
+}
