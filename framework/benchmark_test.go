@@ -122,7 +122,7 @@ func BenchmarkStage(b *testing.B) {
 	b.Run("stage=delivery", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, _, err := decodeDelivery(body); err != nil {
+			if _, _, err := decodeDelivery(body, ""); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -114,7 +114,7 @@ type Stored struct {
 // the handler failed or panicked ([ErrHandler], [ErrPanic]), so an engine
 // retries only the latter. The observer sees [StageHandle] only.
 func (r *Router) Process(ctx context.Context, s Stored) (*Delivery, error) {
-	d, inst, err := decodeDelivery(s.Body)
+	d, c, err := decodeDelivery(s.Body, "")
 	if err != nil {
 		return d, err
 	}
@@ -128,7 +128,7 @@ func (r *Router) Process(ctx context.Context, s Stored) (*Delivery, error) {
 	if s.Attempt > 0 {
 		d.Attempt = s.Attempt
 	}
-	if err := r.check(rt, d, inst, false); err != nil {
+	if err := r.check(rt, d, c, false); err != nil {
 		return d, err
 	}
 	hctx, end := r.stage(ctx, StageHandle)

@@ -1,14 +1,11 @@
 package framework
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -22,6 +19,7 @@ import (
 	"github.com/go-playground/validator/v10"
 
 	"github.com/retabhook/retabhook/internal/envelope"
+	"github.com/retabhook/retabhook/internal/fastpath"
 	"github.com/retabhook/retabhook/schemas"
 )
 
@@ -37,6 +35,8 @@ type Router struct {
 	routes map[string]*route // by kind
 	types  map[reflect.Type]string
 	order  []*route // registration order
+
+	hashes sync.Pool // of *bodyHashes
 }
 
 type route struct {
@@ -45,6 +45,9 @@ type route struct {
 	schema *schemas.Schema
 	decode func([]byte) (any, error)
 	call   HandlerFunc // with middleware applied
+
+	fast   *fastpath.Program // nil: the full validator only
+	direct bool              // valid content can be decoded from its prepared bytes
 }
 
 // NewRouter builds a router. It fails when no secret is configured, unless
@@ -65,12 +68,14 @@ func NewRouter(opts ...Option) (*Router, error) {
 	if cfg.insecure {
 		cfg.logger.Warn("retabhook: signature verification is OFF (WithInsecureSkipVerify); anyone can post deliveries. Use it for local development only.")
 	}
-	return &Router{
+	r := &Router{
 		cfg:      cfg,
 		validate: newValidator(),
 		routes:   map[string]*route{},
 		types:    map[reflect.Type]string{},
-	}, nil
+	}
+	r.hashes.New = func() any { return newBodyHashes(cfg.secrets) }
+	return r, nil
 }
 
 func (r *Router) register(typ reflect.Type, decode func([]byte) (any, error), call HandlerFunc, opts []HandleOption) error {
@@ -110,7 +115,8 @@ func (r *Router) register(typ reflect.Type, decode func([]byte) (any, error), ca
 	if prev, ok := r.routes[kind]; ok {
 		return fmt.Errorf("%w: kind %q is already registered for %s", ErrRegistration, kind, prev.typ)
 	}
-	rt := &route{kind: kind, typ: typ, schema: sch, decode: decode, call: call}
+	rt := &route{kind: kind, typ: typ, schema: sch, decode: decode, call: call,
+		fast: compileFast(sch), direct: fastpath.Decodable(typ)}
 	r.routes[kind] = rt
 	r.types[typ] = kind
 	r.order = append(r.order, rt)
@@ -183,8 +189,17 @@ func (r *Router) serve(ctx context.Context, req *http.Request, out *Outcome) (*D
 		return nil, err
 	}
 
+	// The body is hashed while it is read (HMAC per secret, SHA-256 for
+	// the delivery ID), unless the signature header already fails.
+	sig, sigErr := parseSignature(signatureFrom(req.Header, r.cfg.signatureHeaders))
+	var h *bodyHashes
+	if r.cfg.insecure || sigErr == nil {
+		h = r.hashes.Get().(*bodyHashes)
+		defer r.hashes.Put(h)
+		h.reset(!r.cfg.insecure)
+	}
 	_, end := r.stage(ctx, StageRead)
-	body, err := r.readBody(req)
+	body, err := r.readBody(req, h)
 	out.BodyBytes = int64(len(body))
 	end(err)
 	if err != nil {
@@ -194,7 +209,10 @@ func (r *Router) serve(ctx context.Context, req *http.Request, out *Outcome) (*D
 	_, end = r.stage(ctx, StageVerify)
 	secretIndex := -1
 	if !r.cfg.insecure {
-		secretIndex, err = Verify(body, signatureFrom(req.Header, r.cfg.signatureHeaders), r.cfg.secrets...)
+		err = sigErr
+		if err == nil {
+			secretIndex, err = matchSignature(sig, h.sums)
+		}
 	}
 	end(err)
 	if err != nil {
@@ -202,7 +220,7 @@ func (r *Router) serve(ctx context.Context, req *http.Request, out *Outcome) (*D
 	}
 	out.SecretIndex = secretIndex
 
-	d, rt, err := r.prepare(ctx, req, body)
+	d, rt, err := r.prepare(ctx, req, body, deliveryID(&h.idSum))
 	if d != nil {
 		d.SecretIndex = secretIndex
 	}
@@ -215,16 +233,16 @@ func (r *Router) serve(ctx context.Context, req *http.Request, out *Outcome) (*D
 
 // prepare decodes, routes, validates and decodes the body into the
 // registered type.
-func (r *Router) prepare(ctx context.Context, req *http.Request, body []byte) (*Delivery, *route, error) {
+func (r *Router) prepare(ctx context.Context, req *http.Request, body []byte, id string) (*Delivery, *route, error) {
 	_, end := r.stage(ctx, StageDecode)
-	d, inst, err := decodeDelivery(body)
+	d, c, err := decodeDelivery(body, id)
 	end(err)
 	if err != nil {
 		return d, nil, err
 	}
 
 	_, end = r.stage(ctx, StageRoute)
-	rt, valid, err := r.pick(req, d, inst)
+	rt, valid, err := r.pick(req, d, c)
 	end(err)
 	if err != nil {
 		return d, nil, err
@@ -232,7 +250,7 @@ func (r *Router) prepare(ctx context.Context, req *http.Request, body []byte) (*
 	d.Kind = rt.kind
 
 	_, end = r.stage(ctx, StageValidate)
-	err = r.check(rt, d, inst, valid)
+	err = r.check(rt, d, c, valid)
 	end(err)
 	return d, rt, err
 }
@@ -248,30 +266,9 @@ func checkMediaType(ct string) error {
 	return nil
 }
 
-func (r *Router) readBody(req *http.Request) ([]byte, error) {
-	limit := r.cfg.maxBody
-	if req.ContentLength > limit {
-		return nil, fmt.Errorf("%w: %d bytes declared, limit is %d", ErrBodyTooLarge, req.ContentLength, limit)
-	}
-	if req.Body == nil {
-		return nil, nil
-	}
-	var buf bytes.Buffer
-	if req.ContentLength > 0 {
-		buf.Grow(int(req.ContentLength) + bytes.MinRead)
-	}
-	_, err := buf.ReadFrom(io.LimitReader(req.Body, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBodyRead, err)
-	}
-	if int64(buf.Len()) > limit {
-		return nil, fmt.Errorf("%w: limit is %d bytes", ErrBodyTooLarge, limit)
-	}
-	return buf.Bytes(), nil
-}
-
-// decodeDelivery decodes the envelope and the extracted content of choice 0.
-func decodeDelivery(body []byte) (*Delivery, *schemas.Instance, error) {
+// decodeDelivery decodes the envelope and the extracted content of choice
+// 0. id is the delivery ID ("" to compute it from body).
+func decodeDelivery(body []byte, id string) (*Delivery, *content, error) {
 	env, err := envelope.Decode(body)
 	switch {
 	case errors.Is(err, envelope.ErrNoCompletion):
@@ -279,10 +276,13 @@ func decodeDelivery(body []byte) (*Delivery, *schemas.Instance, error) {
 	case err != nil:
 		return nil, nil, fmt.Errorf("%w: %w", ErrMalformedEnvelope, err)
 	}
-	sum := sha256.Sum256(body)
+	if id == "" {
+		sum := sha256.Sum256(body)
+		id = deliveryID(&sum)
+	}
 	c := env.Completion
 	d := &Delivery{
-		ID:           "dlv_" + hex.EncodeToString(sum[:16]),
+		ID:           id,
 		SecretIndex:  -1,
 		Attempt:      1,
 		CompletionID: c.ID,
@@ -295,12 +295,17 @@ func decodeDelivery(body []byte) (*Delivery, *schemas.Instance, error) {
 		d.Created = time.Unix(n, 0).UTC()
 	}
 	d.Choices = make([]Choice, len(c.Choices))
+	var contentErr error
 	for i, ch := range c.Choices {
 		d.Choices[i] = Choice{Index: ch.Index}
 		if ch.FinishReason != nil {
 			d.Choices[i].FinishReason = *ch.FinishReason
 		}
-		d.Choices[i].Content, _ = c.Content(i)
+		var err error
+		d.Choices[i].Content, err = c.Content(i)
+		if i == 0 {
+			contentErr = err
+		}
 	}
 	if env.User != nil {
 		d.User = *env.User
@@ -314,17 +319,19 @@ func decodeDelivery(body []byte) (*Delivery, *schemas.Instance, error) {
 		d.File = newFile(env.FilePayload.Filename, env.FilePayload.URL)
 	}
 
-	content, err := c.Content(0)
-	if err != nil {
-		return d, nil, fmt.Errorf("%w: %w", ErrNoContent, contentReason(err))
+	if len(c.Choices) == 0 {
+		contentErr = envelope.ErrNoChoice
 	}
-	d.Content = content
-	inst, err := schemas.ParseInstance(content)
+	if contentErr != nil {
+		return d, nil, fmt.Errorf("%w: %w", ErrNoContent, contentReason(contentErr))
+	}
+	d.Content = d.Choices[0].Content
+	ct, anns, err := parseContent(d.Content)
 	if err != nil {
 		return d, nil, fmt.Errorf("%w: %w", ErrInvalidContent, err)
 	}
-	d.Annotations = inst.Annotations
-	return d, inst, nil
+	d.Annotations = anns
+	return d, ct, nil
 }
 
 func contentReason(err error) error {
@@ -343,7 +350,7 @@ func contentReason(err error) error {
 
 // pick chooses the route. valid reports that the content already passed
 // the route's schema (when it was chosen by schema match).
-func (r *Router) pick(req *http.Request, d *Delivery, inst *schemas.Instance) (rt *route, valid bool, err error) {
+func (r *Router) pick(req *http.Request, d *Delivery, c *content) (rt *route, valid bool, err error) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	switch len(r.order) {
@@ -364,19 +371,28 @@ func (r *Router) pick(req *http.Request, d *Delivery, inst *schemas.Instance) (r
 		return rt, false, nil
 	}
 	var matched []*route
-	var reasons []string
 	for _, rt := range r.order {
-		err := rt.schema.Validate(inst.Value)
-		if err == nil {
+		if c.validate(rt) == nil {
 			matched = append(matched, rt)
-			continue
 		}
-		reasons = append(reasons, mismatchReason(rt.kind, err))
 	}
 	switch len(matched) {
 	case 1:
 		return matched[0], true, nil
 	case 0:
+		// The reasons come from the full validator.
+		inst, err := c.instance()
+		if err != nil {
+			return nil, false, err
+		}
+		var reasons []string
+		for _, rt := range r.order {
+			err := rt.schema.Validate(inst.Value)
+			if err == nil {
+				return rt, true, nil
+			}
+			reasons = append(reasons, mismatchReason(rt.kind, err))
+		}
 		return nil, false, &RouteError{Err: ErrNoRoute, Reasons: reasons}
 	}
 	kinds := make([]string, len(matched))
@@ -397,23 +413,20 @@ func mismatchReason(kind string, err error) string {
 	return fmt.Sprintf("%s: %d violation(s), first at %s: %s", kind, len(se.Violations), pointerOrRoot(v.Pointer), v.Message)
 }
 
-func (r *Router) check(rt *route, d *Delivery, inst *schemas.Instance, valid bool) error {
-	var verr error
+func (r *Router) check(rt *route, d *Delivery, c *content, valid bool) error {
 	if !valid {
-		verr = rt.schema.Validate(inst.Value)
-	}
-	if verr != nil {
-		var se *schemas.ValidationError
-		if errors.As(verr, &se) {
-			return &ViolationError{Kind: rt.kind, Violations: se.Violations, Err: ErrSchemaViolation}
+		if verr := c.validate(rt); verr != nil {
+			if errors.Is(verr, ErrInvalidContent) {
+				return verr
+			}
+			var se *schemas.ValidationError
+			if errors.As(verr, &se) {
+				return &ViolationError{Kind: rt.kind, Violations: se.Violations, Err: ErrSchemaViolation}
+			}
+			return &ViolationError{Kind: rt.kind, Violations: []schemas.Violation{{Message: verr.Error()}}, Err: ErrSchemaViolation}
 		}
-		return &ViolationError{Kind: rt.kind, Violations: []schemas.Violation{{Message: verr.Error()}}, Err: ErrSchemaViolation}
 	}
-	clean, err := json.Marshal(inst.Value)
-	if err != nil {
-		return &ViolationError{Kind: rt.kind, Violations: decodeViolations(err), Err: ErrSchemaViolation}
-	}
-	v, err := rt.decode(clean)
+	v, err := c.decode(rt)
 	if err != nil {
 		return &ViolationError{Kind: rt.kind, Violations: decodeViolations(err), Err: ErrSchemaViolation}
 	}

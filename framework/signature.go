@@ -24,24 +24,43 @@ func Sign(secret string, body []byte) string {
 // [ErrInvalidSignature] when it is malformed or no secret matches; the
 // error never contains the signature or a secret.
 func Verify(body []byte, signature string, secrets ...string) (int, error) {
-	signature = strings.TrimSpace(signature)
-	if signature == "" {
-		return -1, &SignatureError{Reason: SignatureMissing, Err: ErrMissingSignature}
+	got, err := parseSignature(signature)
+	if err != nil {
+		return -1, err
 	}
-	got := make([]byte, sha256.Size)
-	if len(signature) != 2*sha256.Size {
-		return -1, &SignatureError{Reason: SignatureMalformed, Err: ErrInvalidSignature,
-			detail: fmt.Sprintf("want %d hex digits, got %d characters", 2*sha256.Size, len(signature))}
-	}
-	if _, err := hex.Decode(got, []byte(signature)); err != nil {
-		return -1, &SignatureError{Reason: SignatureMalformed, Err: ErrInvalidSignature, detail: "not hexadecimal"}
-	}
-	matched := -1
+	sums := make([][]byte, len(secrets))
 	for i, s := range secrets {
 		mac := hmac.New(sha256.New, []byte(s))
 		mac.Write(body)
+		sums[i] = mac.Sum(nil)
+	}
+	return matchSignature(got, sums)
+}
+
+// parseSignature decodes a signature header's value.
+func parseSignature(signature string) ([sha256.Size]byte, error) {
+	var got [sha256.Size]byte
+	signature = strings.TrimSpace(signature)
+	if signature == "" {
+		return got, &SignatureError{Reason: SignatureMissing, Err: ErrMissingSignature}
+	}
+	if len(signature) != 2*sha256.Size {
+		return got, &SignatureError{Reason: SignatureMalformed, Err: ErrInvalidSignature,
+			detail: fmt.Sprintf("want %d hex digits, got %d characters", 2*sha256.Size, len(signature))}
+	}
+	if _, err := hex.Decode(got[:], []byte(signature)); err != nil {
+		return got, &SignatureError{Reason: SignatureMalformed, Err: ErrInvalidSignature, detail: "not hexadecimal"}
+	}
+	return got, nil
+}
+
+// matchSignature compares a decoded signature with the HMAC of the body
+// under each secret, in constant time per secret.
+func matchSignature(got [sha256.Size]byte, sums [][]byte) (int, error) {
+	matched := -1
+	for i, sum := range sums {
 		// Every secret is tried, so the time does not tell which matched.
-		if hmac.Equal(mac.Sum(nil), got) && matched < 0 {
+		if hmac.Equal(sum, got[:]) && matched < 0 {
 			matched = i
 		}
 	}

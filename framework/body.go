@@ -1,0 +1,147 @@
+package framework
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"io"
+	"net/http"
+	"runtime"
+)
+
+const (
+	// readChunk is the most the body reader asks for at once: each chunk
+	// is hashed right after it is read, while it is still in the CPU's
+	// cache, and while the rest of the body is still on the wire.
+	readChunk = 256 << 10
+	// parallelIDMin is the declared body size from which the delivery ID's
+	// SHA-256 runs on a goroutine of its own, beside the HMACs, when the
+	// process has more than one CPU.
+	parallelIDMin = 1 << 20
+)
+
+// bodyHashes digests a body while it is read: its HMAC-SHA256 with each
+// secret (the signature check) and its SHA-256 (the delivery ID). The
+// router keeps them in a pool: a keyed HMAC is reset, not rebuilt.
+type bodyHashes struct {
+	macs  []hash.Hash // one per secret, in WithSecrets order
+	sums  [][]byte    // their results, after finish
+	id    hash.Hash
+	idSum [sha256.Size]byte
+
+	par  chan []byte // chunks for the ID goroutine; nil when it is not running
+	done chan struct{}
+}
+
+func newBodyHashes(secrets []string) *bodyHashes {
+	h := &bodyHashes{id: sha256.New(), macs: make([]hash.Hash, len(secrets)), sums: make([][]byte, len(secrets))}
+	for i, s := range secrets {
+		h.macs[i] = hmac.New(sha256.New, []byte(s))
+		h.sums[i] = make([]byte, 0, sha256.Size)
+	}
+	return h
+}
+
+func (h *bodyHashes) reset(withMACs bool) {
+	h.id.Reset()
+	for _, m := range h.macs {
+		m.Reset()
+	}
+	if !withMACs {
+		h.macs = h.macs[:0]
+	} else {
+		h.macs = h.macs[:cap(h.macs)]
+	}
+}
+
+// parallel hashes the ID on its own goroutine until finish.
+func (h *bodyHashes) parallel() {
+	h.par, h.done = make(chan []byte, 64), make(chan struct{})
+	go func() {
+		defer close(h.done)
+		for chunk := range h.par {
+			h.id.Write(chunk)
+		}
+	}()
+}
+
+func (h *bodyHashes) write(chunk []byte) {
+	if h.par != nil {
+		h.par <- chunk
+	} else {
+		h.id.Write(chunk)
+	}
+	for _, m := range h.macs {
+		m.Write(chunk)
+	}
+}
+
+// finish computes the sums; it must be called once after the last write,
+// also on failure, to stop the ID goroutine.
+func (h *bodyHashes) finish() {
+	if h.par != nil {
+		close(h.par)
+		<-h.done
+		h.par, h.done = nil, nil
+	}
+	h.id.Sum(h.idSum[:0])
+	for i, m := range h.macs {
+		h.sums[i] = m.Sum(h.sums[i][:0])
+	}
+}
+
+// deliveryID is Delivery.ID for a body's SHA-256.
+func deliveryID(sum *[sha256.Size]byte) string {
+	var b [4 + 32]byte
+	copy(b[:], "dlv_")
+	hex.Encode(b[4:], sum[:16])
+	return string(b[:])
+}
+
+// readBody reads the body, at most WithMaxBodyBytes, into a buffer of
+// exactly the declared size when there is one, feeding h (when not nil)
+// chunk by chunk.
+func (r *Router) readBody(req *http.Request, h *bodyHashes) (body []byte, err error) {
+	limit := r.cfg.maxBody
+	if req.ContentLength > limit {
+		return nil, fmt.Errorf("%w: %d bytes declared, limit is %d", ErrBodyTooLarge, req.ContentLength, limit)
+	}
+	if h != nil {
+		if req.ContentLength >= parallelIDMin && runtime.GOMAXPROCS(0) > 1 {
+			h.parallel()
+		}
+		defer h.finish()
+	}
+	if req.Body == nil {
+		return nil, nil
+	}
+	size := 512
+	if req.ContentLength > 0 {
+		size = int(req.ContentLength) + 1 // room to read the EOF without growing
+	}
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		end := min(cap(buf), len(buf)+readChunk, int(limit+1))
+		n, err := req.Body.Read(buf[len(buf):end])
+		if n > 0 {
+			if h != nil {
+				h.write(buf[len(buf) : len(buf)+n : len(buf)+n])
+			}
+			buf = buf[:len(buf)+n]
+		}
+		if int64(len(buf)) > limit {
+			return nil, fmt.Errorf("%w: limit is %d bytes", ErrBodyTooLarge, limit)
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrBodyRead, err)
+		}
+	}
+}
