@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -211,19 +210,15 @@ func TestDifferential(t *testing.T) {
 			seeds := s.seeds
 			for k := range 3 {
 				g := &gen{rng: rand.New(rand.NewPCG(uint64(k), 1)), root: raw}
-				seeds = append(seeds, string(encode(g.instance(raw, 0), g.rng, false)))
+				b, err := json.Marshal(g.instance(raw, 0))
+				require.NoError(t, err)
+				seeds = append(seeds, string(b))
 			}
 			var st stats
 			for k, seed := range seeds {
-				var tree any
-				d := json.NewDecoder(strings.NewReader(seed))
-				d.UseNumber()
-				require.NoError(t, d.Decode(&tree), seed)
-				rng := rand.New(rand.NewPCG(uint64(k), 2))
 				checkOne(t, s, prog, []byte(seed), &st)
-				for range 600 {
-					m := mutate(rng, ordered(tree, rng), 1+rng.IntN(3))
-					checkOne(t, s, prog, encode(m, rng, rng.IntN(4) == 0), &st)
+				for _, m := range fixtures.Mutants([]byte(seed), 600, uint64(k)) {
+					checkOne(t, s, prog, m, &st)
 				}
 			}
 			t.Logf("%s: %d instances, %d prepared, %d decided by the fast path (%d valid, %d invalid)", s.name, st.total, st.prepared, st.sure, st.valid, st.invalid)
@@ -256,166 +251,6 @@ func FuzzDifferential(f *testing.F) {
 			checkOne(t, s, progs[i], content, &st)
 		}
 	})
-}
-
-// An ordered object keeps key order and repeated keys, which maps cannot.
-type object []member
-
-type member struct {
-	key string
-	val any
-}
-
-// ordered turns a decoded value into one made of object, []any and
-// scalars, keys shuffled.
-func ordered(v any, rng *rand.Rand) any {
-	switch x := v.(type) {
-	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		rng.Shuffle(len(keys), func(i, j int) { keys[i], keys[j] = keys[j], keys[i] })
-		o := make(object, len(keys))
-		for i, k := range keys {
-			o[i] = member{k, ordered(x[k], rng)}
-		}
-		return o
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = ordered(e, rng)
-		}
-		return out
-	}
-	return v
-}
-
-// rawToken is a scalar written as is (odd escapes, invalid UTF-8).
-type rawToken string
-
-var pool = []any{
-	nil, true, false, json.Number("0"), json.Number("-1"), json.Number("3"), json.Number("3.0"), json.Number("3e0"),
-	json.Number("30e-1"), json.Number("2.5"), json.Number("1e400"), json.Number("-0.0"), json.Number("12345678901234567890"),
-	json.Number("9007199254740993"), json.Number("0.1e1"), json.Number("-1.5"), json.Number("100"), json.Number("100.0000000000000001"),
-	"", "x", "a", "b", "ab", "abcde", "é", "2023-12-31", "EUR", "Team Meeting!",
-	rawToken(`"\u0061b"`), rawToken(`"\ud800"`), rawToken("\"\xff\""), rawToken(`"\u00e9"`), rawToken(`"a\/b"`),
-	[]any{}, []any{"ab"}, []any{json.Number("1"), "x"}, object{}, object{{"a", json.Number("1")}},
-	object{{"v", json.Number("1")}}, object{{"k", "v"}, {"l", "w"}, {"m", "x"}},
-}
-
-var keyPool = []string{"x", "extra", "reasoning___root", "reasoning___number", "source___total", "quote___name", "Number", "NAME", "v", "k", "reasoning___", "a~b/c"}
-
-// mutate applies n random changes to a copy of v.
-func mutate(rng *rand.Rand, v any, n int) any {
-	for range n {
-		v = mutateOne(rng, v)
-	}
-	return v
-}
-
-func mutateOne(rng *rand.Rand, v any) any {
-	switch x := v.(type) {
-	case object:
-		o := slices.Clone(x)
-		if len(o) > 0 && rng.IntN(3) > 0 {
-			i := rng.IntN(len(o))
-			switch rng.IntN(8) {
-			case 0:
-				return slices.Delete(o, i, i+1)
-			case 1:
-				o[i].val = pool[rng.IntN(len(pool))]
-			case 2: // repeat a key
-				return append(o, member{o[i].key, pool[rng.IntN(len(pool))]})
-			case 3: // change its case
-				o[i].key = strings.ToUpper(o[i].key[:1]) + o[i].key[1:]
-			case 4: // annotate it
-				prefix := []string{schemas.ReasoningPrefix, schemas.SourcePrefix, schemas.QuotePrefix}[rng.IntN(3)]
-				return append(o, member{prefix + o[i].key, pool[rng.IntN(len(pool))]})
-			default:
-				o[i].val = mutateOne(rng, o[i].val)
-			}
-			return o
-		}
-		return append(o, member{keyPool[rng.IntN(len(keyPool))], pool[rng.IntN(len(pool))]})
-	case []any:
-		a := slices.Clone(x)
-		if len(a) > 0 && rng.IntN(3) > 0 {
-			i := rng.IntN(len(a))
-			switch rng.IntN(4) {
-			case 0:
-				return slices.Delete(a, i, i+1)
-			case 1:
-				a[i] = pool[rng.IntN(len(pool))]
-			default:
-				a[i] = mutateOne(rng, a[i])
-			}
-			return a
-		}
-		return append(a, pool[rng.IntN(len(pool))])
-	case json.Number:
-		if f, err := strconv.ParseFloat(string(x), 64); err == nil && rng.IntN(2) == 0 {
-			return json.Number(strconv.FormatFloat(f, 'e', -1, 64))
-		}
-		return pool[rng.IntN(len(pool))]
-	default:
-		return pool[rng.IntN(len(pool))]
-	}
-}
-
-// encode writes v as JSON, with random whitespace when spaced.
-func encode(v any, rng *rand.Rand, spaced bool) []byte {
-	var b bytes.Buffer
-	ws := func() {
-		if spaced {
-			b.WriteString([]string{"", " ", "\n\t", "\r\n  "}[rng.IntN(4)])
-		}
-	}
-	var enc func(v any)
-	enc = func(v any) {
-		ws()
-		switch x := v.(type) {
-		case object:
-			b.WriteByte('{')
-			for i, m := range x {
-				if i > 0 {
-					b.WriteByte(',')
-				}
-				ws()
-				k, _ := json.Marshal(m.key)
-				b.Write(k)
-				ws()
-				b.WriteByte(':')
-				enc(m.val)
-			}
-			ws()
-			b.WriteByte('}')
-		case []any:
-			b.WriteByte('[')
-			for i, e := range x {
-				if i > 0 {
-					b.WriteByte(',')
-				}
-				enc(e)
-			}
-			ws()
-			b.WriteByte(']')
-		case rawToken:
-			b.WriteString(string(x))
-		case json.Number:
-			b.WriteString(string(x))
-		default:
-			s, err := json.Marshal(x)
-			if err != nil {
-				panic(err)
-			}
-			b.Write(s)
-		}
-		ws()
-	}
-	enc(v)
-	return b.Bytes()
 }
 
 // gen builds an instance that follows a schema document (mostly valid:

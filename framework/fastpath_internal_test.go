@@ -1,0 +1,173 @@
+package framework
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/retabhook/retabhook/internal/fixtures"
+)
+
+// The router's fast path (internal/fastpath) must not change anything a
+// client or a handler can see. These tests serve the same deliveries
+// through a router with the fast path and through one where every route
+// has it turned off, and compare the answers and the handlers' values.
+
+type fastEvent struct {
+	Name string `json:"name" validate:"required"`
+	Date string `json:"date" validate:"datetime=2006-01-02"`
+}
+
+// fastStamped has a field with its own UnmarshalJSON, which the fast path
+// must not decode from the prepared bytes.
+type fastStamped struct {
+	Number string    `json:"number"`
+	At     time.Time `json:"at"`
+}
+
+type seen struct {
+	value any
+	d     *Delivery
+}
+
+func diffRouters(t *testing.T, secrets ...string) (fast, full *Router, got map[*Router]*seen) {
+	t.Helper()
+	got = map[*Router]*seen{}
+	build := func() *Router {
+		r, err := NewRouter(WithSecrets(secrets...), WithLogger(slog.New(slog.DiscardHandler)))
+		require.NoError(t, err)
+		s := &seen{}
+		got[r] = s
+		record := func(ctx context.Context, v any) {
+			s.value = v
+			s.d, _ = DeliveryFrom(ctx)
+		}
+		Handle(r, func(ctx context.Context, v fixtures.Invoice) error { record(ctx, v); return nil })
+		Handle(r, func(ctx context.Context, v fastEvent) error { record(ctx, v); return nil })
+		Handle(r, func(ctx context.Context, v fastStamped) error { record(ctx, v); return nil })
+		return r
+	}
+	fast, full = build(), build()
+	for _, rt := range full.order {
+		rt.fast, rt.direct = nil, false
+	}
+	for _, rt := range fast.order {
+		require.NotNil(t, rt.fast, "%s: the example types' schemas must compile for the fast path", rt.kind)
+	}
+	require.False(t, fast.routes["fast_stamped"].direct)
+	return fast, full, got
+}
+
+func TestFastPathChangesNothing(t *testing.T) {
+	const secret = "whsec_diff"
+	fast, full, got := diffRouters(t, secret)
+	seeds := [][]byte{
+		fixtures.InvoiceContent(3),
+		[]byte(fixtures.SeedContent),
+		[]byte(`{"number": "A-1", "at": "2024-05-01T10:00:00Z"}`),
+	}
+	var contents [][]byte
+	for i, seed := range seeds {
+		contents = append(contents, seed)
+		contents = append(contents, fixtures.Mutants(seed, 300, uint64(i))...)
+	}
+	contents = append(contents,
+		[]byte(`{"name": "x", "date": "2023-12-31", "reasoning___root": "r", "reasoning___date": {"why": 1.0}}`),
+		[]byte(`{"name": "x", "date": "2023-12-31"} trailing`),
+		[]byte(`{"name": "x", "name": "y", "date": "2023-12-31"}`),
+		[]byte(`not json`),
+	)
+	statuses := map[int]int{}
+	for _, content := range contents {
+		body := fixtures.ContentEnvelope(string(content))
+		for _, path := range []string{"/webhook", "/webhook/invoice"} {
+			var answers [2]*httptest.ResponseRecorder
+			for k, r := range []*Router{fast, full} {
+				*got[r] = seen{}
+				mux := http.NewServeMux()
+				mux.Handle("POST /webhook", r)
+				mux.Handle("POST /webhook/{kind}", r)
+				req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("X-Retab-Signature", Sign(secret, body))
+				answers[k] = httptest.NewRecorder()
+				mux.ServeHTTP(answers[k], req)
+			}
+			require.Equal(t, answers[1].Code, answers[0].Code, "%s %s", path, content)
+			require.Equal(t, comparable(t, answers[1].Body.Bytes()), comparable(t, answers[0].Body.Bytes()), "%s %s", path, content)
+			statuses[answers[0].Code]++
+			f, s := got[fast], got[full]
+			require.Equal(t, s.value, f.value, "%s", content)
+			if s.d != nil {
+				require.Equal(t, s.d.Annotations, f.d.Annotations, "%s", content)
+				require.Equal(t, s.d.Content, f.d.Content)
+			}
+		}
+	}
+	t.Logf("statuses: %v", statuses)
+	require.Greater(t, statuses[http.StatusOK], len(contents)/10)
+	require.Greater(t, statuses[http.StatusUnprocessableEntity], len(contents)/10)
+}
+
+// comparable returns an answer without what the full validator itself
+// leaves to chance (it walks Go maps): the order of violations, of the
+// names in a message ("additional properties 'x', 'y'"), hence the "first
+// at" of a no-route detail.
+func comparable(t *testing.T, body []byte) map[string]any {
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal(body, &doc), "%s", body)
+	if vs, ok := doc["violations"].([]any); ok {
+		for _, v := range vs {
+			m := v.(map[string]any)
+			msg := []rune(m["message"].(string))
+			slices.Sort(msg)
+			m["message"] = string(msg)
+		}
+		slices.SortFunc(vs, func(a, b any) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
+	}
+	if detail, ok := doc["detail"].(string); ok && strings.Contains(detail, "violation(s)") {
+		doc["detail"] = nil
+	}
+	return doc
+}
+
+func TestLargeBodyHashedWhileRead(t *testing.T) {
+	const old, current = "whsec_old", "whsec_new"
+	fast, _, got := diffRouters(t, old, current)
+	body := fixtures.LargeDelivery(3 << 20) // above parallelIDMin
+	for _, chunked := range []bool{false, true} {
+		var rd io.Reader = bytes.NewReader(body)
+		if chunked {
+			rd = io.MultiReader(strings.NewReader(""), rd) // no declared length
+		}
+		req := httptest.NewRequest(http.MethodPost, "/webhook", rd)
+		if chunked {
+			req.ContentLength = -1
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Retab-Signature", Sign(current, body))
+		w := httptest.NewRecorder()
+		fast.ServeHTTP(w, req)
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		d := got[fast].d
+		sum := sha256.Sum256(body)
+		require.Equal(t, deliveryID(&sum), d.ID)
+		require.Equal(t, 1, d.SecretIndex)
+		require.Equal(t, 3<<20, d.File.Size)
+		data, err := d.File.Data()
+		require.NoError(t, err)
+		require.Equal(t, fixtures.Document(3<<20), data)
+	}
+}
