@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -280,11 +281,12 @@ func summarize(body []byte) summary {
 	}
 	if fp := env.FilePayload; fp != nil {
 		s.Filename = fp.Filename
-		if rest, ok := strings.CutPrefix(fp.URL, "data:"); ok {
-			head, data, _ := strings.Cut(rest, ",")
-			s.FileMIMEType, _, _ = strings.Cut(head, ";")
+		if rest, ok := bytes.CutPrefix(fp.URL, []byte("data:")); ok {
+			head, data, _ := bytes.Cut(rest, []byte(","))
+			mime, _, _ := bytes.Cut(head, []byte(";"))
+			s.FileMIMEType = string(mime)
 			s.FileBytes = len(data) / 4 * 3
-			s.FileBytes -= strings.Count(data[max(0, len(data)-2):], "=")
+			s.FileBytes -= bytes.Count(data[max(0, len(data)-2):], []byte("="))
 		}
 	}
 	content, err := c.Content(0)
