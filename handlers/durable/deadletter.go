@@ -1,0 +1,221 @@
+package durable
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// ErrNotFound is returned for a dead letter that does not exist (or was
+// replayed or discarded meanwhile).
+var ErrNotFound = errors.New("durable: no such dead letter")
+
+// DeadLetter is a delivery whose handler failed its last attempt, kept
+// with its last error until it is replayed or discarded.
+type DeadLetter struct {
+	// ID is the delivery id (framework.Delivery.ID).
+	ID string
+	// Kind is the kind it was routed to.
+	Kind string
+	// Key is its de-duplication key.
+	Key string
+	// Attempts is the number of times its handler ran.
+	Attempts int
+	// Error is the last error's text.
+	Error string
+	// AcceptedAt is when it was stored in the inbox; FailedAt when it
+	// moved to the dead letters.
+	AcceptedAt, FailedAt time.Time
+	// Size is the body's size in bytes.
+	Size int
+	// Body is the raw body as accepted; [Engine.DeadLetters] leaves it
+	// nil, [Engine.DeadLetter] sets it.
+	Body []byte
+}
+
+// deadLetter moves msg to the dead-letter stream with the last error, then
+// acknowledges it. If the dead letter cannot be stored the delivery stays
+// in the inbox and is tried again later.
+func (e *Engine) deadLetter(ctx context.Context, msg jetstream.Msg, md *jetstream.MsgMetadata, ev Event) {
+	id := ev.DeliveryID
+	dl := nats.NewMsg(e.dlSubj + "." + token(id))
+	dl.Data = msg.Data()
+	for _, k := range []string{HeaderKind, HeaderDeliveryID, HeaderKey, HeaderReplayOf} {
+		if v := msg.Headers().Get(k); v != "" {
+			dl.Header.Set(k, v)
+		}
+	}
+	dl.Header.Set(HeaderAttempts, strconv.Itoa(ev.Attempt))
+	dl.Header.Set(HeaderError, headerValue(ev.Err.Error(), 4096))
+	dl.Header.Set(HeaderAcceptedAt, md.Timestamp.UTC().Format(time.RFC3339Nano))
+	dl.Header.Set(HeaderFailedAt, time.Now().UTC().Format(time.RFC3339Nano))
+	seq := strconv.FormatUint(md.Sequence.Stream, 10)
+	if _, err := e.js.PublishMsg(ctx, dl, jetstream.WithMsgID("dead:"+id+":"+seq)); err != nil {
+		e.log.Error("durable: storing a dead letter failed; the delivery stays in the inbox", "delivery_id", id, "error", err.Error())
+		_ = msg.NakWithDelay(e.cfg.backoffMin)
+		return
+	}
+	if err := msg.DoubleAck(ctx); err != nil {
+		e.log.Warn("durable: acknowledging a dead-lettered delivery failed", "delivery_id", id, "error", err.Error())
+	}
+	e.log.Error("durable: handler failed its last attempt; delivery moved to the dead letters",
+		"kind", ev.Kind, "delivery_id", id, "attempts", ev.Attempt, "error", ev.Err.Error())
+	ev.Type = EventDeadLettered
+	e.event(ctx, ev)
+}
+
+// token makes a delivery id a valid subject token.
+func token(id string) string {
+	if id == "" {
+		return "_"
+	}
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' {
+			return r
+		}
+		return '_'
+	}, id)
+}
+
+func parseDeadLetter(h nats.Header) DeadLetter {
+	dl := DeadLetter{
+		ID:    h.Get(HeaderDeliveryID),
+		Kind:  h.Get(HeaderKind),
+		Key:   h.Get(HeaderKey),
+		Error: h.Get(HeaderError),
+	}
+	dl.Attempts, _ = strconv.Atoi(h.Get(HeaderAttempts))
+	dl.AcceptedAt, _ = time.Parse(time.RFC3339Nano, h.Get(HeaderAcceptedAt))
+	dl.FailedAt, _ = time.Parse(time.RFC3339Nano, h.Get(HeaderFailedAt))
+	return dl
+}
+
+// DeadLetters lists the dead letters, oldest first, without their bodies.
+func (e *Engine) DeadLetters(ctx context.Context) ([]DeadLetter, error) {
+	if e.closed.Load() {
+		return nil, ErrClosed
+	}
+	info, err := e.dead.Info(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("durable: dead-letter stream: %w", err)
+	}
+	if info.State.Msgs == 0 {
+		return nil, nil
+	}
+	oc, err := e.dead.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{HeadersOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("durable: reading dead letters: %w", err)
+	}
+	var out []DeadLetter
+	for {
+		batch, err := oc.Fetch(256, jetstream.FetchMaxWait(time.Second))
+		if err != nil {
+			return out, fmt.Errorf("durable: reading dead letters: %w", err)
+		}
+		n, last := 0, false
+		for msg := range batch.Messages() {
+			n++
+			dl := parseDeadLetter(msg.Headers())
+			dl.Size, _ = strconv.Atoi(msg.Headers().Get(nats.MsgSize))
+			out = append(out, dl)
+			if md, err := msg.Metadata(); err == nil && md.NumPending == 0 {
+				last = true
+			}
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
+			return out, fmt.Errorf("durable: reading dead letters: %w", err)
+		}
+		if last || n == 0 {
+			return out, nil
+		}
+	}
+}
+
+// DeadLetter returns one dead letter with its body, or an error wrapping
+// [ErrNotFound].
+func (e *Engine) DeadLetter(ctx context.Context, id string) (DeadLetter, error) {
+	raw, err := e.lookup(ctx, id)
+	if err != nil {
+		return DeadLetter{}, err
+	}
+	dl := parseDeadLetter(raw.Header)
+	dl.Body, dl.Size = raw.Data, len(raw.Data)
+	return dl, nil
+}
+
+func (e *Engine) lookup(ctx context.Context, id string) (*jetstream.RawStreamMsg, error) {
+	if e.closed.Load() {
+		return nil, ErrClosed
+	}
+	raw, err := e.dead.GetLastMsgForSubject(ctx, e.dlSubj+"."+token(id))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil, fmt.Errorf("%w: %q", ErrNotFound, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("durable: reading dead letter %q: %w", id, err)
+	}
+	return raw, nil
+}
+
+// Replay puts a dead letter back in the inbox, as a new delivery whose
+// attempts count from 1 again, then removes it from the dead letters. Fix
+// the handler first. Replaying the same dead letter twice stores it once.
+func (e *Engine) Replay(ctx context.Context, id string) error {
+	raw, err := e.lookup(ctx, id)
+	if err != nil {
+		return err
+	}
+	m := nats.NewMsg(e.inSubj)
+	m.Data = raw.Data
+	for _, k := range []string{HeaderKind, HeaderDeliveryID, HeaderKey} {
+		m.Header.Set(k, raw.Header.Get(k))
+	}
+	seq := strconv.FormatUint(raw.Sequence, 10)
+	m.Header.Set(HeaderReplayOf, seq)
+	if _, err := e.publish(ctx, m, "replay:"+token(id)+":"+seq); err != nil {
+		return err
+	}
+	if err := e.dead.DeleteMsg(ctx, raw.Sequence); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+		return fmt.Errorf("durable: replayed %q, but removing its dead letter failed: %w", id, err)
+	}
+	e.event(ctx, Event{Type: EventReplayed, Kind: raw.Header.Get(HeaderKind), DeliveryID: id})
+	return nil
+}
+
+// ReplayAll replays every dead letter and returns how many it replayed.
+func (e *Engine) ReplayAll(ctx context.Context) (int, error) {
+	dls, err := e.DeadLetters(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, dl := range dls {
+		err := e.Replay(ctx, dl.ID)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// Discard deletes a dead letter for good.
+func (e *Engine) Discard(ctx context.Context, id string) error {
+	raw, err := e.lookup(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := e.dead.DeleteMsg(ctx, raw.Sequence); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+		return fmt.Errorf("durable: discarding dead letter %q: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,268 @@
+package durable
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// ErrClosed is returned by an [Engine]'s methods after [Engine.Close].
+var ErrClosed = errors.New("durable: engine closed")
+
+// Engine is the durable inbox. It is a framework.Dispatcher (give it to
+// framework.WithDispatcher) and a framework.Deduper (framework.WithDeduper,
+// for synchronous receivers that share a de-duplication window). Its
+// workers run with [Engine.Run]. Its methods are safe for concurrent use.
+type Engine struct {
+	cfg config
+	log *slog.Logger
+
+	srv *server.Server // embedded server, nil with WithURLs
+	nc  *nats.Conn
+	js  jetstream.JetStream
+
+	inbox  jetstream.Stream
+	dead   jetstream.Stream
+	seen   jetstream.KeyValue
+	cons   jetstream.Consumer
+	inSubj string // name.inbox
+	dlSubj string // name.dead
+
+	running atomic.Bool
+	closed  atomic.Bool
+	closeMu sync.Mutex
+
+	stats counters
+}
+
+// consumerName is the durable consumer every worker of every instance
+// pulls from.
+const consumerName = "workers"
+
+// Open starts the engine: the embedded JetStream server (unless
+// [WithURLs] is given), the connection, and the streams, consumer and
+// bucket it needs, created or updated to the options. ctx bounds the
+// setup only. Call [Engine.Close] when done.
+func Open(ctx context.Context, opts ...Option) (*Engine, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.logger == nil {
+		cfg.logger = slog.Default()
+	}
+	e := &Engine{
+		cfg:    cfg,
+		log:    cfg.logger,
+		inSubj: strings.ToLower(cfg.name) + ".inbox",
+		dlSubj: strings.ToLower(cfg.name) + ".dead",
+	}
+	if err := e.connect(); err != nil {
+		e.shutdown()
+		return nil, err
+	}
+	if err := e.setup(ctx); err != nil {
+		e.shutdown()
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *Engine) connect() error {
+	natsOpts := []nats.Option{
+		nats.Name("retabhook"),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250 * time.Millisecond),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				e.log.Warn("durable: disconnected from NATS", "error", err.Error())
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			e.log.Info("durable: reconnected to NATS", "url", nc.ConnectedUrlRedacted())
+		}),
+	}
+	url := strings.Join(e.cfg.urls, ",")
+	if len(e.cfg.urls) == 0 {
+		srv, err := e.startEmbedded()
+		if err != nil {
+			return err
+		}
+		e.srv = srv
+		url = ""
+		natsOpts = append(natsOpts, nats.InProcessServer(srv))
+	}
+	natsOpts = append(natsOpts, e.cfg.natsOpts...)
+	nc, err := nats.Connect(url, natsOpts...)
+	if err != nil {
+		return fmt.Errorf("durable: connecting to NATS: %w", err)
+	}
+	e.nc = nc
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, m *nats.Msg, err error) {
+		e.log.Warn("durable: could not record a de-duplication key", "subject", m.Subject, "error", err.Error())
+	}))
+	if err != nil {
+		return fmt.Errorf("durable: %w", err)
+	}
+	e.js = js
+	return nil
+}
+
+// startEmbedded starts the in-process JetStream server on cfg.dir.
+func (e *Engine) startEmbedded() (*server.Server, error) {
+	if err := os.MkdirAll(e.cfg.dir, 0o750); err != nil {
+		return nil, fmt.Errorf("durable: data directory: %w", err)
+	}
+	opts := &server.Options{
+		ServerName:   "retabhook-embedded",
+		JetStream:    true,
+		StoreDir:     e.cfg.dir,
+		DontListen:   e.cfg.listen == "",
+		NoSigs:       true,
+		NoLog:        true,
+		MaxPayload:   embeddedMaxPayload,
+		MaxPending:   2 * embeddedMaxPayload,
+		SyncInterval: e.cfg.syncInterval,
+		SyncAlways:   e.cfg.syncAlways,
+	}
+	if e.cfg.listen != "" {
+		host, port, err := net.SplitHostPort(e.cfg.listen)
+		if err != nil {
+			return nil, fmt.Errorf("durable: WithListen(%q): %w", e.cfg.listen, err)
+		}
+		opts.Host = host
+		if opts.Port, err = strconv.Atoi(port); err != nil {
+			return nil, fmt.Errorf("durable: WithListen(%q): %w", e.cfg.listen, err)
+		}
+		if opts.Port == 0 {
+			opts.Port = server.RANDOM_PORT
+		}
+	}
+	srv, err := server.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("durable: embedded NATS server: %w", err)
+	}
+	srv.Start()
+	if !srv.ReadyForConnections(30 * time.Second) {
+		srv.Shutdown()
+		return nil, fmt.Errorf("durable: the embedded NATS server did not start (is %s used by another receiver?)", e.cfg.dir)
+	}
+	if !srv.JetStreamEnabled() {
+		srv.Shutdown()
+		return nil, fmt.Errorf("durable: JetStream did not start in %s", e.cfg.dir)
+	}
+	return srv, nil
+}
+
+// setup creates or updates the streams, the consumer and the bucket.
+func (e *Engine) setup(ctx context.Context) error {
+	c := e.cfg
+	var err error
+	e.inbox, err = e.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        c.name,
+		Description: "retabhook: accepted deliveries waiting for their handler",
+		Subjects:    []string{e.inSubj},
+		Retention:   jetstream.WorkQueuePolicy,
+		Storage:     jetstream.FileStorage,
+		Replicas:    c.replicas,
+		Duplicates:  c.dedupeWindow,
+		Discard:     jetstream.DiscardNew,
+	})
+	if err != nil {
+		return fmt.Errorf("durable: inbox stream %s: %w", c.name, err)
+	}
+	e.dead, err = e.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:              c.name + "_DEAD",
+		Description:       "retabhook: deliveries whose handler failed every attempt",
+		Subjects:          []string{e.dlSubj + ".>"},
+		Retention:         jetstream.LimitsPolicy,
+		Storage:           jetstream.FileStorage,
+		Replicas:          c.replicas,
+		MaxMsgsPerSubject: 1,
+		Duplicates:        time.Hour,
+		AllowDirect:       true,
+	})
+	if err != nil {
+		return fmt.Errorf("durable: dead-letter stream %s_DEAD: %w", c.name, err)
+	}
+	e.seen, err = e.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      c.name + "_SEEN",
+		Description: "retabhook: de-duplication keys accepted within the window",
+		TTL:         c.dedupeWindow,
+		Storage:     jetstream.FileStorage,
+		Replicas:    c.replicas,
+	})
+	if err != nil {
+		return fmt.Errorf("durable: de-duplication bucket %s_SEEN: %w", c.name, err)
+	}
+	e.cons, err = e.inbox.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable:       consumerName,
+		Description:   "retabhook workers",
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       c.ackWait,
+		MaxDeliver:    -1, // the engine counts attempts itself, to dead-letter with the last error
+		MaxAckPending: -1, // deliveries waiting for a retry must not hold new ones back
+		Replicas:      c.replicas,
+	})
+	if err != nil {
+		return fmt.Errorf("durable: consumer %s: %w", consumerName, err)
+	}
+	if mp := e.nc.MaxPayload(); mp < 8<<20 {
+		e.log.Warn("durable: the NATS server takes messages of at most max_payload bytes; larger deliveries will be answered 503", "max_payload", mp)
+	}
+	return nil
+}
+
+// ClientURL returns the URL other processes can reach the embedded server
+// at, or "" when it listens on no port ([WithListen]) or the engine uses
+// [WithURLs].
+func (e *Engine) ClientURL() string {
+	if e.srv == nil || e.cfg.listen == "" {
+		return ""
+	}
+	return e.srv.ClientURL()
+}
+
+// Close closes the connection and, when embedded, shuts the server down
+// after it has written everything to its files. Stop [Engine.Run] (cancel
+// its context and wait for it) and the HTTP server first: a request
+// arriving after Close is answered 503. Close is idempotent.
+func (e *Engine) Close() error {
+	e.closeMu.Lock()
+	defer e.closeMu.Unlock()
+	if e.closed.Swap(true) {
+		return nil
+	}
+	if e.js != nil {
+		select {
+		case <-e.js.PublishAsyncComplete():
+		case <-time.After(e.cfg.publishWait):
+		}
+	}
+	e.shutdown()
+	return nil
+}
+
+func (e *Engine) shutdown() {
+	if e.nc != nil {
+		e.nc.Close()
+	}
+	if e.srv != nil {
+		e.srv.Shutdown()
+		e.srv.WaitForShutdown()
+	}
+}
