@@ -92,10 +92,10 @@ func run(t *testing.T, e *durable.Engine, p durable.Processor) (stop func()) {
 
 type reply struct {
 	Code       int
-	Status     string `json:"status"`
-	Kind       string `json:"kind"`
-	DeliveryID string `json:"delivery_id"`
-	Type       string `json:"type"` // problem documents
+	Status     string // "accepted", "duplicate", "processed"
+	Kind       string
+	DeliveryID string
+	Type       string // problem documents
 }
 
 // send signs and posts body to url with client c.
@@ -113,11 +113,15 @@ func send(c *http.Client, url string, body []byte, sec string) (reply, error) {
 		return reply{}, err
 	}
 	defer resp.Body.Close()
-	var r reply
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+	var m map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
 		return reply{}, fmt.Errorf("status %d: %w", resp.StatusCode, err)
 	}
-	r.Code = resp.StatusCode
+	r := reply{Code: resp.StatusCode}
+	r.Status, _ = m["status"].(string)
+	r.Kind, _ = m["kind"].(string)
+	r.DeliveryID, _ = m["delivery_id"].(string)
+	r.Type, _ = m["type"].(string)
 	return r, nil
 }
 

@@ -1,0 +1,260 @@
+package durable_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stretchr/testify/require"
+
+	"github.com/retabhook/retabhook/framework"
+	"github.com/retabhook/retabhook/handlers/durable"
+	"github.com/retabhook/retabhook/internal/fixtures"
+)
+
+// TestBadInputNeverReachesTheStream sends each kind of bad input to a
+// synchronous receiver and to a durable one on a real engine: the answers
+// are byte for byte the same, and the inbox stream never stored a message.
+func TestBadInputNeverReachesTheStream(t *testing.T) {
+	e := openEngine(t, append(fast(t.TempDir()), durable.WithListen("127.0.0.1:0"))...)
+	require.NotEmpty(t, e.ClientURL())
+	h := func(context.Context, Event) error { return nil }
+	syncSrv := serve(t, newRouter(t, nil, h))
+	durableSrv := serve(t, newRouter(t, e, h))
+
+	tests := []struct {
+		name   string
+		body   []byte
+		sign   string
+		status int
+	}{
+		{"unsigned", eventBody(1), "", 401},
+		{"wrong secret", eventBody(1), "whsec_wrong", 401},
+		{"not JSON", []byte(`{"completion":`), secret, 400},
+		{"no completion", []byte(`{"user":null}`), secret, 400},
+		{"content is prose", fixtures.ContentEnvelope("I could not read the document."), secret, 422},
+		{"schema violation", fixtures.ContentEnvelope(`{"date":"2024-01-02"}`), secret, 422},
+		{"rule violation", fixtures.ContentEnvelope(`{"name":"x","date":"02/01/2024"}`), secret, 422},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ws, err := post(syncSrv.URL, tt.body, tt.sign)
+			require.NoError(t, err)
+			wd, err := post(durableSrv.URL, tt.body, tt.sign)
+			require.NoError(t, err)
+			require.Equal(t, tt.status, ws.code)
+			require.Equal(t, ws, wd)
+		})
+	}
+
+	nc, err := nats.Connect(e.ClientURL())
+	require.NoError(t, err)
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	require.NoError(t, err)
+	s, err := js.Stream(context.Background(), durable.DefaultName)
+	require.NoError(t, err)
+	info, err := s.Info(context.Background())
+	require.NoError(t, err)
+	require.Zero(t, info.State.LastSeq, "nothing was ever stored")
+	st, err := e.Stats(context.Background())
+	require.NoError(t, err)
+	require.Zero(t, st.Accepted)
+}
+
+type rawAnswer struct {
+	code        int
+	contentType string
+	body        string
+}
+
+func post(url string, body []byte, sec string) (rawAnswer, error) {
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if sec != "" {
+		req.Header.Set("X-Retab-Signature", framework.Sign(sec, body))
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return rawAnswer{}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return rawAnswer{resp.StatusCode, resp.Header.Get("Content-Type"), string(b)}, err
+}
+
+// TestSharedSyncDeduplication runs two synchronous receivers (two engines,
+// one reaching the other's server) sharing the de-duplication window: a
+// copy sent to the other receiver while the first runs waits and is
+// answered duplicate; a failure releases the key.
+func TestSharedSyncDeduplication(t *testing.T) {
+	a := openEngine(t, append(fast(t.TempDir()), durable.WithListen("127.0.0.1:0"))...)
+	b := openEngine(t, durable.WithURLs(a.ClientURL()), durable.WithLogger(quiet()))
+	var calls atomic.Int32
+	var fail atomic.Bool
+	h := func(ctx context.Context, ev Event) error {
+		calls.Add(1)
+		time.Sleep(100 * time.Millisecond)
+		if fail.Load() {
+			return errors.New("fails")
+		}
+		return nil
+	}
+	mk := func(d framework.Deduper) string {
+		r, err := framework.NewRouter(framework.WithSecrets(secret), framework.WithLogger(quiet()), framework.WithDeduper(d))
+		require.NoError(t, err)
+		framework.Handle(r, h)
+		return serve(t, r).URL
+	}
+	urls := []string{mk(a), mk(b)}
+
+	// A failure is not remembered.
+	fail.Store(true)
+	rep, err := send(http.DefaultClient, urls[0], eventBody(7), secret)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusInternalServerError, rep.Code)
+	fail.Store(false)
+
+	var wg sync.WaitGroup
+	statuses := make([]string, 6)
+	for i := range statuses {
+		wg.Go(func() {
+			rep, err := send(http.DefaultClient, urls[i%2], eventBody(7), secret)
+			if err != nil {
+				statuses[i] = err.Error()
+				return
+			}
+			statuses[i] = rep.Status
+		})
+	}
+	wg.Wait()
+	require.ElementsMatch(t, []string{"processed", "duplicate", "duplicate", "duplicate", "duplicate", "duplicate"}, statuses)
+	require.Equal(t, int32(2), calls.Load(), "one failed call, then one successful")
+}
+
+// TestGracefulShutdownLosesNothing stops the workers while handlers run:
+// running handlers finish and are acknowledged, held deliveries are handed
+// back, and a restart on the same directory processes the rest, each
+// delivery exactly once.
+func TestGracefulShutdownLosesNothing(t *testing.T) {
+	const n = 30
+	dir := t.TempDir()
+	ta := newTally()
+	h := func(ctx context.Context, ev Event) error {
+		time.Sleep(30 * time.Millisecond)
+		ta.record(ctx, true)
+		return nil
+	}
+	e, err := durable.Open(context.Background(), append(fast(dir), durable.WithWorkers(2))...)
+	require.NoError(t, err)
+	r := newRouter(t, e, h)
+	srv := serve(t, r)
+	for i := range n {
+		rep, err := send(srv.Client(), srv.URL, eventBody(i), secret)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusAccepted, rep.Code)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx, r) }()
+	waitFor(t, 10*time.Second, "some deliveries processed", func() bool { return ta.successCount() >= 4 })
+	cancel()
+	require.NoError(t, <-done)
+	first := ta.successCount()
+	require.Less(t, first, n, "shutdown stopped the work")
+	st, err := e.Stats(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, uint64(n-first), st.Waiting+uint64(st.InFlight))
+	require.NoError(t, e.Close())
+	require.NoError(t, e.Close())
+	_, err = e.Dispatch(context.Background(), framework.Submission{Delivery: &framework.Delivery{}})
+	require.ErrorIs(t, err, durable.ErrClosed)
+
+	e2 := openEngine(t, fast(dir)...)
+	run(t, e2, newRouter(t, e2, h))
+	waitFor(t, 30*time.Second, "the rest processed after restart", func() bool { return ta.successCount() == n })
+	time.Sleep(100 * time.Millisecond)
+	ta.mu.Lock()
+	defer ta.mu.Unlock()
+	for id, k := range ta.successes {
+		require.Equal(t, 1, k, "delivery %s", id)
+	}
+}
+
+// TestShutdownGraceHandsBackStuckHandlers: a handler that ignores its
+// context does not hold the shutdown beyond the grace; its delivery is
+// handed back and processed by the next run.
+func TestShutdownGraceHandsBackStuckHandlers(t *testing.T) {
+	dir := t.TempDir()
+	e, err := durable.Open(context.Background(), append(fast(dir), durable.WithShutdownGrace(100*time.Millisecond))...)
+	require.NoError(t, err)
+	started := make(chan struct{}, 1)
+	release := make(chan struct{})
+	r := newRouter(t, e, func(ctx context.Context, ev Event) error {
+		started <- struct{}{}
+		<-release
+		return nil
+	})
+	srv := serve(t, r)
+	rep, err := send(srv.Client(), srv.URL, eventBody(1), secret)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusAccepted, rep.Code)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx, r) }()
+	<-started
+	t0 := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run waited for a stuck handler")
+	}
+	require.Less(t, time.Since(t0), 5*time.Second)
+	st, err := e.Stats(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, uint64(1), st.HandedBack)
+	require.NoError(t, e.Close())
+	close(release)
+
+	e2 := openEngine(t, fast(dir)...)
+	ta := newTally()
+	run(t, e2, newRouter(t, e2, func(ctx context.Context, ev Event) error { ta.record(ctx, true); return nil }))
+	waitFor(t, 10*time.Second, "the handed-back delivery processed", func() bool { return ta.successCount() == 1 })
+}
+
+func TestOptionsRefuseBadValues(t *testing.T) {
+	for _, o := range []durable.Option{
+		durable.WithName("a.b"), durable.WithName(""), durable.WithDir(""), durable.WithListen(""),
+		durable.WithURLs(), durable.WithReplicas(0), durable.WithReplicas(7),
+		durable.WithSyncInterval(0), durable.WithDedupeWindow(0), durable.WithMaxAttempts(0),
+		durable.WithBackoff(0, time.Second), durable.WithBackoff(time.Second, time.Millisecond),
+		durable.WithWorkers(0), durable.WithAckWait(time.Millisecond), durable.WithPublishWait(0),
+		durable.WithShutdownGrace(-1), durable.WithLogger(nil),
+	} {
+		_, err := durable.Open(context.Background(), o)
+		require.Error(t, err)
+	}
+}
+
+func TestRunTwiceIsRefused(t *testing.T) {
+	e := openEngine(t, fast(t.TempDir())...)
+	processed := make(chan struct{}, 1)
+	r := newRouter(t, e, func(context.Context, Event) error { processed <- struct{}{}; return nil })
+	stop := run(t, e, r)
+	srv := serve(t, r)
+	_, err := send(srv.Client(), srv.URL, eventBody(1), secret)
+	require.NoError(t, err)
+	<-processed // Run is running
+	require.ErrorIs(t, e.Run(context.Background(), r), durable.ErrRunning)
+	stop()
+}

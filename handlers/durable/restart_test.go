@@ -1,0 +1,154 @@
+package durable_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/retabhook/retabhook/framework"
+	"github.com/retabhook/retabhook/handlers/durable"
+)
+
+// childEnv names the data directory when the test binary runs as the
+// receiver process of TestEmbeddedSurvivesSIGKILL.
+const childEnv = "RETABHOOK_DURABLE_CHILD_DIR"
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(childEnv); dir != "" {
+		childReceiver(dir)
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// childReceiver is a receiver whose handler never succeeds: it announces
+// each delivery it starts and blocks. It prints its URL, then serves until
+// it is killed.
+func childReceiver(dir string) {
+	fail := func(err error) {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		os.Exit(2)
+	}
+	ctx := context.Background()
+	e, err := durable.Open(ctx, durable.WithDir(dir), durable.WithLogger(quiet()), durable.WithAckWait(time.Second), durable.WithWorkers(4))
+	if err != nil {
+		fail(err)
+	}
+	r, err := framework.NewRouter(framework.WithSecrets(secret), framework.WithLogger(quiet()), framework.WithDispatcher(e))
+	if err != nil {
+		fail(err)
+	}
+	framework.Handle(r, func(ctx context.Context, ev Event) error {
+		d, _ := framework.DeliveryFrom(ctx)
+		fmt.Printf("STARTED %s\n", d.ID)
+		select {} // never succeeds: the process is killed first
+	})
+	go func() { _ = e.Run(ctx, r) }()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fail(err)
+	}
+	fmt.Printf("URL http://%s\n", ln.Addr())
+	fail(http.Serve(ln, r))
+}
+
+// TestEmbeddedSurvivesSIGKILL accepts deliveries in a real second process,
+// kills it with SIGKILL while handlers run and before any succeeds, then
+// opens the same data directory here: every accepted delivery is
+// processed.
+func TestEmbeddedSurvivesSIGKILL(t *testing.T) {
+	const n = 60
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"="+dir)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	killed := false
+	t.Cleanup(func() {
+		if !killed {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	})
+	lines := make(chan string, 2*n)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var url string
+	select {
+	case l := <-lines:
+		var ok bool
+		url, ok = strings.CutPrefix(l, "URL ")
+		require.True(t, ok, "child said %q", l)
+	case <-time.After(60 * time.Second):
+		t.Fatal("the child receiver did not start")
+	}
+
+	accepted := map[string]bool{}
+	c := &http.Client{Timeout: 30 * time.Second}
+	for i := range n {
+		rep, err := send(c, url, eventBody(i), secret)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusAccepted, rep.Code)
+		accepted[rep.DeliveryID] = true
+	}
+	require.Len(t, accepted, n)
+	// Handlers are running (and blocked) in the child: kill it now.
+	started := 0
+	for started < 4 {
+		select {
+		case l := <-lines:
+			if strings.HasPrefix(l, "STARTED ") {
+				started++
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("only %d handlers started in the child", started)
+		}
+	}
+	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+	killed = true
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee)
+	require.Equal(t, syscall.SIGKILL, ee.Sys().(syscall.WaitStatus).Signal())
+
+	// Restart on the same directory, in this process.
+	e := openEngine(t, fast(dir)...)
+	ta := newTally()
+	r := newRouter(t, e, func(ctx context.Context, ev Event) error { ta.record(ctx, true); return nil })
+	run(t, e, r)
+	waitFor(t, 60*time.Second, "every accepted delivery processed", func() bool { return ta.successCount() == n })
+	ta.mu.Lock()
+	defer ta.mu.Unlock()
+	for id := range accepted {
+		require.Equal(t, 1, ta.successes[id], "delivery %s", id)
+	}
+	require.Len(t, ta.successes, n)
+	st, err := e.Stats(context.Background())
+	require.NoError(t, err)
+	require.Zero(t, st.Waiting)
+	require.Zero(t, st.DeadLetters)
+
+	// The de-duplication window survived the restart too.
+	srv := serve(t, r)
+	rep, err := send(srv.Client(), srv.URL, eventBody(0), secret)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, rep.Code)
+	require.Equal(t, "duplicate", rep.Status)
+}
