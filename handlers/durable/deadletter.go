@@ -10,6 +10,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/retabhook/retabhook/framework"
 )
 
 // ErrNotFound is returned for a dead letter that does not exist (or was
@@ -42,7 +44,7 @@ type DeadLetter struct {
 // deadLetter moves msg to the dead-letter stream with the last error, then
 // acknowledges it. If the dead letter cannot be stored the delivery stays
 // in the inbox and is tried again later.
-func (e *Engine) deadLetter(ctx context.Context, msg jetstream.Msg, md *jetstream.MsgMetadata, ev Event) {
+func (e *Engine) deadLetter(ctx context.Context, msg jetstream.Msg, md *jetstream.MsgMetadata, ev framework.QueueEvent) {
 	id := ev.DeliveryID
 	dl := nats.NewMsg(e.dlSubj + "." + token(id))
 	dl.Data = msg.Data()
@@ -66,7 +68,7 @@ func (e *Engine) deadLetter(ctx context.Context, msg jetstream.Msg, md *jetstrea
 	}
 	e.log.Error("durable: handler failed its last attempt; delivery moved to the dead letters",
 		"kind", ev.Kind, "delivery_id", id, "attempts", ev.Attempt, "error", ev.Err.Error())
-	ev.Type = EventDeadLettered
+	ev.Type = framework.QueueDeadLettered
 	e.event(ctx, ev)
 }
 
@@ -184,7 +186,7 @@ func (e *Engine) Replay(ctx context.Context, id string) error {
 	if err := e.dead.DeleteMsg(ctx, raw.Sequence); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
 		return fmt.Errorf("durable: replayed %q, but removing its dead letter failed: %w", id, err)
 	}
-	e.event(ctx, Event{Type: EventReplayed, Kind: raw.Header.Get(HeaderKind), DeliveryID: id})
+	e.event(ctx, framework.QueueEvent{Type: framework.QueueReplayed, Kind: raw.Header.Get(HeaderKind), DeliveryID: id})
 	return nil
 }
 

@@ -65,7 +65,7 @@ func (e *Engine) Dispatch(ctx context.Context, s framework.Submission) (framewor
 	// Nats-Msg-Id window covers the keys being written to the bucket and
 	// concurrent copies.
 	if entry, err := e.seen.Get(ctx, id); err == nil && entry.Operation() == jetstream.KeyValuePut {
-		e.event(ctx, Event{Type: EventDuplicate, Kind: s.Delivery.Kind, DeliveryID: s.Delivery.ID})
+		e.event(ctx, framework.QueueEvent{Type: framework.QueueDuplicate, Kind: s.Delivery.Kind, DeliveryID: s.Delivery.ID})
 		return framework.Receipt{Duplicate: true}, nil
 	} else if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
 		e.log.WarnContext(ctx, "durable: de-duplication bucket unavailable; relying on the stream's window", "error", err.Error())
@@ -81,13 +81,13 @@ func (e *Engine) Dispatch(ctx context.Context, s framework.Submission) (framewor
 		return framework.Receipt{}, err
 	}
 	if dup {
-		e.event(ctx, Event{Type: EventDuplicate, Kind: s.Delivery.Kind, DeliveryID: s.Delivery.ID})
+		e.event(ctx, framework.QueueEvent{Type: framework.QueueDuplicate, Kind: s.Delivery.Kind, DeliveryID: s.Delivery.ID})
 		return framework.Receipt{Duplicate: true}, nil
 	}
 	if _, err := e.js.PublishAsync("$KV."+e.cfg.name+"_SEEN."+id, []byte(seenAccepted)); err != nil {
 		e.log.WarnContext(ctx, "durable: could not record a de-duplication key", "delivery_id", s.Delivery.ID, "error", err.Error())
 	}
-	e.event(ctx, Event{Type: EventAccepted, Kind: s.Delivery.Kind, DeliveryID: s.Delivery.ID})
+	e.event(ctx, framework.QueueEvent{Type: framework.QueueAccepted, Kind: s.Delivery.Kind, DeliveryID: s.Delivery.ID})
 	return framework.Receipt{}, nil
 }
 
@@ -148,7 +148,7 @@ func (e *Engine) Begin(ctx context.Context, key string) (bool, func(bool), error
 		v := string(entry.Value())
 		at, claimed := strings.CutPrefix(v, seenClaim+" ")
 		if !claimed {
-			e.event(ctx, Event{Type: EventDuplicate})
+			e.event(ctx, framework.QueueEvent{Type: framework.QueueDuplicate})
 			return true, nil, nil
 		}
 		if n, _ := strconv.ParseInt(at, 10, 64); time.Since(time.Unix(0, n)) > staleClaim {

@@ -21,6 +21,11 @@ import (
 // ErrClosed is returned by an [Engine]'s methods after [Engine.Close].
 var ErrClosed = errors.New("durable: engine closed")
 
+// ErrDirInUse is returned by [Open] when another process runs an embedded
+// engine on the same data directory. Stop it, or make it listen
+// ([WithListen]) and reach it with [WithURLs].
+var ErrDirInUse = errors.New("durable: the data directory is used by another process")
+
 // Engine is the durable inbox. It is a framework.Dispatcher (give it to
 // framework.WithDispatcher) and a framework.Deduper (framework.WithDeduper,
 // for synchronous receivers that share a de-duplication window). Its
@@ -29,9 +34,10 @@ type Engine struct {
 	cfg config
 	log *slog.Logger
 
-	srv *server.Server // embedded server, nil with WithURLs
-	nc  *nats.Conn
-	js  jetstream.JetStream
+	srv    *server.Server // embedded server, nil with WithURLs
+	unlock func()         // releases the data directory
+	nc     *nats.Conn
+	js     jetstream.JetStream
 
 	inbox  jetstream.Stream
 	dead   jetstream.Stream
@@ -127,6 +133,11 @@ func (e *Engine) startEmbedded() (*server.Server, error) {
 	if err := os.MkdirAll(e.cfg.dir, 0o750); err != nil {
 		return nil, fmt.Errorf("durable: data directory: %w", err)
 	}
+	unlock, err := lockDir(e.cfg.dir)
+	if err != nil {
+		return nil, err
+	}
+	e.unlock = unlock
 	opts := &server.Options{
 		ServerName:   "retabhook-embedded",
 		JetStream:    true,
@@ -264,5 +275,8 @@ func (e *Engine) shutdown() {
 	if e.srv != nil {
 		e.srv.Shutdown()
 		e.srv.WaitForShutdown()
+	}
+	if e.unlock != nil {
+		e.unlock()
 	}
 }

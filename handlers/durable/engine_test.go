@@ -17,7 +17,7 @@ import (
 
 func TestAcceptProcessRetryDeadLetterReplay(t *testing.T) {
 	var events sync.Map
-	obs := durable.ObserverFunc(func(_ context.Context, ev durable.Event) {
+	obs := framework.QueueObserverFunc(func(_ context.Context, ev framework.QueueEvent) {
 		n, _ := events.LoadOrStore(ev.Type, new(atomic.Int32))
 		n.(*atomic.Int32).Add(1)
 	})
@@ -110,9 +110,9 @@ func TestAcceptProcessRetryDeadLetterReplay(t *testing.T) {
 	ta.mu.Unlock()
 	stop()
 
-	for typ, want := range map[durable.EventType]int32{
-		durable.EventAccepted: 3, durable.EventDuplicate: 1, durable.EventProcessed: 3,
-		durable.EventRetry: 4, durable.EventDeadLettered: 2, durable.EventReplayed: 2,
+	for typ, want := range map[framework.QueueEventType]int32{
+		framework.QueueAccepted: 3, framework.QueueDuplicate: 1, framework.QueueProcessed: 3,
+		framework.QueueRetry: 4, framework.QueueDeadLettered: 2, framework.QueueReplayed: 2,
 	} {
 		n, _ := events.Load(typ)
 		require.NotNil(t, n, "%s", typ)

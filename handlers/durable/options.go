@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/retabhook/retabhook/framework"
 )
 
 // Defaults of the options.
@@ -49,7 +51,7 @@ type config struct {
 	publishWait  time.Duration
 	grace        time.Duration
 	logger       *slog.Logger
-	observer     Observer
+	observer     framework.QueueObserver
 }
 
 func defaultConfig() config {
@@ -276,9 +278,9 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// WithObserver sets an [Observer] told of every accepted, duplicate,
-// processed, retried, dead-lettered and replayed delivery, for metrics.
-// Default: none.
-func WithObserver(o Observer) Option {
+// WithObserver sets a framework.QueueObserver told of every accepted,
+// duplicate, processed, retried, dead-lettered, replayed and handed-back
+// delivery, for metrics (handlers/metrics implements it). Default: none.
+func WithObserver(o framework.QueueObserver) Option {
 	return func(c *config) error { c.observer = o; return nil }
 }

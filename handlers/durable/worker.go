@@ -144,21 +144,21 @@ func (e *Engine) handle(ctx context.Context, p Processor, msg jetstream.Msg) {
 
 	actx, cancel := context.WithTimeout(context.Background(), e.cfg.publishWait)
 	defer cancel()
-	ev := Event{Kind: kind, DeliveryID: id, Attempt: attempt, Err: perr, Duration: dur}
+	ev := framework.QueueEvent{Kind: kind, DeliveryID: id, Attempt: attempt, Err: perr, Duration: dur}
 	switch {
 	case perr == nil:
 		if err := msg.DoubleAck(actx); err != nil {
 			// The delivery will be processed again after AckWait.
 			e.log.Warn("durable: acknowledging a processed delivery failed; it will run again", "delivery_id", id, "error", err.Error())
 		}
-		ev.Type = EventProcessed
+		ev.Type = framework.QueueProcessed
 		e.event(ctx, ev)
 	case ctx.Err() != nil:
 		e.handBack(msg)
 	case framework.StatusOf(perr) < 500 || attempt >= e.cfg.maxAttempts:
 		e.deadLetter(actx, msg, md, ev)
 	default:
-		ev.Type, ev.Delay = EventRetry, e.backoff(attempt)
+		ev.Type, ev.Delay = framework.QueueRetry, e.backoff(attempt)
 		if err := msg.NakWithDelay(ev.Delay); err != nil {
 			e.log.Warn("durable: scheduling a retry failed; the server retries after AckWait", "delivery_id", id, "error", err.Error())
 		}
@@ -207,5 +207,5 @@ func (e *Engine) handBack(msg jetstream.Msg) {
 	if err := msg.Nak(); err != nil {
 		e.log.Warn("durable: handing back a delivery failed; the server gives it out again after AckWait", "error", err.Error())
 	}
-	e.event(context.Background(), Event{Type: EventHandedBack, Kind: msg.Headers().Get(HeaderKind), DeliveryID: msg.Headers().Get(HeaderDeliveryID)})
+	e.event(context.Background(), framework.QueueEvent{Type: framework.QueueHandedBack, Kind: msg.Headers().Get(HeaderKind), DeliveryID: msg.Headers().Get(HeaderDeliveryID)})
 }

@@ -1,0 +1,93 @@
+package durable
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// ErrUsage is wrapped by the errors [Command] returns for a command line
+// it does not understand; the text holds the usage.
+var ErrUsage = errors.New("durable: usage")
+
+// CommandUsage is the usage of [Command].
+const CommandUsage = `deadletters list                 list the dead letters, oldest first
+deadletters show ID [--body]     show one dead letter (--body prints the raw body)
+deadletters replay ID... | --all put dead letters back in the inbox (fix the handler first)
+deadletters discard ID...        delete dead letters for good`
+
+// Command runs a dead-letter command line on e, writing to out: args are
+// what follows "deadletters" (list, show ID [--body], replay ID... or
+// --all, discard ID...). It is meant for a subcommand of the receiver's own
+// program, which opens the engine with the receiver's options; replayed
+// deliveries are processed by the receivers' workers.
+func Command(ctx context.Context, e *Engine, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: missing command\n%s", ErrUsage, CommandUsage)
+	}
+	cmd, rest := args[0], args[1:]
+	switch {
+	case cmd == "list" && len(rest) == 0:
+		dls, err := e.DeadLetters(ctx)
+		if err != nil {
+			return err
+		}
+		if len(dls) == 0 {
+			fmt.Fprintln(out, "no dead letters")
+			return nil
+		}
+		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tKIND\tATTEMPTS\tFAILED AT\tSIZE\tERROR")
+		for _, dl := range dls {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%s\n", dl.ID, dl.Kind, dl.Attempts,
+				dl.FailedAt.Format(time.RFC3339), dl.Size, shorten(dl.Error, 80))
+		}
+		return tw.Flush()
+	case cmd == "show" && (len(rest) == 1 || len(rest) == 2 && rest[1] == "--body"):
+		dl, err := e.DeadLetter(ctx, rest[0])
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		fmt.Fprintf(tw, "id:\t%s\nkind:\t%s\nkey:\t%s\nattempts:\t%d\naccepted at:\t%s\nfailed at:\t%s\nsize:\t%d bytes\nerror:\t%s\n",
+			dl.ID, dl.Kind, dl.Key, dl.Attempts, dl.AcceptedAt.Format(time.RFC3339Nano),
+			dl.FailedAt.Format(time.RFC3339Nano), dl.Size, dl.Error)
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		if len(rest) == 2 {
+			_, err = fmt.Fprintf(out, "\n%s\n", dl.Body)
+		}
+		return err
+	case cmd == "replay" && len(rest) == 1 && rest[0] == "--all":
+		n, err := e.ReplayAll(ctx)
+		fmt.Fprintf(out, "replayed %d dead letter(s)\n", n)
+		return err
+	case (cmd == "replay" || cmd == "discard") && len(rest) > 0:
+		for _, id := range rest {
+			var err error
+			if cmd == "replay" {
+				err = e.Replay(ctx, id)
+			} else {
+				err = e.Discard(ctx, id)
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "%sed %s\n", strings.TrimSuffix(cmd, "e"), id)
+		}
+		return nil
+	}
+	return fmt.Errorf("%w: %q\n%s", ErrUsage, strings.Join(args, " "), CommandUsage)
+}
+
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-3] + "..."
+}

@@ -1,0 +1,96 @@
+// Package durable is retabhook's durable inbox: it stores every valid
+// delivery before answering, then runs the handlers from workers, with
+// retries, dead letters and de-duplication. It runs on NATS JetStream,
+// embedded in the process by default, or on a NATS cluster shared by
+// several receivers. It lives in a package of its own so that receivers
+// of the synchronous mode do not compile NATS.
+//
+// Retab sends an extraction once and does not retry: a receiver that
+// fails, or dies after answering, loses it. In the durable mode the router
+// still verifies, decodes, routes and validates each delivery during the
+// request, refusing bad input with the usual 4xx; a valid one is stored,
+// answered 202 {"status":"accepted",...}, and handed to its typed handler
+// by a worker.
+//
+//	eng, err := durable.Open(ctx, durable.WithDir("retabhook-data"))
+//	if err != nil { ... }
+//	defer eng.Close()
+//	r, err := framework.NewRouter(framework.WithSecrets(secret), framework.WithDispatcher(eng))
+//	framework.Handle(r, handleInvoice)
+//	go eng.Run(workersCtx, r) // the workers
+//	http.ListenAndServe(":8000", r)
+//
+// # Storage
+//
+// [Open] starts a JetStream server inside the process, with its files in
+// [WithDir] and no network port ([WithListen] opens one), so the durable
+// mode needs nothing installed and survives a restart. A delivery is
+// answered 202 only once the server has written it to its file: it
+// survives the process being killed. Whether it survives a power loss
+// depends on fsync: every two minutes by default ([WithSyncInterval]), or
+// before every answer with [WithSyncAlways]; docs/durable.md measures the
+// cost of each.
+//
+// With [WithURLs] the engine uses an existing NATS cluster instead;
+// receivers given the same URLs and [WithName] share the inbox stream, the
+// workers' consumer and the de-duplication window, and [WithReplicas]
+// keeps each stream on several servers (a delivery is answered once a
+// majority stored it).
+//
+// The engine keeps, under [WithName] (default "RETABHOOK"): the inbox, a
+// work-queue stream; the dead letters, stream NAME_DEAD; the
+// de-duplication keys, key-value bucket NAME_SEEN; and the consumer
+// "workers".
+//
+// # Retries and dead letters
+//
+// A handler that returns nil acknowledges its delivery. One that fails or
+// panics is retried after an exponential backoff with jitter
+// ([WithBackoff]), up to [WithMaxAttempts]; the handler reads the attempt
+// number and the delivery id from framework.DeliveryFrom(ctx) (Attempt,
+// ID), for its own idempotency. After the last attempt the delivery moves
+// to the dead letters with its last error; a delivery that can never
+// succeed (its kind is no longer registered, or it no longer passes the
+// schema) moves there at once. [Engine.DeadLetters], [Engine.DeadLetter],
+// [Engine.Replay], [Engine.ReplayAll] and [Engine.Discard] manage them
+// from code, and [Command] from a subcommand of the receiver's program:
+//
+//	invoice deadletters list
+//	invoice deadletters show dlv_1f0c... --body
+//	invoice deadletters replay --all
+//
+// # De-duplication
+//
+// A delivery whose key (framework.WithDedupeKey; by default the SHA-256 of
+// the body, so a Retab rerun is a duplicate) was accepted within
+// [WithDedupeWindow] (24 hours by default) is answered 200
+// {"status":"duplicate"} and not stored again. The key is the message's
+// Nats-Msg-Id, which JetStream checks atomically, and it is also written to
+// the NAME_SEEN bucket, which keeps it across restarts for the whole
+// window. Synchronous receivers can share the same window through the
+// engine: the engine is a framework.Deduper (framework.WithDeduper).
+//
+// # Delivery guarantees
+//
+// Every delivery answered 202 is processed at least once: it stays in the
+// inbox until a handler returned nil for it or it reached the dead
+// letters. It is processed exactly once unless a process dies, or loses
+// its connection, between the handler's success and the acknowledgement
+// (then it runs again, with a higher Attempt): handlers with side effects
+// should be idempotent on Delivery.ID.
+//
+// # Shutdown
+//
+// Stop the HTTP server first (it finishes the requests in flight, which
+// store their deliveries), then cancel the context of [Engine.Run]: it
+// stops taking deliveries, hands back those it holds, waits up to
+// [WithShutdownGrace] for running handlers and hands back the rest; then
+// call [Engine.Close].
+//
+// # Observing
+//
+// [WithObserver] takes a framework.QueueObserver (handlers/metrics has
+// one) told of every accepted, duplicate, processed, retried,
+// dead-lettered, replayed and handed-back delivery; [Engine.Stats] reads
+// the queue's depth and the dead letters for gauges (metrics.WithQueueStats).
+package durable

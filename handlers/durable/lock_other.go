@@ -1,0 +1,7 @@
+//go:build !unix
+
+package durable
+
+// lockDir does nothing where flock(2) does not exist: do not point two
+// processes at one data directory there.
+func lockDir(string) (func(), error) { return func() {}, nil }
