@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/retabhook/retabhook/framework"
+	"github.com/retabhook/retabhook/framework/retabtest"
 	"github.com/retabhook/retabhook/internal/envelope"
 	"github.com/retabhook/retabhook/schemas"
 )
@@ -26,7 +27,8 @@ const listenUsage = `Usage: retabhook listen [flags]
 
 Runs a local receiver that verifies each delivery POSTed to it (any path),
 records it in a folder and prints a one-line summary. Point "retabhook send"
-at it, or a Retab automation through a tunnel, to see what really arrives.
+at it, or a Retab automation through a tunnel, to see what really arrives;
+with -forward it also hands each delivery on to your own receiver.
 A delivery is recorded even when its signature does not match (and answered
 401), since that is when it is most worth inspecting.
 
@@ -45,6 +47,13 @@ Flags:
   -insecure-skip-verify    record and accept every delivery without checking
                            its signature
   -max-body-bytes N        refuse larger bodies with 413 (default: 67108864, 64 MiB)
+  -forward URL             also POST each verified delivery to URL (your receiver)
+                           and answer the sender with that receiver's answer;
+                           502 when it cannot be reached
+  -forward-secret S        sign forwarded deliveries with S (default: the first
+                           -secret; with -insecure-skip-verify and no secret, the
+                           signature headers are passed on as they came)
+  -timeout D               with -forward, give up on an answer after D (default: 30s)
 
 Stop it with Ctrl-C.
 `
@@ -59,6 +68,9 @@ func (c *cli) listen(ctx context.Context, args []string) error {
 	fs.Var(&flagged, "secret", "")
 	insecure := fs.Bool("insecure-skip-verify", false, "")
 	maxBody := fs.Int64("max-body-bytes", framework.DefaultMaxBodyBytes, "")
+	forward := fs.String("forward", "", "")
+	forwardSecret := fs.String("forward-secret", "", "")
+	timeout := fs.Duration("timeout", 30*time.Second, "")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -68,6 +80,11 @@ func (c *cli) listen(ctx context.Context, args []string) error {
 	}
 	if *maxBody <= 0 {
 		return usageErr("-max-body-bytes must be positive")
+	}
+	if *forward != "" {
+		if err := checkURL(*forward); err != nil {
+			return err
+		}
 	}
 	var secrets []string
 	if !*insecure {
@@ -82,7 +99,11 @@ func (c *cli) listen(ctx context.Context, args []string) error {
 	if err != nil {
 		return unreachable("could not listen on %s: %v; is another receiver using that port? Choose another with -addr", *addr, err)
 	}
-	rec := &recorder{dir: *dir, secrets: secrets, maxBody: *maxBody, out: c.stdout, now: time.Now}
+	rec := &recorder{dir: *dir, secrets: secrets, maxBody: *maxBody, out: c.stdout, now: time.Now,
+		forward: *forward, forwardSecret: *forwardSecret, client: newClient(*timeout, 4)}
+	if rec.forwardSecret == "" && len(secrets) > 0 {
+		rec.forwardSecret = secrets[0]
+	}
 	srv := &http.Server{Handler: rec, ReadHeaderTimeout: 10 * time.Second}
 	url := "http://" + ln.Addr().String()
 	verifying := fmt.Sprintf("verifying with %d secret(s)", len(secrets))
@@ -90,6 +111,9 @@ func (c *cli) listen(ctx context.Context, args []string) error {
 		verifying = "NOT verifying signatures"
 	}
 	rec.printf("listening on %s (any path), recording to %s, %s; Ctrl-C stops\n", url, *dir, verifying)
+	if *forward != "" {
+		rec.printf("forwarding verified deliveries to %s\n", *forward)
+	}
 	rec.printf("try: retabhook send -content FILE %s/webhook\n", url)
 
 	errc := make(chan error, 1)
@@ -111,10 +135,13 @@ func (c *cli) listen(ctx context.Context, args []string) error {
 
 // recorder is the listen command's http.Handler.
 type recorder struct {
-	dir     string
-	secrets []string // none: not verifying
-	maxBody int64
-	now     func() time.Time
+	dir           string
+	secrets       []string // none: not verifying
+	maxBody       int64
+	now           func() time.Time
+	forward       string // "": not forwarding
+	forwardSecret string
+	client        *http.Client
 
 	mu  sync.Mutex // guards out, n and file names
 	out io.Writer
@@ -142,7 +169,15 @@ type meta struct {
 	SecretIndex int         `json:"secret_index"`
 	Status      int         `json:"status"`
 	Problem     string      `json:"problem,omitempty"`
+	Forward     *forwarded  `json:"forward,omitempty"`
 	Summary     summary     `json:"summary"`
+}
+
+// forwarded is the result of -forward.
+type forwarded struct {
+	URL    string `json:"url"`
+	Status int    `json:"status,omitempty"`
+	Error  string `json:"error,omitempty"`
 }
 
 // summary is what the body says, as far as it can be decoded.
@@ -197,19 +232,31 @@ func (rc *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	name, err := rc.save(body, &m)
+	name, err := rc.saveBody(body, &m)
 	if err != nil {
 		// Not recorded: say so, so the sender tries again.
 		framework.WriteProblem(w, r, errors.New("the delivery could not be recorded"))
-		fmt.Fprintf(rc.out, "%s 500 POST %s %s NOT RECORDED: %v\n", received.Local().Format("15:04:05"), r.URL.Path, m.DeliveryID, err)
+		rc.printf("%s 500 POST %s %s NOT RECORDED: %v\n", received.Local().Format("15:04:05"), r.URL.Path, m.DeliveryID, err)
 		return
 	}
-	rc.n++
-	if verr != nil {
+	var fwd *answer
+	if verr == nil && rc.forward != "" {
+		fwd = rc.forwardBody(r, body, &m)
+	}
+	merr := rc.saveMeta(name, &m)
+	switch {
+	case verr != nil:
 		framework.WriteProblem(w, r, verr)
-	} else {
+	case fwd != nil && fwd.err != nil:
+		framework.WriteProblem(w, r, fmt.Errorf("%w: %s", errForward, m.Forward.Error))
+	case fwd != nil:
+		// The sender gets the answer of the receiver it was forwarded to.
+		if ct := fwd.header.Get("Content-Type"); ct != "" {
+			w.Header().Set("Content-Type", ct)
+		}
+		w.WriteHeader(fwd.status)
+		_, _ = w.Write(fwd.body)
+	default:
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusOK)
 		_ = json.NewEncoder(w).Encode(struct {
@@ -217,12 +264,47 @@ func (rc *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			DeliveryID string `json:"delivery_id"`
 		}{"recorded", m.DeliveryID})
 	}
-	fmt.Fprintln(rc.out, line(&m, name, verr, len(rc.secrets) > 0))
+	l := line(&m, filepath.Join(rc.dir, name+".json"), verr, len(rc.secrets) > 0)
+	if merr != nil {
+		l += fmt.Sprintf(" (meta file not written: %v)", merr)
+	}
+	rc.printf("%s\n", l)
 }
 
-// save writes the body and its meta file under a name no other delivery
-// has; the caller holds rc.mu.
-func (rc *recorder) save(body []byte, m *meta) (string, error) {
+// errForward is answered when -forward's receiver could not be reached.
+var errForward = &framework.Problem{Slug: "forward-failed", Title: "Forwarding failed", Status: http.StatusBadGateway}
+
+// forwardBody POSTs the body to -forward, signed with the forward secret
+// (or with the signature headers it came with when there is none), and
+// notes the result in m.
+func (rc *recorder) forwardBody(r *http.Request, body []byte, m *meta) *answer {
+	h := http.Header{"Content-Type": {r.Header.Get("Content-Type")}}
+	if rc.forwardSecret != "" {
+		h.Set(retabtest.SignatureHeader, framework.Sign(rc.forwardSecret, body))
+	} else {
+		for _, k := range []string{"X-Retab-Signature", "Retab-Signature"} {
+			if v := r.Header.Get(k); v != "" {
+				h.Set(k, v)
+			}
+		}
+	}
+	a := post(r.Context(), rc.client, rc.forward, body, h)
+	m.Forward = &forwarded{URL: rc.forward, Status: a.status}
+	if a.err != nil {
+		m.Forward.Error = transportAdvice(rc.forward, rc.client.Timeout, a.err)
+	}
+	m.Status = a.status
+	if a.err != nil {
+		m.Status = errForward.Status
+	}
+	return &a
+}
+
+// saveBody writes the body under a name no other delivery has and
+// returns the name without extension.
+func (rc *recorder) saveBody(body []byte, m *meta) (string, error) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
 	base := fmt.Sprintf("%s-%04d-%s", m.ReceivedAt.Format("20060102T150405.000000Z"), rc.n+1, m.DeliveryID[:16])
 	name := base
 	for i := 2; ; i++ {
@@ -243,15 +325,17 @@ func (rc *recorder) save(body []byte, m *meta) (string, error) {
 		}
 		break
 	}
+	rc.n++
 	m.BodyFile = name + ".json"
+	return name, nil
+}
+
+func (rc *recorder) saveMeta(name string, m *meta) error {
 	mb, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
-		return "", err
+		return err
 	}
-	if err := os.WriteFile(filepath.Join(rc.dir, name+metaSuffix), append(mb, '\n'), 0o600); err != nil {
-		return "", err
-	}
-	return filepath.Join(rc.dir, m.BodyFile), nil
+	return os.WriteFile(filepath.Join(rc.dir, name+metaSuffix), append(mb, '\n'), 0o600)
 }
 
 // redact copies headers with secrets and signatures replaced.
@@ -286,7 +370,7 @@ func summarize(body []byte) summary {
 			mime, _, _ := bytes.Cut(head, []byte(";"))
 			s.FileMIMEType = string(mime)
 			s.FileBytes = len(data) / 4 * 3
-			s.FileBytes -= bytes.Count(data[max(0, len(data)-2):], []byte("="))
+			s.FileBytes = max(0, s.FileBytes-bytes.Count(data[max(0, len(data)-2):], []byte("=")))
 		}
 	}
 	content, err := c.Content(0)
@@ -303,6 +387,7 @@ func summarize(body []byte) summary {
 	if obj, ok := inst.Value.(map[string]any); ok {
 		// Keys in the order sent.
 		var keys []string
+		listed := map[string]bool{}
 		dec := json.NewDecoder(strings.NewReader(string(content)))
 		depth := 0
 		for {
@@ -320,8 +405,8 @@ func summarize(body []byte) summary {
 				continue
 			case string:
 				if depth == 1 {
-					if _, kept := obj[t]; kept {
-						keys = append(keys, t)
+					if _, kept := obj[t]; kept && !listed[t] {
+						keys, listed[t] = append(keys, t), true
 					}
 					// Skip the value.
 					var skip json.RawMessage
@@ -386,6 +471,14 @@ func line(m *meta, saved string, verr error, verifying bool) string {
 	}
 	if s.Issue != "" {
 		fmt.Fprintf(&b, " issue=%q", s.Issue)
+	}
+	if f := m.Forward; f != nil {
+		if f.Error != "" {
+			reason, _, _ := strings.Cut(f.Error, "\n")
+			fmt.Fprintf(&b, " forward FAILED (%s)", reason)
+		} else {
+			fmt.Fprintf(&b, " forwarded=%d", f.Status)
+		}
 	}
 	fmt.Fprintf(&b, " -> %s", saved)
 	return b.String()

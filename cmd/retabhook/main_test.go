@@ -586,3 +586,61 @@ func TestHeadersFlag(t *testing.T) {
 	require.Error(t, h.Set("bad name: x"))
 	require.Error(t, h.Set(": x"))
 }
+
+// listen -forward hands verified deliveries on to a receiver, signed with
+// that receiver's secret, and answers with the receiver's answer.
+func TestListenForward(t *testing.T) {
+	rc := newReceiver(t, "whsec_local_app")
+	dir := t.TempDir()
+	url, out, stop := startListen(t, dir, "-secret", secret, "-forward", rc.url+"/webhook", "-forward-secret", "whsec_local_app")
+	content := writeFile(t, "invoice.json", invoiceJSON)
+
+	r := cmd(t, withSecret, "", "send", "-content", content, url+"/anything")
+	require.Equal(t, exitOK, r.code, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
+	require.Contains(t, r.stdout, `{"status":"processed","kind":"invoice"`)
+	require.Len(t, rc.invoices.Calls(), 1)
+
+	// The receiver's refusal comes back to the sender, problem document included.
+	r = cmd(t, withSecret, "", "send", "-content", writeFile(t, "bad.json", `{"number": "", "currency": "EUR", "line_items": [{"description": "x", "quantity": 1, "amount": 1}], "total": 1}`), url+"/webhook")
+	require.Equal(t, exitRefused, r.code)
+	require.Contains(t, r.stderr, "at /number: is required")
+
+	// A delivery that fails verification is not forwarded.
+	r = cmd(t, map[string]string{"WEBHOOKS_SECRET": "whsec_wrong"}, "", "send", "-content", content, url+"/webhook")
+	require.Equal(t, exitRefused, r.code)
+	require.Len(t, rc.invoices.Calls(), 1)
+
+	require.Equal(t, exitOK, stop())
+	o := out.String()
+	require.Contains(t, o, "forwarding verified deliveries to "+rc.url+"/webhook\n")
+	require.Regexp(t, `200 POST /anything .* verified\(secret 1\) .* forwarded=200 -> `, o)
+	require.Regexp(t, `422 POST /webhook .* forwarded=422 -> `, o)
+	require.Regexp(t, `401 POST /webhook .* REFUSED .* -> `, o)
+
+	bodies, err := bodyFiles([]string{dir})
+	require.NoError(t, err)
+	require.Len(t, bodies, 3)
+	raw, err := os.ReadFile(strings.TrimSuffix(bodies[0], ".json") + metaSuffix)
+	require.NoError(t, err)
+	var m meta
+	require.NoError(t, json.Unmarshal(raw, &m))
+	require.Equal(t, &forwarded{URL: rc.url + "/webhook", Status: 200}, m.Forward)
+	require.Equal(t, 200, m.Status)
+}
+
+func TestListenForwardUnreachable(t *testing.T) {
+	target := closedURL(t)
+	url, out, stop := startListen(t, t.TempDir(), "-insecure-skip-verify", "-forward", target)
+	r := cmd(t, withSecret, "", "send", "-content", writeFile(t, "invoice.json", invoiceJSON), url+"/webhook")
+	require.Equal(t, exitRefused, r.code)
+	require.Contains(t, r.stdout, "502 Bad Gateway")
+	require.Contains(t, r.stdout, "urn:retabhook:problem:forward-failed")
+	require.Contains(t, r.stderr, "the receiver failed (502)")
+	require.Equal(t, exitOK, stop())
+	require.Contains(t, out.String(), "502 POST /webhook")
+	require.Contains(t, out.String(), "forward FAILED (could not connect to "+target+": connection refused.)")
+
+	r = cmd(t, withSecret, "", "listen", "-forward", "localhost:8000")
+	require.Equal(t, exitUsage, r.code)
+	require.Contains(t, r.stderr, "is not an http:// or https:// URL")
+}

@@ -28,7 +28,8 @@ type Result struct {
 	Ack *Ack
 	// Delivery is the delivery as a handler registered through a
 	// [Recorder] received it (its Value holds the decoded T); nil when no
-	// such handler ran.
+	// such handler ran during the request (as with a router given a
+	// framework.Dispatcher, whose workers run handlers later).
 	Delivery *framework.Delivery
 	// HandlerErr is the error that handler returned.
 	HandlerErr error
