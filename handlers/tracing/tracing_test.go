@@ -222,3 +222,43 @@ func TestFinishWithoutStart(t *testing.T) {
 	end(nil)
 	o.Finish(ctx, framework.Outcome{Status: 200})
 }
+
+// TestDurableModeSpans: in durable mode the last stage is the dispatch,
+// and a worker's Router.Process gets a handle span under the context it
+// passes.
+func TestDurableModeSpans(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	var stored []byte
+	r, err := framework.NewRouter(framework.WithSecrets(secret), framework.WithLogger(slog.New(slog.DiscardHandler)),
+		framework.WithObserver(tracing.New(tracing.WithTracerProvider(tp))),
+		framework.WithDispatcher(framework.DispatcherFunc(func(_ context.Context, s framework.Submission) (framework.Receipt, error) {
+			stored = bytes.Clone(s.Body)
+			return framework.Receipt{}, nil
+		})))
+	require.NoError(t, err)
+	var handlerSpan trace.SpanContext
+	framework.Handle(r, func(ctx context.Context, ev CalendarEvent) error {
+		handlerSpan = trace.SpanContextFromContext(ctx)
+		return nil
+	})
+	body := fixtures.ContentEnvelope(fixtures.SeedContent)
+	w := httptest.NewRecorder()
+	r.ServeHTTP(w, request(body, framework.Sign(secret, body)))
+	require.Equal(t, 202, w.Code)
+	got := byName(exp.GetSpans())
+	require.Contains(t, got, "retabhook.dispatch")
+	assert.NotContains(t, got, "retabhook.handle")
+	assert.Equal(t, int64(202), attrs(got[tracing.DeliverySpan])["http.response.status_code"].AsInt64())
+
+	exp.Reset()
+	worker, span := tp.Tracer("worker").Start(context.Background(), "worker.process")
+	_, err = r.Process(worker, framework.Stored{Kind: "calendar_event", Body: stored, Attempt: 2})
+	span.End()
+	require.NoError(t, err)
+	got = byName(exp.GetSpans())
+	handle := got["retabhook.handle"]
+	assert.Equal(t, span.SpanContext().SpanID(), handle.Parent.SpanID())
+	assert.Equal(t, handle.SpanContext.SpanID(), handlerSpan.SpanID())
+}
