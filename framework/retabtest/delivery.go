@@ -35,10 +35,11 @@ const (
 // otherwise.
 const DefaultModel = "gpt-4.1-2025-04-14"
 
-// DefaultCreated is the completion's creation time unless [WithCreated]
-// says otherwise: the time of Retab's quick-start sample, so that a
-// delivery built twice from the same inputs is the same bytes.
-var DefaultCreated = time.Unix(1754039748, 0).UTC()
+// DefaultCreated is the completion's creation time, in Unix seconds,
+// unless [WithCreated] says otherwise: 2025-08-01T09:15:48Z, the time of
+// Retab's quick-start sample, so that a delivery built twice from the same
+// inputs is the same bytes.
+const DefaultCreated int64 = 1754039748
 
 // ErrContent is wrapped by [NewDelivery]'s errors about the extracted
 // value: it does not marshal to JSON, or an option refers to a field the
@@ -239,7 +240,7 @@ func WithRepeatedAPICost() Option { return func(b *builder) { b.repeatCost = tru
 // from the sizes, not Retab's accounting. The same inputs give the same
 // bytes.
 func NewDelivery(v any, opts ...Option) (*Delivery, error) {
-	b := builder{secret: Secret, header: SignatureHeader, model: DefaultModel, created: DefaultCreated}
+	b := builder{secret: Secret, header: SignatureHeader, model: DefaultModel, created: time.Unix(DefaultCreated, 0).UTC()}
 	for _, o := range opts {
 		o(&b)
 	}

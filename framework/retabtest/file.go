@@ -9,34 +9,56 @@ import (
 	"strings"
 )
 
-// mimeTypes are the media types of the documents Retab extracts from. The
-// table is fixed (mime.TypeByExtension reads the machine's own tables), so
-// a delivery is built the same way everywhere.
-var mimeTypes = map[string]string{
-	".pdf":  "application/pdf",
-	".png":  "image/png",
-	".jpg":  "image/jpeg",
-	".jpeg": "image/jpeg",
-	".gif":  "image/gif",
-	".webp": "image/webp",
-	".tif":  "image/tiff",
-	".tiff": "image/tiff",
-	".bmp":  "image/bmp",
-	".heic": "image/heic",
-	".txt":  "text/plain",
-	".csv":  "text/csv",
-	".md":   "text/markdown",
-	".htm":  "text/html",
-	".html": "text/html",
-	".json": "application/json",
-	".xml":  "application/xml",
-	".eml":  "message/rfc822",
-	".msg":  "application/vnd.ms-outlook",
-	".doc":  "application/msword",
-	".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-	".xls":  "application/vnd.ms-excel",
-	".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-	".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+// documentType returns the media type of the document formats Retab
+// extracts from, by extension. The table is fixed (mime.TypeByExtension
+// reads the machine's own tables), so a delivery is built the same way
+// everywhere.
+func documentType(ext string) (string, bool) {
+	switch ext {
+	case ".pdf":
+		return "application/pdf", true
+	case ".png":
+		return "image/png", true
+	case ".jpg", ".jpeg":
+		return "image/jpeg", true
+	case ".gif":
+		return "image/gif", true
+	case ".webp":
+		return "image/webp", true
+	case ".tif", ".tiff":
+		return "image/tiff", true
+	case ".bmp":
+		return "image/bmp", true
+	case ".heic":
+		return "image/heic", true
+	case ".txt":
+		return "text/plain", true
+	case ".csv":
+		return "text/csv", true
+	case ".md":
+		return "text/markdown", true
+	case ".htm", ".html":
+		return "text/html", true
+	case ".json":
+		return "application/json", true
+	case ".xml":
+		return "application/xml", true
+	case ".eml":
+		return "message/rfc822", true
+	case ".msg":
+		return "application/vnd.ms-outlook", true
+	case ".doc":
+		return "application/msword", true
+	case ".docx":
+		return "application/vnd.openxmlformats-officedocument.wordprocessingml.document", true
+	case ".xls":
+		return "application/vnd.ms-excel", true
+	case ".xlsx":
+		return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", true
+	case ".pptx":
+		return "application/vnd.openxmlformats-officedocument.presentationml.presentation", true
+	}
+	return "", false
 }
 
 // MIMEType returns the media type file_payload.url carries for a document:
@@ -44,7 +66,7 @@ var mimeTypes = map[string]string{
 // else sniffed from the bytes (http.DetectContentType, without
 // parameters).
 func MIMEType(filename string, data []byte) string {
-	if t, ok := mimeTypes[strings.ToLower(path.Ext(filename))]; ok {
+	if t, ok := documentType(strings.ToLower(path.Ext(filename))); ok {
 		return t
 	}
 	t, _, _ := strings.Cut(http.DetectContentType(data), ";")

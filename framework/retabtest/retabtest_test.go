@@ -101,7 +101,7 @@ func TestNewDeliveryIsCompleteAndSigned(t *testing.T) {
 	require.Regexp(t, `^extr_[A-Za-z0-9]{21}$`, c["extraction_id"])
 	require.Equal(t, "chat.completion", c["object"])
 	require.Equal(t, retabtest.DefaultModel, c["model"])
-	require.Equal(t, json.Number(strconv.FormatInt(retabtest.DefaultCreated.Unix(), 10)), c["created"])
+	require.Equal(t, json.Number(strconv.FormatInt(retabtest.DefaultCreated, 10)), c["created"])
 	require.Nil(t, c["schema_validation_error"])
 
 	var times []time.Time
@@ -110,7 +110,7 @@ func TestNewDeliveryIsCompleteAndSigned(t *testing.T) {
 		require.NoError(t, err, k)
 		times = append(times, ts)
 	}
-	require.True(t, retabtest.DefaultCreated.Before(times[0]) && times[0].Before(times[1]) && !times[2].Before(times[1]), "%v", times)
+	require.True(t, time.Unix(retabtest.DefaultCreated, 0).Before(times[0]) && times[0].Before(times[1]) && !times[2].Before(times[1]), "%v", times)
 
 	u := c["usage"].(map[string]any)
 	p, _ := u["prompt_tokens"].(json.Number).Int64()
@@ -287,7 +287,7 @@ func TestServe(t *testing.T) {
 			require.Equal(t, invoice, res.Delivery.Value)
 			require.Equal(t, &retabtest.Ack{Status: "processed", Kind: "invoice", DeliveryID: res.Delivery.ID}, res.Ack)
 			require.Equal(t, retabtest.DefaultModel, res.Delivery.Model)
-			require.Equal(t, retabtest.DefaultCreated, res.Delivery.Created)
+			require.Equal(t, time.Date(2025, 8, 1, 9, 15, 48, 0, time.UTC), res.Delivery.Created)
 			require.Equal(t, 0, res.Delivery.SecretIndex)
 		}},
 		{name: "calendar event by path", v: json.RawMessage(fixtures.SeedContent), target: "/webhook/calendar_event", want: want{200, nil, "calendar_event"}},
