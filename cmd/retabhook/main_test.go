@@ -512,7 +512,7 @@ func TestListen(t *testing.T) {
 
 	// The delivery id is the one the router gives the same body.
 	rc := newReceiver(t)
-	res := retabtest.Serve(routerOf(t), retabtest.Sign(mustBody(t, bodies[0]), secret), "/webhook")
+	res := retabtest.Serve(routerOf(t), retabtest.Signed(secret, mustBody(t, bodies[0])), "/webhook")
 	require.Equal(t, metas[0].DeliveryID, res.Ack.DeliveryID)
 
 	// Recorded deliveries replay to another receiver, both accepted there.

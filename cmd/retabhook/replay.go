@@ -66,7 +66,7 @@ func (c *cli) replay(ctx context.Context, args []string) error {
 		if len(body) == 0 {
 			return inputErr("%s is empty: nothing to replay", f)
 		}
-		d := retabtest.Sign(body, secret)
+		d := retabtest.Signed(secret, body)
 		if *sigHeader != retabtest.SignatureHeader {
 			d.Header.Set(*sigHeader, d.Header.Get(retabtest.SignatureHeader))
 			d.Header.Del(retabtest.SignatureHeader)

@@ -82,9 +82,10 @@ func (d *Delivery) NewRequest(ctx context.Context, url string) (*http.Request, e
 	return req, nil
 }
 
-// Sign returns a delivery of body, signed with secret in the
-// X-Retab-Signature header: how to re-send a body captured earlier.
-func Sign(body []byte, secret string) *Delivery {
+// Signed returns a delivery of body, signed with secret in the
+// X-Retab-Signature header: how to re-send a body captured earlier. The
+// arguments are in the order of framework.Sign.
+func Signed(secret string, body []byte) *Delivery {
 	return &Delivery{Body: body, Header: http.Header{
 		"Content-Type":  {"application/json"},
 		SignatureHeader: {framework.Sign(secret, body)},

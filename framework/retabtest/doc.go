@@ -17,7 +17,7 @@
 //
 // The result has the raw Body and Header, [Delivery.Request] for an
 // http.Handler and [Delivery.NewRequest] for an http.Client. It is signed
-// with [Secret] unless [WithSecret] names another. [Sign] wraps a body
+// with [Secret] unless [WithSecret] names another. [Signed] wraps a body
 // captured elsewhere (a real delivery) as a signed Delivery; [PDF],
 // [MIMEType] and [DataURI] make documents for file_payload.
 //

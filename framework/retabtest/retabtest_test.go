@@ -226,7 +226,7 @@ func TestPDFIsWellFormed(t *testing.T) {
 }
 
 func TestSign(t *testing.T) {
-	d := retabtest.Sign([]byte(fixtures.BodyVector), fixtures.SecretVector)
+	d := retabtest.Signed(fixtures.SecretVector, []byte(fixtures.BodyVector))
 	require.Equal(t, fixtures.SignatureVector, d.Header.Get(retabtest.SignatureHeader))
 	require.Equal(t, "application/json", d.Header.Get("Content-Type"))
 	require.Equal(t, fixtures.BodyVector, string(d.Body))
@@ -522,7 +522,7 @@ func TestSignedFixtureThroughRouter(t *testing.T) {
 	loose, err := schemas.Parse([]byte(`{"type":"object","required":["fund_name"]}`))
 	require.NoError(t, err)
 	framework.Handle(r, fund.Handle, framework.WithSchema(loose))
-	res := retabtest.Serve(r, retabtest.Sign(fixtures.Envelope(fixtures.Read(fixtures.ConsensusCompletion)), retabtest.Secret), "/webhook")
+	res := retabtest.Serve(r, retabtest.Signed(retabtest.Secret, fixtures.Envelope(fixtures.Read(fixtures.ConsensusCompletion))), "/webhook")
 	require.Equal(t, 200, res.Status, "%s", res.Body)
 	require.Equal(t, "NVIDIA Corporation", res.Delivery.Value.(Fund).FundName)
 	require.Len(t, res.Delivery.Choices, 16)
