@@ -24,6 +24,7 @@ import (
 //	--shutdown-timeout   SHUTDOWN_TIMEOUT    25s       how long SIGTERM waits for requests in flight
 //	--metrics            METRICS             true      serve Prometheus metrics on /metrics
 //	(none)               WEBHOOKS_SECRET     generated the secret; several, comma-separated, during a rotation
+//	--durable ...        DURABLE ...                   the durable mode; see durable.go
 //
 // The secret has no flag, so that it never shows in a process list.
 type config struct {
@@ -34,6 +35,7 @@ type config struct {
 	ShutdownTimeout time.Duration
 	Metrics         bool
 	Secrets         []string
+	Durable         durableConfig // durable.go
 }
 
 // defaultShutdownTimeout leaves 5 s of Kubernetes' default 30 s grace
@@ -61,6 +63,7 @@ func (c *config) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", envDuration(getenv("SHUTDOWN_TIMEOUT"), defaultShutdownTimeout),
 		"how long a SIGTERM waits for requests in flight before closing them (env SHUTDOWN_TIMEOUT)")
 	fs.BoolVar(&c.Metrics, "metrics", envBool(getenv("METRICS"), true), "serve Prometheus metrics on /metrics (env METRICS)")
+	c.Durable.register(fs, getenv)
 	if f := getenv("LOG_FORMAT"); f != "" {
 		c.LogFormat = f
 	}

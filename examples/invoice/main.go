@@ -38,6 +38,9 @@ func main() {
 }
 
 func run(args []string) error {
+	if len(args) > 0 && args[0] == "deadletters" {
+		return runDeadLetters(args[1:], os.Getenv, os.Stdout, os.Stderr)
+	}
 	cfg, err := loadConfig(args, os.Getenv, os.Stderr)
 	if err != nil {
 		return err
@@ -50,10 +53,16 @@ func run(args []string) error {
 		cfg.Secrets = []string{secret}
 		fmt.Fprintf(os.Stderr, "WEBHOOKS_SECRET is not set; using a generated secret for this run:\n\n  export WEBHOOKS_SECRET=%s\n\n", secret)
 	}
-	s, err := newServer(cfg, logger)
+	dm, err := startDurable(cfg.Durable, logger)
 	if err != nil {
 		return err
 	}
+	defer dm.close() // after the HTTP server stopped: the workers, then the engine
+	s, err := newServer(cfg, logger, dm.routerOptions()...)
+	if err != nil {
+		return err
+	}
+	dm.run(s.router)
 	web, ops, err := s.listen()
 	if err != nil {
 		return err

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/retabhook/retabhook/framework"
+	"github.com/retabhook/retabhook/handlers/durable"
+)
+
+// durableConfig is the durable mode's configuration.
+//
+//	flag            variable      default          meaning
+//	--durable       DURABLE       false            store deliveries, answer 202, run handlers from workers
+//	--data-dir      DATA_DIR      retabhook-data   the embedded JetStream server's directory
+//	--nats-url      NATS_URL      ""               use this NATS cluster (comma-separated URLs) instead
+//	--nats-listen   NATS_LISTEN   ""               let other processes reach the embedded server (127.0.0.1:4222)
+//	--replicas      REPLICAS      1                stream replicas on a cluster
+type durableConfig struct {
+	Enabled  bool
+	Dir      string
+	URLs     string
+	Listen   string
+	Replicas int
+}
+
+// register declares the durable mode's flags on fs, with defaults from
+// the environment.
+func (c *durableConfig) register(fs *flag.FlagSet, getenv func(string) string) {
+	fs.BoolVar(&c.Enabled, "durable", envBool(getenv("DURABLE"), false),
+		"durable mode: store each valid delivery, answer 202, run the handlers from workers with retries and dead letters (env DURABLE)")
+	dir := getenv("DATA_DIR")
+	if dir == "" {
+		dir = durable.DefaultDir
+	}
+	fs.StringVar(&c.Dir, "data-dir", dir, "durable mode: the embedded JetStream server's directory (env DATA_DIR)")
+	fs.StringVar(&c.URLs, "nats-url", getenv("NATS_URL"), "durable mode: comma-separated URLs of a NATS cluster to use instead of the embedded server (env NATS_URL)")
+	fs.StringVar(&c.Listen, "nats-listen", getenv("NATS_LISTEN"), "durable mode: address where the embedded server accepts NATS clients, such as 127.0.0.1:4222; none by default (env NATS_LISTEN)")
+	replicas := 1
+	if n, err := strconv.Atoi(getenv("REPLICAS")); err == nil {
+		replicas = n
+	}
+	fs.IntVar(&c.Replicas, "replicas", replicas, "durable mode: stream replicas on a NATS cluster (env REPLICAS)")
+}
+
+// open opens the engine the configuration names.
+func (c durableConfig) open(ctx context.Context, logger *slog.Logger) (*durable.Engine, error) {
+	opts := []durable.Option{durable.WithLogger(logger), durable.WithDir(c.Dir), durable.WithReplicas(c.Replicas)}
+	if c.URLs != "" {
+		opts = append(opts, durable.WithURLs(strings.Split(c.URLs, ",")...))
+	}
+	if c.Listen != "" {
+		opts = append(opts, durable.WithListen(c.Listen))
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	e, err := durable.Open(ctx, opts...)
+	if errors.Is(err, durable.ErrDirInUse) {
+		return nil, fmt.Errorf("%w (is the receiver running? start it with --nats-listen and pass --nats-url)", err)
+	}
+	return e, err
+}
+
+// durableMode is the running durable mode; nil when it is off (its
+// methods then do nothing).
+type durableMode struct {
+	engine *durable.Engine
+	logger *slog.Logger
+	stop   func()
+}
+
+// startDurable opens the engine when the durable mode is on.
+func startDurable(c durableConfig, logger *slog.Logger) (*durableMode, error) {
+	if !c.Enabled {
+		return nil, nil
+	}
+	e, err := c.open(context.Background(), logger)
+	if err != nil {
+		return nil, err
+	}
+	logger.Info("durable mode", "data_dir", c.Dir, "nats_url", c.URLs, "nats_listen", e.ClientURL())
+	return &durableMode{engine: e, logger: logger, stop: func() {}}, nil
+}
+
+// routerOptions hands the router's valid deliveries to the engine.
+func (m *durableMode) routerOptions() []framework.Option {
+	if m == nil {
+		return nil
+	}
+	return []framework.Option{framework.WithDispatcher(m.engine)}
+}
+
+// run starts the workers on r.
+func (m *durableMode) run(r *framework.Router) {
+	if m == nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.engine.Run(ctx, r) }()
+	m.stop = func() {
+		cancel()
+		if err := <-done; err != nil {
+			m.logger.Error("durable workers stopped", "error", err)
+		}
+	}
+}
+
+// close stops the workers (they finish or hand back their deliveries) and
+// closes the engine. Call it after the HTTP server stopped.
+func (m *durableMode) close() {
+	if m == nil {
+		return
+	}
+	m.stop()
+	_ = m.engine.Close()
+}
+
+// runDeadLetters is "invoice deadletters [flags] list|show|replay|discard":
+// it opens the engine with the durable flags and runs durable.Command.
+func runDeadLetters(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var c durableConfig
+	fs := flag.NewFlagSet("invoice deadletters", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c.register(fs, getenv)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: invoice deadletters [flags] command\n\n%s\n\nFlags:\n", durable.CommandUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	e, err := c.open(context.Background(), slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	return durable.Command(context.Background(), e, fs.Args(), stdout)
+}
