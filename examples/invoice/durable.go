@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -19,10 +20,10 @@ import (
 //
 //	flag            variable      default          meaning
 //	--durable       DURABLE       false            store deliveries, answer 202, run handlers from workers
-//	--data-dir      DATA_DIR      retabhook-data   the embedded JetStream server's directory
+//	--data-dir      DATA_DIR      retabhook-data   the embedded JetStream server's directory ("" means the default)
 //	--nats-url      NATS_URL      ""               use this NATS cluster (comma-separated URLs) instead
 //	--nats-listen   NATS_LISTEN   ""               let other processes reach the embedded server (127.0.0.1:4222)
-//	--replicas      REPLICAS      1                stream replicas on a cluster
+//	--replicas      REPLICAS      1                stream replicas on a cluster (0 means the default)
 type durableConfig struct {
 	Enabled  bool
 	Dir      string
@@ -36,23 +37,22 @@ type durableConfig struct {
 func (c *durableConfig) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.BoolVar(&c.Enabled, "durable", envBool(getenv("DURABLE"), false),
 		"durable mode: store each valid delivery, answer 202, run the handlers from workers with retries and dead letters (env DURABLE)")
-	dir := getenv("DATA_DIR")
-	if dir == "" {
-		dir = durable.DefaultDir
-	}
-	fs.StringVar(&c.Dir, "data-dir", dir, "durable mode: the embedded JetStream server's directory (env DATA_DIR)")
+	fs.StringVar(&c.Dir, "data-dir", getenv("DATA_DIR"), "durable mode: the embedded JetStream server's directory; empty means "+durable.DefaultDir+" (env DATA_DIR)")
 	fs.StringVar(&c.URLs, "nats-url", getenv("NATS_URL"), "durable mode: comma-separated URLs of a NATS cluster to use instead of the embedded server (env NATS_URL)")
 	fs.StringVar(&c.Listen, "nats-listen", getenv("NATS_LISTEN"), "durable mode: address where the embedded server accepts NATS clients, such as 127.0.0.1:4222; none by default (env NATS_LISTEN)")
-	replicas := 1
-	if n, err := strconv.Atoi(getenv("REPLICAS")); err == nil {
-		replicas = n
-	}
-	fs.IntVar(&c.Replicas, "replicas", replicas, "durable mode: stream replicas on a NATS cluster (env REPLICAS)")
+	replicas, _ := strconv.Atoi(getenv("REPLICAS"))
+	fs.IntVar(&c.Replicas, "replicas", replicas, "durable mode: stream replicas on a NATS cluster; 0 means 1 (env REPLICAS)")
 }
 
 // open opens the engine the configuration names.
 func (c durableConfig) open(ctx context.Context, logger *slog.Logger) (*durable.Engine, error) {
-	opts := []durable.Option{durable.WithLogger(logger), durable.WithDir(c.Dir), durable.WithReplicas(c.Replicas)}
+	opts := []durable.Option{durable.WithLogger(logger)}
+	if c.Dir != "" {
+		opts = append(opts, durable.WithDir(c.Dir))
+	}
+	if c.Replicas != 0 {
+		opts = append(opts, durable.WithReplicas(c.Replicas))
+	}
 	if c.URLs != "" {
 		opts = append(opts, durable.WithURLs(strings.Split(c.URLs, ",")...))
 	}
@@ -85,7 +85,7 @@ func startDurable(c durableConfig, logger *slog.Logger) (*durableMode, error) {
 	if err != nil {
 		return nil, err
 	}
-	logger.Info("durable mode", "data_dir", c.Dir, "nats_url", c.URLs, "nats_listen", e.ClientURL())
+	logger.Info("durable mode", "data_dir", cmp.Or(c.Dir, durable.DefaultDir), "nats_url", c.URLs, "nats_listen", e.ClientURL())
 	return &durableMode{engine: e, logger: logger, stop: func() {}}, nil
 }
 
