@@ -125,7 +125,7 @@ func send(c *http.Client, url string, body []byte, sec string) (reply, error) {
 	return r, nil
 }
 
-func serve(t *testing.T, h http.Handler) *httptest.Server {
+func serve(t testing.TB, h http.Handler) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
