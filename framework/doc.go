@@ -39,6 +39,10 @@
 //	handler                 returned an error                      500 ErrHandler
 //	                        panicked (recovered, logged)           500 ErrPanic
 //	success                                                        200 {"status":"processed",...}
+//	de-duplication          key accepted within the window         200 {"status":"duplicate",...}
+//	                        copy still in progress                 409 ErrDuplicateInProgress
+//	durable mode            stored for the workers                 202 {"status":"accepted",...}
+//	                        could not be stored                    503 ErrDispatch
 //
 // The signature is the hex HMAC-SHA256 of the raw body with the secret,
 // read from X-Retab-Signature, then Retab-Signature. It is checked in
@@ -68,6 +72,21 @@
 // file (decoded only when [File.Data] is called). A nil return answers
 // 200; an error answers 500 and is logged, not sent; a panic is
 // recovered, logged with its stack, and answered 500.
+//
+// # Durable mode and de-duplication
+//
+// [WithDispatcher] hands each valid delivery to an engine that stores it
+// (package handlers/durable, on NATS JetStream) instead of calling the
+// handler during the request: the answer is 202, and the engine's workers
+// run the handler later with [Router.Process], retrying failures.
+// Everything before the handler still runs during the request, so bad
+// input is refused exactly as in the synchronous mode and never stored.
+//
+// [WithDeduplication] answers 200 {"status":"duplicate"} to a delivery
+// whose key ([WithDedupeKey], by default the SHA-256 of the body: a Retab
+// rerun sends the same body) was processed within a window, without
+// calling the handler again; [WithDeduper] shares the window between
+// instances. In the durable mode the engine de-duplicates on the same key.
 //
 // # Errors
 //
