@@ -10,10 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	sjsonschema "github.com/santhosh-tekuri/jsonschema/v6"
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
 )
 
 // ErrInvalidJSON is returned by [ParseInstance] for content that is not a
@@ -147,59 +143,4 @@ func escapePointer(s string) string {
 		return s
 	}
 	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
-}
-
-// Violation is one way an extracted object fails its schema.
-type Violation struct {
-	// Pointer is the JSON Pointer of the failing value in the extracted
-	// object ("" for the root).
-	Pointer string `json:"pointer"`
-	// Keyword is the failing JSON Schema keyword (type, required, enum...)
-	// or, for validate tags, "validate:" and the tag.
-	Keyword string `json:"keyword,omitempty"`
-	// Message says what is wrong in words.
-	Message string `json:"message"`
-}
-
-// ValidationError lists every violation of a schema.
-type ValidationError struct {
-	Violations []Violation
-}
-
-// Error implements error with a one-line summary.
-func (e *ValidationError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "schemas: %d violation(s)", len(e.Violations))
-	for i, v := range e.Violations {
-		if i == 3 {
-			b.WriteString("; ...")
-			break
-		}
-		ptr := v.Pointer
-		if ptr == "" {
-			ptr = "/"
-		}
-		fmt.Fprintf(&b, "; at %s: %s", ptr, v.Message)
-	}
-	return b.String()
-}
-
-var printer = message.NewPrinter(language.English)
-
-func collectViolations(e *sjsonschema.ValidationError, out *[]Violation) {
-	if len(e.Causes) > 0 {
-		for _, c := range e.Causes {
-			collectViolations(c, out)
-		}
-		return
-	}
-	ptr := ""
-	for _, tok := range e.InstanceLocation {
-		ptr += "/" + escapePointer(tok)
-	}
-	kw := ""
-	if path := e.ErrorKind.KeywordPath(); len(path) > 0 {
-		kw = path[0]
-	}
-	*out = append(*out, Violation{Pointer: ptr, Keyword: kw, Message: e.ErrorKind.LocalizedString(printer)})
 }

@@ -1,0 +1,135 @@
+package schemas
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrInvalidDate is wrapped by the errors of [ParseDate] and of Date's
+// unmarshalling.
+var ErrInvalidDate = errors.New("schemas: invalid date")
+
+// datePattern is the pattern of a Date's schema. Unlike "format", which
+// Retab's strict mode drops, "pattern" is shown to the model, and the
+// validator checks it, so a date in another layout is refused with a JSON
+// Pointer before decoding.
+const datePattern = `^[0-9]{4}-[0-9]{2}-[0-9]{2}$`
+
+// Date is a calendar date without a time of day or a time zone, as
+// invoices, receipts and contracts print them. Its JSON form is a
+// "YYYY-MM-DD" string; its schema is
+//
+//	{"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+//
+// Use *Date (or omitempty) for a date the document may not have: the
+// model then answers null. The zero Date is not a valid date; it marshals
+// as null and [Date.IsZero] reports it.
+type Date struct {
+	Year  int
+	Month time.Month
+	Day   int
+}
+
+// ParseDate parses a "YYYY-MM-DD" date, refusing dates that do not exist
+// (2023-02-30).
+func ParseDate(s string) (Date, error) {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return Date{}, fmt.Errorf("%w: %q: want YYYY-MM-DD", ErrInvalidDate, s)
+	}
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return Date{}, fmt.Errorf("%w: %q: %w", ErrInvalidDate, s, err)
+	}
+	return DateOf(t), nil
+}
+
+// DateOf returns the date of t in t's location.
+func DateOf(t time.Time) Date {
+	y, m, d := t.Date()
+	return Date{Year: y, Month: m, Day: d}
+}
+
+// String returns the date as "YYYY-MM-DD" ("" for the zero Date).
+func (d Date) String() string {
+	if d.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf("%04d-%02d-%02d", d.Year, int(d.Month), d.Day)
+}
+
+// IsZero reports whether d is the zero Date (no date).
+func (d Date) IsZero() bool { return d == Date{} }
+
+// IsValid reports whether d is a date that exists.
+func (d Date) IsValid() bool {
+	return !d.IsZero() && DateOf(d.In(time.UTC)) == d
+}
+
+// In returns midnight at the start of d in loc.
+func (d Date) In(loc *time.Location) time.Time {
+	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, loc)
+}
+
+// AddDays returns d plus n days (n may be negative).
+func (d Date) AddDays(n int) Date { return DateOf(d.In(time.UTC).AddDate(0, 0, n)) }
+
+// Compare returns -1, 0 or +1 as d is before, equal to or after e.
+func (d Date) Compare(e Date) int { return d.In(time.UTC).Compare(e.In(time.UTC)) }
+
+// Before reports whether d is before e.
+func (d Date) Before(e Date) bool { return d.Compare(e) < 0 }
+
+// After reports whether d is after e.
+func (d Date) After(e Date) bool { return d.Compare(e) > 0 }
+
+// MarshalText implements encoding.TextMarshaler: "YYYY-MM-DD", or "" for
+// the zero Date.
+func (d Date) MarshalText() ([]byte, error) {
+	if !d.IsZero() && !d.IsValid() {
+		return nil, fmt.Errorf("%w: %d-%d-%d does not exist", ErrInvalidDate, d.Year, d.Month, d.Day)
+	}
+	return []byte(d.String()), nil
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler: "YYYY-MM-DD", or ""
+// for the zero Date.
+func (d *Date) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*d = Date{}
+		return nil
+	}
+	p, err := ParseDate(string(b))
+	if err != nil {
+		return err
+	}
+	*d = p
+	return nil
+}
+
+// MarshalJSON implements json.Marshaler: a "YYYY-MM-DD" string, or null
+// for the zero Date.
+func (d Date) MarshalJSON() ([]byte, error) {
+	if d.IsZero() {
+		return []byte("null"), nil
+	}
+	b, err := d.MarshalText()
+	if err != nil {
+		return nil, err
+	}
+	return append(append([]byte{'"'}, b...), '"'), nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler: a "YYYY-MM-DD" string ("" is
+// the zero Date); null leaves d unchanged, as encoding/json does for
+// other types.
+func (d *Date) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' || bytes.ContainsAny(b[1:len(b)-1], `"\`) {
+		return fmt.Errorf("%w: %s: want a \"YYYY-MM-DD\" string", ErrInvalidDate, b)
+	}
+	return d.UnmarshalText(b[1 : len(b)-1])
+}

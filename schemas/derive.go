@@ -1,0 +1,1030 @@
+package schemas
+
+import (
+	"cmp"
+	"encoding"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/invopop/jsonschema"
+)
+
+// Prompts are Retab's object-level prompts.
+type Prompts struct {
+	// System is X-SystemPrompt: text added to the model's system prompt.
+	// Retab reads it at the root only.
+	System string
+	// Reasoning is X-ReasoningPrompt: the model first writes its reasoning
+	// in an extra key, reasoning___root for the root object, and
+	// reasoning___<field> next to every field whose type is this one.
+	Reasoning string
+}
+
+// Prompter is implemented by struct types that carry Retab's
+// object-level prompts. RetabPrompts is called on the zero value when the
+// schema is derived:
+//
+//	func (Invoice) RetabPrompts() schemas.Prompts {
+//		return schemas.Prompts{System: "You extract supplier invoices. Dates are day/month/year."}
+//	}
+type Prompter interface {
+	RetabPrompts() Prompts
+}
+
+// Option configures [For] and [ForType].
+type Option func(*options)
+
+type options struct {
+	comments           []Comments
+	title, description string
+	system, reasoning  string
+	typeSchemas        map[reflect.Type]*value
+	err                error
+}
+
+// WithComments uses Go doc comments as descriptions, for types and fields
+// that have no description tag. Comments are not in the compiled binary:
+// generate them from the source with cmd/schemadoc (see [Comments]).
+// Default: no comments.
+func WithComments(c ...Comments) Option {
+	return func(o *options) { o.comments = append(o.comments, c...) }
+}
+
+// WithTitle sets the root "title". Default: none.
+func WithTitle(title string) Option { return func(o *options) { o.title = title } }
+
+// WithDescription sets the root "description", over the type's doc
+// comment. Default: the type's doc comment when [WithComments] has it,
+// else none.
+func WithDescription(d string) Option { return func(o *options) { o.description = d } }
+
+// WithSystemPrompt sets X-SystemPrompt at the root, over the type's
+// [Prompter]. Default: the type's Prompter, else none.
+func WithSystemPrompt(p string) Option { return func(o *options) { o.system = p } }
+
+// WithReasoningPrompt sets X-ReasoningPrompt at the root (the model then
+// writes reasoning___root), over the type's [Prompter]. Default: the
+// type's Prompter, else none.
+func WithReasoningPrompt(p string) Option { return func(o *options) { o.reasoning = p } }
+
+// WithTypeSchema gives the schema of a Go type that derivation cannot
+// read, typically a type from another module that implements
+// json.Marshaler, such as a decimal type:
+//
+//	schemas.WithTypeSchema(decimal.Decimal{}, `{"type": "number"}`)
+//
+// The schema is used, as written, wherever a field has that type (or a
+// pointer to it). Default: none.
+func WithTypeSchema(sample any, schema string) Option {
+	return func(o *options) {
+		t := reflect.TypeOf(sample)
+		if t == nil {
+			o.err = fmt.Errorf("%w: WithTypeSchema(nil)", ErrUnsupportedType)
+			return
+		}
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		v, err := parseValue([]byte(schema))
+		if err != nil || v.kind != kindObject {
+			o.err = fmt.Errorf("%w: WithTypeSchema(%s): the schema is not a JSON object", ErrInvalidSchema, t)
+			return
+		}
+		if o.typeSchemas == nil {
+			o.typeSchemas = map[reflect.Type]*value{}
+		}
+		o.typeSchemas[t] = v
+	}
+}
+
+// For derives the schema of T, which must be a struct type (or a pointer
+// to one). See the package documentation for the rules.
+func For[T any](opts ...Option) (*Schema, error) {
+	return ForType(reflect.TypeFor[T](), opts...)
+}
+
+// ForType is [For] for a reflect.Type.
+func ForType(t reflect.Type, opts ...Option) (*Schema, error) {
+	if t == nil {
+		return nil, fmt.Errorf("%w: nil type", ErrUnsupportedType)
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return nil, fmt.Errorf("%w: %s is a %s, want a struct", ErrUnsupportedType, t, t.Kind())
+	}
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.err != nil {
+		return nil, o.err
+	}
+	d := &deriver{
+		opts:     o,
+		root:     t,
+		seen:     map[reflect.Type]bool{},
+		names:    map[reflect.Type]string{},
+		doneDefs: map[string]bool{},
+		fields:   map[string]string{},
+	}
+	return d.derive()
+}
+
+var (
+	timeType      = reflect.TypeFor[time.Time]()
+	dateType      = reflect.TypeFor[Date]()
+	amountType    = reflect.TypeFor[Amount]()
+	numberType    = reflect.TypeFor[json.Number]()
+	rawType       = reflect.TypeFor[json.RawMessage]()
+	jsonMarshaler = reflect.TypeFor[json.Marshaler]()
+	textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
+	customSchema  = reflect.TypeFor[interface{ JSONSchema() *jsonschema.Schema }]()
+	aliasSchema   = reflect.TypeFor[interface{ JSONSchemaAlias() any }]()
+	prompterType  = reflect.TypeFor[Prompter]()
+)
+
+// placeholderKey marks, in invopop's output, where a WithTypeSchema
+// schema goes.
+const placeholderKey = "x-retabhook-type"
+
+type deriver struct {
+	opts     options
+	root     reflect.Type
+	seen     map[reflect.Type]bool
+	named    []reflect.Type // named types reachable from root, in field order
+	names    map[reflect.Type]string
+	typeIDs  []reflect.Type // WithTypeSchema types met, by placeholder index
+	defs     *value
+	doneDefs map[string]bool
+	fields   map[string]string
+	warnings []Warning
+}
+
+func (d *deriver) derive() (s *Schema, err error) {
+	if err := d.collect(d.root); err != nil {
+		return nil, err
+	}
+	d.assignNames()
+	r := &jsonschema.Reflector{
+		ExpandedStruct: true, // the root object inline, nested types in $defs
+		Anonymous:      true, // no $id
+		Namer:          d.namer,
+		Mapper:         d.mapper,
+		LookupComment:  d.lookupComment,
+	}
+	js, err := reflectSafely(r, d.root)
+	if err != nil {
+		return nil, err
+	}
+	js.Version = ""
+	raw, err := json.Marshal(js)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrUnsupportedType, d.root, err)
+	}
+	tree, err := parseValue(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrUnsupportedType, d.root, err)
+	}
+	d.normalize(tree, true)
+
+	// A recursive root type refers to itself through $defs, but
+	// ExpandedStruct moved its definition to the root: put a copy back so
+	// that every "$ref" resolves (Retab expands only #/$defs/ references).
+	if name := d.names[d.root]; name != "" && refersTo(tree, "#/$defs/"+name) {
+		defs := tree.get("$defs")
+		if defs == nil {
+			defs = newObject()
+			tree.set("$defs", defs)
+		}
+		c := tree.clone()
+		c.del("$defs")
+		defs.set(name, c)
+		d.doneDefs[name] = false
+	}
+	d.defs = tree.get("$defs")
+	if err := d.object(d.root, tree, ""); err != nil {
+		return nil, err
+	}
+
+	var p Prompts
+	if d.root.Implements(prompterType) || reflect.PointerTo(d.root).Implements(prompterType) {
+		p = reflect.New(d.root).Interface().(Prompter).RetabPrompts()
+	}
+	if d.opts.title != "" {
+		tree.set("title", newString(d.opts.title))
+	}
+	if d.opts.description != "" {
+		tree.set("description", newString(d.opts.description))
+	}
+	if sp := cmp.Or(d.opts.system, p.System); sp != "" {
+		tree.set("X-SystemPrompt", newString(sp))
+	}
+	if rp := cmp.Or(d.opts.reasoning, p.Reasoning); rp != "" {
+		tree.set("X-ReasoningPrompt", newString(rp))
+	}
+	orderKeys(tree)
+	return compile(tree, d.root, d.fields, d.warnings)
+}
+
+// reflectSafely runs invopop/jsonschema, which panics on types it cannot
+// handle.
+func reflectSafely(r *jsonschema.Reflector, t reflect.Type) (js *jsonschema.Schema, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: %s: %v", ErrUnsupportedType, t, p)
+		}
+	}()
+	return r.ReflectFromType(t), nil
+}
+
+// isLeaf reports whether t's schema is not built from its fields or
+// elements, and fails for a type whose JSON form derivation cannot know.
+func (d *deriver) isLeaf(t reflect.Type) (bool, error) {
+	if _, ok := d.opts.typeSchemas[t]; ok {
+		return true, nil
+	}
+	switch t {
+	case timeType, dateType, amountType, numberType, rawType:
+		return true, nil
+	}
+	if t.Implements(customSchema) || t.Implements(aliasSchema) {
+		return true, nil
+	}
+	if t.Implements(jsonMarshaler) || reflect.PointerTo(t).Implements(jsonMarshaler) {
+		return false, fmt.Errorf("%w: %s implements json.Marshaler, so its JSON form is not what its Go type says: "+
+			"give it a JSONSchema() *jsonschema.Schema method, or pass schemas.WithTypeSchema(%s{}, `{\"type\": ...}`)", ErrUnsupportedType, t, t)
+	}
+	if t.Implements(textMarshaler) || reflect.PointerTo(t).Implements(textMarshaler) {
+		return true, nil
+	}
+	return false, nil
+}
+
+// collect walks the types reachable from t, in field order, recording
+// named types (for $defs names) and rejecting types without a JSON form.
+func (d *deriver) collect(t reflect.Type) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if d.seen[t] {
+		return nil
+	}
+	d.seen[t] = true
+	if t.Name() != "" && t.PkgPath() != "" {
+		d.named = append(d.named, t)
+	}
+	leaf, err := d.isLeaf(t)
+	if err != nil || leaf {
+		return err
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if f.Tag.Get("json") == "-" || f.Tag.Get("jsonschema") == "-" || (!f.IsExported() && !f.Anonymous) {
+				continue
+			}
+			if err := d.collect(f.Type); err != nil {
+				return fmt.Errorf("field %s.%s: %w", goTypeName(t), f.Name, err)
+			}
+		}
+	case reflect.Slice, reflect.Array, reflect.Map:
+		return d.collect(t.Elem())
+	case reflect.Chan, reflect.Func, reflect.UnsafePointer, reflect.Complex64, reflect.Complex128:
+		return fmt.Errorf("%w: %s has no JSON form", ErrUnsupportedType, t)
+	}
+	return nil
+}
+
+// assignNames gives every named type a $defs name made of letters,
+// digits and underscores (so that every "$ref" resolves), stable across
+// runs: the type's name, with the short names of its type arguments for a
+// generic type (Page[pkg/path.Item] is Page_Item), qualified by its
+// package only when two reachable types would otherwise share a name.
+func (d *deriver) assignNames() {
+	byBase := map[string][]reflect.Type{}
+	var bases []string
+	for _, t := range d.named {
+		b := baseName(t)
+		if _, ok := byBase[b]; !ok {
+			bases = append(bases, b)
+		}
+		byBase[b] = append(byBase[b], t)
+	}
+	used := map[string]bool{}
+	for _, b := range bases {
+		ts := byBase[b]
+		if len(ts) == 1 {
+			d.names[ts[0]] = b
+			used[b] = true
+			continue
+		}
+		for depth := 1; ; depth++ {
+			cand := map[string]bool{}
+			unique := true
+			for _, t := range ts {
+				n := qualifiedName(t, depth, b)
+				unique = unique && !cand[n]
+				cand[n] = true
+			}
+			if unique || depth > 32 {
+				for _, t := range ts {
+					d.names[t] = qualifiedName(t, depth, b)
+				}
+				break
+			}
+		}
+		for _, t := range ts {
+			used[d.names[t]] = true
+		}
+	}
+	// A qualified name may still meet another type's plain name: number
+	// the later ones, in field order.
+	seen := map[string]bool{}
+	for _, t := range d.named {
+		n := d.names[t]
+		for i := 2; seen[n]; i++ {
+			n = d.names[t] + "_" + strconv.Itoa(i)
+		}
+		seen[n] = true
+		d.names[t] = n
+	}
+}
+
+func (d *deriver) namer(t reflect.Type) string {
+	if n, ok := d.names[t]; ok {
+		return n
+	}
+	return sanitizeName(t.Name())
+}
+
+// baseName is a type's name with its type arguments shortened to their
+// unqualified names and made safe for a $defs key: Page[pkg/path.Item] is
+// Page_Item.
+func baseName(t reflect.Type) string { return nameAt(t, 0) }
+
+// qualifiedName names a type that shares its base name with another:
+// with the last depth elements of its package path, or, for a generic
+// type, of its type arguments' package paths (and depth-1 of its own).
+func qualifiedName(t reflect.Type, depth int, _ string) string { return nameAt(t, depth) }
+
+func nameAt(t reflect.Type, depth int) string {
+	name := t.Name()
+	i := strings.IndexByte(name, '[')
+	if i < 0 {
+		return sanitizeName(lastElems(t.PkgPath(), depth) + " " + name)
+	}
+	var b strings.Builder
+	b.WriteString(lastElems(t.PkgPath(), depth-1))
+	b.WriteByte(' ')
+	b.WriteString(name[:i])
+	tok := func(s string) {
+		if j := strings.LastIndexByte(s, '.'); j >= 0 {
+			b.WriteString(lastElems(s[:j], depth))
+			b.WriteByte(' ')
+			s = s[j+1:]
+		}
+		b.WriteString(s)
+	}
+	start := i
+	for j := i; j < len(name); j++ {
+		switch name[j] {
+		case '[', ']', ',', '*', ' ':
+			tok(name[start:j])
+			b.WriteByte(' ')
+			start = j + 1
+		}
+	}
+	tok(name[start:])
+	return sanitizeName(b.String())
+}
+
+// lastElems returns the last n elements of a package path ("" for n <= 0).
+func lastElems(path string, n int) string {
+	if n <= 0 || path == "" {
+		return ""
+	}
+	parts := strings.Split(path, "/")
+	if n < len(parts) {
+		parts = parts[len(parts)-n:]
+	}
+	return strings.Join(parts, " ")
+}
+
+// sanitizeName keeps letters, digits and underscores, turning every other
+// run of characters into one underscore.
+func sanitizeName(s string) string {
+	var b strings.Builder
+	under := false
+	for _, c := range s {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_':
+			b.WriteRune(c)
+			under = c == '_'
+		default:
+			if !under && b.Len() > 0 {
+				b.WriteByte('_')
+				under = true
+			}
+		}
+	}
+	return strings.Trim(b.String(), "_")
+}
+
+func goTypeName(t reflect.Type) string {
+	if t.Name() != "" {
+		n, _, _ := strings.Cut(t.Name(), "[")
+		return n
+	}
+	return t.String()
+}
+
+func (d *deriver) mapper(t reflect.Type) *jsonschema.Schema {
+	if _, ok := d.opts.typeSchemas[t]; ok {
+		d.typeIDs = append(d.typeIDs, t)
+		return &jsonschema.Schema{Extras: map[string]any{placeholderKey: len(d.typeIDs) - 1}}
+	}
+	switch t {
+	case dateType:
+		return &jsonschema.Schema{Type: "string", Format: "date", Pattern: datePattern}
+	case amountType, numberType:
+		return &jsonschema.Schema{Type: "number"}
+	case timeType:
+		return &jsonschema.Schema{Type: "string", Format: "date-time"}
+	case rawType:
+		return nil
+	}
+	if t.Implements(customSchema) || t.Implements(aliasSchema) {
+		return nil
+	}
+	if t.Implements(textMarshaler) || reflect.PointerTo(t).Implements(textMarshaler) {
+		return &jsonschema.Schema{Type: "string"}
+	}
+	return nil
+}
+
+func (d *deriver) lookupComment(t reflect.Type, field string) string {
+	key := goTypeName(t)
+	if field != "" {
+		key += "." + field
+	}
+	for _, c := range d.opts.comments {
+		if c.Package == t.PkgPath() {
+			if s, ok := c.Text[key]; ok {
+				return s
+			}
+		}
+	}
+	return ""
+}
+
+// normalize replaces WithTypeSchema placeholders with their schemas and
+// "true" subschemas (an interface or json.RawMessage field) with {}.
+func (d *deriver) normalize(v *value, isSchema bool) {
+	switch v.kind {
+	case kindArray:
+		for i, e := range v.arr {
+			if isSchema && e.kind == kindBool && e.b {
+				v.arr[i] = newObject()
+				continue
+			}
+			d.normalize(e, isSchema)
+		}
+	case kindObject:
+		if isSchema {
+			if ph := v.del(placeholderKey); ph != nil {
+				n, _ := strconv.Atoi(ph.s)
+				if n >= 0 && n < len(d.typeIDs) {
+					extra := v.clone()
+					*v = *d.opts.typeSchemas[d.typeIDs[n]].clone()
+					for i, k := range extra.keys {
+						v.set(k, extra.vals[i])
+					}
+				}
+			}
+		}
+		for i, k := range v.keys {
+			m := v.vals[i]
+			childSchema := false
+			switch k {
+			case "properties", "$defs", "patternProperties", "dependentSchemas":
+				if isSchema && m.kind == kindObject {
+					for j, e := range m.vals {
+						if e.kind == kindBool && e.b {
+							m.vals[j] = newObject()
+							continue
+						}
+						d.normalize(e, true)
+					}
+					continue
+				}
+			case "items", "anyOf", "oneOf", "allOf", "not", "additionalProperties", "if", "then", "else", "contains", "prefixItems", "propertyNames":
+				childSchema = isSchema
+			}
+			if childSchema && m.kind == kindBool && m.b && k != "additionalProperties" {
+				v.vals[i] = newObject()
+				continue
+			}
+			d.normalize(m, childSchema)
+		}
+	}
+}
+
+func refersTo(v *value, ref string) bool {
+	switch v.kind {
+	case kindArray:
+		for _, e := range v.arr {
+			if refersTo(e, ref) {
+				return true
+			}
+		}
+	case kindObject:
+		for i, k := range v.keys {
+			if k == "$ref" && v.vals[i].kind == kindString && v.vals[i].s == ref {
+				return true
+			}
+			if refersTo(v.vals[i], ref) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// object post-processes the schema of struct type t: Retab's keys from
+// retab tags, descriptions cut by commas, nullability, the walk into
+// nested types.
+func (d *deriver) object(t reflect.Type, node *value, ptr string) error {
+	if _, ok := d.fields[ptr]; !ok {
+		d.fields[ptr] = goTypeName(t)
+	}
+	if ptr != "" && (t.Implements(prompterType) || reflect.PointerTo(t).Implements(prompterType)) {
+		if p := reflect.New(t).Interface().(Prompter).RetabPrompts(); p.Reasoning != "" {
+			node.set("X-ReasoningPrompt", newString(p.Reasoning))
+		}
+	}
+	props := node.get("properties")
+	if props == nil || props.kind != kindObject {
+		return nil
+	}
+	for _, f := range jsonFields(t) {
+		prop := props.get(f.name)
+		if prop == nil || prop.kind != kindObject {
+			continue
+		}
+		pptr := ptr + "/properties/" + escapePointer(f.name)
+		where := f.owner + "." + f.goName
+		d.fields[pptr] = where
+		if fixes := commaFixes(f.tag.Get("jsonschema")); fixes != nil {
+			if err := applyCommaFixes(prop, fixes); err != nil {
+				return fmt.Errorf("%w: field %s: %w", ErrUnsupportedType, where, err)
+			}
+		}
+		nullableTag := false
+		if inner, ok := unwrapNullable(prop); ok {
+			prop, nullableTag = inner, true
+			props.set(f.name, prop)
+		}
+		if err := d.descend(f.typ, prop, pptr); err != nil {
+			return err
+		}
+		rt, err := parseRetabTag(f.tag.Get(TagName))
+		if err != nil {
+			return fmt.Errorf("%w: field %s: %w", ErrUnsupportedType, where, err)
+		}
+		if err := d.applyRetab(rt, f, prop); err != nil {
+			return fmt.Errorf("%w: field %s: %w", ErrUnsupportedType, where, err)
+		}
+		d.checkValidateTag(f, where, pptr)
+		if f.nullable || nullableTag {
+			props.set(f.name, nullable(prop))
+		}
+	}
+	return nil
+}
+
+// descend post-processes the struct types found in t's schema node.
+func (d *deriver) descend(t reflect.Type, node *value, ptr string) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if leaf, _ := d.isLeaf(t); leaf {
+		return nil
+	}
+	if ref, ok := node.str("$ref"); ok {
+		name, ok := strings.CutPrefix(ref, "#/$defs/")
+		if !ok || d.doneDefs[name] {
+			return nil
+		}
+		def := d.defs.get(name)
+		if def == nil {
+			return nil
+		}
+		d.doneDefs[name] = true
+		node, ptr = def, "/$defs/"+escapePointer(name)
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		return d.object(t, node, ptr)
+	case reflect.Slice, reflect.Array:
+		if items := node.get("items"); items != nil && items.kind == kindObject {
+			return d.descend(t.Elem(), items, ptr+"/items")
+		}
+	case reflect.Map:
+		if ap := node.get("additionalProperties"); ap != nil && ap.kind == kindObject {
+			return d.descend(t.Elem(), ap, ptr+"/additionalProperties")
+		}
+		if pp := node.get("patternProperties"); pp != nil && pp.kind == kindObject {
+			for i, k := range pp.keys {
+				if err := d.descend(t.Elem(), pp.vals[i], ptr+"/patternProperties/"+escapePointer(k)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// applyRetab sets the keys of a retab tag on a property.
+func (d *deriver) applyRetab(rt retabTag, f jsonField, prop *value) error {
+	if rt.prompt != "" {
+		prop.set("X-FieldPrompt", newString(rt.prompt))
+	}
+	if rt.reasoning != "" {
+		prop.set("X-ReasoningPrompt", newString(rt.reasoning))
+	}
+	ft := f.typ
+	for ft.Kind() == reflect.Pointer {
+		ft = ft.Elem()
+	}
+	if rt.quote {
+		leaf, _ := d.isLeaf(ft)
+		if !leaf && (ft.Kind() == reflect.Struct || ft.Kind() == reflect.Map) {
+			return fmt.Errorf("retab tag: quote asks for the text a value was read from, and %s is an object: put quote on its fields", ft)
+		}
+		prop.set("X-SourceQuote", newBool(true))
+	}
+	if rt.itemReasoning != "" {
+		if ft.Kind() != reflect.Slice && ft.Kind() != reflect.Array {
+			return fmt.Errorf("retab tag: item-reasoning needs a slice or an array, and %s is a %s", ft, ft.Kind())
+		}
+		et := ft.Elem()
+		for et.Kind() == reflect.Pointer {
+			et = et.Elem()
+		}
+		if leaf, _ := d.isLeaf(et); leaf || et.Kind() != reflect.Struct {
+			return fmt.Errorf("retab tag: item-reasoning needs items that are objects (Retab adds reasoning___item inside each item), and %s is not a struct", et)
+		}
+		holder := prop
+		if ref, ok := prop.str("$ref"); ok {
+			holder = d.defs.get(strings.TrimPrefix(ref, "#/$defs/"))
+		}
+		items := holder.get("items")
+		if items == nil || items.kind != kindObject {
+			return fmt.Errorf("retab tag: item-reasoning: the schema of %s has no items", ft)
+		}
+		items.set("X-ReasoningPrompt", newString(rt.itemReasoning))
+	}
+	return nil
+}
+
+// applyCommaFixes puts back the jsonschema tag values that
+// invopop/jsonschema cut at a comma.
+func applyCommaFixes(prop *value, fixes map[string][]string) error {
+	target := prop // where string keywords go: the items of an array
+	if t, _ := prop.str("type"); t == "array" {
+		if items := prop.get("items"); items != nil && items.kind == kindObject {
+			target = items
+		}
+	}
+	keys := make([]string, 0, len(fixes))
+	for k := range fixes {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		vals := fixes[k]
+		if len(vals) == 0 {
+			continue
+		}
+		last := vals[len(vals)-1]
+		switch k {
+		case "title", "description":
+			prop.set(k, newString(last))
+		case "pattern":
+			target.set(k, newString(last))
+		case "enum":
+			if t, _ := target.str("type"); t != "string" {
+				return fmt.Errorf("jsonschema tag: enum=%s: a comma inside a non-string enum value", last)
+			}
+			arr := newArray()
+			for _, v := range vals {
+				arr.arr = append(arr.arr, newString(v))
+			}
+			target.set(k, arr)
+		default:
+			return fmt.Errorf("jsonschema tag: %s=%s has a comma that is not between two items: escape it as \\\\, in the Go source, or remove it", k, last)
+		}
+	}
+	return nil
+}
+
+// unwrapNullable undoes invopop/jsonschema's `jsonschema:"nullable"`
+// ({"oneOf": [schema, {"type": "null"}]}) so that nullable applies
+// Retab's form instead.
+func unwrapNullable(prop *value) (*value, bool) {
+	one := prop.get("oneOf")
+	if len(prop.keys) != 1 || one == nil || one.kind != kindArray || len(one.arr) != 2 {
+		return nil, false
+	}
+	if t, _ := one.arr[1].str("type"); t != "null" || len(one.arr[1].keys) != 1 || one.arr[0].kind != kindObject {
+		return nil, false
+	}
+	return one.arr[0], true
+}
+
+// nullable returns a schema that also accepts null, in the forms Retab's
+// own schemas use: "type": ["string", "null"] for a schema with a single
+// type, and {"anyOf": [schema, {"type": "null"}]} for a reference or a
+// union, with annotations (description, X- keys...) kept outside.
+func nullable(s *value) *value {
+	if s.kind != kindObject {
+		return s
+	}
+	typ := s.get("type")
+	switch {
+	case s.get("const") != nil:
+	case typ != nil && typ.kind == kindString:
+		if typ.s == "null" {
+			return s
+		}
+		s.set("type", newArray(newString(typ.s), newString("null")))
+		addNullToEnum(s)
+		return s
+	case typ != nil && typ.kind == kindArray:
+		for _, e := range typ.arr {
+			if e.kind == kindString && e.s == "null" {
+				return s
+			}
+		}
+		typ.arr = append(typ.arr, newString("null"))
+		addNullToEnum(s)
+		return s
+	case s.get("$ref") == nil && s.get("anyOf") == nil && s.get("oneOf") == nil && s.get("allOf") == nil && s.get("enum") == nil:
+		return s // no constraint on the type: null is already accepted
+	}
+	if any := s.get("anyOf"); any != nil && any.kind == kindArray {
+		for _, e := range any.arr {
+			if t, _ := e.str("type"); t == "null" {
+				return s
+			}
+		}
+	}
+	outer, inner := newObject(), newObject()
+	for i, k := range s.keys {
+		if isAnnotation(k) {
+			outer.set(k, s.vals[i])
+		} else {
+			inner.set(k, s.vals[i])
+		}
+	}
+	null := newObject()
+	null.set("type", newString("null"))
+	outer.set("anyOf", newArray(inner, null))
+	return outer
+}
+
+func addNullToEnum(s *value) {
+	if e := s.get("enum"); e != nil && e.kind == kindArray {
+		for _, v := range e.arr {
+			if v.kind == kindNull {
+				return
+			}
+		}
+		e.arr = append(e.arr, &value{kind: kindNull})
+	}
+}
+
+// isAnnotation reports keywords that describe a schema without
+// constraining values, and Retab's keys.
+func isAnnotation(k string) bool {
+	switch k {
+	case "title", "description", "default", "examples", "deprecated", "readOnly", "writeOnly", "$comment":
+		return true
+	}
+	return strings.HasPrefix(k, "X-") || strings.HasPrefix(k, "x-")
+}
+
+// checkValidateTag warns about the two `validate` traps: required means
+// non-zero (so it refuses 0 and false, which the JSON Schema accepts), and
+// the rules of slice, array and map elements run only with dive.
+func (d *deriver) checkValidateTag(f jsonField, where, ptr string) {
+	tag := f.tag.Get("validate")
+	if tag == "" && !hasElementRules(f.typ) {
+		return
+	}
+	items := strings.FieldsFunc(tag, func(r rune) bool { return r == ',' || r == '|' })
+	has := func(s string) bool { return slices.Contains(items, s) }
+	switch f.typ.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64, reflect.Bool:
+		if has("required") {
+			d.warnings = append(d.warnings, Warning{Code: WarnValidateRequired, Pointer: ptr, Message: fmt.Sprintf(
+				"%s: validate:\"required\" means non-zero, so it refuses %s, a value the document may well print; "+
+					"the JSON Schema already requires the key (no omitempty). Drop required, or use a pointer if a missing value must be refused",
+				where, zeroWord(f.typ))})
+		}
+	}
+	if hasElementRules(f.typ) && !has("dive") {
+		d.warnings = append(d.warnings, Warning{Code: WarnValidateDive, Pointer: ptr, Message: fmt.Sprintf(
+			"%s: the validate rules of its elements never run: add dive to its validate tag (validate:\"dive\")", where)})
+	}
+}
+
+func zeroWord(t reflect.Type) string {
+	if t.Kind() == reflect.Bool {
+		return "false"
+	}
+	return "0"
+}
+
+// hasElementRules reports a slice, array or map whose element type is a
+// struct with validate tags.
+func hasElementRules(t reflect.Type) bool {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array, reflect.Map:
+	default:
+		return false
+	}
+	e := t.Elem()
+	for e.Kind() == reflect.Pointer {
+		e = e.Elem()
+	}
+	return e.Kind() == reflect.Struct && hasRules(e, map[reflect.Type]bool{})
+}
+
+func hasRules(t reflect.Type, seen map[reflect.Type]bool) bool {
+	if seen[t] {
+		return false
+	}
+	seen[t] = true
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Tag.Get("validate") != "" {
+			return true
+		}
+		ft := f.Type
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if ft.Kind() == reflect.Struct && hasRules(ft, seen) {
+			return true
+		}
+	}
+	return false
+}
+
+type jsonField struct {
+	name     string // JSON name
+	goName   string // Go field name
+	owner    string // Go type that declares the field
+	typ      reflect.Type
+	tag      reflect.StructTag
+	nullable bool
+}
+
+// jsonFields lists the JSON properties of a struct type, following
+// encoding/json's rules for names and embedded structs.
+func jsonFields(t reflect.Type) []jsonField {
+	var out []jsonField
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" {
+			et := f.Type
+			if et.Kind() == reflect.Pointer {
+				et = et.Elem()
+			}
+			if et.Kind() == reflect.Struct {
+				out = append(out, jsonFields(et)...)
+				continue
+			}
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		omit := strings.Contains(","+opts+",", ",omitempty,") || strings.Contains(","+opts+",", ",omitzero,")
+		out = append(out, jsonField{
+			name: name, goName: f.Name, owner: goTypeName(t), typ: f.Type, tag: f.Tag,
+			nullable: omit || f.Type.Kind() == reflect.Pointer,
+		})
+	}
+	return out
+}
+
+// keywordOrder is the order of keywords in a derived schema object:
+// identity, then what a reader looks for first. Other keys follow, sorted,
+// and $defs comes last.
+var keywordOrder = func() map[string]int {
+	order := []string{
+		"$schema", "$id", "$ref", "title", "description",
+		"X-SystemPrompt", "X-FieldPrompt", "X-ReasoningPrompt", "X-SourceQuote",
+		"type", "format", "pattern", "enum", "const",
+		"minLength", "maxLength", "minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum", "multipleOf",
+		"contentEncoding", "contentMediaType",
+		"items", "prefixItems", "contains", "minItems", "maxItems", "uniqueItems",
+		"properties", "patternProperties", "additionalProperties", "propertyNames", "minProperties", "maxProperties",
+		"required", "dependentRequired", "dependentSchemas",
+		"anyOf", "oneOf", "allOf", "not", "if", "then", "else",
+		"default", "examples", "deprecated", "readOnly", "writeOnly", "$comment",
+	}
+	m := make(map[string]int, len(order))
+	for i, k := range order {
+		m[k] = i
+	}
+	return m
+}()
+
+// orderKeys puts the keywords of every schema object in keywordOrder,
+// keeps property names in field order and sorts $defs by name.
+func orderKeys(v *value) {
+	if v.kind != kindObject {
+		return
+	}
+	rank := func(k string) int {
+		if k == "$defs" {
+			return len(keywordOrder) + 1
+		}
+		if r, ok := keywordOrder[k]; ok {
+			return r
+		}
+		return len(keywordOrder)
+	}
+	idx := make([]int, len(v.keys))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		return cmp.Or(cmp.Compare(rank(v.keys[a]), rank(v.keys[b])), func() int {
+			if rank(v.keys[a]) == len(keywordOrder) {
+				return strings.Compare(v.keys[a], v.keys[b])
+			}
+			return 0
+		}())
+	})
+	keys, vals := make([]string, len(idx)), make([]*value, len(idx))
+	for n, i := range idx {
+		keys[n], vals[n] = v.keys[i], v.vals[i]
+	}
+	v.keys, v.vals = keys, vals
+	for i, k := range v.keys {
+		m := v.vals[i]
+		switch k {
+		case "properties", "patternProperties", "dependentSchemas", "$defs":
+			if m.kind != kindObject {
+				continue
+			}
+			if k == "$defs" {
+				idx := make([]int, len(m.keys))
+				for j := range idx {
+					idx[j] = j
+				}
+				slices.SortFunc(idx, func(a, b int) int { return strings.Compare(m.keys[a], m.keys[b]) })
+				keys, vals := make([]string, len(idx)), make([]*value, len(idx))
+				for n, j := range idx {
+					keys[n], vals[n] = m.keys[j], m.vals[j]
+				}
+				m.keys, m.vals = keys, vals
+			}
+			for _, e := range m.vals {
+				orderKeys(e)
+			}
+		case "items", "additionalProperties", "not", "if", "then", "else", "contains", "propertyNames":
+			orderKeys(m)
+		case "anyOf", "oneOf", "allOf", "prefixItems":
+			if m.kind == kindArray {
+				for _, e := range m.arr {
+					orderKeys(e)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,227 @@
+package schemas
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Warning is one thing to know about a schema before uploading it to
+// Retab. See [Schema.Warnings].
+type Warning struct {
+	// Code names the kind of warning (one of the Warn... constants), for
+	// filtering.
+	Code string `json:"code"`
+	// Pointer is the JSON Pointer of the schema node concerned, in the
+	// schema document ("" for the root): "/properties/total".
+	Pointer string `json:"pointer"`
+	// Message says what happens and what to do.
+	Message string `json:"message"`
+}
+
+// String returns "pointer: message" ("/" for the root).
+func (w Warning) String() string {
+	ptr := w.Pointer
+	if ptr == "" {
+		ptr = "/"
+	}
+	return ptr + ": " + w.Message
+}
+
+// Warning codes. The strict- codes describe what Retab's strict mode
+// changes when it shows the schema to the model; the retab- codes, what
+// Retab refuses or ignores; the validate- codes, `validate` tags that do
+// not do what they seem to (derived schemas only).
+const (
+	WarnStrictInteger    = "strict-integer"    // integer shown as number
+	WarnStrictEnum       = "strict-enum"       // enum values shown as strings
+	WarnStrictFormat     = "strict-format"     // format not shown
+	WarnStrictLength     = "strict-length"     // minLength / maxLength not shown
+	WarnStrictDefault    = "strict-default"    // default not shown
+	WarnStrictRequired   = "strict-required"   // an optional, non-nullable property made required
+	WarnStrictAdditional = "strict-additional" // additional properties forbidden
+	WarnStrictMap        = "strict-map"        // an object without properties (a map)
+	WarnStrictOneOf      = "strict-oneof"      // oneOf is not supported in strict mode
+	WarnRetabRef         = "retab-ref"         // a $ref Retab cannot expand
+	WarnRetabAllOf       = "retab-allof"       // allOf with several schemas
+	WarnRetabSystem      = "retab-system"      // X-SystemPrompt below the root
+	WarnValidateRequired = "validate-required" // validate:"required" on a number or a bool
+	WarnValidateDive     = "validate-dive"     // element rules without dive
+)
+
+// strictWarnings walks a schema document and reports what Retab's strict
+// mode changes in it, and what Retab refuses.
+func strictWarnings(root *value) []Warning {
+	var out []Warning
+	walkSchemas(root, "", func(s *value, ptr string) {
+		out = append(out, nodeWarnings(s, ptr)...)
+	})
+	return out
+}
+
+// walkSchemas calls f on every schema object of a document, in document
+// order.
+func walkSchemas(v *value, ptr string, f func(s *value, ptr string)) {
+	if v.kind != kindObject {
+		return
+	}
+	f(v, ptr)
+	for i, k := range v.keys {
+		m := v.vals[i]
+		p := ptr + "/" + escapePointer(k)
+		switch k {
+		case "properties", "$defs", "definitions", "patternProperties", "dependentSchemas":
+			if m.kind == kindObject {
+				for j, name := range m.keys {
+					walkSchemas(m.vals[j], p+"/"+escapePointer(name), f)
+				}
+			}
+		case "items", "additionalProperties", "not", "if", "then", "else", "contains", "propertyNames", "unevaluatedProperties", "unevaluatedItems":
+			walkSchemas(m, p, f)
+		case "anyOf", "oneOf", "allOf", "prefixItems":
+			if m.kind == kindArray {
+				for j, e := range m.arr {
+					walkSchemas(e, fmt.Sprintf("%s/%d", p, j), f)
+				}
+			}
+		}
+	}
+}
+
+func nodeWarnings(s *value, ptr string) []Warning {
+	var out []Warning
+	add := func(code, format string, args ...any) {
+		out = append(out, Warning{Code: code, Pointer: ptr, Message: fmt.Sprintf(format, args...)})
+	}
+	types := typeSet(s)
+	if types["integer"] {
+		add(WarnStrictInteger, "integer is shown to the model as number: an answer such as 3.0 is read as 3, and a fractional answer fails validation")
+	}
+	if e := s.get("enum"); e != nil && e.kind == kindArray {
+		var shown []string
+		nonString := false
+		for _, v := range e.arr {
+			shown = append(shown, `"`+pythonStr(v)+`"`)
+			nonString = nonString || v.kind != kindString
+		}
+		if nonString {
+			add(WarnStrictEnum, "enum values are shown to the model as the strings %s; the router reads such a string back as the value it stands for", strings.Join(shown, ", "))
+		}
+	}
+	if f, ok := s.str("format"); ok && s.get("pattern") == nil {
+		add(WarnStrictFormat, "format %q is not shown to the model (it is not checked here either): say the format in the description, or add a pattern", f)
+	}
+	for _, k := range []string{"minLength", "maxLength"} {
+		if s.get(k) != nil {
+			add(WarnStrictLength, "%s is not shown to the model (it is still checked here): say the limit in the description", k)
+		}
+	}
+	if s.get("default") != nil {
+		add(WarnStrictDefault, "default is not shown to the model: a missing value is not replaced by it")
+	}
+	if props := s.get("properties"); props != nil && props.kind == kindObject {
+		required := map[string]bool{}
+		if r := s.get("required"); r != nil && r.kind == kindArray {
+			for _, e := range r.arr {
+				if e.kind == kindString {
+					required[e.s] = true
+				}
+			}
+		}
+		for i, name := range props.keys {
+			if !required[name] && !acceptsNull(props.vals[i]) {
+				out = append(out, Warning{Code: WarnStrictRequired, Pointer: ptr + "/properties/" + escapePointer(name), Message: fmt.Sprintf(
+					"%q is optional, but strict mode makes every property required and this one does not accept null: "+
+						"the model must answer a value even when the document has none. Make it nullable (a pointer, or omitempty)", name)})
+			}
+		}
+		if ap := s.get("additionalProperties"); ap == nil || ap.kind != kindBool || ap.b {
+			add(WarnStrictAdditional, "additional properties are allowed here, but strict mode forbids them: the model answers only the listed properties")
+		}
+	} else if types["object"] && s.get("$ref") == nil {
+		add(WarnStrictMap, "an object without properties (a map): strict mode needs every property named in advance, so the model may only be able to answer {}")
+	}
+	if s.get("oneOf") != nil {
+		add(WarnStrictOneOf, "oneOf is not supported by strict mode: use anyOf")
+	}
+	if all := s.get("allOf"); all != nil && all.kind == kindArray && len(all.arr) != 1 {
+		add(WarnRetabAllOf, "Retab accepts allOf with exactly one schema; this one has %d", len(all.arr))
+	}
+	if ref, ok := s.str("$ref"); ok && !strings.HasPrefix(ref, "#/$defs/") {
+		add(WarnRetabRef, "Retab expands only references of the form #/$defs/Name; %q would be refused", ref)
+	}
+	if ptr != "" && s.get("X-SystemPrompt") != nil {
+		add(WarnRetabSystem, "X-SystemPrompt is read at the root only: move it there")
+	}
+	return out
+}
+
+// typeSet returns the types a schema node names in "type".
+func typeSet(s *value) map[string]bool {
+	set := map[string]bool{}
+	switch t := s.get("type"); {
+	case t == nil:
+	case t.kind == kindString:
+		set[t.s] = true
+	case t.kind == kindArray:
+		for _, e := range t.arr {
+			if e.kind == kindString {
+				set[e.s] = true
+			}
+		}
+	}
+	return set
+}
+
+// acceptsNull reports whether a property schema says it accepts null
+// (type null, an enum with null, an anyOf or oneOf branch of type null)
+// or has no type at all.
+func acceptsNull(s *value) bool {
+	if s.kind == kindBool {
+		return s.b
+	}
+	if s.kind != kindObject {
+		return false
+	}
+	if typeSet(s)["null"] {
+		return true
+	}
+	for _, k := range []string{"anyOf", "oneOf"} {
+		if a := s.get(k); a != nil && a.kind == kindArray {
+			for _, e := range a.arr {
+				if acceptsNull(e) {
+					return true
+				}
+			}
+		}
+	}
+	if e := s.get("enum"); e != nil && e.kind == kindArray {
+		for _, v := range e.arr {
+			if v.kind == kindNull {
+				return true
+			}
+		}
+		return false
+	}
+	return s.get("type") == nil && s.get("$ref") == nil && s.get("anyOf") == nil && s.get("oneOf") == nil &&
+		s.get("allOf") == nil && s.get("const") == nil && s.get("not") == nil
+}
+
+// pythonStr is Python's str() of a JSON value, as Retab's strict mode
+// writes enum values.
+func pythonStr(v *value) string {
+	switch v.kind {
+	case kindNull:
+		return "None"
+	case kindBool:
+		if v.b {
+			return "True"
+		}
+		return "False"
+	case kindNumber:
+		return pythonNumber(v.s)
+	case kindString:
+		return v.s
+	default:
+		return string(appendPython(nil, v))
+	}
+}

@@ -1,0 +1,218 @@
+package schemas
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"slices"
+	"strings"
+
+	sjsonschema "github.com/santhosh-tekuri/jsonschema/v6"
+	skind "github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+)
+
+// Violation is one way an extracted object fails its schema.
+type Violation struct {
+	// Pointer is the JSON Pointer of the failing value in the extracted
+	// object ("" for the root). For a missing or unexpected property it
+	// points at the property itself ("/supplier/name"), not at the object
+	// that lacks or holds it.
+	Pointer string `json:"pointer"`
+	// Keyword is the failing JSON Schema keyword (type, required, enum,
+	// additionalProperties...) or, for validate tags, "validate:" and the
+	// tag.
+	Keyword string `json:"keyword,omitempty"`
+	// Message says what is wrong in words, without the pointer: "must be a
+	// number, not a string".
+	Message string `json:"message"`
+}
+
+// String returns "pointer: message" ("/" for the root).
+func (v Violation) String() string {
+	ptr := v.Pointer
+	if ptr == "" {
+		ptr = "/"
+	}
+	return ptr + ": " + v.Message
+}
+
+// ValidationError lists every violation of a schema.
+type ValidationError struct {
+	Violations []Violation
+}
+
+// Error implements error with a one-line summary naming the first three
+// violations.
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "schemas: %d violation(s)", len(e.Violations))
+	for i, v := range e.Violations {
+		if i == 3 {
+			b.WriteString("; ...")
+			break
+		}
+		fmt.Fprintf(&b, "; %s", v)
+	}
+	return b.String()
+}
+
+var printer = message.NewPrinter(language.English)
+
+func newValidationError(ve *sjsonschema.ValidationError) *ValidationError {
+	out := &ValidationError{}
+	collectViolations(ve, &out.Violations)
+	slices.SortStableFunc(out.Violations, func(a, b Violation) int {
+		return cmp.Or(strings.Compare(a.Pointer, b.Pointer), strings.Compare(a.Keyword, b.Keyword), strings.Compare(a.Message, b.Message))
+	})
+	out.Violations = slices.Compact(out.Violations)
+	return out
+}
+
+// collectViolations flattens the error tree into its leaves. Under anyOf
+// and oneOf, the branch that only allows null is dropped when the value is
+// not null: "got object, want null" says nothing useful about a nullable
+// object whose fields are wrong.
+func collectViolations(e *sjsonschema.ValidationError, out *[]Violation) {
+	if len(e.Causes) > 0 {
+		causes := e.Causes
+		switch e.ErrorKind.(type) {
+		case *skind.AnyOf, *skind.OneOf:
+			var kept []*sjsonschema.ValidationError
+			for _, c := range causes {
+				if t, ok := c.ErrorKind.(*skind.Type); ok && len(c.Causes) == 0 && len(t.Want) == 1 && t.Want[0] == "null" {
+					continue
+				}
+				kept = append(kept, c)
+			}
+			if len(kept) > 0 {
+				causes = kept
+			}
+		}
+		for _, c := range causes {
+			collectViolations(c, out)
+		}
+		return
+	}
+	ptr := ""
+	for _, tok := range e.InstanceLocation {
+		ptr += "/" + escapePointer(tok)
+	}
+	switch k := e.ErrorKind.(type) {
+	case *skind.Required:
+		for _, m := range k.Missing {
+			*out = append(*out, Violation{Pointer: ptr + "/" + escapePointer(m), Keyword: "required", Message: "is required but missing"})
+		}
+		return
+	case *skind.AdditionalProperties:
+		for _, m := range k.Properties {
+			*out = append(*out, Violation{Pointer: ptr + "/" + escapePointer(m), Keyword: "additionalProperties", Message: "is not a property of the schema (additional properties are not allowed)"})
+		}
+		return
+	}
+	kw := ""
+	if path := e.ErrorKind.KeywordPath(); len(path) > 0 {
+		kw = path[0]
+	}
+	*out = append(*out, Violation{Pointer: ptr, Keyword: kw, Message: humanMessage(e.ErrorKind)})
+}
+
+// humanMessage words the common failures for a person; the rest use the
+// validator's English text.
+func humanMessage(k sjsonschema.ErrorKind) string {
+	switch k := k.(type) {
+	case *skind.Type:
+		return fmt.Sprintf("must be %s, not %s", typeList(k.Want), withArticle(k.Got))
+	case *skind.Enum:
+		return fmt.Sprintf("must be one of %s; got %s", displayList(k.Want), display(k.Got))
+	case *skind.Const:
+		return fmt.Sprintf("must be %s; got %s", display(k.Want), display(k.Got))
+	case *skind.MinLength:
+		return fmt.Sprintf("must be at least %d characters long; got %d", k.Want, k.Got)
+	case *skind.MaxLength:
+		return fmt.Sprintf("must be at most %d characters long; got %d", k.Want, k.Got)
+	case *skind.Pattern:
+		return fmt.Sprintf("must match the pattern %s; got %s", display(k.Want), display(k.Got))
+	case *skind.Format:
+		return fmt.Sprintf("must be a valid %s; got %s", k.Want, display(k.Got))
+	case *skind.Minimum:
+		return fmt.Sprintf("must be at least %s; got %s", ratString(k.Want), ratString(k.Got))
+	case *skind.Maximum:
+		return fmt.Sprintf("must be at most %s; got %s", ratString(k.Want), ratString(k.Got))
+	case *skind.ExclusiveMinimum:
+		return fmt.Sprintf("must be greater than %s; got %s", ratString(k.Want), ratString(k.Got))
+	case *skind.ExclusiveMaximum:
+		return fmt.Sprintf("must be less than %s; got %s", ratString(k.Want), ratString(k.Got))
+	case *skind.MinItems:
+		return fmt.Sprintf("must have at least %d items; got %d", k.Want, k.Got)
+	case *skind.MaxItems:
+		return fmt.Sprintf("must have at most %d items; got %d", k.Want, k.Got)
+	case *skind.FalseSchema:
+		return "is not allowed here"
+	}
+	return k.LocalizedString(printer)
+}
+
+func typeList(types []string) string {
+	words := make([]string, 0, len(types))
+	null := false
+	for _, t := range types {
+		if t == "null" {
+			null = true
+			continue
+		}
+		words = append(words, withArticle(t))
+	}
+	if null {
+		words = append(words, "null") // "a string or null" reads better
+	}
+	if len(words) == 1 {
+		return words[0]
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
+}
+
+func withArticle(t string) string {
+	switch t {
+	case "null":
+		return "null"
+	case "integer", "object", "array":
+		return "an " + t
+	}
+	return "a " + t
+}
+
+func display(v any) string {
+	if r, ok := v.(*big.Rat); ok {
+		return ratString(r)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	if len(b) > 80 {
+		return string(b[:77]) + "..."
+	}
+	return string(b)
+}
+
+func displayList(vs []any) string {
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		parts[i] = display(v)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func ratString(r *big.Rat) string {
+	if r == nil {
+		return "?"
+	}
+	if r.IsInt() {
+		return r.Num().String()
+	}
+	f, _ := r.Float64()
+	return fmt.Sprint(f)
+}
