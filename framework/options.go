@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+
+	"github.com/retabhook/retabhook/schemas"
 )
 
 // DefaultMaxBodyBytes is the default body limit: 64 MiB, room for a
@@ -28,9 +30,10 @@ type config struct {
 	route            RouteFunc
 	middleware       []Middleware
 	observer         Observer
-	dispatcher       Dispatcher    // dispatch.go
-	deduper          Deduper       // dedupe.go
-	dedupeKey        DedupeKeyFunc // dedupe.go
+	dispatcher       Dispatcher       // dispatch.go
+	deduper          Deduper          // dedupe.go
+	dedupeKey        DedupeKeyFunc    // dedupe.go
+	schemaOptions    []schemas.Option // schemaopts.go
 }
 
 // WithSecrets sets the webhook secrets. A delivery signed with any of them

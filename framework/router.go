@@ -93,7 +93,7 @@ func (r *Router) register(typ reflect.Type, decode func([]byte) (any, error), ca
 	sch := hc.schema
 	if sch == nil {
 		var err error
-		if sch, err = schemas.ForType(typ); err != nil {
+		if sch, err = schemas.ForType(typ, r.cfg.schemaOptions...); err != nil {
 			return fmt.Errorf("%w: %s: %w", ErrRegistration, typ, err)
 		}
 	}
