@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -91,15 +92,23 @@ func TestInvalidInvoice(t *testing.T) {
 		require.Equal(t, framework.ErrRuleViolation.Type(), res.Problem.Type)
 		require.Equal(t, []schemas.Violation{
 			{Pointer: "/number", Keyword: "validate:required", Message: "is required and must not be empty"},
-			{Pointer: "/issue_date", Keyword: "validate:datetime", Message: "must be a date/time in the layout 2006-01-02"},
 			{Pointer: "/currency", Keyword: "validate:iso4217", Message: "must be an ISO 4217 currency code"},
 			{Pointer: "/line_items/0/quantity", Keyword: "validate:gt", Message: "must be greater than 0"},
 		}, res.Problem.Violations)
 	}
 	require.Empty(t, logged(t, logs, "invoice received"))
 
+	// A date in another layout breaks the schema (schemas.Date's pattern).
+	bad := strings.Replace(string(fixture(t, "invalid-invoice.json")), `"2024-03-15"`, `"15/03/2024"`, 1)
+	res := retabtest.Serve(h, delivery(t, json.RawMessage(bad)), "/webhook/invoice")
+	require.Equal(t, http.StatusUnprocessableEntity, res.Status, "%s", res.Body)
+	require.Equal(t, framework.ErrSchemaViolation.Type(), res.Problem.Type)
+	require.Equal(t, []schemas.Violation{
+		{Pointer: "/issue_date", Keyword: "pattern", Message: `must match the pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"; got "15/03/2024"`},
+	}, res.Problem.Violations)
+
 	// The calendar event sent as an invoice breaks the invoice schema.
-	res := retabtest.Serve(h, delivery(t, fixture(t, "calendar-event.json")), "/webhook/invoice")
+	res = retabtest.Serve(h, delivery(t, fixture(t, "calendar-event.json")), "/webhook/invoice")
 	require.Equal(t, http.StatusUnprocessableEntity, res.Status)
 	require.Equal(t, framework.ErrSchemaViolation.Type(), res.Problem.Type)
 }

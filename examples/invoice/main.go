@@ -9,15 +9,17 @@
 // prints it, so requests can be signed at once. Flags and environment
 // variables (-h lists them) set the log level and format, the shutdown
 // timeout and a separate listener for the probes; see config.go. SIGTERM
-// or SIGINT shuts it down gracefully.
+// or SIGINT shuts it down gracefully. Its command line also exports and
+// checks the schemas of its types (help lists the commands):
+//
+//	go run ./examples/invoice schemas export examples/invoice/schemas
+//	go run ./examples/invoice schemas check examples/invoice/schemas
 package main
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -26,15 +28,20 @@ import (
 	"syscall"
 
 	"github.com/retabhook/retabhook/framework"
+	"github.com/retabhook/retabhook/schemas"
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "invoice:", err)
-			os.Exit(1)
-		}
+	// The command line: serve (the default; run parses its flags),
+	// schemas export DIR, schemas check DIR, schemas report. The schema
+	// commands need only the registered types, so they read a router that
+	// is never served and needs no configuration.
+	types, err := newRouter(slog.New(slog.DiscardHandler), "unused")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "invoice:", err)
+		os.Exit(1)
 	}
+	framework.Main(types, func(_ context.Context, args []string) error { return run(args) })
 }
 
 func run(args []string) error {
@@ -79,7 +86,8 @@ func newRouter(logger *slog.Logger, secrets ...string) (*framework.Router, error
 
 // newRouterWith is newRouter with the router's options.
 func newRouterWith(logger *slog.Logger, opts ...framework.Option) (*framework.Router, error) {
-	r, err := framework.NewRouter(append(opts, framework.WithLogger(logger))...)
+	opts = append(opts, framework.WithLogger(logger), framework.WithSchemaOptions(schemas.WithComments(schemaDocs)))
+	r, err := framework.NewRouter(opts...)
 	if err != nil {
 		return nil, err
 	}
