@@ -51,7 +51,7 @@ func TestStatusTable(t *testing.T) {
 		{name: "empty content", body: fixtures.ContentEnvelope(""), sign: secret, wantStatus: 422, wantErr: framework.ErrNoContent, wantDetail: "empty string"},
 		{name: "non-JSON content", body: fixtures.ContentEnvelope("Sorry, I cannot read this document."), sign: secret, wantStatus: 422, wantErr: framework.ErrInvalidContent},
 		{name: "content is a number", body: []byte(`{"completion":{"choices":[{"message":{"content":42}}]}}`), sign: secret, wantStatus: 422, wantErr: framework.ErrNoContent, wantDetail: "neither a JSON string nor an object"},
-		{name: "no type matches", body: fixtures.ContentEnvelope(`{"title":"x"}`), sign: secret, wantStatus: 422, wantErr: framework.ErrNoRoute, wantDetail: "calendar_event: 2 violation(s), first at /: missing properties 'name', 'date'"},
+		{name: "no type matches", body: fixtures.ContentEnvelope(`{"title":"x"}`), sign: secret, wantStatus: 422, wantErr: framework.ErrNoRoute, wantDetail: "calendar_event: 3 violation(s), first at /date: is required but missing"},
 		{name: "rule violation", body: fixtures.ContentEnvelope(`{"name":"Party","date":"31/12/2023"}`), sign: secret, wantStatus: 422, wantErr: framework.ErrRuleViolation},
 	}
 	for _, tt := range tests {
@@ -114,7 +114,7 @@ func TestSchemaViolationsListEveryPointer(t *testing.T) {
 	}
 	assert.Equal(t, map[string]string{
 		"/line_items/0/quantity": "type",
-		"/line_items/0":          "additionalProperties",
+		"/line_items/0/colour":   "additionalProperties",
 		"/total":                 "type",
 	}, pointers)
 	assert.Empty(t, rec.invoices)
