@@ -108,4 +108,15 @@
 // handlers/tracing (OpenTelemetry) are such observers; this package
 // imports neither. Durable engines report what happens after the answer
 // to a [QueueObserver].
+//
+// # Command line
+//
+// A receiver's types are compiled into its binary, so the schema tooling
+// runs from it: [Main] (or [Router.Command]) turns the program into a
+// small command line, serve by default, with "schemas export DIR" (one
+// <kind>.json per registered type, with Retab's ids), "schemas check DIR"
+// (the CI drift check: exit 1 and the differences when a file no longer
+// matches its type) and "schemas report" (what Retab's strict mode changes).
+// [WithSchemaOptions] passes options, such as Go doc comments, to the
+// derivation of every registered type's schema.
 package framework

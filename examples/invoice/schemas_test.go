@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"os"
+	"regexp"
 	"testing"
 )
 
@@ -23,5 +25,31 @@ func TestExportedSchemasAreUpToDate(t *testing.T) {
 	cmd.Name, cmd.Stdout, cmd.Stderr = "invoice", &out, &out
 	if code := cmd.Execute(context.Background(), []string{"schemas", "check", "schemas"}); code != 0 {
 		t.Fatalf("exit status %d:\n%s", code, out.String())
+	}
+}
+
+// TestReadmeSchemaIDs keeps the README's export output true: the ids it
+// shows are the ones the example's types have.
+func TestReadmeSchemaIDs(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := newRouter(slog.New(slog.DiscardHandler), "whsec_test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := regexp.MustCompile(`(?m)^(\w+)\.json +(sch_id_\w+) +(sch_data_id_\w+)$`).FindAllStringSubmatch(string(readme), -1)
+	if len(rows) != len(r.Kinds()) {
+		t.Fatalf("README shows %d schema rows, want one per kind %v", len(rows), r.Kinds())
+	}
+	for _, row := range rows {
+		s, ok := r.Schema(row[1])
+		if !ok {
+			t.Fatalf("README shows kind %q, which is not registered", row[1])
+		}
+		if row[2] != s.ID() || row[3] != s.DataID() {
+			t.Errorf("README shows %s %s for %s; the type has %s %s", row[2], row[3], row[1], s.ID(), s.DataID())
+		}
 	}
 }
