@@ -1,0 +1,79 @@
+// Command httpload is the load tool of scripts/bench-http.sh. It serves
+// the hand-written baseline receiver, or sends a signed delivery to a
+// receiver on loopback in a closed loop and prints the throughput and the
+// latency percentiles.
+//
+//	httpload naive -addr 127.0.0.1:18082 -secret S
+//	httpload load -url http://127.0.0.1:18081/webhook -secret S -body typical -c 16 -d 10s
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/retabhook/retabhook/framework"
+	"github.com/retabhook/retabhook/internal/bench"
+	"github.com/retabhook/retabhook/internal/fixtures"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "httpload:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	if len(args) == 0 {
+		return errors.New("usage: httpload naive|load [flags]")
+	}
+	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
+	secret := fs.String("secret", os.Getenv("WEBHOOKS_SECRET"), "webhook secret (env WEBHOOKS_SECRET)")
+	switch args[0] {
+	case "naive":
+		addr := fs.String("addr", "127.0.0.1:18082", "listen address (loopback)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		defer stop()
+		srv := &http.Server{Addr: *addr, Handler: &bench.Naive{Secret: *secret}, ReadHeaderTimeout: 10 * time.Second}
+		go func() { <-ctx.Done(); _ = srv.Close() }()
+		if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	case "load":
+		url := fs.String("url", "http://127.0.0.1:18081/webhook", "receiver URL (loopback only)")
+		body := fs.String("body", "typical", "typical, or the document size in bytes (a large delivery)")
+		conc := fs.Int("c", 16, "concurrent connections")
+		dur := fs.Duration("d", 10*time.Second, "duration")
+		n := fs.Int("n", 0, "stop after this many requests (0: no limit)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		var b []byte
+		if *body == "typical" {
+			b = fixtures.TypicalDelivery()
+		} else {
+			var size int
+			if _, err := fmt.Sscan(*body, &size); err != nil {
+				return fmt.Errorf("-body %q: want typical or a size in bytes", *body)
+			}
+			b = fixtures.LargeDelivery(size)
+		}
+		res, err := bench.Load{URL: *url, Body: b, Signature: framework.Sign(*secret, b), Concurrency: *conc, Duration: *dur, Requests: *n}.Run(context.Background())
+		if err != nil {
+			return err
+		}
+		fmt.Println(res)
+		return nil
+	}
+	return fmt.Errorf("unknown mode %q: want naive or load", args[0])
+}

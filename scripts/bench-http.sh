@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# HTTP load test on loopback: the example receiver (examples/invoice, as a
+# user runs it: logs, metrics) and the hand-written baseline receiver
+# (internal/bench.Naive), under the same closed-loop load, alternately, in
+# the same run. Prints requests per second and latency percentiles, then
+# the receiver/baseline throughput ratio of each round.
+#
+#   scripts/bench-http.sh                    # typical delivery, 16 connections, 3 rounds of 10 s
+#   BODY=1048576 CONC=4 scripts/bench-http.sh   # a delivery with a 1 MiB document
+#
+# Settings (environment): BODY (typical or a document size in bytes),
+# CONC, DURATION, ROUNDS, RECEIVER_PORT, NAIVE_PORT. Traffic stays on
+# 127.0.0.1; each load stops by itself after DURATION.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BODY=${BODY:-typical}
+CONC=${CONC:-16}
+DURATION=${DURATION:-10s}
+ROUNDS=${ROUNDS:-3}
+RECEIVER_PORT=${RECEIVER_PORT:-18081}
+NAIVE_PORT=${NAIVE_PORT:-18082}
+SECRET="whsec_load_$$"
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+go build -o "$tmp/invoice" ./examples/invoice
+go build -o "$tmp/httpload" ./internal/bench/cmd/httpload
+
+WEBHOOKS_SECRET=$SECRET ADDR=127.0.0.1:$RECEIVER_PORT "$tmp/invoice" 2>"$tmp/receiver.log" &
+pids+=($!)
+WEBHOOKS_SECRET=$SECRET "$tmp/httpload" naive -addr 127.0.0.1:$NAIVE_PORT &
+pids+=($!)
+
+# Wait until both answer (any status).
+for port in $RECEIVER_PORT $NAIVE_PORT; do
+	for _ in $(seq 100); do
+		if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then break; fi
+		sleep 0.1
+	done
+done
+
+echo "load: body=$BODY concurrency=$CONC duration=$DURATION rounds=$ROUNDS, $(nproc) CPUs, $(go version | cut -d' ' -f3)"
+load() {
+	WEBHOOKS_SECRET=$SECRET "$tmp/httpload" load -url "http://127.0.0.1:$1/webhook" -body "$BODY" -c "$CONC" -d "$DURATION"
+}
+# A short warm-up of each, not counted.
+WEBHOOKS_SECRET=$SECRET "$tmp/httpload" load -url "http://127.0.0.1:$RECEIVER_PORT/webhook" -body "$BODY" -c "$CONC" -d 2s >/dev/null
+WEBHOOKS_SECRET=$SECRET "$tmp/httpload" load -url "http://127.0.0.1:$NAIVE_PORT/webhook" -body "$BODY" -c "$CONC" -d 2s >/dev/null
+
+for round in $(seq "$ROUNDS"); do
+	r=$(load $RECEIVER_PORT)
+	n=$(load $NAIVE_PORT)
+	echo "round $round  receiver $r"
+	echo "round $round  naive    $n"
+	awk -v r="$r" -v n="$n" -v round="$round" 'BEGIN { split(r, a, " "); split(n, b, " "); printf "round %d  receiver/naive throughput: %.2f\n", round, a[1] / b[1] }'
+done
