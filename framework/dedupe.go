@@ -17,8 +17,13 @@ type DedupeKeyFunc func(d *Delivery, body []byte) string
 
 // KeyByBody is the default [DedupeKeyFunc]: "sha256:" and the hex SHA-256
 // of the raw body. Retab's rerun sends the same body again, so a rerun has
-// the same key.
-func KeyByBody(_ *Delivery, body []byte) string {
+// the same key. For a delivery the router decoded, the digest computed
+// while the body was read (the one behind Delivery.ID) is reused, so a
+// large body is not hashed again.
+func KeyByBody(d *Delivery, body []byte) string {
+	if d != nil && d.hasBodySum(body) {
+		return "sha256:" + hex.EncodeToString(d.bodySum[:])
+	}
 	sum := sha256.Sum256(body)
 	return "sha256:" + hex.EncodeToString(sum[:])
 }

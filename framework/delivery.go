@@ -56,6 +56,11 @@ type Delivery struct {
 	Metadata map[string]any
 	// File is the source document.
 	File File
+
+	// bodySum is the SHA-256 of the body the delivery was decoded from;
+	// body is that body (its slices are already held by Content and File).
+	bodySum [32]byte
+	body    []byte
 }
 
 // Choice is one of the completion's choices.
@@ -203,4 +208,10 @@ type Observer interface {
 	StartStage(ctx context.Context, s Stage) (context.Context, func(error))
 	// Finish is called once per request, after the answer.
 	Finish(ctx context.Context, o Outcome)
+}
+
+// hasBodySum reports whether d's body digest belongs to body: the very
+// slice the router decoded d from, not merely an equal-length one.
+func (d *Delivery) hasBodySum(body []byte) bool {
+	return len(body) > 0 && len(body) == len(d.body) && &body[0] == &d.body[0]
 }

@@ -220,7 +220,7 @@ func (r *Router) serve(ctx context.Context, req *http.Request, out *Outcome) (*D
 	}
 	out.SecretIndex = secretIndex
 
-	d, rt, err := r.prepare(ctx, req, body, deliveryID(&h.idSum))
+	d, rt, err := r.prepare(ctx, req, body, &h.idSum)
 	if d != nil {
 		d.SecretIndex = secretIndex
 	}
@@ -233,9 +233,9 @@ func (r *Router) serve(ctx context.Context, req *http.Request, out *Outcome) (*D
 
 // prepare decodes, routes, validates and decodes the body into the
 // registered type.
-func (r *Router) prepare(ctx context.Context, req *http.Request, body []byte, id string) (*Delivery, *route, error) {
+func (r *Router) prepare(ctx context.Context, req *http.Request, body []byte, sum *[sha256.Size]byte) (*Delivery, *route, error) {
 	_, end := r.stage(ctx, StageDecode)
-	d, c, err := decodeDelivery(body, id)
+	d, c, err := decodeDelivery(body, sum)
 	end(err)
 	if err != nil {
 		return d, nil, err
@@ -267,8 +267,9 @@ func checkMediaType(ct string) error {
 }
 
 // decodeDelivery decodes the envelope and the extracted content of choice
-// 0. id is the delivery ID ("" to compute it from body).
-func decodeDelivery(body []byte, id string) (*Delivery, *content, error) {
+// 0. sum is the body's SHA-256 when it was computed while reading (nil to
+// compute it here).
+func decodeDelivery(body []byte, sum *[sha256.Size]byte) (*Delivery, *content, error) {
 	env, err := envelope.Decode(body)
 	switch {
 	case errors.Is(err, envelope.ErrNoCompletion):
@@ -276,13 +277,15 @@ func decodeDelivery(body []byte, id string) (*Delivery, *content, error) {
 	case err != nil:
 		return nil, nil, fmt.Errorf("%w: %w", ErrMalformedEnvelope, err)
 	}
-	if id == "" {
-		sum := sha256.Sum256(body)
-		id = deliveryID(&sum)
+	if sum == nil {
+		s := sha256.Sum256(body)
+		sum = &s
 	}
 	c := env.Completion
 	d := &Delivery{
-		ID:           id,
+		ID:           deliveryID(sum),
+		bodySum:      *sum,
+		body:         body,
 		SecretIndex:  -1,
 		Attempt:      1,
 		CompletionID: c.ID,
