@@ -123,9 +123,23 @@ func (m *durableMode) close() {
 	_ = m.engine.Close()
 }
 
-// runDeadLetters is "invoice deadletters [flags] list|show|replay|discard":
+// deadLettersCommand is "invoice deadletters [flags] list|show|replay|discard":
 // it opens the engine with the durable flags and runs durable.Command.
-func runDeadLetters(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func deadLettersCommand(getenv func(string) string) *framework.Command {
+	c := &framework.Command{
+		Name:    "deadletters",
+		Args:    "list|show|replay|discard ...",
+		Summary: "List, show, replay or discard the durable mode's dead letters",
+	}
+	c.Run = func(ctx context.Context, args []string) error {
+		return runDeadLetters(ctx, args, getenv, c.Out(), c.Err())
+	}
+	return c
+}
+
+// runDeadLetters parses the durable flags in args, opens the engine and
+// runs the dead-letter command that follows them.
+func runDeadLetters(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var c durableConfig
 	fs := flag.NewFlagSet("invoice deadletters", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -135,12 +149,19 @@ func runDeadLetters(args []string, getenv func(string) string, stdout, stderr io
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return fmt.Errorf("%w: %w", framework.ErrUsage, err)
 	}
-	e, err := c.open(context.Background(), slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	e, err := c.open(ctx, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
 		return err
 	}
 	defer e.Close()
-	return durable.Command(context.Background(), e, fs.Args(), stdout)
+	err = durable.Command(ctx, e, fs.Args(), stdout)
+	if errors.Is(err, durable.ErrUsage) {
+		return fmt.Errorf("%w: %w", framework.ErrUsage, err)
+	}
+	return err
 }

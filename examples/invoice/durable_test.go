@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/retabhook/retabhook/framework"
 	"github.com/retabhook/retabhook/internal/fixtures"
 )
 
@@ -67,9 +69,12 @@ func TestDurableMode(t *testing.T) {
 	dm.close()
 
 	var out, errOut bytes.Buffer
-	require.NoError(t, runDeadLetters([]string{"--data-dir", dir, "list"}, env(), &out, &errOut))
+	cmd := deadLettersCommand(env())
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	require.NoError(t, cmd.Run(context.Background(), []string{"--data-dir", dir, "list"}))
 	require.Equal(t, "no dead letters\n", out.String())
-	err = runDeadLetters([]string{"--data-dir", dir, "frobnicate"}, env(), &out, &errOut)
+	err = cmd.Run(context.Background(), []string{"--data-dir", dir, "frobnicate"})
+	require.ErrorIs(t, err, framework.ErrUsage)
 	require.ErrorContains(t, err, "deadletters replay ID... | --all")
 }
 

@@ -33,7 +33,8 @@ import (
 
 func main() {
 	// The command line: serve (the default; run parses its flags),
-	// schemas export DIR, schemas check DIR, schemas report. The schema
+	// schemas export DIR, schemas check DIR, schemas report, deadletters
+	// (durable.go). The schema
 	// commands need only the registered types, so they read a router that
 	// is never served and needs no configuration.
 	types, err := newRouter(slog.New(slog.DiscardHandler), "unused")
@@ -41,13 +42,10 @@ func main() {
 		fmt.Fprintln(os.Stderr, "invoice:", err)
 		os.Exit(1)
 	}
-	framework.Main(types, func(_ context.Context, args []string) error { return run(args) })
+	framework.Main(types, func(_ context.Context, args []string) error { return run(args) }, deadLettersCommand(os.Getenv))
 }
 
 func run(args []string) error {
-	if len(args) > 0 && args[0] == "deadletters" {
-		return runDeadLetters(args[1:], os.Getenv, os.Stdout, os.Stderr)
-	}
 	cfg, err := loadConfig(args, os.Getenv, os.Stderr)
 	if err != nil {
 		return err
