@@ -45,7 +45,7 @@ func (c *durableConfig) register(fs *flag.FlagSet, getenv func(string) string) {
 }
 
 // open opens the engine the configuration names.
-func (c durableConfig) open(ctx context.Context, logger *slog.Logger) (*durable.Engine, error) {
+func (c durableConfig) open(ctx context.Context, logger *slog.Logger, extra ...durable.Option) (*durable.Engine, error) {
 	opts := []durable.Option{durable.WithLogger(logger)}
 	if c.Dir != "" {
 		opts = append(opts, durable.WithDir(c.Dir))
@@ -61,7 +61,7 @@ func (c durableConfig) open(ctx context.Context, logger *slog.Logger) (*durable.
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	e, err := durable.Open(ctx, opts...)
+	e, err := durable.Open(ctx, append(opts, extra...)...)
 	if errors.Is(err, durable.ErrDirInUse) {
 		return nil, fmt.Errorf("%w (is the receiver running? start it with --nats-listen and pass --nats-url)", err)
 	}
@@ -76,12 +76,13 @@ type durableMode struct {
 	stop   func()
 }
 
-// startDurable opens the engine when the durable mode is on.
-func startDurable(c durableConfig, logger *slog.Logger) (*durableMode, error) {
+// startDurable opens the engine when the durable mode is on; opts are
+// added to the configuration's (the metrics observer).
+func startDurable(c durableConfig, logger *slog.Logger, opts ...durable.Option) (*durableMode, error) {
 	if !c.Enabled {
 		return nil, nil
 	}
-	e, err := c.open(context.Background(), logger)
+	e, err := c.open(context.Background(), logger, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -47,7 +47,7 @@ func TestDurableMode(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	dm, err := startDurable(cfg.Durable, logger)
 	require.NoError(t, err)
-	s, err := newServer(cfg, logger, dm.routerOptions()...)
+	s, err := newServer(cfg, logger, nil, dm)
 	require.NoError(t, err)
 
 	body := fixtures.ContentEnvelope(fixtures.SeedContent)

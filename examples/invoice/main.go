@@ -58,12 +58,13 @@ func run(args []string) error {
 		cfg.Secrets = []string{secret}
 		fmt.Fprintf(os.Stderr, "WEBHOOKS_SECRET is not set; using a generated secret for this run:\n\n  export WEBHOOKS_SECRET=%s\n\n", secret)
 	}
-	dm, err := startDurable(cfg.Durable, logger)
+	tel := newTelemetry(cfg)
+	dm, err := startDurable(cfg.Durable, logger, tel.durableOptions()...)
 	if err != nil {
 		return err
 	}
 	defer dm.close() // after the HTTP server stopped: the workers, then the engine
-	s, err := newServer(cfg, logger, dm.routerOptions()...)
+	s, err := newServer(cfg, logger, tel, dm)
 	if err != nil {
 		return err
 	}

@@ -9,12 +9,9 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/retabhook/retabhook/framework"
-	"github.com/retabhook/retabhook/handlers/metrics"
 )
 
 // server is the receiver: the router, its probes and its metrics, served
@@ -30,20 +27,22 @@ type server struct {
 	ops      http.Handler
 }
 
-// newServer builds the router, with metrics when cfg.Metrics, and the
-// HTTP handlers. Extra router options (the durable mode's dispatcher) are
-// appended to the receiver's own.
-func newServer(cfg config, logger *slog.Logger, opts ...framework.Option) (*server, error) {
+// newServer builds the router and the HTTP handlers: the webhook routes,
+// the probes, and /metrics served from tel (nil builds it from cfg). dm is
+// the durable mode, nil when it is off: the router then hands deliveries
+// to its engine, /readyz checks the engine, and the queue gauges read it.
+func newServer(cfg config, logger *slog.Logger, tel *telemetry, dm *durableMode) (*server, error) {
 	s := &server{cfg: cfg, logger: logger, health: newHealth()}
-	routerOpts := []framework.Option{framework.WithSecrets(cfg.Secrets...)}
-	var reg *prometheus.Registry
-	if cfg.Metrics {
-		reg = prometheus.NewRegistry()
-		m := metrics.New()
-		reg.MustRegister(m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-		routerOpts = append(routerOpts, framework.WithObserver(m))
+	if tel == nil {
+		tel = newTelemetry(cfg)
 	}
-	r, err := newRouterWith(logger, append(routerOpts, opts...)...)
+	opts := append([]framework.Option{framework.WithSecrets(cfg.Secrets...)}, tel.routerOptions()...)
+	if dm != nil {
+		opts = append(opts, dm.routerOptions()...)
+		tel.engine.Store(dm.engine)
+		s.health.addCheck("durable", engineReady(dm.engine))
+	}
+	r, err := newRouterWith(logger, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -52,8 +51,8 @@ func newServer(cfg config, logger *slog.Logger, opts ...framework.Option) (*serv
 	ops := http.NewServeMux()
 	ops.HandleFunc("GET /healthz", s.health.liveness)
 	ops.HandleFunc("GET /readyz", s.health.readiness)
-	if reg != nil {
-		ops.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	if tel.registry != nil {
+		ops.Handle("GET /metrics", promhttp.HandlerFor(tel.registry, promhttp.HandlerOpts{Registry: tel.registry}))
 	}
 	webhooks := newMux(r)
 	if cfg.OpsAddr == "" {

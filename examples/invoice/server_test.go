@@ -53,7 +53,7 @@ func doSigned(t *testing.T, h http.Handler, method, path string, body []byte, se
 }
 
 func TestMetricsEndpoint(t *testing.T) {
-	s, err := newServer(testConfig(t), slog.New(slog.DiscardHandler))
+	s, err := newServer(testConfig(t), slog.New(slog.DiscardHandler), nil, nil)
 	require.NoError(t, err)
 	ev := fixtures.ContentEnvelope(fixtures.SeedContent)
 	require.Equal(t, 200, do(t, s.webhooks, http.MethodPost, "/webhook", ev).Code)
@@ -74,14 +74,14 @@ func TestMetricsEndpoint(t *testing.T) {
 }
 
 func TestMetricsOff(t *testing.T) {
-	s, err := newServer(testConfig(t, "--metrics=false"), slog.New(slog.DiscardHandler))
+	s, err := newServer(testConfig(t, "--metrics=false"), slog.New(slog.DiscardHandler), nil, nil)
 	require.NoError(t, err)
 	assert.Equal(t, 404, do(t, s.webhooks, http.MethodGet, "/metrics", nil).Code)
 	assert.Equal(t, 200, do(t, s.webhooks, http.MethodGet, "/healthz", nil).Code)
 }
 
 func TestOpsListenerKeepsProbesOffTheWebhookPort(t *testing.T) {
-	s, err := newServer(testConfig(t, "--ops-addr", "127.0.0.1:0"), slog.New(slog.DiscardHandler))
+	s, err := newServer(testConfig(t, "--ops-addr", "127.0.0.1:0"), slog.New(slog.DiscardHandler), nil, nil)
 	require.NoError(t, err)
 	for _, p := range []string{"/metrics", "/healthz", "/readyz"} {
 		assert.Equal(t, 404, do(t, s.webhooks, http.MethodGet, p, nil).Code, p)
@@ -95,7 +95,7 @@ func TestOpsListenerKeepsProbesOffTheWebhookPort(t *testing.T) {
 // blocks until release is closed.
 func slowServer(t *testing.T, args ...string) (s *server, entered chan struct{}, release chan struct{}) {
 	t.Helper()
-	s, err := newServer(testConfig(t, args...), slog.New(slog.DiscardHandler))
+	s, err := newServer(testConfig(t, args...), slog.New(slog.DiscardHandler), nil, nil)
 	require.NoError(t, err)
 	entered, release = make(chan struct{}, 1), make(chan struct{})
 	inner := s.webhooks
