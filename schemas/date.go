@@ -17,6 +17,10 @@ var ErrInvalidDate = errors.New("schemas: invalid date")
 // Pointer before decoding.
 const datePattern = `^[0-9]{4}-[0-9]{2}-[0-9]{2}$`
 
+// dateTimePattern is the pattern of a time.Time's schema, for the same
+// reason: the RFC 3339 form time.Time decodes.
+const dateTimePattern = `^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$`
+
 // Date is a calendar date without a time of day or a time zone, as
 // invoices, receipts and contracts print them. Its JSON form is a
 // "YYYY-MM-DD" string; its schema is

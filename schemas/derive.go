@@ -457,7 +457,7 @@ func (d *deriver) mapper(t reflect.Type) *jsonschema.Schema {
 	case amountType, numberType:
 		return &jsonschema.Schema{Type: "number"}
 	case timeType:
-		return &jsonschema.Schema{Type: "string", Format: "date-time"}
+		return &jsonschema.Schema{Type: "string", Format: "date-time", Pattern: dateTimePattern}
 	case rawType:
 		return nil
 	}

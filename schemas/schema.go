@@ -217,9 +217,9 @@ func (s *Schema) enumFixes(e *sjsonschema.ValidationError, v any, out []enumFix)
 	default:
 		return out
 	}
-	frag, ok := strings.CutPrefix(e.SchemaURL, schemaLocation+"#")
-	if !ok {
-		return out
+	base, frag, _ := strings.Cut(e.SchemaURL, "#")
+	if id, _ := s.tree.str("$id"); base != schemaLocation && (id == "" || base != strings.TrimSuffix(id, "#")) {
+		return out // a schema resource of its own: its pointers are not the root's
 	}
 	if u, err := url.PathUnescape(frag); err == nil {
 		frag = u

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -136,6 +137,26 @@ func TestValidateEnumLeniencyOnDerivedSchema(t *testing.T) {
 	var d Doc
 	require.NoError(t, json.Unmarshal(b, &d))
 	require.Equal(t, Doc{Priority: 2}, d)
+}
+
+func TestValidateEnumAsStringUnderAnID(t *testing.T) {
+	s := mustParse(t, `{"$id": "https://example.com/doc.json", "type": "object", "properties": {"n": {"$ref": "#/$defs/N"}},
+		"$defs": {"N": {"type": "integer", "enum": [1, 2]}}}`)
+	inst, err := schemas.ParseInstance([]byte(`{"n": "2"}`))
+	require.NoError(t, err)
+	require.NoError(t, s.Validate(inst.Value))
+	require.Equal(t, map[string]any{"n": json.Number("2")}, inst.Value)
+}
+
+func TestValidateTime(t *testing.T) {
+	type Doc struct {
+		At time.Time `json:"at"`
+	}
+	s, err := schemas.For[Doc]()
+	require.NoError(t, err)
+	require.NoError(t, validate(t, s, `{"at": "2024-03-15T10:00:00Z"}`))
+	require.NoError(t, validate(t, s, `{"at": "2024-03-15T10:00:00.123+01:00"}`))
+	require.Equal(t, "pattern", violations(t, validate(t, s, `{"at": "2024-03-15 10:00"}`))[0].Keyword)
 }
 
 func TestValidateAcceptsGoValues(t *testing.T) {
