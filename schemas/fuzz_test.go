@@ -77,3 +77,37 @@ func FuzzParse(f *testing.F) {
 		_ = s.Validate(inst)
 	})
 }
+
+// FuzzDateAndAmount: Date and Amount decode untrusted content; whatever
+// they accept marshals back to a value that decodes to the same.
+func FuzzDateAndAmount(f *testing.F) {
+	for _, s := range []string{`"2024-02-29"`, `"2023-02-29"`, `null`, `""`, `12113.67`, `-0.0`, `1e400`, `1e-5`, `"12"`, `[]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var d schemas.Date
+		if err := d.UnmarshalJSON(data); err == nil {
+			b, err := d.MarshalJSON()
+			if err != nil {
+				t.Fatalf("%q decoded to %#v, which does not marshal: %v", data, d, err)
+			}
+			var back schemas.Date
+			if err := back.UnmarshalJSON(b); err != nil || back != d {
+				t.Fatalf("%q -> %s -> %#v (%v)", data, b, back, err)
+			}
+		}
+		var a schemas.Amount
+		if err := a.UnmarshalJSON(data); err == nil {
+			b, err := a.MarshalJSON()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var back schemas.Amount
+			if err := back.UnmarshalJSON(b); err != nil || back != a {
+				t.Fatalf("%q -> %s -> %v (%v)", data, b, back, err)
+			}
+			_, _ = a.Minor(2)
+			_ = a.Add(a).Sub(a).Cmp(a)
+		}
+	})
+}
