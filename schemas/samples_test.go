@@ -2,6 +2,7 @@ package schemas_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -64,15 +65,12 @@ func TestSampleInvoiceSchemaRoundTrip(t *testing.T) {
 		"constraint line_items[]: additionalProperties is false in the struct (InvoiceLineItem) and absent from the file",
 	}, structural)
 
-	// The file keeps its property order.
-	require.Equal(t, file.JSON(), mustReindent(t, fixtures.Read(fixtures.InvoiceSchema)))
-}
-
-func mustReindent(t *testing.T, doc []byte) []byte {
-	t.Helper()
-	s, err := schemas.Parse(doc)
-	require.NoError(t, err)
-	return s.JSON()
+	// The parsed file keeps its member order (not alphabetical), and so
+	// its ids are Retab's whatever the order.
+	doc := string(file.JSON())
+	require.Less(t, strings.Index(doc, `"supplier_phone"`), strings.Index(doc, `"invoice_date"`))
+	require.Less(t, strings.Index(doc, `"invoice_date"`), strings.Index(doc, `"amount_due"`))
+	require.Less(t, strings.Index(doc, `"$defs"`), strings.Index(doc, `"properties"`))
 }
 
 // quickstartContent returns the extracted object of Retab's real
