@@ -195,3 +195,16 @@ func TestStrictWarningsOfParsedSchema(t *testing.T) {
 		}
 	}
 }
+
+// TestParseFetchesNothing: a schema file is untrusted input; references
+// to files or URLs are refused, never loaded.
+func TestParseFetchesNothing(t *testing.T) {
+	for _, ref := range []string{"file:///etc/passwd", "http://127.0.0.1:1/schema.json", "other.json#/x"} {
+		_, err := schemas.Parse([]byte(`{"type":"object","properties":{"a":{"$ref":"` + ref + `"}}}`))
+		require.ErrorIs(t, err, schemas.ErrInvalidSchema, ref)
+	}
+	for _, doc := range []string{`true`, `[]`, `"x"`, `{"type": 5}`, `{"pattern": "("}`} {
+		_, err := schemas.Parse([]byte(doc))
+		require.ErrorIs(t, err, schemas.ErrInvalidSchema, doc)
+	}
+}
