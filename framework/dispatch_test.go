@@ -130,7 +130,9 @@ func TestDispatcherFailureIs503(t *testing.T) {
 	require.Equal(t, http.StatusServiceUnavailable, w.Code)
 	doc := problem(t, w)
 	require.Equal(t, framework.ErrDispatch.Type(), doc.Type)
+	require.NotContains(t, w.Body.String(), "stream unavailable", "the engine's error stays in the logs")
 	require.ErrorIs(t, outcome.Err, framework.ErrDispatch)
+	require.ErrorContains(t, outcome.Err, "stream unavailable")
 	require.False(t, outcome.Accepted)
 }
 

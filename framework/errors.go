@@ -180,13 +180,16 @@ type ProblemDocument struct {
 }
 
 // NewProblemDocument builds the problem document for an error. The detail
-// of handler errors and panics is a fixed sentence: their text stays in the
-// logs. No error the router produces holds a secret or a signature.
+// of handler errors, panics and dispatch failures is a fixed sentence:
+// their text stays in the logs. No error the router produces holds a secret or a signature.
 func NewProblemDocument(err error) ProblemDocument {
 	p := ProblemOf(err)
 	doc := ProblemDocument{Type: p.Type(), Title: p.Title, Status: p.Status, Detail: err.Error()}
-	if p == ErrHandler || p == ErrPanic {
+	switch p {
+	case ErrHandler, ErrPanic:
 		doc.Detail = "the handler did not accept the delivery; the receiver's logs have the cause"
+	case ErrDispatch:
+		doc.Detail = "the delivery could not be stored; it was not accepted, send it again later (the receiver's logs have the cause)"
 	}
 	var ve *ViolationError
 	if errors.As(err, &ve) {
