@@ -58,4 +58,11 @@ func BenchmarkObserverOverhead(b *testing.B) {
 		b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 		run(b, framework.WithObserver(m, tracing.New(tracing.WithTracerProvider(tp))))
 	})
+	b.Run("metrics+tracing-handle-only", func(b *testing.B) {
+		m := metrics.New()
+		prometheus.NewRegistry().MustRegister(m)
+		tp := sdktrace.NewTracerProvider()
+		b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+		run(b, framework.WithObserver(m, tracing.New(tracing.WithTracerProvider(tp), tracing.WithStageSpans(framework.StageHandle, framework.StageDispatch))))
+	})
 }

@@ -262,3 +262,27 @@ func TestDurableModeSpans(t *testing.T) {
 	assert.Equal(t, span.SpanContext().SpanID(), handle.Parent.SpanID())
 	assert.Equal(t, handle.SpanContext.SpanID(), handlerSpan.SpanID())
 }
+
+func TestWithStageSpans(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	r, err := framework.NewRouter(framework.WithSecrets(secret), framework.WithLogger(slog.New(slog.DiscardHandler)),
+		framework.WithObserver(tracing.New(tracing.WithTracerProvider(tp), tracing.WithStageSpans(framework.StageVerify))))
+	require.NoError(t, err)
+	var handlerSpan trace.SpanContext
+	framework.Handle(r, func(ctx context.Context, ev CalendarEvent) error {
+		handlerSpan = trace.SpanContextFromContext(ctx)
+		return nil
+	})
+	body := fixtures.ContentEnvelope(fixtures.SeedContent)
+	w := httptest.NewRecorder()
+	r.ServeHTTP(w, request(body, framework.Sign(secret, body)))
+	require.Equal(t, 200, w.Code)
+	spans := exp.GetSpans()
+	require.Len(t, spans, 2)
+	got := byName(spans)
+	require.Contains(t, got, "retabhook.verify")
+	root := got[tracing.DeliverySpan]
+	assert.Equal(t, root.SpanContext.SpanID(), handlerSpan.SpanID(), "without a handle span, the handler runs in the delivery span")
+}
