@@ -7,7 +7,7 @@
 // POST /webhook/{kind}, plus GET /healthz, /readyz and /metrics. It reads
 // the secret from WEBHOOKS_SECRET; when that is unset it generates one and
 // prints it, so requests can be signed at once. Flags and environment
-// variables (-h lists them) set the log level and format, the shutdown
+// variables ("serve -h" lists them) set the log level and format, the shutdown
 // timeout and a separate listener for the probes; see config.go. SIGTERM
 // or SIGINT shuts it down gracefully. Its command line also exports and
 // checks the schemas of its types (help lists the commands):
