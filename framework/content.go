@@ -3,6 +3,7 @@ package framework
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 
 	"github.com/retabhook/retabhook/internal/fastpath"
 	"github.com/retabhook/retabhook/schemas"
@@ -60,6 +61,19 @@ func (c *content) fastValid(rt *route) (valid, sure bool) {
 	return rt.fast.Validate(c.clean)
 }
 
+// matches reports whether the content is valid against rt's schema, for
+// routing by schema match: the fast path's verdict when it is sure (valid
+// or not; the differential tests hold it to the full validator's), the
+// full validator's otherwise. Unlike validate it builds no error, so a
+// type the content does not match costs one fast pass, not a full parse
+// and validation.
+func (c *content) matches(rt *route) bool {
+	if valid, sure := c.fastValid(rt); sure {
+		return valid
+	}
+	return c.validate(rt) == nil
+}
+
 // validate checks the content against rt's schema: nil, a
 // *schemas.ValidationError, or an error wrapping ErrInvalidContent.
 func (c *content) validate(rt *route) error {
@@ -92,6 +106,13 @@ func (c *content) decode(rt *route) (any, error) {
 		return nil, err
 	}
 	return rt.decode(clean)
+}
+
+// valueOnlyUnmarshalers are the types with an UnmarshalJSON that depends
+// only on the decoded value, which the fast path may decode from its
+// prepared bytes (see fastpath.Decodable).
+func valueOnlyUnmarshalers() []reflect.Type {
+	return []reflect.Type{reflect.TypeFor[schemas.Date](), reflect.TypeFor[schemas.Amount]()}
 }
 
 // compileFast compiles a route's schema for the fast path; a schema that

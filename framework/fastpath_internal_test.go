@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/retabhook/retabhook/internal/fixtures"
+	"github.com/retabhook/retabhook/schemas"
 )
 
 // The router's fast path (internal/fastpath) must not change anything a
@@ -35,6 +36,17 @@ type fastEvent struct {
 type fastStamped struct {
 	Number string    `json:"number"`
 	At     time.Time `json:"at"`
+}
+
+// fastDated has schemas.Date and schemas.Amount fields: their
+// UnmarshalJSON depends only on the decoded value, so the fast path
+// decodes them from the prepared bytes.
+type fastDated struct {
+	Reference string           `json:"reference"`
+	Issued    schemas.Date     `json:"issued"`
+	Due       *schemas.Date    `json:"due"`
+	Total     schemas.Amount   `json:"total"`
+	Taxes     []schemas.Amount `json:"taxes,omitempty"`
 }
 
 type seen struct {
@@ -57,6 +69,7 @@ func diffRouters(t *testing.T, secrets ...string) (fast, full *Router, got map[*
 		Handle(r, func(ctx context.Context, v fixtures.Invoice) error { record(ctx, v); return nil })
 		Handle(r, func(ctx context.Context, v fastEvent) error { record(ctx, v); return nil })
 		Handle(r, func(ctx context.Context, v fastStamped) error { record(ctx, v); return nil })
+		Handle(r, func(ctx context.Context, v fastDated) error { record(ctx, v); return nil })
 		return r
 	}
 	fast, full = build(), build()
@@ -67,6 +80,7 @@ func diffRouters(t *testing.T, secrets ...string) (fast, full *Router, got map[*
 		require.NotNil(t, rt.fast, "%s: the example types' schemas must compile for the fast path", rt.kind)
 	}
 	require.False(t, fast.routes["fast_stamped"].direct)
+	require.True(t, fast.routes["fast_dated"].direct, "Date and Amount decode from the prepared bytes")
 	return fast, full, got
 }
 
@@ -77,6 +91,7 @@ func TestFastPathChangesNothing(t *testing.T) {
 		fixtures.InvoiceContent(3),
 		[]byte(fixtures.SeedContent),
 		[]byte(`{"number": "A-1", "at": "2024-05-01T10:00:00Z"}`),
+		[]byte(`{"reference": "R-7", "issued": "2024-05-01", "due": null, "total": 1211.50, "taxes": [10, 2.5e1, 3.0]}`),
 	}
 	var contents [][]byte
 	for i, seed := range seeds {
@@ -88,6 +103,10 @@ func TestFastPathChangesNothing(t *testing.T) {
 		[]byte(`{"name": "x", "date": "2023-12-31"} trailing`),
 		[]byte(`{"name": "x", "name": "y", "date": "2023-12-31"}`),
 		[]byte(`not json`),
+		[]byte(`{"reference": "R-7", "issued": "\u0032024-05-01", "due": "2024-06\u002d01", "total": 1}`),
+		[]byte(`{"reference": "R-7", "issued": "2024-02-30", "due": null, "total": 1}`),
+		[]byte(`{"reference": "R-7", "issued": "2024-05-01", "due": null, "total": 1e400}`),
+		[]byte(`{"reference": "R-7", "issued": "2024-05-01", "due": null, "total": -0.000}`),
 	)
 	statuses := map[int]int{}
 	for _, content := range contents {

@@ -116,7 +116,7 @@ func (r *Router) register(typ reflect.Type, decode func([]byte) (any, error), ca
 		return fmt.Errorf("%w: kind %q is already registered for %s", ErrRegistration, kind, prev.typ)
 	}
 	rt := &route{kind: kind, typ: typ, schema: sch, decode: decode, call: call,
-		fast: compileFast(sch), direct: fastpath.Decodable(typ)}
+		fast: compileFast(sch), direct: fastpath.Decodable(typ, valueOnlyUnmarshalers()...)}
 	r.routes[kind] = rt
 	r.types[typ] = kind
 	r.order = append(r.order, rt)
@@ -375,7 +375,7 @@ func (r *Router) pick(req *http.Request, d *Delivery, c *content) (rt *route, va
 	}
 	var matched []*route
 	for _, rt := range r.order {
-		if c.validate(rt) == nil {
+		if c.matches(rt) {
 			matched = append(matched, rt)
 		}
 	}

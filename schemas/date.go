@@ -2,6 +2,7 @@ package schemas
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -132,8 +133,17 @@ func (d *Date) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
 		return nil
 	}
-	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' || bytes.ContainsAny(b[1:len(b)-1], `"\`) {
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
 		return fmt.Errorf("%w: %s: want a \"YYYY-MM-DD\" string", ErrInvalidDate, b)
 	}
-	return d.UnmarshalText(b[1 : len(b)-1])
+	if bytes.IndexByte(b, '\\') < 0 {
+		return d.UnmarshalText(b[1 : len(b)-1])
+	}
+	// An escaped string ("\u0032024-05-01" is "2024-05-01"): decode it, so
+	// that the result depends on the string, never on how it was written.
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("%w: %s: want a \"YYYY-MM-DD\" string", ErrInvalidDate, b)
+	}
+	return d.UnmarshalText([]byte(s))
 }

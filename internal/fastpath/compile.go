@@ -459,9 +459,18 @@ var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
 
 // Decodable reports whether json.Unmarshal into t depends only on the
 // decoded values, not on the bytes: no type reachable from t implements
-// json.Unmarshaler (which would see whitespace, escapes and key order).
-func Decodable(t reflect.Type) bool {
-	return decodable(t, map[reflect.Type]bool{})
+// json.Unmarshaler (which would see whitespace, escapes and key order),
+// except the valueOnly types, whose UnmarshalJSON the caller knows to
+// depend only on the value (schemas.Date decodes escapes; schemas.Amount
+// reads a number's text, which the prepared bytes keep as the full path
+// does).
+func Decodable(t reflect.Type, valueOnly ...reflect.Type) bool {
+	seen := map[reflect.Type]bool{}
+	for _, v := range valueOnly {
+		seen[v] = true
+		seen[reflect.PointerTo(v)] = true
+	}
+	return decodable(t, seen)
 }
 
 func decodable(t reflect.Type, seen map[reflect.Type]bool) bool {
