@@ -431,7 +431,11 @@ func (r *Router) check(rt *route, d *Delivery, c *content, valid bool) error {
 	}
 	v, err := c.decode(rt)
 	if err != nil {
-		return &ViolationError{Kind: rt.kind, Violations: decodeViolations(err), Err: ErrSchemaViolation}
+		var tree any
+		if inst, ierr := c.instance(); ierr == nil {
+			tree = inst.Value
+		}
+		return &ViolationError{Kind: rt.kind, Violations: decodeViolations(rt.typ, tree, err), Err: ErrSchemaViolation}
 	}
 	if err := r.rules(v); err != nil {
 		return &ViolationError{Kind: rt.kind, Violations: ruleViolations(err), Err: ErrRuleViolation}

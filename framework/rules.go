@@ -1,10 +1,14 @@
 package framework
 
 import (
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/go-playground/validator/v10"
@@ -139,7 +143,11 @@ func sizeWord(fe validator.FieldError, p string) string {
 // decodeViolations reports a json.Unmarshal failure into the Go type (a
 // case the schema did not exclude, or a custom UnmarshalJSON refusing a
 // value) as a violation.
-func decodeViolations(err error) []schemas.Violation {
+//
+// A type's own UnmarshalJSON or UnmarshalText (schemas.Date refusing
+// "2023-02-30") fails without saying where; t and tree (the decoded
+// content) locate the value it refused, so the violation has a pointer.
+func decodeViolations(t reflect.Type, tree any, err error) []schemas.Violation {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
 		ptr := ""
@@ -148,5 +156,88 @@ func decodeViolations(err error) []schemas.Violation {
 		}
 		return []schemas.Violation{{Pointer: ptr, Keyword: "type", Message: fmt.Sprintf("cannot be decoded into %s: got %s", te.Type, te.Value)}}
 	}
+	if ptr, ferr := locateRefusal(t, tree, "", 0); ferr != nil {
+		return []schemas.Violation{{Pointer: ptr, Keyword: "decode", Message: ferr.Error()}}
+	}
 	return []schemas.Violation{{Keyword: "decode", Message: err.Error()}}
 }
+
+// locateRefusal walks t alongside a decoded JSON value and returns the
+// pointer of the first value that a type's own unmarshaller refuses, with
+// its error; a nil error when none does.
+func locateRefusal(t reflect.Type, v any, ptr string, depth int) (string, error) {
+	if v == nil || depth > 64 {
+		return "", nil
+	}
+	pt := reflect.PointerTo(t)
+	if t.Kind() != reflect.Pointer && (pt.Implements(jsonUnmarshaler) || pt.Implements(textUnmarshaler)) {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return "", nil
+		}
+		return ptr, json.Unmarshal(b, reflect.New(t).Interface())
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		return locateRefusal(t.Elem(), v, ptr, depth+1)
+	case reflect.Slice, reflect.Array:
+		items, _ := v.([]any)
+		for i, item := range items {
+			if p, err := locateRefusal(t.Elem(), item, ptr+"/"+strconv.Itoa(i), depth+1); err != nil {
+				return p, err
+			}
+		}
+	case reflect.Map:
+		obj, _ := v.(map[string]any)
+		for _, k := range slices.Sorted(maps.Keys(obj)) {
+			if p, err := locateRefusal(t.Elem(), obj[k], ptr+"/"+escapeToken(k), depth+1); err != nil {
+				return p, err
+			}
+		}
+	case reflect.Struct:
+		obj, _ := v.(map[string]any)
+		return locateField(t, obj, ptr, depth)
+	}
+	return "", nil
+}
+
+// locateField is locateRefusal for the fields of a struct, following
+// encoding/json's names (json tags, embedded structs flattened).
+func locateField(t reflect.Type, obj map[string]any, ptr string, depth int) (string, error) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		if f.Anonymous && name == "" {
+			et := f.Type
+			if et.Kind() == reflect.Pointer {
+				et = et.Elem()
+			}
+			if et.Kind() == reflect.Struct {
+				if p, err := locateField(et, obj, ptr, depth+1); err != nil {
+					return p, err
+				}
+				continue
+			}
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if val, found := obj[name]; found {
+			if p, err := locateRefusal(f.Type, val, ptr+"/"+escapeToken(name), depth+1); err != nil {
+				return p, err
+			}
+		}
+	}
+	return "", nil
+}
+
+var (
+	jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
+	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
