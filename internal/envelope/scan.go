@@ -66,55 +66,23 @@ type scanner struct{ b []byte }
 // case-insensitively, and on an escaped key.
 func (s *scanner) object(i int, keys []string, field func(k, i int) (int, bool)) (int, bool) {
 	b := s.b
-	i = jsonscan.SkipSpace(b, i+1)
-	if i < len(b) && b[i] == '}' {
-		return i + 1, true
-	}
-	for {
-		start := i
-		end, flags, ok := jsonscan.String(b, i)
-		if !ok || flags&jsonscan.Escaped != 0 {
-			return i, false
+	return jsonscan.Object(b, i, func(start, end int, flags jsonscan.StringFlags, v int) (int, bool) {
+		if flags&jsonscan.Escaped != 0 {
+			return v, false
 		}
 		key := b[start+1 : end-1]
-		i = jsonscan.SkipSpace(b, end)
-		if i >= len(b) || b[i] != ':' {
-			return i, false
-		}
-		i = jsonscan.SkipSpace(b, i+1)
-		k := -1
-		for j, name := range keys {
+		for k, name := range keys {
 			if string(key) == name {
-				k = j
-				break
+				return field(k, v)
 			}
 		}
-		if k < 0 {
-			for _, name := range keys {
-				if bytes.EqualFold(key, []byte(name)) {
-					return i, false
-				}
+		for _, name := range keys {
+			if bytes.EqualFold(key, []byte(name)) {
+				return v, false
 			}
-			i, ok = jsonscan.Skip(b, i)
-		} else {
-			i, ok = field(k, i)
 		}
-		if !ok {
-			return i, false
-		}
-		i = jsonscan.SkipSpace(b, i)
-		if i >= len(b) {
-			return i, false
-		}
-		switch b[i] {
-		case ',':
-			i = jsonscan.SkipSpace(b, i+1)
-		case '}':
-			return i + 1, true
-		default:
-			return i, false
-		}
-	}
+		return jsonscan.Skip(b, v)
+	})
 }
 
 func (s *scanner) isNull(i int) bool {

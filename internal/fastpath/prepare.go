@@ -97,28 +97,7 @@ func (p *preparer) value(i, depth int) (int, bool) {
 		if depth >= jsonscan.MaxDepth {
 			return i, false
 		}
-		i = jsonscan.SkipSpace(b, i+1)
-		if i < len(b) && b[i] == ']' {
-			return i + 1, true
-		}
-		for {
-			var ok bool
-			if i, ok = p.value(i, depth+1); !ok {
-				return i, false
-			}
-			i = jsonscan.SkipSpace(b, i)
-			if i >= len(b) {
-				return i, false
-			}
-			switch b[i] {
-			case ',':
-				i = jsonscan.SkipSpace(b, i+1)
-			case ']':
-				return i + 1, true
-			default:
-				return i, false
-			}
-		}
+		return jsonscan.Array(b, i, func(v int) (int, bool) { return p.value(v, depth+1) })
 	case c == '"':
 		end, _, ok := jsonscan.String(b, i)
 		return end, ok
@@ -137,58 +116,28 @@ func (p *preparer) object(i, depth int) (int, bool) {
 	b := p.b
 	base := len(p.keys)
 	defer func() { p.keys, p.kinds = p.keys[:base], p.kinds[:base] }()
-	i = jsonscan.SkipSpace(b, i+1)
-	if i < len(b) && b[i] == '}' {
-		return i + 1, true
-	}
-	for {
-		start := i
-		end, flags, ok := jsonscan.String(b, i)
-		if !ok {
-			return i, false
-		}
+	return jsonscan.Object(b, i, func(start, end int, flags jsonscan.StringFlags, v int) (int, bool) {
 		key := b[start+1 : end-1]
 		if !jsonscan.Plain(b[start:end], flags) {
 			key = jsonscan.Unquote(nil, b[start:end])
 		}
 		ann := annotationPrefix(key) != ""
 		if len(p.keys)-base >= maxKeys {
-			return i, false
+			return v, false
 		}
 		for k := base; k < len(p.keys); k++ {
 			if bytes.Equal(p.keys[k], key) || !ann && !p.kinds[k] && foldEqual(p.keys[k], key) {
-				return i, false
+				return v, false
 			}
 		}
 		p.keys = append(p.keys, key)
 		p.kinds = append(p.kinds, ann)
-		i = jsonscan.SkipSpace(b, end)
-		if i >= len(b) || b[i] != ':' {
-			return i, false
-		}
-		i = jsonscan.SkipSpace(b, i+1)
 		if ann {
 			p.rewrite = true
-			i, ok = jsonscan.Skip(b, i)
-		} else {
-			i, ok = p.value(i, depth+1)
+			return jsonscan.Skip(b, v)
 		}
-		if !ok {
-			return i, false
-		}
-		i = jsonscan.SkipSpace(b, i)
-		if i >= len(b) {
-			return i, false
-		}
-		switch b[i] {
-		case ',':
-			i = jsonscan.SkipSpace(b, i+1)
-		case '}':
-			return i + 1, true
-		default:
-			return i, false
-		}
-	}
+		return p.value(v, depth+1)
+	})
 }
 
 // foldEqual reports whether encoding/json could match both keys to the

@@ -186,67 +186,85 @@ func skip(b []byte, i, depth int) (int, bool) {
 		if depth >= MaxDepth {
 			return i, false
 		}
-		i = SkipSpace(b, i+1)
-		if i < len(b) && b[i] == '}' {
-			return i + 1, true
-		}
-		for {
-			var ok bool
-			if i, _, ok = String(b, i); !ok {
-				return i, false
-			}
-			i = SkipSpace(b, i)
-			if i >= len(b) || b[i] != ':' {
-				return i, false
-			}
-			if i, ok = skip(b, SkipSpace(b, i+1), depth+1); !ok {
-				return i, false
-			}
-			i = SkipSpace(b, i)
-			if i >= len(b) {
-				return i, false
-			}
-			switch b[i] {
-			case ',':
-				i = SkipSpace(b, i+1)
-			case '}':
-				return i + 1, true
-			default:
-				return i, false
-			}
-		}
+		return Object(b, i, func(_, _ int, _ StringFlags, v int) (int, bool) { return skip(b, v, depth+1) })
 	case c == '[':
 		if depth >= MaxDepth {
 			return i, false
 		}
-		i = SkipSpace(b, i+1)
-		if i < len(b) && b[i] == ']' {
-			return i + 1, true
-		}
-		for {
-			var ok bool
-			if i, ok = skip(b, i, depth+1); !ok {
-				return i, false
-			}
-			i = SkipSpace(b, i)
-			if i >= len(b) {
-				return i, false
-			}
-			switch b[i] {
-			case ',':
-				i = SkipSpace(b, i+1)
-			case ']':
-				return i + 1, true
-			default:
-				return i, false
-			}
-		}
+		return Array(b, i, func(v int) (int, bool) { return skip(b, v, depth+1) })
 	case c == '-' || '0' <= c && c <= '9':
 		end, _, ok := Number(b, i)
 		return end, ok
 	default:
 		return Literal(b, i)
 	}
+}
+
+// Object scans the object starting at b[i] (which must be '{'): for each
+// member it calls member with the key token b[key:keyEnd] (quotes
+// included), the key's flags and the index of the value (past any
+// whitespace); member scans the value and returns the index just past it.
+// Object returns the index just past the '}'. It checks the syntax
+// between members; member checks the values.
+func Object(b []byte, i int, member func(key, keyEnd int, flags StringFlags, value int) (int, bool)) (int, bool) {
+	i = SkipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return i + 1, true
+	}
+	for {
+		key := i
+		keyEnd, flags, ok := String(b, i)
+		if !ok {
+			return keyEnd, false
+		}
+		i = SkipSpace(b, keyEnd)
+		if i >= len(b) || b[i] != ':' {
+			return i, false
+		}
+		if i, ok = member(key, keyEnd, flags, SkipSpace(b, i+1)); !ok {
+			return i, false
+		}
+		var more bool
+		if i, more, ok = next(b, i, '}'); !ok || !more {
+			return i, ok
+		}
+	}
+}
+
+// Array scans the array starting at b[i] (which must be '['), calling
+// elem with the index of each element; elem scans it and returns the
+// index just past it. Array returns the index just past the ']'.
+func Array(b []byte, i int, elem func(i int) (int, bool)) (int, bool) {
+	i = SkipSpace(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return i + 1, true
+	}
+	for {
+		var ok bool
+		if i, ok = elem(i); !ok {
+			return i, false
+		}
+		var more bool
+		if i, more, ok = next(b, i, ']'); !ok || !more {
+			return i, ok
+		}
+	}
+}
+
+// next reads what follows a member or an element: a ',' (more is true,
+// and the index is the next member's) or the closing byte (more is false,
+// and the index is just past it).
+func next(b []byte, i int, closing byte) (end int, more, ok bool) {
+	i = SkipSpace(b, i)
+	switch {
+	case i >= len(b):
+		return i, false, false
+	case b[i] == ',':
+		return SkipSpace(b, i+1), true, true
+	case b[i] == closing:
+		return i + 1, false, true
+	}
+	return i, false, false
 }
 
 // Unquote decodes the string token tok (quotes included) exactly as
