@@ -27,12 +27,7 @@ func scan(body []byte) (env *Envelope, ok bool) {
 		fp  FilePayload
 	})
 	env = &all.env
-	var seen [4]bool
 	i, ok = s.object(i, envelopeKeys[:], func(k, i int) (int, bool) {
-		if seen[k] {
-			return i, false
-		}
-		seen[k] = true
 		switch k {
 		case 0:
 			return s.completion(i, &env.Completion, &all.c)
@@ -62,10 +57,12 @@ type scanner struct{ b []byte }
 
 // object walks the object at b[i] (which must be '{'), calling field for
 // each key among keys with the index of the key and of its value, and
-// skipping the others. It fails on a key that matches one of keys only
-// case-insensitively, and on an escaped key.
+// skipping the others. It fails (and Decode falls back to encoding/json,
+// whose rules then apply) on a key among keys seen twice, on a key that
+// matches one of keys only case-insensitively, and on an escaped key.
 func (s *scanner) object(i int, keys []string, field func(k, i int) (int, bool)) (int, bool) {
 	b := s.b
+	var seen uint64 // keys has at most 64 names
 	return jsonscan.Object(b, i, func(start, end int, flags jsonscan.StringFlags, v int) (int, bool) {
 		if flags&jsonscan.Escaped != 0 {
 			return v, false
@@ -73,6 +70,10 @@ func (s *scanner) object(i int, keys []string, field func(k, i int) (int, bool))
 		key := b[start+1 : end-1]
 		for k, name := range keys {
 			if string(key) == name {
+				if seen&(1<<k) != 0 {
+					return v, false
+				}
+				seen |= 1 << k
 				return field(k, v)
 			}
 		}
@@ -145,12 +146,7 @@ func (s *scanner) completion(i int, dst **Completion, c *Completion) (int, bool)
 		return i, false
 	}
 	*dst = c
-	var seen [len(completionKeys)]bool
 	return s.object(i, completionKeys[:], func(k, i int) (int, bool) {
-		if seen[k] {
-			return i, false
-		}
-		seen[k] = true
 		switch k {
 		case 0:
 			return s.stringField(i, &c.ID)
@@ -231,12 +227,7 @@ func (s *scanner) choice(i int, ch *Choice) (int, bool) {
 	if i >= len(s.b) || s.b[i] != '{' {
 		return i, false
 	}
-	var seen [len(choiceKeys)]bool
 	return s.object(i, choiceKeys[:], func(k, i int) (int, bool) {
-		if seen[k] {
-			return i, false
-		}
-		seen[k] = true
 		switch k {
 		case 0:
 			if s.isNull(i) {
@@ -258,12 +249,7 @@ func (s *scanner) choice(i int, ch *Choice) (int, bool) {
 			if i >= len(s.b) || s.b[i] != '{' {
 				return i, false
 			}
-			var seenContent bool
 			return s.object(i, messageKeys[:], func(_, i int) (int, bool) {
-				if seenContent {
-					return i, false
-				}
-				seenContent = true
 				return s.raw(i, &ch.Message.Content)
 			})
 		}
@@ -279,12 +265,7 @@ func (s *scanner) filePayload(i int, dst **FilePayload, fp *FilePayload) (int, b
 		return i, false
 	}
 	*dst = fp
-	var seen [len(fileKeys)]bool
 	return s.object(i, fileKeys[:], func(k, i int) (int, bool) {
-		if seen[k] {
-			return i, false
-		}
-		seen[k] = true
 		if k == 0 {
 			return s.stringField(i, &fp.Filename)
 		}
