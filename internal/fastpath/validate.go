@@ -202,17 +202,9 @@ func (v *validator) object(n *node, i int) (end int, valid, sure bool) {
 		if s == nil {
 			s = n.additional
 		}
-		if s != nil {
-			e, ok, sure := v.validate(s, i)
-			if !sure {
-				return 0, false, false
-			}
-			if !ok {
-				return v.endOf(start, -1), false, true
-			}
-			i = v.endOf(i, e)
-		} else {
-			i, _ = jsonscan.Skip(b, i)
+		var ok, sure bool
+		if i, ok, sure = v.member(s, start, i); !ok || !sure {
+			return i, false, sure
 		}
 		i = jsonscan.SkipSpace(b, i)
 		if b[i] == ',' {
@@ -244,6 +236,25 @@ func (n *node) lookup(key []byte) *field {
 	return nil
 }
 
+// member validates the member or element at b[i] against s (nil accepts
+// anything) and returns the index just past it. On an invalid value it
+// returns the end of the container that starts at b[start], whose walk
+// stops there; when the fast path cannot decide, sure is false.
+func (v *validator) member(s *node, start, i int) (next int, valid, sure bool) {
+	if s == nil {
+		next, _ = jsonscan.Skip(v.b, i)
+		return next, true, true
+	}
+	e, ok, sure := v.validate(s, i)
+	switch {
+	case !sure:
+		return 0, false, false
+	case !ok:
+		return v.endOf(start, -1), false, true
+	}
+	return v.endOf(i, e), true, true
+}
+
 func (v *validator) array(n *node, i int) (end int, valid, sure bool) {
 	b := v.b
 	start := i
@@ -251,17 +262,9 @@ func (v *validator) array(n *node, i int) (end int, valid, sure bool) {
 	i = jsonscan.SkipSpace(b, i+1)
 	for b[i] != ']' {
 		count++
-		if n.items != nil {
-			e, ok, sure := v.validate(n.items, i)
-			if !sure {
-				return 0, false, false
-			}
-			if !ok {
-				return v.endOf(start, -1), false, true
-			}
-			i = v.endOf(i, e)
-		} else {
-			i, _ = jsonscan.Skip(b, i)
+		var ok, sure bool
+		if i, ok, sure = v.member(n.items, start, i); !ok || !sure {
+			return i, false, sure
 		}
 		i = jsonscan.SkipSpace(b, i)
 		if b[i] == ',' {
