@@ -76,6 +76,9 @@ func (e *Engine) Dispatch(ctx context.Context, s framework.Submission) (framewor
 	msg.Header.Set(HeaderKind, s.Delivery.Kind)
 	msg.Header.Set(HeaderDeliveryID, s.Delivery.ID)
 	msg.Header.Set(HeaderKey, headerValue(s.Key, 512))
+	if e.cfg.propagator != nil {
+		e.cfg.propagator.Inject(ctx, func(k, v string) { msg.Header.Set(k, v) })
+	}
 	dup, err := e.publish(ctx, msg, id)
 	if err != nil {
 		return framework.Receipt{}, err

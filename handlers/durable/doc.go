@@ -93,4 +93,7 @@
 // one) told of every accepted, duplicate, processed, retried,
 // dead-lettered, replayed and handed-back delivery; [Engine.Stats] reads
 // the queue's depth and the dead letters for gauges (metrics.WithQueueStats).
+// [WithPropagator] takes a [Propagator] (handlers/tracing's Observer is
+// one) that carries each request's trace context, through the stored
+// message's headers, to the worker that runs its handler.
 package durable

@@ -1,6 +1,7 @@
 package durable
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -52,6 +53,7 @@ type config struct {
 	grace        time.Duration
 	logger       *slog.Logger
 	observer     framework.QueueObserver
+	propagator   Propagator
 }
 
 func defaultConfig() config {
@@ -283,4 +285,27 @@ func WithLogger(l *slog.Logger) Option {
 // delivery, for metrics (handlers/metrics implements it). Default: none.
 func WithObserver(o framework.QueueObserver) Option {
 	return func(c *config) error { c.observer = o; return nil }
+}
+
+// Propagator carries a request's trace context to the worker that runs
+// its handler: Inject writes it into the stored message's headers when
+// the delivery is accepted, Extract reads it back before the handler
+// runs, so the handler's spans belong to the request's trace.
+// handlers/tracing's Observer implements it.
+type Propagator interface {
+	Inject(ctx context.Context, set func(key, value string))
+	Extract(ctx context.Context, get func(key string) string) context.Context
+}
+
+// WithPropagator sets the [Propagator] that links each delivery's
+// handler, run by a worker, to the trace of the request that delivered
+// it. Default: none (the worker's spans start a trace of their own).
+func WithPropagator(p Propagator) Option {
+	return func(c *config) error {
+		if p == nil {
+			return errors.New("durable: WithPropagator(nil)")
+		}
+		c.propagator = p
+		return nil
+	}
 }

@@ -137,8 +137,12 @@ func (e *Engine) handle(ctx context.Context, p Processor, msg jetstream.Msg) {
 	}
 	attempt := int(md.NumDelivered)
 	stopProgress := e.progress(msg)
+	pctx := ctx
+	if e.cfg.propagator != nil {
+		pctx = e.cfg.propagator.Extract(ctx, h.Get)
+	}
 	start := time.Now()
-	_, perr := p.Process(ctx, framework.Stored{Kind: kind, Body: msg.Data(), Attempt: attempt})
+	_, perr := p.Process(pctx, framework.Stored{Kind: kind, Body: msg.Data(), Attempt: attempt})
 	dur := time.Since(start)
 	stopProgress()
 

@@ -185,3 +185,40 @@ func (o *Observer) Finish(ctx context.Context, out framework.Outcome) {
 }
 
 func noop(error) {}
+
+// Inject writes the trace context of ctx with the Observer's propagator,
+// through set. With Extract it makes the Observer a durable.Propagator:
+// durable.WithPropagator(observer) stores a delivery's trace context with
+// it, so the worker's spans join the request's trace.
+func (o *Observer) Inject(ctx context.Context, set func(key, value string)) {
+	o.prop.Inject(ctx, funcCarrier{set: set})
+}
+
+// Extract returns ctx with the trace context read through get, for the
+// worker that runs a stored delivery's handler.
+func (o *Observer) Extract(ctx context.Context, get func(key string) string) context.Context {
+	return o.prop.Extract(ctx, funcCarrier{get: get})
+}
+
+// funcCarrier adapts a getter or a setter to propagation.TextMapCarrier.
+type funcCarrier struct {
+	get func(string) string
+	set func(string, string)
+}
+
+func (c funcCarrier) Get(key string) string {
+	if c.get == nil {
+		return ""
+	}
+	return c.get(key)
+}
+
+func (c funcCarrier) Set(key, value string) {
+	if c.set != nil {
+		c.set(key, value)
+	}
+}
+
+// Keys is not needed by the propagators that inject and extract through
+// a carrier's Get and Set; it reports none.
+func (funcCarrier) Keys() []string { return nil }
