@@ -25,6 +25,8 @@
 //	method                  not POST                               405 (Allow: POST)
 //	media type              not application/json (or +json)        415
 //	body                    over WithMaxBodyBytes (64 MiB)         413
+//	                        client left while waiting for room     503 ErrBusy
+//	                        under WithMaxInFlightBytes
 //	signature               header missing                         401 ErrMissingSignature
 //	                        no secret matches                      401 ErrInvalidSignature
 //	envelope                not JSON, wrong shape                  400 ErrMalformedEnvelope

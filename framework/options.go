@@ -25,6 +25,7 @@ type config struct {
 	insecure         bool
 	signatureHeaders []string
 	maxBody          int64
+	maxInFlight      int64
 	logger           *slog.Logger
 	errorWriter      ErrorWriterFunc
 	route            RouteFunc

@@ -37,6 +37,7 @@ type Router struct {
 	order  []*route // registration order
 
 	hashes sync.Pool // of *bodyHashes
+	budget *budget   // nil without WithMaxInFlightBytes
 }
 
 type route struct {
@@ -75,6 +76,9 @@ func NewRouter(opts ...Option) (*Router, error) {
 		types:    map[reflect.Type]string{},
 	}
 	r.hashes.New = func() any { return newBodyHashes(cfg.secrets) }
+	if cfg.maxInFlight > 0 {
+		r.budget = newBudget(cfg.maxInFlight)
+	}
 	return r, nil
 }
 
@@ -199,7 +203,12 @@ func (r *Router) serve(ctx context.Context, req *http.Request, out *Outcome) (*D
 		h.reset(!r.cfg.insecure)
 	}
 	_, end := r.stage(ctx, StageRead)
-	body, err := r.readBody(req, h)
+	var body []byte
+	release, err := r.reserve(ctx, req)
+	if err == nil {
+		defer release()
+		body, err = r.readBody(req, h)
+	}
 	out.BodyBytes = int64(len(body))
 	end(err)
 	if err != nil {
