@@ -23,6 +23,8 @@ import (
 //	--log-format         LOG_FORMAT          text      text or json
 //	--shutdown-timeout   SHUTDOWN_TIMEOUT    25s       how long SIGTERM waits for requests in flight
 //	--metrics            METRICS             true      serve Prometheus metrics on /metrics
+//	--max-inflight-bytes MAX_INFLIGHT_BYTES  256 MiB   request bodies held at once; more wait
+//	                                                   (0: no bound; framework.WithMaxInFlightBytes)
 //	(none)               WEBHOOKS_SECRET     generated the secret; several, comma-separated, during a rotation
 //	--durable ...        DURABLE ...                   the durable mode; see durable.go
 //
@@ -34,9 +36,13 @@ type config struct {
 	LogFormat       string
 	ShutdownTimeout time.Duration
 	Metrics         bool
+	MaxInFlight     int64
 	Secrets         []string
 	Durable         durableConfig // durable.go
 }
+
+// defaultMaxInFlight holds four bodies of the router's 64 MiB limit.
+const defaultMaxInFlight = 256 << 20
 
 // defaultShutdownTimeout leaves 5 s of Kubernetes' default 30 s grace
 // period for the process to exit after the server stopped.
@@ -63,6 +69,8 @@ func (c *config) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", envDuration(getenv("SHUTDOWN_TIMEOUT"), defaultShutdownTimeout),
 		"how long a SIGTERM waits for requests in flight before closing them (env SHUTDOWN_TIMEOUT)")
 	fs.BoolVar(&c.Metrics, "metrics", envBool(getenv("METRICS"), true), "serve Prometheus metrics on /metrics (env METRICS)")
+	fs.Int64Var(&c.MaxInFlight, "max-inflight-bytes", envInt64(getenv("MAX_INFLIGHT_BYTES"), defaultMaxInFlight),
+		"request body bytes held at once; further requests wait for room; 0 means no bound (env MAX_INFLIGHT_BYTES)")
 	c.Durable.register(fs, getenv)
 	if f := getenv("LOG_FORMAT"); f != "" {
 		c.LogFormat = f
@@ -154,6 +162,13 @@ func envLevel(v string) *slog.Level {
 func envDuration(v string, def time.Duration) time.Duration {
 	if d, err := time.ParseDuration(v); err == nil {
 		return d
+	}
+	return def
+}
+
+func envInt64(v string, def int64) int64 {
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
+		return n
 	}
 	return def
 }

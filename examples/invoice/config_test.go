@@ -26,7 +26,7 @@ func TestConfigDefaults(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, config{
 		Addr: ":8000", LogLevel: slog.LevelInfo, LogFormat: "text",
-		ShutdownTimeout: 25 * time.Second, Metrics: true,
+		ShutdownTimeout: 25 * time.Second, Metrics: true, MaxInFlight: 256 << 20,
 	}, c)
 }
 
@@ -47,6 +47,8 @@ func TestConfigSources(t *testing.T) {
 		{"log format flag", []string{"--log-format", "json"}, env(), func(c *config) { c.LogFormat = "json" }},
 		{"shutdown timeout", nil, env("SHUTDOWN_TIMEOUT", "5s"), func(c *config) { c.ShutdownTimeout = 5 * time.Second }},
 		{"shutdown timeout flag", []string{"--shutdown-timeout=90s"}, env("SHUTDOWN_TIMEOUT", "5s"), func(c *config) { c.ShutdownTimeout = 90 * time.Second }},
+		{"max in-flight bytes env", nil, env("MAX_INFLIGHT_BYTES", "1048576"), func(c *config) { c.MaxInFlight = 1 << 20 }},
+		{"max in-flight bytes off", []string{"--max-inflight-bytes=0"}, env("MAX_INFLIGHT_BYTES", "1048576"), func(c *config) { c.MaxInFlight = 0 }},
 		{"metrics off", nil, env("METRICS", "false"), func(c *config) { c.Metrics = false }},
 		{"metrics flag", []string{"--metrics=false"}, env(), func(c *config) { c.Metrics = false }},
 		{"one secret", nil, env("WEBHOOKS_SECRET", "whsec_a"), func(c *config) { c.Secrets = []string{"whsec_a"} }},

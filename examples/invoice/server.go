@@ -36,7 +36,10 @@ func newServer(cfg config, logger *slog.Logger, tel *telemetry, dm *durableMode)
 	if tel == nil {
 		tel = newTelemetry(cfg)
 	}
-	opts := append([]framework.Option{framework.WithSecrets(cfg.Secrets...)}, tel.routerOptions()...)
+	opts := append([]framework.Option{
+		framework.WithSecrets(cfg.Secrets...),
+		framework.WithMaxInFlightBytes(cfg.MaxInFlight),
+	}, tel.routerOptions()...)
 	if dm != nil {
 		opts = append(opts, dm.routerOptions()...)
 		tel.engine.Store(dm.engine)
