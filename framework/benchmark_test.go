@@ -28,8 +28,8 @@ import (
 
 const benchSecret = "whsec_bench"
 
-func benchRouter(tb testing.TB, handle func(context.Context, fixtures.Invoice) error) *Router {
-	r, err := NewRouter(WithSecrets(benchSecret), WithLogger(slog.New(slog.DiscardHandler)))
+func benchRouter(tb testing.TB, handle func(context.Context, fixtures.Invoice) error, opts ...Option) *Router {
+	r, err := NewRouter(append([]Option{WithSecrets(benchSecret), WithLogger(slog.New(slog.DiscardHandler))}, opts...)...)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -72,16 +72,26 @@ func hmacOnce(body []byte) {
 
 // runImpls runs the three implementations on one body as sub-benchmarks
 // impl=naive, impl=pipeline and impl=hmac.
-func runImpls(b *testing.B, r *Router, naive http.Handler, body []byte) {
+// runImpls measures the naive handler, the pipeline, HMAC alone and,
+// when bounded is not nil, the pipeline under WithMaxInFlightBytes (whose
+// body buffer is allocated at the declared size at once).
+func runImpls(b *testing.B, r, bounded *Router, naive http.Handler, body []byte) {
 	sig := Sign(benchSecret, body)
-	for _, impl := range []struct {
+	impls := []struct {
 		name string
 		run  func()
 	}{
 		{"naive", func() { serveOnce(b, naive, body, sig) }},
 		{"pipeline", func() { serveOnce(b, r, body, sig) }},
 		{"hmac", func() { hmacOnce(body) }},
-	} {
+	}
+	if bounded != nil {
+		impls = append(impls, struct {
+			name string
+			run  func()
+		}{"bounded", func() { serveOnce(b, bounded, body, sig) }})
+	}
+	for _, impl := range impls {
 		b.Run("impl="+impl.name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(body)))
@@ -97,6 +107,7 @@ func runImpls(b *testing.B, r *Router, naive http.Handler, body []byte) {
 // ServeHTTP, against the baseline and HMAC alone.
 func BenchmarkDelivery(b *testing.B) {
 	r, naive := benchRouter(b, nil), benchNaive()
+	bounded := benchRouter(b, nil, WithMaxInFlightBytes(256<<20))
 	for _, body := range []struct {
 		name string
 		body []byte
@@ -104,7 +115,7 @@ func BenchmarkDelivery(b *testing.B) {
 		{"typical", fixtures.TypicalDelivery()},
 		{"large", fixtures.LargeDelivery(10 << 20)},
 	} {
-		b.Run("body="+body.name, func(b *testing.B) { runImpls(b, r, naive, body.body) })
+		b.Run("body="+body.name, func(b *testing.B) { runImpls(b, r, bounded, naive, body.body) })
 	}
 }
 
@@ -114,7 +125,7 @@ func BenchmarkPayloadSize(b *testing.B) {
 	r, naive := benchRouter(b, nil), benchNaive()
 	for _, size := range []int{0, 4 << 10, 64 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20, 40 << 20} {
 		body := fixtures.LargeDelivery(size)
-		b.Run(fmt.Sprintf("doc=%d", size), func(b *testing.B) { runImpls(b, r, naive, body) })
+		b.Run(fmt.Sprintf("doc=%d", size), func(b *testing.B) { runImpls(b, r, nil, naive, body) })
 	}
 }
 

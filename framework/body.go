@@ -100,8 +100,23 @@ func deliveryID(sum *[sha256.Size]byte) string {
 	return string(b[:])
 }
 
-// readBody reads the body, at most WithMaxBodyBytes, into a buffer of
-// exactly the declared size when there is one, feeding h (when not nil)
+// firstAlloc is the body buffer's first size when the body declares more.
+const firstAlloc = 64 << 10
+
+// growTo is the body buffer's next capacity after c bytes: firstAlloc,
+// then 4x, not past the declared size (when declared >= 0) while c is
+// below it. A body longer than declared (a request built by hand) keeps
+// growing 4x; the body limit still applies.
+func growTo(c, declared int) int {
+	n := max(firstAlloc, 4*c)
+	if declared > c {
+		n = min(n, declared)
+	}
+	return n
+}
+
+// readBody reads the body, at most WithMaxBodyBytes, into a buffer that
+// grows with the bytes received up to the declared size, feeding h (when not nil)
 // chunk by chunk.
 func (r *Router) readBody(req *http.Request, h *bodyHashes) (body []byte, err error) {
 	limit := r.cfg.maxBody
@@ -117,14 +132,27 @@ func (r *Router) readBody(req *http.Request, h *bodyHashes) (body []byte, err er
 	if req.Body == nil {
 		return nil, nil
 	}
-	size := 512
-	if req.ContentLength > 0 {
-		size = int(req.ContentLength) + 1 // room to read the EOF without growing
+	// The buffer grows with the bytes that arrive, never past the
+	// declared size (+1, room to read the EOF without growing): a sender
+	// that declares 64 MiB and stalls holds at most firstAlloc, not 64 MiB,
+	// before anything is verified. Growing 4x at a time costs a large body
+	// a few copies of its first quarter. Under WithMaxInFlightBytes the
+	// declared size is already reserved, and bounded, so it is allocated
+	// at once.
+	declared := -1
+	if req.ContentLength >= 0 {
+		declared = int(req.ContentLength) + 1
 	}
-	buf := make([]byte, 0, size)
+	first := growTo(0, declared)
+	if r.budget != nil && declared >= 0 {
+		first = declared
+	}
+	buf := make([]byte, 0, first)
 	for {
 		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
+			next := make([]byte, len(buf), growTo(cap(buf), declared))
+			copy(next, buf)
+			buf = next
 		}
 		end := min(cap(buf), len(buf)+readChunk, int(limit+1))
 		n, err := req.Body.Read(buf[len(buf):end])
