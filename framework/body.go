@@ -93,6 +93,15 @@ func (h *bodyHashes) finish() {
 }
 
 // deliveryID is Delivery.ID for a body's SHA-256.
+// DeliveryID returns the ID the router gives the delivery of body
+// (Delivery.ID): "dlv_" and the first 32 hex digits of the body's
+// SHA-256. Tools that record raw bodies use it to name them as the
+// receiver's logs do.
+func DeliveryID(body []byte) string {
+	sum := sha256.Sum256(body)
+	return deliveryID(&sum)
+}
+
 func deliveryID(sum *[sha256.Size]byte) string {
 	var b [4 + 32]byte
 	copy(b[:], "dlv_")

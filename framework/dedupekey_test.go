@@ -26,6 +26,7 @@ func TestKeyByBodyReusesTheReadDigest(t *testing.T) {
 	assert.Equal(t, want, framework.KeyByBody(nil, body))
 	assert.Equal(t, want, framework.KeyByBody(&framework.Delivery{}, body))
 	assert.Equal(t, "dlv_"+hex.EncodeToString(sum[:16]), d.ID)
+	assert.Equal(t, d.ID, framework.DeliveryID(body))
 	other := fixtures.ContentEnvelope(`{"name":"x","date":"2023-12-31"}`)
 	otherSum := sha256.Sum256(other)
 	assert.Equal(t, "sha256:"+hex.EncodeToString(otherSum[:]), framework.KeyByBody(d, other), "another body is hashed, not given d's digest")

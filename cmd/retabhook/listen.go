@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -213,10 +211,9 @@ func (rc *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	sum := sha256.Sum256(body)
 	m := meta{
 		ReceivedAt: received, RemoteAddr: r.RemoteAddr, Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
-		Header: redact(r.Header), BodyBytes: len(body), DeliveryID: "dlv_" + hex.EncodeToString(sum[:16]),
+		Header: redact(r.Header), BodyBytes: len(body), DeliveryID: framework.DeliveryID(body),
 		SecretIndex: -1, Status: http.StatusOK, Summary: summarize(body),
 	}
 	var verr error
