@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/retabhook/retabhook/schemas"
@@ -77,6 +79,50 @@ type Choice struct {
 func (d *Delivery) Annotation(prefix, pointer string) (any, bool) {
 	in := schemas.Instance{Annotations: d.Annotations}
 	return in.Annotation(prefix, pointer)
+}
+
+// Likelihood returns the consensus likelihood, in [0,1], of the extracted
+// value at a JSON Pointer ("/total", "/line_items/0/amount"), read from
+// Likelihoods, which mirrors the extracted object. It reports false when
+// there is none: no consensus, a pointer outside the object, or a pointer
+// to an object or array rather than a leaf. Likelihoods is decoded on each
+// call.
+func (d *Delivery) Likelihood(pointer string) (float64, bool) {
+	if len(d.Likelihoods) == 0 || (pointer != "" && pointer[0] != '/') {
+		return 0, false
+	}
+	dec := json.NewDecoder(bytes.NewReader(d.Likelihoods))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return 0, false
+	}
+	if pointer != "" {
+		for _, tok := range strings.Split(pointer[1:], "/") {
+			tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+			switch x := v.(type) {
+			case map[string]any:
+				var ok bool
+				if v, ok = x[tok]; !ok {
+					return 0, false
+				}
+			case []any:
+				i, err := strconv.Atoi(tok)
+				if err != nil || i < 0 || i >= len(x) || strconv.Itoa(i) != tok {
+					return 0, false
+				}
+				v = x[i]
+			default:
+				return 0, false
+			}
+		}
+	}
+	n, ok := v.(json.Number)
+	if !ok {
+		return 0, false
+	}
+	f, err := n.Float64()
+	return f, err == nil
 }
 
 // ErrNoFileData is returned by [File.Data] when the file payload is not a

@@ -69,9 +69,10 @@
 // # Handlers
 //
 // A handler is func(ctx context.Context, v T) error. [DeliveryFrom](ctx)
-// returns the whole [Delivery]: ids, model, all choices, likelihoods, the
-// reasoning___/source___/quote___ annotations, user, metadata and the
-// file (decoded only when [File.Data] is called). A nil return answers
+// returns the whole [Delivery]: ids, model, all choices, likelihoods
+// ([Delivery.Likelihood] for one field), the reasoning___/source___/quote___
+// annotations ([Delivery.Annotation]), user, metadata and the file
+// (decoded only when [File.Data] is called). A nil return answers
 // 200; an error answers 500 and is logged, not sent; a panic is
 // recovered, logged with its stack, and answered 500.
 //

@@ -225,6 +225,8 @@ func TestQuickstartCompletion(t *testing.T) {
 	assert.Equal(t, "quickstart_invoice", d.Kind)
 	require.Len(t, d.Choices, 1)
 	assert.Equal(t, "stop", d.Choices[0].FinishReason)
+	_, ok := d.Likelihood("/invoice_number")
+	assert.False(t, ok, "without consensus Retab sends empty likelihoods")
 }
 
 func TestConsensusCompletionRepeatedKeyAndChoices(t *testing.T) {
@@ -252,6 +254,28 @@ func TestConsensusCompletionRepeatedKeyAndChoices(t *testing.T) {
 	var lk map[string]any
 	require.NoError(t, json.Unmarshal(d.Likelihoods, &lk))
 	assert.Contains(t, lk, "fund_name")
+	likelihoods := []struct {
+		pointer string
+		want    float64
+		ok      bool
+	}{
+		{"/fund_name", 1.0, true},
+		{"/key_facts/inception_date", 0.93333, true},
+		{"/performance/start_date", 0.33333, true},
+		{"/why_invest/4", 0.0, true},
+		{"/performance/standard_period_returns/0/period", 0.86667, true},
+		{"/key_facts", 0, false},       // an object, not a leaf
+		{"/why_invest/5", 0, false},    // past the end
+		{"/why_invest/01", 0, false},   // not a canonical index
+		{"/no_such_field", 0, false},   // outside the object
+		{"fund_name", 0, false},        // not a JSON Pointer
+		{"/fund_name/extra", 0, false}, // below a leaf
+	}
+	for _, l := range likelihoods {
+		got, ok := d.Likelihood(l.pointer)
+		assert.Equal(t, l.ok, ok, l.pointer)
+		assert.InDelta(t, l.want, got, 1e-9, l.pointer)
+	}
 }
 
 // FundFacts types two fields of the fund fact sheet sample.
