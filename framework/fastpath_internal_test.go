@@ -4,13 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -125,7 +122,7 @@ func TestFastPathChangesNothing(t *testing.T) {
 				mux.ServeHTTP(answers[k], req)
 			}
 			require.Equal(t, answers[1].Code, answers[0].Code, "%s %s", path, content)
-			require.Equal(t, comparable(t, answers[1].Body.Bytes()), comparable(t, answers[0].Body.Bytes()), "%s %s", path, content)
+			require.Equal(t, answers[1].Body.String(), answers[0].Body.String(), "%s %s", path, content)
 			statuses[answers[0].Code]++
 			f, s := got[fast], got[full]
 			require.Equal(t, s.value, f.value, "%s", content)
@@ -140,27 +137,6 @@ func TestFastPathChangesNothing(t *testing.T) {
 	require.Greater(t, statuses[http.StatusUnprocessableEntity], len(contents)/10)
 }
 
-// comparable returns an answer without what the full validator itself
-// leaves to chance (it walks Go maps): the order of violations, of the
-// names in a message ("additional properties 'x', 'y'"), hence the "first
-// at" of a no-route detail.
-func comparable(t *testing.T, body []byte) map[string]any {
-	var doc map[string]any
-	require.NoError(t, json.Unmarshal(body, &doc), "%s", body)
-	if vs, ok := doc["violations"].([]any); ok {
-		for _, v := range vs {
-			m := v.(map[string]any)
-			msg := []rune(m["message"].(string))
-			slices.Sort(msg)
-			m["message"] = string(msg)
-		}
-		slices.SortFunc(vs, func(a, b any) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
-	}
-	if detail, ok := doc["detail"].(string); ok && strings.Contains(detail, "violation(s)") {
-		doc["detail"] = nil
-	}
-	return doc
-}
 
 func TestLargeBodyHashedWhileRead(t *testing.T) {
 	const old, current = "whsec_old", "whsec_new"
