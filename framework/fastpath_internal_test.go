@@ -137,7 +137,6 @@ func TestFastPathChangesNothing(t *testing.T) {
 	require.Greater(t, statuses[http.StatusUnprocessableEntity], len(contents)/10)
 }
 
-
 func TestLargeBodyHashedWhileRead(t *testing.T) {
 	const old, current = "whsec_old", "whsec_new"
 	fast, _, got := diffRouters(t, old, current)
