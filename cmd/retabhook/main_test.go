@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -404,30 +403,12 @@ func mustBody(t *testing.T, p string) []byte {
 	return b
 }
 
-// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startListen runs "listen" in-process and returns its URL, its output and
 // a function that stops it and returns its exit status.
-func startListen(t *testing.T, dir string, args ...string) (string, *syncBuffer, func() int) {
+func startListen(t *testing.T, dir string, args ...string) (string, *fixtures.SyncBuffer, func() int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var out, errb syncBuffer
+	var out, errb fixtures.SyncBuffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, append([]string{"listen", "-addr", "127.0.0.1:0", "-dir", dir}, args...), strings.NewReader(""), &out, &errb, func(string) string { return "" })

@@ -111,7 +111,7 @@ func TestProcessListenSendReplay(t *testing.T) {
 	listen.Env = append(os.Environ(), "WEBHOOKS_SECRET="+secret)
 	stdout, err := listen.StdoutPipe()
 	require.NoError(t, err)
-	var stderr syncBuffer
+	var stderr fixtures.SyncBuffer
 	listen.Stderr = &stderr
 	require.NoError(t, listen.Start())
 	t.Cleanup(func() { _ = listen.Process.Kill() })

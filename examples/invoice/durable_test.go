@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,24 +16,6 @@ import (
 	"github.com/retabhook/retabhook/internal/fixtures"
 )
 
-// syncBuffer is a log destination safe for the workers' goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestDurableMode runs the example with --durable on a fresh data
 // directory: a delivery is answered 202, a re-send 200 duplicate, a worker
 // runs the handler; then "invoice deadletters list" reads the same
@@ -43,7 +24,7 @@ func TestDurableMode(t *testing.T) {
 	dir := t.TempDir()
 	cfg := testConfig(t, "--durable", "--data-dir", dir)
 	require.True(t, cfg.Durable.Enabled)
-	var logs syncBuffer
+	var logs fixtures.SyncBuffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	dm, err := startDurable(cfg.Durable, logger)
 	require.NoError(t, err)
