@@ -86,6 +86,20 @@ func (s *scanner) object(i int, keys []string, field func(k, i int) (int, bool))
 	})
 }
 
+// nullableObject reads null (setting *dst to nil) or an object (setting
+// *dst to v, then walking it with object); anything else fails.
+func nullableObject[T any](s *scanner, i int, dst **T, v *T, keys []string, field func(k, i int) (int, bool)) (int, bool) {
+	if s.isNull(i) {
+		*dst = nil
+		return i + 4, true
+	}
+	if i >= len(s.b) || s.b[i] != '{' {
+		return i, false
+	}
+	*dst = v
+	return s.object(i, keys, field)
+}
+
 func (s *scanner) isNull(i int) bool {
 	return len(s.b)-i >= 4 && string(s.b[i:i+4]) == "null"
 }
@@ -138,15 +152,7 @@ func (s *scanner) raw(i int, dst *json.RawMessage) (int, bool) {
 }
 
 func (s *scanner) completion(i int, dst **Completion, c *Completion) (int, bool) {
-	if s.isNull(i) {
-		*dst = nil
-		return i + 4, true
-	}
-	if i >= len(s.b) || s.b[i] != '{' {
-		return i, false
-	}
-	*dst = c
-	return s.object(i, completionKeys[:], func(k, i int) (int, bool) {
+	return nullableObject(s, i, dst, c, completionKeys[:], func(k, i int) (int, bool) {
 		switch k {
 		case 0:
 			return s.stringField(i, &c.ID)
@@ -221,13 +227,8 @@ func (s *scanner) choices(i int, dst *[]Choice) (int, bool) {
 }
 
 func (s *scanner) choice(i int, ch *Choice) (int, bool) {
-	if s.isNull(i) {
-		return i + 4, true
-	}
-	if i >= len(s.b) || s.b[i] != '{' {
-		return i, false
-	}
-	return s.object(i, choiceKeys[:], func(k, i int) (int, bool) {
+	var dst *Choice // a null choice stays the zero Choice
+	return nullableObject(s, i, &dst, ch, choiceKeys[:], func(k, i int) (int, bool) {
 		switch k {
 		case 0:
 			if s.isNull(i) {
@@ -243,13 +244,8 @@ func (s *scanner) choice(i int, ch *Choice) (int, bool) {
 		case 1:
 			return s.nullableString(i, &ch.FinishReason)
 		default:
-			if s.isNull(i) {
-				return i + 4, true
-			}
-			if i >= len(s.b) || s.b[i] != '{' {
-				return i, false
-			}
-			return s.object(i, messageKeys[:], func(_, i int) (int, bool) {
+			dst := &ch.Message // a null message stays the zero message
+			return nullableObject(s, i, &dst, &ch.Message, messageKeys[:], func(_, i int) (int, bool) {
 				return s.raw(i, &ch.Message.Content)
 			})
 		}
@@ -257,15 +253,7 @@ func (s *scanner) choice(i int, ch *Choice) (int, bool) {
 }
 
 func (s *scanner) filePayload(i int, dst **FilePayload, fp *FilePayload) (int, bool) {
-	if s.isNull(i) {
-		*dst = nil
-		return i + 4, true
-	}
-	if i >= len(s.b) || s.b[i] != '{' {
-		return i, false
-	}
-	*dst = fp
-	return s.object(i, fileKeys[:], func(k, i int) (int, bool) {
+	return nullableObject(s, i, dst, fp, fileKeys[:], func(k, i int) (int, bool) {
 		if k == 0 {
 			return s.stringField(i, &fp.Filename)
 		}
