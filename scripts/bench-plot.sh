@@ -4,13 +4,14 @@
 # docs/benchmarks-throughput.png with gnuplot (Debian: apt-get install
 # gnuplot-nox).
 #
-#   scripts/bench-plot.sh             # COUNT=5 runs per point
+#   scripts/bench-plot.sh             # COUNT=5 runs per point, to bench-out/
+#   OUT=docs/benchmarks-throughput.png scripts/bench-plot.sh   # replace the tracked plot
 #   BENCH_OUT=run.txt scripts/bench-plot.sh   # also keep the raw output
 #   BENCH_IN=run.txt scripts/bench-plot.sh    # draw from a kept output
 set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT=${COUNT:-5}
-OUT=${OUT:-docs/benchmarks-throughput.png}
+OUT=${OUT:-bench-out/benchmarks-throughput.png}
 command -v gnuplot >/dev/null || { echo "gnuplot is needed (apt-get install gnuplot-nox)" >&2; exit 1; }
 
 tmp=$(mktemp -d)
