@@ -137,7 +137,7 @@ func BenchmarkStage(b *testing.B) {
 	body := fixtures.TypicalDelivery()
 	sig := Sign(benchSecret, body)
 	sum := sha256.Sum256(body)
-	d, c, err := decodeDelivery(body, &sum)
+	d, c, err := r.decode(body, &sum)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -156,16 +156,17 @@ func BenchmarkStage(b *testing.B) {
 		})
 	}
 	stage("verify", func() error {
-		h := r.hashes.Get().(*bodyHashes)
-		defer r.hashes.Put(h)
-		h.reset(true)
-		h.write(body)
-		h.finish()
-		got, err := parseSignature(sig)
+		hdr := http.Header{"X-Retab-Signature": {sig}}
+		a, err := r.authenticate(hdr)
 		if err != nil {
 			return err
 		}
-		_, err = matchSignature(got, h.sums)
+		h := a.set.get()
+		defer a.set.put(h)
+		h.reset(true, a.sig.Prefix)
+		h.write(body)
+		h.finish()
+		_, err = matchSignature(a.sig, h.sums)
 		return err
 	})
 	stage("envelope", func() error {
@@ -173,7 +174,7 @@ func BenchmarkStage(b *testing.B) {
 		return err
 	})
 	stage("delivery", func() error { // envelope, Delivery, content prepared
-		_, _, err := decodeDelivery(body, &sum)
+		_, _, err := r.decode(body, &sum)
 		return err
 	})
 	stage("content", func() error { // prepare and validate

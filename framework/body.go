@@ -44,15 +44,18 @@ func newBodyHashes(secrets []string) *bodyHashes {
 	return h
 }
 
-func (h *bodyHashes) reset(withMACs bool) {
+// reset prepares h for a body: the HMACs (when withMACs) are reset and fed
+// prefix, the signature scheme's bytes before the body.
+func (h *bodyHashes) reset(withMACs bool, prefix []byte) {
 	h.id.Reset()
-	for _, m := range h.macs {
-		m.Reset()
-	}
 	if !withMACs {
 		h.macs = h.macs[:0]
-	} else {
-		h.macs = h.macs[:cap(h.macs)]
+		return
+	}
+	h.macs = h.macs[:cap(h.macs)]
+	for _, m := range h.macs {
+		m.Reset()
+		m.Write(prefix)
 	}
 }
 

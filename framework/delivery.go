@@ -31,6 +31,27 @@ type Delivery struct {
 	// retries from there.
 	Attempt int
 
+	// Format is the name of the delivery format the body was decoded with
+	// ("completion", "event", "end_node", "api_call", or a [Format] of
+	// your own).
+	Format string
+	// Scheme is the name of the signature scheme that verified the
+	// delivery ("hex", "timestamped", ...; "" when verification is off),
+	// and Formula what its signature covers.
+	Scheme  string
+	Formula Formula
+	// SignedAt is the timestamp of a timestamped signature (zero
+	// otherwise).
+	SignedAt time.Time
+	// Environment is the Retab environment ("test", "production") the
+	// delivery came from: its X-Retab-Environment header, else the
+	// environment of the secret that verified it ([WithEnvironmentSecrets]);
+	// "" when neither says.
+	Environment string
+	// Event is the event envelope of an event delivery; nil for other
+	// formats.
+	Event *Event
+
 	// CompletionID, Model, ExtractionID and Created describe the
 	// completion.
 	CompletionID string

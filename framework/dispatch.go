@@ -114,7 +114,7 @@ type Stored struct {
 // the handler failed or panicked ([ErrHandler], [ErrPanic]), so an engine
 // retries only the latter. The observer sees [StageHandle] only.
 func (r *Router) Process(ctx context.Context, s Stored) (*Delivery, error) {
-	d, c, err := decodeDelivery(s.Body, nil)
+	d, c, err := r.decode(s.Body, nil)
 	if err != nil {
 		return d, err
 	}

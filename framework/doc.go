@@ -28,9 +28,12 @@
 //	                        client left while waiting for room     503 ErrBusy
 //	                        under WithMaxInFlightBytes
 //	signature               header missing                         401 ErrMissingSignature
-//	                        no secret matches                      401 ErrInvalidSignature
+//	                        malformed, no secret matches,          401 ErrInvalidSignature
+//	                        timestamp expired or in the future
+//	                        environment without secrets            401 ErrUnknownEnvironment
+//	format                  none of WithFormats recognises it      400 ErrUnrecognizedFormat
 //	envelope                not JSON, wrong shape                  400 ErrMalformedEnvelope
-//	                        no "completion"                        400 ErrMissingCompletion
+//	                        "completion" null                      400 ErrMissingCompletion
 //	content                 null, empty, no choice                 422 ErrNoContent
 //	                        not JSON                               422 ErrInvalidContent
 //	routing                 no registered type fits                422 ErrNoRoute
@@ -46,9 +49,15 @@
 //	durable mode            stored for the workers                 202 {"status":"accepted",...}
 //	                        could not be stored                    503 ErrDispatch
 //
-// The signature is the hex HMAC-SHA256 of the raw body with the secret,
-// read from X-Retab-Signature, then Retab-Signature. It is checked in
-// constant time against every secret before anything is parsed. A missing
+// Formats and signature schemes are two separate, pluggable concepts. A
+// [Scheme] reads the signature from the headers before the body is read:
+// [HexScheme] (the hex HMAC-SHA256 of the raw body, Retab's completion and
+// End-node webhooks) and [TimestampScheme] ("t=<unix>,v1=<hex>", the event
+// envelope) are recognised without configuration, from X-Retab-Signature,
+// then Retab-Signature. The MAC is checked in constant time against every
+// secret (of the delivery's environment, [WithEnvironmentSecrets]) before
+// anything is parsed. A [Format] then decodes the verified body:
+// [DefaultFormats] recognises each of Retab's shapes by its keys. A missing
 // signature is answered 401 like a wrong one (Retab's docs use 400): both
 // mean the sender is not authenticated, and one status is simpler to
 // alert on.

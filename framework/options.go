@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/retabhook/retabhook/schemas"
 )
@@ -31,10 +32,16 @@ type config struct {
 	route            RouteFunc
 	middleware       []Middleware
 	observer         Observer
-	dispatcher       Dispatcher       // dispatch.go
-	deduper          Deduper          // dedupe.go
-	dedupeKey        DedupeKeyFunc    // dedupe.go
-	schemaOptions    []schemas.Option // schemaopts.go
+	dispatcher       Dispatcher          // dispatch.go
+	deduper          Deduper             // dedupe.go
+	dedupeKey        DedupeKeyFunc       // dedupe.go
+	schemaOptions    []schemas.Option    // schemaopts.go
+	envSecrets       map[string][]string // auth.go
+	schemes          []Scheme            // auth.go
+	formula          Formula             // auth.go
+	tolerance        time.Duration       // auth.go
+	now              func() time.Time    // auth.go
+	formats          []Format            // format.go
 }
 
 // WithSecrets sets the webhook secrets. A delivery signed with any of them
@@ -61,8 +68,9 @@ func WithInsecureSkipVerify() Option {
 	return func(c *config) error { c.insecure = true; return nil }
 }
 
-// WithSignatureHeaders sets the headers the signature is read from, first
-// non-empty wins. Default: "X-Retab-Signature", then "Retab-Signature".
+// WithSignatureHeaders sets the headers the default schemes ([HexScheme],
+// [TimestampScheme]) read the signature from, first non-empty wins.
+// Default: "X-Retab-Signature", then "Retab-Signature".
 func WithSignatureHeaders(names ...string) Option {
 	return func(c *config) error {
 		if len(names) == 0 {
@@ -164,7 +172,9 @@ func WithObserver(obs ...Observer) Option {
 
 func defaultConfig() config {
 	return config{
-		signatureHeaders: []string{"X-Retab-Signature", "Retab-Signature"},
+		signatureHeaders: defaultSignatureHeaders,
+		formula:          FormulaTimestamped,
+		tolerance:        DefaultTimestampTolerance,
 		maxBody:          DefaultMaxBodyBytes,
 		errorWriter:      WriteProblem,
 		route:            RouteByPath("kind"),

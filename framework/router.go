@@ -3,7 +3,6 @@ package framework
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,7 +17,6 @@ import (
 
 	"github.com/go-playground/validator/v10"
 
-	"github.com/retabhook/retabhook/internal/envelope"
 	"github.com/retabhook/retabhook/internal/fastpath"
 	"github.com/retabhook/retabhook/schemas"
 )
@@ -36,8 +34,8 @@ type Router struct {
 	types  map[reflect.Type]string
 	order  []*route // registration order
 
-	hashes sync.Pool // of *bodyHashes
-	budget *budget   // nil without WithMaxInFlightBytes
+	secretSets map[string]*secretSet // by environment; "" for a delivery that names none
+	budget     *budget               // nil without WithMaxInFlightBytes
 }
 
 type route struct {
@@ -63,8 +61,17 @@ func NewRouter(opts ...Option) (*Router, error) {
 	if cfg.logger == nil {
 		cfg.logger = slog.Default()
 	}
-	if len(cfg.secrets) == 0 && !cfg.insecure {
+	if len(cfg.secrets) == 0 && len(cfg.envSecrets) == 0 && !cfg.insecure {
 		return nil, ErrNoSecret
+	}
+	if cfg.schemes == nil {
+		cfg.schemes = []Scheme{HexScheme(cfg.signatureHeaders...), TimestampScheme(cfg.formula, cfg.signatureHeaders...)}
+	}
+	if cfg.formats == nil {
+		cfg.formats = DefaultFormats()
+	}
+	if cfg.now == nil {
+		cfg.now = time.Now
 	}
 	if cfg.insecure {
 		cfg.logger.Warn("retabhook: signature verification is OFF (WithInsecureSkipVerify); anyone can post deliveries. Use it for local development only.")
@@ -75,7 +82,7 @@ func NewRouter(opts ...Option) (*Router, error) {
 		routes:   map[string]*route{},
 		types:    map[reflect.Type]string{},
 	}
-	r.hashes.New = func() any { return newBodyHashes(cfg.secrets) }
+	r.secretSets = newSecretSets(cfg.secrets, cfg.envSecrets)
 	if cfg.maxInFlight > 0 {
 		r.budget = newBudget(cfg.maxInFlight)
 	}
@@ -193,14 +200,20 @@ func (r *Router) serve(ctx context.Context, req *http.Request, out *Outcome) (*D
 		return nil, err
 	}
 
-	// The body is hashed while it is read (HMAC per secret, SHA-256 for
-	// the delivery ID), unless the signature header already fails.
-	sig, sigErr := parseSignature(signatureFrom(req.Header, r.cfg.signatureHeaders))
+	// The signature header is parsed before the body is read, and the
+	// body is hashed while it is read (HMAC per secret of the delivery's
+	// environment, SHA-256 for the delivery ID), unless the header already
+	// fails.
+	auth, authErr := r.authenticate(req.Header)
 	var h *bodyHashes
-	if r.cfg.insecure || sigErr == nil {
-		h = r.hashes.Get().(*bodyHashes)
-		defer r.hashes.Put(h)
-		h.reset(!r.cfg.insecure)
+	if r.cfg.insecure || authErr == nil {
+		h = auth.set.get()
+		defer auth.set.put(h)
+		var prefix []byte
+		if auth.sig != nil {
+			prefix = auth.sig.Prefix
+		}
+		h.reset(!r.cfg.insecure, prefix)
 	}
 	_, end := r.stage(ctx, StageRead)
 	var body []byte
@@ -218,9 +231,9 @@ func (r *Router) serve(ctx context.Context, req *http.Request, out *Outcome) (*D
 	_, end = r.stage(ctx, StageVerify)
 	secretIndex := -1
 	if !r.cfg.insecure {
-		err = sigErr
+		err = authErr
 		if err == nil {
-			secretIndex, err = matchSignature(sig, h.sums)
+			secretIndex, err = matchSignature(auth.sig, h.sums)
 		}
 	}
 	end(err)
@@ -231,7 +244,10 @@ func (r *Router) serve(ctx context.Context, req *http.Request, out *Outcome) (*D
 
 	d, rt, err := r.prepare(ctx, req, body, &h.idSum)
 	if d != nil {
-		d.SecretIndex = secretIndex
+		auth.describe(d, secretIndex)
+		if err == nil {
+			err = auth.checkEnvironment(d)
+		}
 	}
 	if err != nil {
 		return d, err
@@ -244,7 +260,7 @@ func (r *Router) serve(ctx context.Context, req *http.Request, out *Outcome) (*D
 // registered type.
 func (r *Router) prepare(ctx context.Context, req *http.Request, body []byte, sum *[sha256.Size]byte) (*Delivery, *route, error) {
 	_, end := r.stage(ctx, StageDecode)
-	d, c, err := decodeDelivery(body, sum)
+	d, c, err := r.decode(body, sum)
 	end(err)
 	if err != nil {
 		return d, nil, err
@@ -275,89 +291,44 @@ func checkMediaType(ct string) error {
 	return nil
 }
 
-// decodeDelivery decodes the envelope and the extracted content of choice
-// 0. sum is the body's SHA-256 when it was computed while reading (nil to
-// compute it here).
-func decodeDelivery(body []byte, sum *[sha256.Size]byte) (*Delivery, *content, error) {
-	env, err := envelope.Decode(body)
-	switch {
-	case errors.Is(err, envelope.ErrNoCompletion):
-		return nil, nil, fmt.Errorf("%w: the body has no \"completion\" object", ErrMissingCompletion)
-	case err != nil:
-		return nil, nil, fmt.Errorf("%w: %w", ErrMalformedEnvelope, err)
+// decode finds the body's format and decodes it, then prepares the
+// extracted content. sum is the body's SHA-256 when it was computed while
+// reading (nil to compute it here).
+func (r *Router) decode(body []byte, sum *[sha256.Size]byte) (*Delivery, *content, error) {
+	var d *Delivery
+	var format Format
+	var err error
+	for _, f := range r.cfg.formats {
+		d, err = f.Decode(body)
+		if !errors.Is(err, ErrUnrecognizedFormat) {
+			format = f
+			break
+		}
+	}
+	if format == nil {
+		return nil, nil, fmt.Errorf("%w: the body is none of the formats understood here (%s)", ErrUnrecognizedFormat, formatNames(r.cfg.formats))
+	}
+	if d == nil {
+		if err == nil {
+			err = fmt.Errorf("%w: format %s decoded nothing", ErrMalformedEnvelope, format.Name())
+		}
+		return nil, nil, err
 	}
 	if sum == nil {
 		s := sha256.Sum256(body)
 		sum = &s
 	}
-	c := env.Completion
-	d := &Delivery{
-		ID:           deliveryID(sum),
-		bodySum:      *sum,
-		body:         body,
-		SecretIndex:  -1,
-		Attempt:      1,
-		CompletionID: c.ID,
-		Model:        c.Model,
-		ExtractionID: c.ExtractionID,
-		Likelihoods:  c.Likelihoods,
-		Usage:        c.Usage,
+	d.ID, d.bodySum, d.body = deliveryID(sum), *sum, body
+	d.Format, d.SecretIndex, d.Attempt = format.Name(), -1, 1
+	if err != nil {
+		return d, nil, err
 	}
-	if n, err := c.Created.Int64(); err == nil && n > 0 {
-		d.Created = time.Unix(n, 0).UTC()
-	}
-	d.Choices = make([]Choice, len(c.Choices))
-	var contentErr error
-	for i, ch := range c.Choices {
-		d.Choices[i] = Choice{Index: ch.Index}
-		if ch.FinishReason != nil {
-			d.Choices[i].FinishReason = *ch.FinishReason
-		}
-		var err error
-		d.Choices[i].Content, err = c.Content(i)
-		if i == 0 {
-			contentErr = err
-		}
-	}
-	if env.User != nil {
-		d.User = *env.User
-	}
-	if len(env.Metadata) > 0 && string(env.Metadata) != "null" {
-		if err := json.Unmarshal(env.Metadata, &d.Metadata); err != nil {
-			return d, nil, fmt.Errorf("%w: metadata is not a JSON object", ErrMalformedEnvelope)
-		}
-	}
-	if env.FilePayload != nil {
-		d.File = newFile(env.FilePayload.Filename, env.FilePayload.URL)
-	}
-
-	if len(c.Choices) == 0 {
-		contentErr = envelope.ErrNoChoice
-	}
-	if contentErr != nil {
-		return d, nil, fmt.Errorf("%w: %w", ErrNoContent, contentReason(contentErr))
-	}
-	d.Content = d.Choices[0].Content
 	ct, anns, err := parseContent(d.Content)
 	if err != nil {
 		return d, nil, fmt.Errorf("%w: %w", ErrInvalidContent, err)
 	}
 	d.Annotations = anns
 	return d, ct, nil
-}
-
-func contentReason(err error) error {
-	switch {
-	case errors.Is(err, envelope.ErrNoChoice):
-		return errors.New("completion.choices is empty")
-	case errors.Is(err, envelope.ErrNullContent):
-		return errors.New("completion.choices[0].message.content is null")
-	case errors.Is(err, envelope.ErrEmptyContent):
-		return errors.New("completion.choices[0].message.content is an empty string")
-	case errors.Is(err, envelope.ErrContentType):
-		return errors.New("completion.choices[0].message.content is neither a JSON string nor an object")
-	}
-	return err
 }
 
 // pick chooses the route. valid reports that the content already passed
@@ -502,7 +473,14 @@ func (r *Router) log(ctx context.Context, o Outcome) {
 			slog.String("completion_id", d.CompletionID),
 			slog.String("model", d.Model),
 			slog.Int("secret_index", d.SecretIndex),
+			slog.String("format", d.Format),
 		)
+		if d.Scheme != "" {
+			attrs = append(attrs, slog.String("scheme", d.Scheme), slog.String("formula", string(d.Formula)))
+		}
+		if d.Environment != "" {
+			attrs = append(attrs, slog.String("environment", d.Environment))
+		}
 	}
 	if o.Err != nil {
 		attrs = append(attrs, slog.String("problem", ProblemOf(o.Err).Slug), slog.String("error", o.Err.Error()))

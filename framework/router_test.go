@@ -44,7 +44,7 @@ func TestStatusTable(t *testing.T) {
 		{name: "garbage signature", body: seed, sigHeader: "not-a-signature", wantStatus: 401, wantErr: framework.ErrInvalidSignature},
 		{name: "malformed JSON", body: []byte(`{"completion":`), sign: secret, wantStatus: 400, wantErr: framework.ErrMalformedEnvelope},
 		{name: "JSON array", body: []byte(`[1,2]`), sign: secret, wantStatus: 400, wantErr: framework.ErrMalformedEnvelope},
-		{name: "no completion", body: []byte(`{"user":"a@b.c"}`), sign: secret, wantStatus: 400, wantErr: framework.ErrMissingCompletion},
+		{name: "no completion", body: []byte(`{"user":"a@b.c"}`), sign: secret, wantStatus: 400, wantErr: framework.ErrUnrecognizedFormat},
 		{name: "null completion", body: []byte(`{"completion":null}`), sign: secret, wantStatus: 400, wantErr: framework.ErrMissingCompletion},
 		{name: "no choices", body: []byte(`{"completion":{"id":"c","choices":[]}}`), sign: secret, wantStatus: 422, wantErr: framework.ErrNoContent, wantDetail: "choices is empty"},
 		{name: "null content", body: []byte(`{"completion":{"choices":[{"message":{"content":null}}]}}`), sign: secret, wantStatus: 422, wantErr: framework.ErrNoContent, wantDetail: "content is null"},

@@ -6,62 +6,279 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 )
+
+// Scheme is a signature scheme: where a delivery's signature travels in
+// its headers and what it is computed over. The router tries its schemes
+// ([WithSchemes]; by default [HexScheme] then [TimestampScheme]) in order
+// on the headers alone, before it reads the body; the first that
+// recognises a signature of its own form decides. A user adds one for a
+// sender (a proxy, a gateway) that signs in another form.
+//
+// Every scheme verifies HMAC-SHA256 keyed with a configured secret over
+// [Signature.Prefix] followed by the raw body, the construction of every
+// Retab dialect; the router computes it while the body is read.
+type Scheme interface {
+	// Name names the scheme in logs, metrics and Delivery.Scheme.
+	Name() string
+	// Parse reads the signature from the headers, without the body, and
+	// must be cheap: it runs before the body is read. It returns nil, nil
+	// when the headers carry no signature of this scheme's form (the
+	// router tries the next scheme), a *[SignatureError] wrapping
+	// [ErrInvalidSignature] when they carry one of its form that is
+	// malformed, and the parsed signature otherwise.
+	Parse(h http.Header) (*Signature, error)
+}
+
+// Signature is a signature header as a [Scheme] parsed it: what the router
+// computes and what it compares it with.
+type Signature struct {
+	// Prefix is hashed before the body: the MAC is
+	// HMAC-SHA256(secret, Prefix || body). Empty for Retab's plain hex
+	// signature.
+	Prefix []byte
+	// MACs are the signatures the header carries (32 bytes each); one
+	// matching any configured secret is enough, so a sender signing with
+	// an old and a new secret passes during a rotation.
+	MACs [][]byte
+	// Timestamp is the signing time the header carries, checked against
+	// [WithTimestampTolerance]; zero when the scheme has none.
+	Timestamp time.Time
+	// Formula names what was signed, for logs and tools: [FormulaBody] or
+	// [FormulaTimestamped].
+	Formula Formula
+}
+
+// Formula names the bytes a signature is computed over.
+type Formula string
+
+// The formulas of Retab's signatures.
+const (
+	// FormulaBody: HMAC-SHA256(secret, body), the completion and End-node
+	// webhooks' documented signature.
+	FormulaBody Formula = "body"
+	// FormulaTimestamped: HMAC-SHA256(secret, t + "." + body), the
+	// construction that the event envelope's "t=<unix>,v1=<hex>" header
+	// form comes from (Stripe's, and every other service using that form).
+	// Retab's docs give no formula: this is an assumption, the default.
+	FormulaTimestamped Formula = "t.body"
+)
+
+// DefaultSignatureHeaders are the headers Retab's signatures arrive in,
+// first non-empty wins.
+var defaultSignatureHeaders = []string{"X-Retab-Signature", "Retab-Signature"}
 
 // Sign returns the signature Retab sends for body: the lowercase hex of
 // HMAC-SHA256 keyed with the secret's UTF-8 bytes, over the raw body.
 func Sign(secret string, body []byte) string {
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(body)
-	return hex.EncodeToString(mac.Sum(nil))
+	return hex.EncodeToString(mac(secret, nil, body))
 }
 
-// Verify checks a signature (hex, either case, surrounding spaces ignored)
-// against body with each secret, in constant time per secret, and returns
-// the index of the secret that matched. It returns a *[SignatureError]
-// wrapping [ErrMissingSignature] for an empty signature and
-// [ErrInvalidSignature] when it is malformed or no secret matches; the
+func mac(secret string, prefix, body []byte) []byte {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(prefix)
+	m.Write(body)
+	return m.Sum(nil)
+}
+
+// Verify checks a plain hex signature (either case, surrounding spaces
+// ignored) against body with each secret, in constant time per secret,
+// and returns the index of the secret that matched. It returns a
+// *[SignatureError] wrapping [ErrMissingSignature] for an empty signature
+// and [ErrInvalidSignature] when it is malformed or no secret matches; the
 // error never contains the signature or a secret.
 func Verify(body []byte, signature string, secrets ...string) (int, error) {
-	got, err := parseSignature(signature)
+	got, err := parseHex(signature)
 	if err != nil {
 		return -1, err
 	}
-	sums := make([][]byte, len(secrets))
-	for i, s := range secrets {
-		mac := hmac.New(sha256.New, []byte(s))
-		mac.Write(body)
-		sums[i] = mac.Sum(nil)
-	}
-	return matchSignature(got, sums)
+	return verifySignature(&Signature{MACs: [][]byte{got}}, body, secrets)
 }
 
-// parseSignature decodes a signature header's value.
-func parseSignature(signature string) ([sha256.Size]byte, error) {
-	var got [sha256.Size]byte
+// verifySignature computes sig's MAC of body with each secret and matches
+// it, for callers that hold the whole body.
+func verifySignature(sig *Signature, body []byte, secrets []string) (int, error) {
+	sums := make([][]byte, len(secrets))
+	for i, s := range secrets {
+		sums[i] = mac(s, sig.Prefix, body)
+	}
+	return matchSignature(sig, sums)
+}
+
+// HexScheme is Retab's plain signature: the lowercase hex of
+// HMAC-SHA256(secret, body), alone in the first non-empty header among
+// headers (default "X-Retab-Signature", then "Retab-Signature"). It leaves
+// a header of the timestamped form ("t=...,v1=...") to [TimestampScheme].
+func HexScheme(headers ...string) Scheme {
+	if len(headers) == 0 {
+		headers = defaultSignatureHeaders
+	}
+	return hexScheme{headers: headers}
+}
+
+type hexScheme struct{ headers []string }
+
+func (hexScheme) Name() string { return "hex" }
+
+func (s hexScheme) Parse(h http.Header) (*Signature, error) {
+	v := strings.TrimSpace(signatureFrom(h, s.headers))
+	if v == "" || isTimestamped(v) {
+		return nil, nil
+	}
+	got, err := parseHex(v)
+	if err != nil {
+		return nil, err
+	}
+	return &Signature{MACs: [][]byte{got}, Formula: FormulaBody}, nil
+}
+
+// parseHex decodes a plain hex signature.
+func parseHex(signature string) ([]byte, error) {
 	signature = strings.TrimSpace(signature)
 	if signature == "" {
-		return got, &SignatureError{Reason: SignatureMissing, Err: ErrMissingSignature}
+		return nil, &SignatureError{Reason: SignatureMissing, Err: ErrMissingSignature}
 	}
 	if len(signature) != 2*sha256.Size {
-		return got, &SignatureError{Reason: SignatureMalformed, Err: ErrInvalidSignature,
+		return nil, &SignatureError{Reason: SignatureMalformed, Err: ErrInvalidSignature,
 			detail: fmt.Sprintf("want %d hex digits, got %d characters", 2*sha256.Size, len(signature))}
 	}
-	if _, err := hex.Decode(got[:], []byte(signature)); err != nil {
-		return got, &SignatureError{Reason: SignatureMalformed, Err: ErrInvalidSignature, detail: "not hexadecimal"}
+	got := make([]byte, sha256.Size)
+	if _, err := hex.Decode(got, []byte(signature)); err != nil {
+		return nil, &SignatureError{Reason: SignatureMalformed, Err: ErrInvalidSignature, detail: "not hexadecimal"}
 	}
 	return got, nil
 }
 
-// matchSignature compares a decoded signature with the HMAC of the body
-// under each secret, in constant time per secret.
-func matchSignature(got [sha256.Size]byte, sums [][]byte) (int, error) {
+// isTimestamped reports whether a header value has the timestamped form:
+// comma-separated key=value items.
+func isTimestamped(v string) bool {
+	return strings.HasPrefix(v, "t=") || strings.HasPrefix(v, "v1=") || strings.Contains(v, ",v1=") || strings.Contains(v, ", v1=")
+}
+
+// TimestampScheme is the event envelope's signature: a header (default
+// "X-Retab-Signature", then "Retab-Signature") of the form
+// "t=<unix seconds>,v1=<hex>[,v1=<hex>...]". Every v1 is tried (a sender
+// rotating its secret sends one per secret), unknown keys are ignored, and
+// t is checked against [WithTimestampTolerance]. formula says what v1 is
+// computed over: [FormulaTimestamped] (t + "." + body, the default the
+// router uses) or [FormulaBody] (the body alone).
+func TimestampScheme(formula Formula, headers ...string) Scheme {
+	if len(headers) == 0 {
+		headers = defaultSignatureHeaders
+	}
+	if formula == "" {
+		formula = FormulaTimestamped
+	}
+	return timestampScheme{formula: formula, headers: headers}
+}
+
+type timestampScheme struct {
+	formula Formula
+	headers []string
+}
+
+func (timestampScheme) Name() string { return "timestamped" }
+
+func (s timestampScheme) Parse(h http.Header) (*Signature, error) {
+	v := strings.TrimSpace(signatureFrom(h, s.headers))
+	if v == "" || !isTimestamped(v) {
+		return nil, nil
+	}
+	sig, err := ParseTimestampHeader(v)
+	if err != nil {
+		return nil, err
+	}
+	sig.Formula = s.formula
+	if s.formula == FormulaTimestamped {
+		sig.Prefix = strconv.AppendInt(nil, sig.Timestamp.Unix(), 10)
+		sig.Prefix = append(sig.Prefix, '.')
+	}
+	return sig, nil
+}
+
+// maxSignatures bounds the v1 values read from one header.
+const maxSignatures = 16
+
+// ParseTimestampHeader parses a "t=<unix seconds>,v1=<hex>,..." header
+// value: exactly one t (decimal seconds), at least one v1 of 64 hex digits
+// (at most 16), other keys ignored, spaces around items allowed. The
+// Signature it returns has Timestamp and MACs set (Prefix and Formula are
+// the scheme's). Errors are *[SignatureError] wrapping
+// [ErrInvalidSignature] with the reason [SignatureMalformed].
+func ParseTimestampHeader(v string) (*Signature, error) {
+	malformed := func(detail string) error {
+		return &SignatureError{Reason: SignatureMalformed, Err: ErrInvalidSignature, detail: detail}
+	}
+	sig := &Signature{}
+	seenT := false
+	for item := range strings.SplitSeq(v, ",") {
+		item = strings.TrimSpace(item)
+		key, val, ok := strings.Cut(item, "=")
+		if !ok {
+			return nil, malformed("want t=<unix seconds>,v1=<hex>; an item has no '='")
+		}
+		switch key {
+		case "t":
+			if seenT {
+				return nil, malformed("t= appears twice")
+			}
+			seenT = true
+			if val == "" || len(val) > 12 || strings.TrimLeft(val, "0123456789") != "" {
+				return nil, malformed("t= is not a number of seconds")
+			}
+			n, err := strconv.ParseInt(val, 10, 64)
+			if err != nil {
+				return nil, malformed("t= is not a number of seconds")
+			}
+			sig.Timestamp = time.Unix(n, 0).UTC()
+		case "v1":
+			if len(sig.MACs) == maxSignatures {
+				return nil, malformed(fmt.Sprintf("more than %d v1= signatures", maxSignatures))
+			}
+			if len(val) != 2*sha256.Size {
+				return nil, malformed(fmt.Sprintf("v1= wants %d hex digits, got %d characters", 2*sha256.Size, len(val)))
+			}
+			b, err := hex.DecodeString(val)
+			if err != nil {
+				return nil, malformed("v1= is not hexadecimal")
+			}
+			sig.MACs = append(sig.MACs, b)
+		}
+	}
+	switch {
+	case !seenT:
+		return nil, malformed("no t= timestamp")
+	case len(sig.MACs) == 0:
+		return nil, malformed("no v1= signature")
+	}
+	return sig, nil
+}
+
+// SignTimestamped returns the header value of a timestamped signature of
+// body at t with secret: "t=<unix seconds>,v1=<hex>", v1 computed with
+// formula ([FormulaTimestamped] when empty).
+func SignTimestamped(secret string, t time.Time, body []byte, formula Formula) string {
+	ts := strconv.FormatInt(t.Unix(), 10)
+	var prefix []byte
+	if formula != FormulaBody {
+		prefix = []byte(ts + ".")
+	}
+	return "t=" + ts + ",v1=" + hex.EncodeToString(mac(secret, prefix, body))
+}
+
+// matchSignature compares the signature's MACs with the body's MAC under
+// each secret (sums, in secret order), in constant time: every pair is
+// compared, so the time does not tell which matched.
+func matchSignature(sig *Signature, sums [][]byte) (int, error) {
 	matched := -1
 	for i, sum := range sums {
-		// Every secret is tried, so the time does not tell which matched.
-		if hmac.Equal(sum, got[:]) && matched < 0 {
-			matched = i
+		for _, got := range sig.MACs {
+			if hmac.Equal(sum, got) && matched < 0 {
+				matched = i
+			}
 		}
 	}
 	if matched < 0 {
@@ -71,6 +288,19 @@ func matchSignature(got [sha256.Size]byte, sums [][]byte) (int, error) {
 	return matched, nil
 }
 
+// checkTimestamp refuses a signing time further than tolerance from now.
+func checkTimestamp(ts, now time.Time, tolerance time.Duration) error {
+	switch d := now.Sub(ts); {
+	case d > tolerance:
+		return &SignatureError{Reason: SignatureExpired, Err: ErrInvalidSignature,
+			detail: fmt.Sprintf("expired: signed %s ago, tolerance is %s", d.Truncate(time.Second), tolerance)}
+	case -d > tolerance:
+		return &SignatureError{Reason: SignatureFuture, Err: ErrInvalidSignature,
+			detail: fmt.Sprintf("future: signed %s ahead of this receiver's clock, tolerance is %s", (-d).Truncate(time.Second), tolerance)}
+	}
+	return nil
+}
+
 // SignatureReason says why [Verify] refused a signature.
 type SignatureReason string
 
@@ -78,12 +308,18 @@ type SignatureReason string
 const (
 	// SignatureMissing: no signature header, or an empty one.
 	SignatureMissing SignatureReason = "missing"
-	// SignatureMalformed: not 64 hexadecimal digits (a wrong header
-	// format, or something other than Retab's signature).
+	// SignatureMalformed: not of a known form (64 hexadecimal digits, or
+	// t=<unix>,v1=<hex>).
 	SignatureMalformed SignatureReason = "malformed"
 	// SignatureMismatch: well formed, but no configured secret produces
 	// it (a wrong or rotated secret, or an altered body).
 	SignatureMismatch SignatureReason = "mismatch"
+	// SignatureExpired: a timestamped signature older than the tolerance
+	// (a replay, or a delivery that waited too long).
+	SignatureExpired SignatureReason = "expired"
+	// SignatureFuture: a timestamped signature from further in the future
+	// than the tolerance (a clock off).
+	SignatureFuture SignatureReason = "future"
 )
 
 // SignatureError is the error [Verify] returns: it wraps

@@ -143,3 +143,25 @@ func (c *Completion) Content(i int) ([]byte, error) {
 	}
 	return s, nil
 }
+
+// HasKey reports whether body is a JSON object with the top-level key
+// name (spelled exactly; an escaped key is decoded first).
+func HasKey(body []byte, name string) bool {
+	i := jsonscan.SkipSpace(body, 0)
+	if i >= len(body) || body[i] != '{' {
+		return false
+	}
+	found := false
+	jsonscan.Object(body, i, func(start, end int, flags jsonscan.StringFlags, v int) (int, bool) {
+		key := body[start+1 : end-1]
+		if flags&jsonscan.Escaped != 0 {
+			key = jsonscan.Unquote(nil, body[start:end])
+		}
+		if string(key) == name {
+			found = true
+			return v, false
+		}
+		return jsonscan.Skip(body, v)
+	})
+	return found
+}

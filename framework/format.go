@@ -1,0 +1,177 @@
+package framework
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/retabhook/retabhook/internal/envelope"
+)
+
+// ErrUnrecognizedFormat is answered when the body is none of the router's
+// formats ([WithFormats]); the detail names the formats understood. A
+// [Format] wraps it to say "not mine", and the router tries the next one.
+var ErrUnrecognizedFormat = &Problem{"unrecognized-format", "Unrecognised delivery format", http.StatusBadRequest}
+
+// Format is a delivery format: the shape of a body and where the
+// extracted object sits in it. The router tries its formats
+// ([WithFormats]; by default [CompletionFormat], [EventFormat] and
+// [EndNodeFormat]) in order on the verified body; the first that does not
+// answer [ErrUnrecognizedFormat] decides. A user adds one for a sender
+// that re-wraps deliveries (a proxy, a queue), typically by unwrapping the
+// body and calling a built-in format's Decode on the inner bytes.
+type Format interface {
+	// Name names the format in logs, metrics, Delivery.Format and the
+	// 400 answered for an unrecognised body.
+	Name() string
+	// Decode decodes a body. It returns an error wrapping
+	// [ErrUnrecognizedFormat] when the body is not of this format, and
+	// otherwise a Delivery with Content set to the extracted object's JSON
+	// bytes (routed and validated by the router), or, for an event,
+	// Event set (Content too when the event carries an extraction). The
+	// descriptive fields (CompletionID, Model, Likelihoods, Metadata,
+	// File...) are the format's to fill; ID, Format, Scheme, SecretIndex
+	// and Attempt are the router's. An error that is not
+	// ErrUnrecognizedFormat (wrap [ErrMalformedEnvelope], [ErrNoContent]...)
+	// is answered as is, with the Delivery when there is one.
+	Decode(body []byte) (*Delivery, error)
+}
+
+// NewFormat returns a [Format] named name that decodes with decode.
+func NewFormat(name string, decode func(body []byte) (*Delivery, error)) Format {
+	return funcFormat{name: name, decode: decode}
+}
+
+type funcFormat struct {
+	name   string
+	decode func([]byte) (*Delivery, error)
+}
+
+func (f funcFormat) Name() string                          { return f.name }
+func (f funcFormat) Decode(body []byte) (*Delivery, error) { return f.decode(body) }
+
+// DefaultFormats returns the formats a router recognises when
+// [WithFormats] is not given: [CompletionFormat], [EventFormat],
+// [EndNodeFormat]. Append yours to keep them.
+func DefaultFormats() []Format {
+	return []Format{CompletionFormat()}
+}
+
+// WithFormats sets the formats the router recognises, tried in order.
+// Default: [DefaultFormats]. A [Format] of your own goes beside them:
+// WithFormats(append(framework.DefaultFormats(), mine)...).
+func WithFormats(fs ...Format) Option {
+	return func(c *config) error {
+		if len(fs) == 0 {
+			return errors.New("retabhook: WithFormats needs at least one format")
+		}
+		for _, f := range fs {
+			if f == nil {
+				return errors.New("retabhook: WithFormats(nil)")
+			}
+		}
+		c.formats = fs
+		return nil
+	}
+}
+
+// CompletionFormat is the automation webhook's WebhookRequest:
+// {"completion": {...}, "user", "file_payload", "metadata"}; the extracted
+// object is completion.choices[0].message.content. It recognises a body
+// with a "completion" key.
+func CompletionFormat() Format { return completionFormat{} }
+
+type completionFormat struct{}
+
+func (completionFormat) Name() string { return "completion" }
+
+func (completionFormat) Decode(body []byte) (*Delivery, error) {
+	env, err := envelope.Decode(body)
+	switch {
+	case errors.Is(err, envelope.ErrNoCompletion):
+		if !envelope.HasKey(body, "completion") {
+			return nil, ErrUnrecognizedFormat
+		}
+		return nil, fmt.Errorf("%w: the body has no \"completion\" object", ErrMissingCompletion)
+	case err != nil:
+		return nil, fmt.Errorf("%w: %w", ErrMalformedEnvelope, err)
+	}
+	c := env.Completion
+	d := &Delivery{
+		CompletionID: c.ID,
+		Model:        c.Model,
+		ExtractionID: c.ExtractionID,
+		Likelihoods:  c.Likelihoods,
+		Usage:        c.Usage,
+	}
+	if n, err := c.Created.Int64(); err == nil && n > 0 {
+		d.Created = time.Unix(n, 0).UTC()
+	}
+	d.Choices = make([]Choice, len(c.Choices))
+	var contentErr error
+	for i, ch := range c.Choices {
+		d.Choices[i] = Choice{Index: ch.Index}
+		if ch.FinishReason != nil {
+			d.Choices[i].FinishReason = *ch.FinishReason
+		}
+		var err error
+		d.Choices[i].Content, err = c.Content(i)
+		if i == 0 {
+			contentErr = err
+		}
+	}
+	if env.User != nil {
+		d.User = *env.User
+	}
+	if err := decodeMetadata(env.Metadata, &d.Metadata); err != nil {
+		return d, err
+	}
+	if env.FilePayload != nil {
+		d.File = newFile(env.FilePayload.Filename, env.FilePayload.URL)
+	}
+	if len(c.Choices) == 0 {
+		contentErr = envelope.ErrNoChoice
+	}
+	if contentErr != nil {
+		return d, fmt.Errorf("%w: %w", ErrNoContent, contentReason(contentErr))
+	}
+	d.Content = d.Choices[0].Content
+	return d, nil
+}
+
+// decodeMetadata decodes a metadata object (null and absent leave it nil).
+func decodeMetadata(raw json.RawMessage, dst *map[string]any) error {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	if err := json.Unmarshal(raw, dst); err != nil {
+		return fmt.Errorf("%w: metadata is not a JSON object", ErrMalformedEnvelope)
+	}
+	return nil
+}
+
+func contentReason(err error) error {
+	switch {
+	case errors.Is(err, envelope.ErrNoChoice):
+		return errors.New("completion.choices is empty")
+	case errors.Is(err, envelope.ErrNullContent):
+		return errors.New("completion.choices[0].message.content is null")
+	case errors.Is(err, envelope.ErrEmptyContent):
+		return errors.New("completion.choices[0].message.content is an empty string")
+	case errors.Is(err, envelope.ErrContentType):
+		return errors.New("completion.choices[0].message.content is neither a JSON string nor an object")
+	}
+	return err
+}
+
+// formatNames lists the names of formats, for the unrecognised answer.
+func formatNames(fs []Format) string {
+	names := make([]string, len(fs))
+	for i, f := range fs {
+		names[i] = f.Name()
+	}
+	return strings.Join(names, ", ")
+}
