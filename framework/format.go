@@ -1,6 +1,7 @@
 package framework
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -57,7 +58,7 @@ func (f funcFormat) Decode(body []byte) (*Delivery, error) { return f.decode(bod
 // [WithFormats] is not given: [CompletionFormat], [EventFormat],
 // [EndNodeFormat]. Append yours to keep them.
 func DefaultFormats() []Format {
-	return []Format{CompletionFormat()}
+	return []Format{CompletionFormat(), EndNodeFormat()}
 }
 
 // WithFormats sets the formats the router recognises, tried in order.
@@ -174,4 +175,49 @@ func formatNames(fs []Format) string {
 		names[i] = f.Name()
 	}
 	return strings.Join(names, ", ")
+}
+
+// EndNodeFormat is the workflow End-node webhook: {"document": {"filename",
+// "url"} | null, "data": {...} | null}, signed like the completion webhook
+// (plain hex HMAC of the body). data is the extracted object, routed and
+// validated like a completion's content (Retab named it "json" until
+// 2026-02; that key is read too); document is the delivery's File. It
+// recognises a body with a "data", "json" or "document" key; data null or
+// absent is 422 [ErrNoContent].
+func EndNodeFormat() Format { return endNodeFormat{} }
+
+type endNodeFormat struct{}
+
+func (endNodeFormat) Name() string { return "end_node" }
+
+func (endNodeFormat) Decode(body []byte) (*Delivery, error) {
+	if !envelope.HasKey(body, "data") && !envelope.HasKey(body, "json") && !envelope.HasKey(body, "document") {
+		return nil, ErrUnrecognizedFormat
+	}
+	n, err := envelope.DecodeEndNode(body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformedEnvelope, err)
+	}
+	d := &Delivery{}
+	if n.Document != nil {
+		d.File = newFile(n.Document.Filename, n.Document.URL)
+	}
+	d.Content, err = objectContent(n.Data, "data")
+	return d, err
+}
+
+// objectContent is the extracted object of a format that carries it as a
+// JSON object (End-node data, an extraction event's output): null or
+// absent is [ErrNoContent], and so is a value that is not an object.
+func objectContent(raw json.RawMessage, field string) (json.RawMessage, error) {
+	raw = bytes.TrimSpace(raw)
+	switch {
+	case len(raw) == 0:
+		return nil, fmt.Errorf("%w: %s is absent", ErrNoContent, field)
+	case string(raw) == "null":
+		return nil, fmt.Errorf("%w: %s is null", ErrNoContent, field)
+	case raw[0] != '{':
+		return nil, fmt.Errorf("%w: %s is not a JSON object", ErrNoContent, field)
+	}
+	return raw, nil
 }

@@ -123,6 +123,8 @@ type builder struct {
 	likelihoods json.RawMessage
 	annotations []annotation
 	repeatCost  bool
+	headerSet   bool
+	noFile      bool
 }
 
 // WithSecret signs with secret. Default: [Secret].
@@ -139,7 +141,9 @@ func WithoutSignature() Option { return func(b *builder) { b.unsigned = true } }
 
 // WithSignatureHeader sends the signature in the named header. Default:
 // [SignatureHeader]; [LegacySignatureHeader] reproduces older automations.
-func WithSignatureHeader(name string) Option { return func(b *builder) { b.header = name } }
+func WithSignatureHeader(name string) Option {
+	return func(b *builder) { b.header, b.headerSet = name, true }
+}
 
 // WithModel names the model. Default: [DefaultModel].
 func WithModel(model string) Option { return func(b *builder) { b.model = model } }
@@ -241,10 +245,7 @@ func WithRepeatedAPICost() Option { return func(b *builder) { b.repeatCost = tru
 // from the sizes, not Retab's accounting. The same inputs give the same
 // bytes.
 func NewDelivery(v any, opts ...Option) (*Delivery, error) {
-	b := builder{secret: Secret, header: SignatureHeader, model: DefaultModel, created: time.Unix(DefaultCreated, 0).UTC()}
-	for _, o := range opts {
-		o(&b)
-	}
+	b := newBuilder(append([]Option{WithCreated(time.Unix(DefaultCreated, 0))}, opts...))
 	content, err := contentTree(v)
 	if err != nil {
 		return nil, err
@@ -294,15 +295,7 @@ func NewDelivery(v any, opts ...Option) (*Delivery, error) {
 		return nil, fmt.Errorf("%w: metadata: %w", ErrContent, err)
 	}
 
-	d := &Delivery{Body: body, Header: http.Header{"Content-Type": {"application/json"}}}
-	if !b.unsigned {
-		secret := b.secret
-		if b.wrongSig {
-			secret = "not-" + secret
-		}
-		d.Header.Set(b.header, framework.Sign(secret, body))
-	}
-	return d, nil
+	return b.signHex(body), nil
 }
 
 // contentTree turns the value given for a choice into a JSON tree.

@@ -1,0 +1,89 @@
+package envelope
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/retabhook/retabhook/internal/jsonscan"
+)
+
+// EndNode is the body of a workflow End-node webhook: {"document":
+// {"filename", "url"} | null, "data": {...} | null}. Its fields may be
+// slices of the decoded body.
+type EndNode struct {
+	// Document is the delivery's file; nil when null or absent.
+	Document *FilePayload
+	// Data is the extracted object as sent (raw JSON; nil when absent).
+	// Retab named it "json" until 2026-02: that key is read when "data"
+	// is absent.
+	Data json.RawMessage
+}
+
+var endNodeKeys = [...]string{"document", "data", "json"}
+
+// DecodeEndNode parses an End-node body, in place like [Decode] (the
+// document's data URI is not copied), with encoding/json deciding
+// whatever the scan does not handle with certainty.
+func DecodeEndNode(body []byte) (*EndNode, error) {
+	n, ok := scanEndNode(body)
+	if !ok {
+		var err error
+		if n, err = decodeEndNodeStd(body); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+		}
+	}
+	return n, nil
+}
+
+func scanEndNode(body []byte) (*EndNode, bool) {
+	s := scanner{b: body}
+	i := jsonscan.SkipSpace(body, 0)
+	if i >= len(body) || body[i] != '{' {
+		return nil, false
+	}
+	all := new(struct {
+		n    EndNode
+		fp   FilePayload
+		json json.RawMessage
+	})
+	n := &all.n
+	i, ok := s.object(i, endNodeKeys[:], func(k, i int) (int, bool) {
+		switch k {
+		case 0:
+			return s.filePayload(i, &n.Document, &all.fp)
+		case 1:
+			return s.raw(i, &n.Data)
+		default:
+			return s.raw(i, &all.json)
+		}
+	})
+	if !ok || jsonscan.SkipSpace(body, i) != len(body) {
+		return nil, false
+	}
+	if n.Data == nil {
+		n.Data = all.json
+	}
+	return n, true
+}
+
+func decodeEndNodeStd(body []byte) (*EndNode, error) {
+	var std struct {
+		Document *struct {
+			Filename string `json:"filename"`
+			URL      string `json:"url"`
+		} `json:"document"`
+		Data json.RawMessage `json:"data"`
+		JSON json.RawMessage `json:"json"`
+	}
+	if err := json.Unmarshal(body, &std); err != nil {
+		return nil, err
+	}
+	n := &EndNode{Data: std.Data}
+	if n.Data == nil {
+		n.Data = std.JSON
+	}
+	if d := std.Document; d != nil {
+		n.Document = &FilePayload{Filename: d.Filename, URL: []byte(d.URL)}
+	}
+	return n, nil
+}
