@@ -14,6 +14,7 @@ import (
 
 	"github.com/retabhook/retabhook/framework"
 	"github.com/retabhook/retabhook/handlers/durable"
+	"github.com/retabhook/retabhook/handlers/durable/embedded"
 )
 
 // durableConfig is the durable mode's configuration.
@@ -61,7 +62,7 @@ func (c durableConfig) open(ctx context.Context, logger *slog.Logger, extra ...d
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	e, err := durable.Open(ctx, append(opts, extra...)...)
+	e, err := embedded.Open(ctx, append(opts, extra...)...)
 	if errors.Is(err, durable.ErrDirInUse) {
 		return nil, fmt.Errorf("%w (is the receiver running? start it with --nats-listen and pass --nats-url)", err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/retabhook/retabhook/framework"
 	"github.com/retabhook/retabhook/handlers/durable"
+	"github.com/retabhook/retabhook/handlers/durable/embedded"
 )
 
 // BenchmarkAccept measures accepted deliveries per second over loopback
@@ -36,7 +37,7 @@ func BenchmarkAccept(b *testing.B) {
 	} {
 		b.Run(mode.name, func(b *testing.B) {
 			opts := append([]durable.Option{durable.WithDir(b.TempDir()), durable.WithLogger(quiet())}, mode.opts...)
-			e, err := durable.Open(context.Background(), opts...)
+			e, err := embedded.Open(context.Background(), opts...)
 			if err != nil {
 				b.Fatal(err)
 			}

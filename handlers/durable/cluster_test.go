@@ -76,7 +76,7 @@ func openClustered(t *testing.T, urls []string, opts ...durable.Option) *durable
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		e, err := durable.Open(ctx, opts...)
+		e, err := durable.Open(ctx, opts...) // no embedded server: WithURLs
 		cancel()
 		if err == nil {
 			t.Cleanup(func() { _ = e.Close() })

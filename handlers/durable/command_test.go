@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/retabhook/retabhook/handlers/durable"
+	"github.com/retabhook/retabhook/handlers/durable/embedded"
 )
 
 func TestCommand(t *testing.T) {
@@ -91,6 +92,6 @@ func TestCommand(t *testing.T) {
 func TestDataDirectoryIsLocked(t *testing.T) {
 	dir := t.TempDir()
 	openEngine(t, fast(dir)...)
-	_, err := durable.Open(context.Background(), fast(dir)...)
+	_, err := embedded.Open(context.Background(), fast(dir)...)
 	require.ErrorIs(t, err, durable.ErrDirInUse)
 }

@@ -1,9 +1,11 @@
 // Package durable is retabhook's durable inbox: it stores every valid
 // delivery before answering, then runs the handlers from workers, with
 // retries, dead letters and de-duplication. It runs on NATS JetStream,
-// embedded in the process by default, or on a NATS cluster shared by
-// several receivers. It lives in a package of its own so that receivers
-// of the synchronous mode do not compile NATS.
+// embedded in the process (package handlers/durable/embedded), or on a
+// NATS cluster shared by several receivers ([WithURLs]). It is a module of
+// its own so that receivers of the synchronous mode neither compile NATS
+// nor inherit its versions, and the embedded server is a package of its
+// own so that a receiver of an external cluster does not link it.
 //
 // Retab sends an extraction once and does not retry: a receiver that
 // fails, or dies after answering, loses it. In the durable mode the router
@@ -12,7 +14,7 @@
 // answered 202 {"status":"accepted",...}, and handed to its typed handler
 // by a worker.
 //
-//	eng, err := durable.Open(ctx, durable.WithDir("retabhook-data"))
+//	eng, err := embedded.Open(ctx, durable.WithDir("retabhook-data"))
 //	if err != nil { ... }
 //	defer eng.Close()
 //	r, err := framework.NewRouter(framework.WithSecrets(secret), framework.WithDispatcher(eng))
@@ -22,7 +24,7 @@
 //
 // # Storage
 //
-// [Open] starts a JetStream server inside the process, with its files in
+// embedded.Open starts a JetStream server inside the process, with its files in
 // [WithDir] and no network port ([WithListen] opens one), so the durable
 // mode needs nothing installed and survives a restart. A delivery is
 // answered 202 only once the server has written it to its file: it
@@ -31,7 +33,7 @@
 // before every answer with [WithSyncAlways]; docs/durable.md measures the
 // cost of each.
 //
-// With [WithURLs] the engine uses an existing NATS cluster instead;
+// [Open] with [WithURLs] uses an existing NATS cluster instead;
 // receivers given the same URLs and [WithName] share the inbox stream, the
 // workers' consumer and the de-duplication window, and [WithReplicas]
 // keeps each stream on several servers (a delivery is answered once a

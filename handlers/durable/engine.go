@@ -5,15 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -21,7 +17,7 @@ import (
 // ErrClosed is returned by an [Engine]'s methods after [Engine.Close].
 var ErrClosed = errors.New("durable: engine closed")
 
-// ErrDirInUse is returned by [Open] when another process runs an embedded
+// ErrDirInUse is returned by embedded.Open when another process runs an embedded
 // engine on the same data directory. Stop it, or make it listen
 // ([WithListen]) and reach it with [WithURLs].
 var ErrDirInUse = errors.New("durable: the data directory is used by another process")
@@ -34,10 +30,9 @@ type Engine struct {
 	cfg config
 	log *slog.Logger
 
-	srv    *server.Server // embedded server, nil with WithURLs
-	unlock func()         // releases the data directory
-	nc     *nats.Conn
-	js     jetstream.JetStream
+	srv Server // embedded server, nil with WithURLs
+	nc  *nats.Conn
+	js  jetstream.JetStream
 
 	inbox  jetstream.Stream
 	dead   jetstream.Stream
@@ -57,8 +52,8 @@ type Engine struct {
 // pulls from.
 const consumerName = "workers"
 
-// Open starts the engine: the embedded JetStream server (unless
-// [WithURLs] is given), the connection, and the streams, consumer and
+// Open starts the engine: the connection to [WithURLs] (or the embedded
+// server of [WithEmbedded]; embedded.Open gives it), and the streams, consumer and
 // bucket it needs, created or updated to the options. ctx bounds the
 // setup only. Call [Engine.Close] when done.
 func Open(ctx context.Context, opts ...Option) (*Engine, error) {
@@ -104,7 +99,16 @@ func (e *Engine) connect() error {
 	}
 	url := strings.Join(e.cfg.urls, ",")
 	if len(e.cfg.urls) == 0 {
-		srv, err := e.startEmbedded()
+		if e.cfg.start == nil {
+			return ErrNoServer
+		}
+		srv, err := e.cfg.start(ServerConfig{
+			Dir:          e.cfg.dir,
+			Listen:       e.cfg.listen,
+			SyncInterval: e.cfg.syncInterval,
+			SyncAlways:   e.cfg.syncAlways,
+			MaxPayload:   embeddedMaxPayload,
+		})
 		if err != nil {
 			return err
 		}
@@ -126,57 +130,6 @@ func (e *Engine) connect() error {
 	}
 	e.js = js
 	return nil
-}
-
-// startEmbedded starts the in-process JetStream server on cfg.dir.
-func (e *Engine) startEmbedded() (*server.Server, error) {
-	if err := os.MkdirAll(e.cfg.dir, 0o750); err != nil {
-		return nil, fmt.Errorf("durable: data directory: %w", err)
-	}
-	unlock, err := lockDir(e.cfg.dir)
-	if err != nil {
-		return nil, err
-	}
-	e.unlock = unlock
-	opts := &server.Options{
-		ServerName:   "retabhook-embedded",
-		JetStream:    true,
-		StoreDir:     e.cfg.dir,
-		DontListen:   e.cfg.listen == "",
-		NoSigs:       true,
-		NoLog:        true,
-		MaxPayload:   embeddedMaxPayload,
-		MaxPending:   2 * embeddedMaxPayload,
-		SyncInterval: e.cfg.syncInterval,
-		SyncAlways:   e.cfg.syncAlways,
-	}
-	if e.cfg.listen != "" {
-		host, port, err := net.SplitHostPort(e.cfg.listen)
-		if err != nil {
-			return nil, fmt.Errorf("durable: WithListen(%q): %w", e.cfg.listen, err)
-		}
-		opts.Host = host
-		if opts.Port, err = strconv.Atoi(port); err != nil {
-			return nil, fmt.Errorf("durable: WithListen(%q): %w", e.cfg.listen, err)
-		}
-		if opts.Port == 0 {
-			opts.Port = server.RANDOM_PORT
-		}
-	}
-	srv, err := server.NewServer(opts)
-	if err != nil {
-		return nil, fmt.Errorf("durable: embedded NATS server: %w", err)
-	}
-	srv.Start()
-	if !srv.ReadyForConnections(30 * time.Second) {
-		srv.Shutdown()
-		return nil, fmt.Errorf("durable: the embedded NATS server did not start (is %s used by another receiver?)", e.cfg.dir)
-	}
-	if !srv.JetStreamEnabled() {
-		srv.Shutdown()
-		return nil, fmt.Errorf("durable: JetStream did not start in %s", e.cfg.dir)
-	}
-	return srv, nil
 }
 
 // setup creates or updates the streams, the consumer and the bucket.
@@ -242,7 +195,7 @@ func (e *Engine) setup(ctx context.Context) error {
 // at, or "" when it listens on no port ([WithListen]) or the engine uses
 // [WithURLs].
 func (e *Engine) ClientURL() string {
-	if e.srv == nil || e.cfg.listen == "" {
+	if e.srv == nil {
 		return ""
 	}
 	return e.srv.ClientURL()
@@ -274,9 +227,5 @@ func (e *Engine) shutdown() {
 	}
 	if e.srv != nil {
 		e.srv.Shutdown()
-		e.srv.WaitForShutdown()
-	}
-	if e.unlock != nil {
-		e.unlock()
 	}
 }

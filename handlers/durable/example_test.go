@@ -11,6 +11,7 @@ import (
 
 	"github.com/retabhook/retabhook/framework"
 	"github.com/retabhook/retabhook/handlers/durable"
+	"github.com/retabhook/retabhook/handlers/durable/embedded"
 	"github.com/retabhook/retabhook/internal/fixtures"
 )
 
@@ -21,7 +22,7 @@ func Example() {
 	defer os.RemoveAll(dir)
 	ctx := context.Background()
 
-	eng, err := durable.Open(ctx, durable.WithDir(dir), durable.WithLogger(quiet()))
+	eng, err := embedded.Open(ctx, durable.WithDir(dir), durable.WithLogger(quiet()))
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -16,6 +16,7 @@ import (
 
 	"github.com/retabhook/retabhook/framework"
 	"github.com/retabhook/retabhook/handlers/durable"
+	"github.com/retabhook/retabhook/handlers/durable/embedded"
 	"github.com/retabhook/retabhook/internal/fixtures"
 )
 
@@ -49,7 +50,7 @@ func openEngine(t *testing.T, opts ...durable.Option) *durable.Engine {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	e, err := durable.Open(ctx, opts...)
+	e, err := embedded.Open(ctx, opts...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = e.Close() })
 	return e

@@ -17,6 +17,7 @@ import (
 
 	"github.com/retabhook/retabhook/framework"
 	"github.com/retabhook/retabhook/handlers/durable"
+	"github.com/retabhook/retabhook/handlers/durable/embedded"
 	"github.com/retabhook/retabhook/internal/fixtures"
 )
 
@@ -153,7 +154,7 @@ func TestGracefulShutdownLosesNothing(t *testing.T) {
 		ta.record(ctx, true)
 		return nil
 	}
-	e, err := durable.Open(context.Background(), append(fast(dir), durable.WithWorkers(2))...)
+	e, err := embedded.Open(context.Background(), append(fast(dir), durable.WithWorkers(2))...)
 	require.NoError(t, err)
 	r := newRouter(t, e, h)
 	srv := serve(t, r)
@@ -194,7 +195,7 @@ func TestGracefulShutdownLosesNothing(t *testing.T) {
 // handed back and processed by the next run.
 func TestShutdownGraceHandsBackStuckHandlers(t *testing.T) {
 	dir := t.TempDir()
-	e, err := durable.Open(context.Background(), append(fast(dir), durable.WithShutdownGrace(100*time.Millisecond))...)
+	e, err := embedded.Open(context.Background(), append(fast(dir), durable.WithShutdownGrace(100*time.Millisecond))...)
 	require.NoError(t, err)
 	started := make(chan struct{}, 1)
 	release := make(chan struct{})
@@ -239,10 +240,11 @@ func TestOptionsRefuseBadValues(t *testing.T) {
 		durable.WithSyncInterval(0), durable.WithDedupeWindow(0), durable.WithMaxAttempts(0),
 		durable.WithBackoff(0, time.Second), durable.WithBackoff(time.Second, time.Millisecond),
 		durable.WithWorkers(0), durable.WithAckWait(time.Millisecond), durable.WithPublishWait(0),
-		durable.WithShutdownGrace(-1), durable.WithLogger(nil),
+		durable.WithShutdownGrace(-1), durable.WithLogger(nil), durable.WithEmbedded(nil),
 	} {
 		_, err := durable.Open(context.Background(), o)
 		require.Error(t, err)
+		require.NotErrorIs(t, err, durable.ErrNoServer, "the option itself is refused")
 	}
 }
 
@@ -257,4 +259,9 @@ func TestRunTwiceIsRefused(t *testing.T) {
 	<-processed // Run is running
 	require.ErrorIs(t, e.Run(context.Background(), r), durable.ErrRunning)
 	stop()
+}
+
+func TestOpenWithoutAServerIsRefused(t *testing.T) {
+	_, err := durable.Open(context.Background(), durable.WithDir(t.TempDir()))
+	require.ErrorIs(t, err, durable.ErrNoServer)
 }

@@ -39,6 +39,7 @@ type config struct {
 	dir          string
 	listen       string
 	urls         []string
+	start        func(ServerConfig) (Server, error)
 	natsOpts     []nats.Option
 	replicas     int
 	syncInterval time.Duration

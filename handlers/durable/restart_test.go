@@ -17,6 +17,7 @@ import (
 
 	"github.com/retabhook/retabhook/framework"
 	"github.com/retabhook/retabhook/handlers/durable"
+	"github.com/retabhook/retabhook/handlers/durable/embedded"
 )
 
 // childEnv names the data directory when the test binary runs as the
@@ -40,7 +41,7 @@ func childReceiver(dir string) {
 		os.Exit(2)
 	}
 	ctx := context.Background()
-	e, err := durable.Open(ctx, durable.WithDir(dir), durable.WithLogger(quiet()), durable.WithAckWait(time.Second), durable.WithWorkers(4))
+	e, err := embedded.Open(ctx, durable.WithDir(dir), durable.WithLogger(quiet()), durable.WithAckWait(time.Second), durable.WithWorkers(4))
 	if err != nil {
 		fail(err)
 	}

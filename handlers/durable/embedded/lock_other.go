@@ -1,6 +1,6 @@
 //go:build !unix
 
-package durable
+package embedded
 
 // lockDir does nothing where flock(2) does not exist: do not point two
 // processes at one data directory there.

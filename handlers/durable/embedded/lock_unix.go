@@ -1,6 +1,6 @@
 //go:build unix
 
-package durable
+package embedded
 
 import (
 	"errors"
@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"github.com/retabhook/retabhook/handlers/durable"
 )
 
 // lockDir takes an exclusive lock on dir, so that two embedded servers
@@ -20,7 +22,7 @@ func lockDir(dir string) (unlock func(), err error) {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		_ = f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("%w: %s", ErrDirInUse, dir)
+			return nil, fmt.Errorf("%w: %s", durable.ErrDirInUse, dir)
 		}
 		return nil, fmt.Errorf("durable: locking the data directory: %w", err)
 	}

@@ -1,0 +1,104 @@
+package embedded
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/retabhook/retabhook/handlers/durable"
+)
+
+// Open is durable.Open with the embedded server: unless opts hold
+// durable.WithURLs, it starts a JetStream server inside the process, with
+// its files in durable.WithDir and no network port (durable.WithListen
+// opens one). It returns an error wrapping durable.ErrDirInUse when
+// another process runs an embedded server on the same directory.
+func Open(ctx context.Context, opts ...durable.Option) (*durable.Engine, error) {
+	return durable.Open(ctx, append([]durable.Option{durable.WithEmbedded(Start)}, opts...)...)
+}
+
+// Start starts an embedded JetStream server with c: what
+// durable.WithEmbedded takes. It creates and locks c.Dir and returns once
+// the server takes connections.
+func Start(c durable.ServerConfig) (durable.Server, error) {
+	if err := os.MkdirAll(c.Dir, 0o750); err != nil {
+		return nil, fmt.Errorf("durable: data directory: %w", err)
+	}
+	unlock, err := lockDir(c.Dir)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := start(c)
+	if err != nil {
+		unlock()
+		return nil, err
+	}
+	return &embedded{Server: srv, listen: c.Listen != "", unlock: unlock}, nil
+}
+
+func start(c durable.ServerConfig) (*server.Server, error) {
+	opts := &server.Options{
+		ServerName:   "retabhook-embedded",
+		JetStream:    true,
+		StoreDir:     c.Dir,
+		DontListen:   c.Listen == "",
+		NoSigs:       true,
+		NoLog:        true,
+		MaxPayload:   c.MaxPayload,
+		MaxPending:   2 * int64(c.MaxPayload),
+		SyncInterval: c.SyncInterval,
+		SyncAlways:   c.SyncAlways,
+	}
+	if c.Listen != "" {
+		host, port, err := net.SplitHostPort(c.Listen)
+		if err != nil {
+			return nil, fmt.Errorf("durable: WithListen(%q): %w", c.Listen, err)
+		}
+		opts.Host = host
+		if opts.Port, err = strconv.Atoi(port); err != nil {
+			return nil, fmt.Errorf("durable: WithListen(%q): %w", c.Listen, err)
+		}
+		if opts.Port == 0 {
+			opts.Port = server.RANDOM_PORT
+		}
+	}
+	srv, err := server.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("durable: embedded NATS server: %w", err)
+	}
+	srv.Start()
+	if !srv.ReadyForConnections(30 * time.Second) {
+		srv.Shutdown()
+		return nil, fmt.Errorf("durable: the embedded NATS server did not start (is %s used by another receiver?)", c.Dir)
+	}
+	if !srv.JetStreamEnabled() {
+		srv.Shutdown()
+		return nil, fmt.Errorf("durable: JetStream did not start in %s", c.Dir)
+	}
+	return srv, nil
+}
+
+// embedded is a running server and the lock on its directory.
+type embedded struct {
+	*server.Server
+	listen bool
+	unlock func()
+}
+
+func (s *embedded) ClientURL() string {
+	if !s.listen {
+		return ""
+	}
+	return s.Server.ClientURL()
+}
+
+func (s *embedded) Shutdown() {
+	s.Server.Shutdown()
+	s.WaitForShutdown()
+	s.unlock()
+}
