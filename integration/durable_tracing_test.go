@@ -1,4 +1,4 @@
-package durable_test
+package integration_test
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package metrics_test
+package integration_test
 
 import (
 	"bytes"
@@ -25,7 +25,7 @@ func BenchmarkObserverOverhead(b *testing.B) {
 	body := fixtures.ContentEnvelope(`{"number":"INV-1","line_items":[{"description":"Widget","quantity":2},{"description":"Bolt","quantity":10}],"total":21}`)
 	sig := framework.Sign(secret, body)
 	run := func(b *testing.B, opts ...framework.Option) {
-		r, err := framework.NewRouter(append([]framework.Option{framework.WithSecrets(secret), framework.WithLogger(nopLogger())}, opts...)...)
+		r, err := framework.NewRouter(append([]framework.Option{framework.WithSecrets(secret), framework.WithLogger(quiet())}, opts...)...)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package durable_test
+package integration_test
 
 import (
 	"bytes"
@@ -115,11 +115,11 @@ func TestMetricsOfTheDurableMode(t *testing.T) {
 	assert.Equal(t, 0.0, q("retabhook_queue_dead_letters"))
 
 	stop := run(t, eng, r)
-	waitFor(t, 30*time.Second, "processed and dead-lettered", func() bool {
+	require.Eventually(t, func() bool {
 		p, _ := gauge(t, reg, "retabhook_queue_events_total", map[string]string{"kind": kind, "event": "processed"})
 		d, _ := gauge(t, reg, "retabhook_queue_events_total", map[string]string{"kind": kind, "event": "dead_lettered"})
 		return p == 1 && d == 1
-	})
+	}, 30*time.Second, 10*time.Millisecond, "processed and dead-lettered")
 	stop()
 	assert.Equal(t, 1.0, q("retabhook_queue_events_total", "kind", kind, "event", "retry"))
 	assert.Equal(t, 1.0, q("retabhook_queue_handler_duration_seconds", "kind", kind, "result", "ok"))
