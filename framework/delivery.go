@@ -264,6 +264,9 @@ type Outcome struct {
 	// signature verified with, even when a later stage failed; -1 when
 	// verification failed, did not run or is off.
 	SecretIndex int
+	// QuarantineID names the quarantine entry the refused delivery was
+	// kept in ([WithQuarantine]); "" when it was not kept.
+	QuarantineID string
 }
 
 // Observer is told of each stage and of each finished request. Both

@@ -46,6 +46,7 @@ var (
 	ErrUnknownKind          = &Problem{"unknown-kind", "Unknown kind", http.StatusUnprocessableEntity}
 	ErrSchemaViolation      = &Problem{"schema-violation", "Content does not match the schema", http.StatusUnprocessableEntity}
 	ErrRuleViolation        = &Problem{"rule-violation", "Content breaks a validate rule", http.StatusUnprocessableEntity}
+	ErrRejected             = &Problem{"rejected", "The handler rejected the delivery", http.StatusUnprocessableEntity}
 	ErrHandler              = &Problem{"handler-failed", "Handler failed", http.StatusInternalServerError}
 	ErrPanic                = &Problem{"handler-panicked", "Handler panicked", http.StatusInternalServerError}
 )
@@ -131,6 +132,44 @@ func (e *HandlerError) Unwrap() []error {
 	return []error{ErrHandler, e.Err}
 }
 
+// RejectedError is a handler's permanent refusal, made with [Reject]:
+// errors.Is matches both [ErrRejected] and the handler's own error. It is
+// answered 422 with its own problem type (the handler's text is logged,
+// not sent), quarantined, and in the durable mode dead-lettered at once
+// instead of retried.
+type RejectedError struct {
+	// Kind is the kind whose handler refused (set by the router).
+	Kind string
+	// Err is the handler's reason; nil for none.
+	Err error
+}
+
+// Reject marks a handler's error as permanent: the delivery can never be
+// accepted as it is ("unknown vendor"), so it must not be retried. A plain
+// error keeps its meaning: a failure that may pass (500, retried in the
+// durable mode).
+//
+//	if !known(inv.Supplier.VATID) {
+//		return framework.Reject(fmt.Errorf("unknown vendor %q", inv.Supplier.Name))
+//	}
+func Reject(err error) error { return &RejectedError{Err: err} }
+
+// Error implements error.
+func (e *RejectedError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("%v: %s", ErrRejected, e.Kind)
+	}
+	return fmt.Sprintf("%v: %s: %v", ErrRejected, e.Kind, e.Err)
+}
+
+// Unwrap returns ErrRejected and the handler's error.
+func (e *RejectedError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{ErrRejected}
+	}
+	return []error{ErrRejected, e.Err}
+}
+
 // PanicError is a recovered handler panic.
 type PanicError struct {
 	Value any
@@ -177,17 +216,29 @@ type ProblemDocument struct {
 	Detail     string              `json:"detail,omitempty"`
 	Violations []schemas.Violation `json:"violations,omitempty"`
 	Candidates []string            `json:"candidates,omitempty"`
+	// QuarantineID names the quarantine entry that keeps the delivery
+	// ([WithQuarantine]), so that a person reading the sender's delivery
+	// log can find it.
+	QuarantineID string `json:"quarantine_id,omitempty"`
 }
 
 // NewProblemDocument builds the problem document for an error. The detail
 // of handler errors, panics and dispatch failures is a fixed sentence:
 // their text stays in the logs. No error the router produces holds a secret or a signature.
 func NewProblemDocument(err error) ProblemDocument {
+	var qe *QuarantinedError
+	if errors.As(err, &qe) {
+		doc := NewProblemDocument(qe.Err) // the detail is the refusal's
+		doc.QuarantineID = qe.ID
+		return doc
+	}
 	p := ProblemOf(err)
 	doc := ProblemDocument{Type: p.Type(), Title: p.Title, Status: p.Status, Detail: err.Error()}
 	switch p {
 	case ErrHandler, ErrPanic:
 		doc.Detail = "the handler did not accept the delivery; the receiver's logs have the cause"
+	case ErrRejected:
+		doc.Detail = "the handler refused the delivery for good; the receiver's logs have the reason"
 	case ErrDispatch:
 		doc.Detail = "the delivery could not be stored; it was not accepted, send it again later (the receiver's logs have the cause)"
 	}

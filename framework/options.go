@@ -42,6 +42,7 @@ type config struct {
 	tolerance        time.Duration       // auth.go
 	now              func() time.Time    // auth.go
 	formats          []Format            // format.go
+	quarantine       QuarantineStore     // quarantine.go
 }
 
 // WithSecrets sets the webhook secrets. A delivery signed with any of them

@@ -174,6 +174,10 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	out := Outcome{SecretIndex: -1}
 	d, err := r.serve(ctx, req, &out)
 	out.Delivery, out.Err, out.Status, out.Duration = d, err, StatusOf(err), time.Since(start)
+	var qe *QuarantinedError
+	if errors.As(err, &qe) {
+		out.QuarantineID = qe.ID
+	}
 	if err != nil {
 		r.cfg.errorWriter(w, req, err)
 	} else {
@@ -249,11 +253,14 @@ func (r *Router) serve(ctx context.Context, req *http.Request, out *Outcome) (*D
 			err = auth.checkEnvironment(d)
 		}
 	}
-	if err != nil {
-		return d, err
+	if err == nil {
+		err = r.deliver(ctx, rt, d, body, out)
 	}
-
-	return d, r.deliver(ctx, rt, d, body, out)
+	if err != nil && !r.cfg.insecure {
+		// Authentic and refused: kept before the answer (quarantine.go).
+		err = r.keep(ctx, req, body, d, err)
+	}
+	return d, err
 }
 
 // prepare decodes, routes, validates and decodes the body into the
@@ -334,17 +341,29 @@ func (r *Router) decode(body []byte, sum *[sha256.Size]byte) (*Delivery, *conten
 // pick chooses the route. valid reports that the content already passed
 // the route's schema (when it was chosen by schema match).
 func (r *Router) pick(req *http.Request, d *Delivery, c *content) (rt *route, valid bool, err error) {
+	kind := ""
+	r.mu.RLock()
+	n := len(r.order)
+	r.mu.RUnlock()
+	if n > 1 {
+		if kind, err = r.cfg.route(req, d); err != nil {
+			return nil, false, err
+		}
+	}
+	return r.choose(kind, c)
+}
+
+// choose takes the route of kind, or with kind "" the one registered type,
+// else the one whose schema the content matches.
+func (r *Router) choose(kind string, c *content) (rt *route, valid bool, err error) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	switch len(r.order) {
 	case 0:
 		return nil, false, &RouteError{Err: ErrNoRoute}
 	case 1:
+		// As during a request: with one type, the route is not asked.
 		return r.order[0], false, nil
-	}
-	kind, err := r.cfg.route(req, d)
-	if err != nil {
-		return nil, false, err
 	}
 	if kind != "" {
 		rt, ok := r.routes[kind]
@@ -448,6 +467,11 @@ func (r *Router) run(ctx context.Context, rt *route, d *Delivery) (err error) {
 		}
 	}()
 	if err := rt.call(WithDelivery(ctx, d), d); err != nil {
+		var rej *RejectedError
+		if errors.As(err, &rej) {
+			rej.Kind = rt.kind
+			return err
+		}
 		return &HandlerError{Kind: rt.kind, Err: err}
 	}
 	return nil
@@ -484,6 +508,9 @@ func (r *Router) log(ctx context.Context, o Outcome) {
 	}
 	if o.Err != nil {
 		attrs = append(attrs, slog.String("problem", ProblemOf(o.Err).Slug), slog.String("error", o.Err.Error()))
+		if o.QuarantineID != "" {
+			attrs = append(attrs, slog.String("quarantine_id", o.QuarantineID))
+		}
 		var ve *ViolationError
 		if errors.As(o.Err, &ve) {
 			attrs = append(attrs, slog.Int("violations", len(ve.Violations)))

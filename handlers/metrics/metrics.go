@@ -47,6 +47,8 @@ type Collector struct {
 	verified         *prometheus.CounterVec
 	violations       *prometheus.CounterVec
 	queueEvents      *prometheus.CounterVec
+	quarantined      *prometheus.CounterVec
+	quarantineDrops  *prometheus.CounterVec
 	queueHandlerTime *prometheus.HistogramVec
 	queueStats       QueueStatsFunc
 	queueDepthDesc   *prometheus.Desc
@@ -172,6 +174,10 @@ func New(opts ...Option) *Collector {
 		queueEvents: counter("queue_events_total",
 			"Durable engine events by kind and event: accepted, duplicate, processed, retry, dead_lettered, replayed, handed_back.",
 			"kind", "event"),
+		quarantined: counter("quarantined_total",
+			"Refused authentic deliveries kept in the quarantine, by kind (\"none\" before routing) and problem slug.", "kind", "problem"),
+		quarantineDrops: counter("quarantine_dropped_total",
+			"Quarantine entries dropped, oldest first, to stay within the store's bounds, by reason: size or age.", "reason"),
 		queueHandlerTime: histogram("queue_handler_duration_seconds",
 			"Time handlers run by the durable engine's workers take, every attempt, by kind and result (ok, error).", cfg.durationBuckets, "kind", "result"),
 		queueStats: cfg.queueStats,
@@ -189,7 +195,7 @@ func (c *Collector) collectors() []prometheus.Collector {
 	return []prometheus.Collector{
 		c.deliveries, c.requestDuration, c.handlerDuration, c.dispatchDuration, c.bodyBytes, c.inFlight,
 		c.verifyFailures, c.verified, c.violations,
-		c.queueEvents, c.queueHandlerTime,
+		c.queueEvents, c.queueHandlerTime, c.quarantined, c.quarantineDrops,
 	}
 }
 
@@ -280,6 +286,9 @@ func (c *Collector) Finish(ctx context.Context, o framework.Outcome) {
 		outcome = "accepted"
 	}
 	c.deliveries.WithLabelValues(kind, strconv.Itoa(o.Status), outcome).Inc()
+	if o.QuarantineID != "" {
+		c.quarantined.WithLabelValues(kind, framework.ProblemOf(o.Err).Slug).Inc()
+	}
 	c.requestDuration.WithLabelValues(kind).Observe(o.Duration.Seconds())
 	if o.BodyBytes > 0 {
 		c.bodyBytes.Observe(float64(o.BodyBytes))
@@ -378,6 +387,12 @@ func isIndex(t string) bool {
 		}
 	}
 	return true
+}
+
+// QuarantineDropped implements framework.QuarantineObserver: a quarantine
+// store dropped its oldest entry to stay within its bounds.
+func (c *Collector) QuarantineDropped(_ context.Context, _ framework.QuarantineEntry, reason string) {
+	c.quarantineDrops.WithLabelValues(reason).Inc()
 }
 
 // QueueEvent implements framework.QueueObserver: a durable engine

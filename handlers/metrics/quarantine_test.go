@@ -1,0 +1,41 @@
+package metrics_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/retabhook/retabhook/framework"
+	"github.com/retabhook/retabhook/handlers/metrics"
+	"github.com/retabhook/retabhook/internal/fixtures"
+)
+
+// TestQuarantineMetrics: each kept delivery counts in quarantined_total,
+// and each entry the store drops past its size bound moves
+// quarantine_dropped_total.
+func TestQuarantineMetrics(t *testing.T) {
+	m := metrics.New()
+	reg := prometheus.NewPedanticRegistry()
+	require.NoError(t, reg.Register(m))
+	body := fixtures.ContentEnvelope(`{"number":"INV-1","line_items":[],"total":1}`)
+	// Room for two entries of this body (body + record each).
+	q, err := framework.OpenDiskQuarantine(t.TempDir(), framework.DiskMaxBytes(int64(2*len(body)+1400)),
+		framework.DiskObserver(m), framework.DiskLogger(nopLogger()))
+	require.NoError(t, err)
+	r, err := framework.NewRouter(framework.WithSecrets(secret), framework.WithObserver(m),
+		framework.WithLogger(nopLogger()), framework.WithQuarantine(q))
+	require.NoError(t, err)
+	framework.Handle(r, func(context.Context, Invoice) error { return nil })
+
+	for range 4 {
+		require.Equal(t, 422, post(t, r, "/webhook", body, framework.Sign(secret, body)))
+	}
+	assert.Equal(t, 4.0, series(t, reg, "retabhook_quarantined_total", "kind", "invoice", "problem", "rule-violation"))
+	list, err := q.List(context.Background())
+	require.NoError(t, err)
+	assert.Len(t, list, 2)
+	assert.Equal(t, 2.0, series(t, reg, "retabhook_quarantine_dropped_total", "reason", "size"))
+}
