@@ -98,7 +98,7 @@ type QuarantineObserver interface {
 
 // WithQuarantine keeps every delivery that passed authentication and was
 // then refused in s, before answering: the answer's problem document
-// carries the entry's id (quarantine_id). Kept: a malformed envelope,
+// carries the entry's id (quarantine_id). Kept: an unrecognised format, a malformed envelope,
 // missing or invalid content, no route, an ambiguous route, an unknown
 // kind, schema and rule violations, a handler's [Reject], and, in the
 // synchronous mode, a handler that failed or panicked (Retab sends a
@@ -178,7 +178,7 @@ func ValidQuarantineID(id string) bool { return validQuarantineID(id) }
 // quarantinable reports whether a refusal is kept.
 func (r *Router) quarantinable(err error) bool {
 	switch ProblemOf(err) {
-	case ErrMalformedEnvelope, ErrMissingCompletion, ErrNoContent, ErrInvalidContent,
+	case ErrUnrecognizedFormat, ErrMalformedEnvelope, ErrMissingCompletion, ErrNoContent, ErrInvalidContent,
 		ErrNoRoute, ErrAmbiguousRoute, ErrUnknownKind, ErrSchemaViolation, ErrRuleViolation, ErrRejected:
 		return true
 	case ErrHandler, ErrPanic:
@@ -300,7 +300,7 @@ func (r *Router) Replay(ctx context.Context, id string) (ReplayResult, error) {
 
 // rerun is the pipeline after the signature, for a kept delivery.
 func (r *Router) rerun(ctx context.Context, e *QuarantineEntry) (*Delivery, error) {
-	d, c, err := decodeDelivery(e.Body, nil)
+	d, c, err := r.decode(e.Body, nil)
 	if err != nil {
 		return d, err
 	}

@@ -48,7 +48,8 @@ func TestQuarantineKeepsEachRefusal(t *testing.T) {
 		kind    string
 	}{
 		{name: "malformed envelope", body: []byte(`{"completion":`), want: framework.ErrMalformedEnvelope},
-		{name: "missing completion", body: []byte(`{"user":"a@b.c"}`), want: framework.ErrMissingCompletion},
+		{name: "unrecognized format", body: []byte(`{"user":"a@b.c"}`), want: framework.ErrUnrecognizedFormat},
+		{name: "missing completion", body: []byte(`{"completion":null}`), want: framework.ErrMissingCompletion},
 		{name: "no content", body: []byte(`{"completion":{"choices":[{"message":{"content":null}}]}}`), want: framework.ErrNoContent},
 		{name: "invalid content", body: fixtures.ContentEnvelope("Sorry, I cannot read this."), want: framework.ErrInvalidContent},
 		{name: "no route", body: fixtures.ContentEnvelope(`{"title":"x"}`), want: framework.ErrNoRoute},

@@ -21,7 +21,8 @@ import (
 //
 //	flag            variable      default          meaning
 //	--durable       DURABLE       false            store deliveries, answer 202, run handlers from workers
-//	--data-dir      DATA_DIR      retabhook-data   the embedded JetStream server's directory ("" means the default)
+//	--data-dir      DATA_DIR      retabhook-data   the data directory: the quarantine (synchronous mode, in DIR/quarantine)
+//	                                               and the embedded JetStream server's files ("" means the default)
 //	--nats-url      NATS_URL      ""               use this NATS cluster (comma-separated URLs) instead
 //	--nats-listen   NATS_LISTEN   ""               let other processes reach the embedded server (127.0.0.1:4222)
 //	--replicas      REPLICAS      1                stream replicas on a cluster (0 means the default)
@@ -38,7 +39,7 @@ type durableConfig struct {
 func (c *durableConfig) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.BoolVar(&c.Enabled, "durable", envBool(getenv("DURABLE"), false),
 		"durable mode: store each valid delivery, answer 202, run the handlers from workers with retries and dead letters (env DURABLE)")
-	fs.StringVar(&c.Dir, "data-dir", getenv("DATA_DIR"), "durable mode: the embedded JetStream server's directory; empty means "+durable.DefaultDir+" (env DATA_DIR)")
+	fs.StringVar(&c.Dir, "data-dir", getenv("DATA_DIR"), "the data directory: the quarantine in the synchronous mode (DIR/quarantine), the embedded JetStream server's files in the durable mode; empty means ./"+durable.DefaultDir+" (env DATA_DIR)")
 	fs.StringVar(&c.URLs, "nats-url", getenv("NATS_URL"), "durable mode: comma-separated URLs of a NATS cluster to use instead of the embedded server (env NATS_URL)")
 	fs.StringVar(&c.Listen, "nats-listen", getenv("NATS_LISTEN"), "durable mode: address where the embedded server accepts NATS clients, such as 127.0.0.1:4222; none by default (env NATS_LISTEN)")
 	replicas, _ := strconv.Atoi(getenv("REPLICAS"))

@@ -40,6 +40,13 @@ func newServer(cfg config, logger *slog.Logger, tel *telemetry, dm *durableMode)
 		framework.WithSecrets(cfg.Secrets...),
 		framework.WithMaxInFlightBytes(cfg.MaxInFlight),
 	}, tel.routerOptions()...)
+	q, err := openQuarantine(cfg, logger, tel, dm)
+	if err != nil {
+		return nil, err
+	}
+	if q != nil {
+		opts = append(opts, framework.WithQuarantine(q))
+	}
 	if dm != nil {
 		opts = append(opts, dm.routerOptions()...)
 		tel.engine.Store(dm.engine)

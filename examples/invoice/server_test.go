@@ -29,7 +29,7 @@ const testSecret = "whsec_server_test"
 
 func testConfig(t *testing.T, args ...string) config {
 	t.Helper()
-	c, err := loadConfig(args, env("WEBHOOKS_SECRET", testSecret, "ADDR", "127.0.0.1:0"), io.Discard)
+	c, err := loadConfig(args, env("WEBHOOKS_SECRET", testSecret, "ADDR", "127.0.0.1:0", "DATA_DIR", t.TempDir()), io.Discard)
 	require.NoError(t, err)
 	return c
 }
