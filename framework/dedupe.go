@@ -15,7 +15,8 @@ import (
 // called after routing and validation, so d.Kind and d.Value are set.
 type DedupeKeyFunc func(d *Delivery, body []byte) string
 
-// KeyByBody is the default [DedupeKeyFunc]: "sha256:" and the hex SHA-256
+// KeyByBody is a [DedupeKeyFunc], the default for every delivery but
+// events ([KeyByEvent]): "sha256:" and the hex SHA-256
 // of the raw body. Retab's rerun sends the same body again, so a rerun has
 // the same key. For a delivery the router decoded, the digest computed
 // while the body was read (the one behind Delivery.ID) is reused, so a
@@ -26,6 +27,17 @@ func KeyByBody(d *Delivery, body []byte) string {
 	}
 	sum := sha256.Sum256(body)
 	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// KeyByEvent is the default [DedupeKeyFunc]: an event's id ("event:" +
+// environment + ":" + id), since Retab retries an event with the same id
+// (and the body of a retry need not be the same bytes); [KeyByBody] for
+// every other delivery.
+func KeyByEvent(d *Delivery, body []byte) string {
+	if d != nil && d.Event != nil && d.Event.ID != "" {
+		return "event:" + d.Event.Environment + ":" + d.Event.ID
+	}
+	return KeyByBody(d, body)
 }
 
 // KeyByCompletion is a [DedupeKeyFunc] that treats deliveries of the same
@@ -85,7 +97,8 @@ func WithDeduper(d Deduper) Option {
 }
 
 // WithDedupeKey sets the de-duplication key, used by [WithDeduplication],
-// [WithDeduper] and [WithDispatcher]. Default: [KeyByBody].
+// [WithDeduper] and [WithDispatcher]. Default: [KeyByEvent] (events by
+// id, other deliveries by body).
 func WithDedupeKey(f DedupeKeyFunc) Option {
 	return func(c *config) error {
 		if f == nil {
@@ -98,7 +111,7 @@ func WithDedupeKey(f DedupeKeyFunc) Option {
 
 func (r *Router) dedupeKey(d *Delivery, body []byte) string {
 	if r.cfg.dedupeKey == nil {
-		return KeyByBody(d, body)
+		return KeyByEvent(d, body)
 	}
 	return r.cfg.dedupeKey(d, body)
 }

@@ -260,6 +260,10 @@ type Outcome struct {
 	// or stored again, because its de-duplication key was already
 	// accepted within the window.
 	Duplicate bool
+	// Ignored reports an event whose type no handler is registered for
+	// and whose data holds no extraction: answered 200
+	// {"status":"ignored",...} so that the sender stops retrying it.
+	Ignored bool
 	// SecretIndex is the index, in WithSecrets, of the secret the
 	// signature verified with, even when a later stage failed; -1 when
 	// verification failed, did not run or is off.

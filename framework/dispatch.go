@@ -118,17 +118,27 @@ func (r *Router) Process(ctx context.Context, s Stored) (*Delivery, error) {
 	if err != nil {
 		return d, err
 	}
-	r.mu.RLock()
-	rt, ok := r.routes[s.Kind]
-	r.mu.RUnlock()
-	if !ok {
-		return d, &RouteError{Kind: s.Kind, Err: ErrUnknownKind}
-	}
-	d.Kind = rt.kind
 	if s.Attempt > 0 {
 		d.Attempt = s.Attempt
 	}
-	if err := r.check(rt, d, c, false); err != nil {
+	var rt *route
+	ok := false
+	if d.Event != nil {
+		rt, ok = r.eventRoute(s.Kind)
+	}
+	if ok {
+		err = r.decodeEvent(rt, d)
+	} else {
+		r.mu.RLock()
+		rt, ok = r.routes[s.Kind]
+		r.mu.RUnlock()
+		if !ok || c == nil {
+			return d, &RouteError{Kind: s.Kind, Err: ErrUnknownKind}
+		}
+		d.Kind = rt.kind
+		err = r.check(rt, d, c, false)
+	}
+	if err != nil {
 		return d, err
 	}
 	hctx, end := r.stage(ctx, StageHandle)
@@ -140,6 +150,12 @@ func (r *Router) Process(ctx context.Context, s Stored) (*Delivery, error) {
 // deliver is the last step of a request: the handler (synchronous mode,
 // with de-duplication when configured) or the dispatcher (durable mode).
 func (r *Router) deliver(ctx context.Context, rt *route, d *Delivery, body []byte, out *Outcome) error {
+	if rt == nil {
+		// An event nobody handles: answered 2xx so that the sender stops
+		// retrying it, logged and counted as ignored.
+		out.Ignored = true
+		return nil
+	}
 	if r.cfg.dispatcher != nil {
 		return r.dispatch(ctx, d, body, out)
 	}
@@ -186,11 +202,25 @@ func (r *Router) dispatch(ctx context.Context, d *Delivery, body []byte, out *Ou
 	return nil
 }
 
+// ignoredBody is the JSON answered for an event nobody handles.
+type ignoredBody struct {
+	Status     string `json:"status"`
+	EventType  string `json:"event_type"`
+	EventID    string `json:"event_id"`
+	DeliveryID string `json:"delivery_id"`
+}
+
 // writeAnswer answers a delivery that succeeded: 200 processed, 202
 // accepted, or 200 duplicate.
 func writeAnswer(w http.ResponseWriter, d *Delivery, out *Outcome) {
 	status, word := http.StatusOK, "processed"
 	switch {
+	case out.Ignored:
+		out.Status = status
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_ = json.NewEncoder(w).Encode(ignoredBody{Status: "ignored", EventType: d.Event.Type, EventID: d.Event.ID, DeliveryID: d.ID})
+		return
 	case out.Duplicate:
 		word = "duplicate"
 	case out.Accepted:

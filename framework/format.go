@@ -58,7 +58,7 @@ func (f funcFormat) Decode(body []byte) (*Delivery, error) { return f.decode(bod
 // [WithFormats] is not given: [CompletionFormat], [EventFormat],
 // [EndNodeFormat]. Append yours to keep them.
 func DefaultFormats() []Format {
-	return []Format{CompletionFormat(), EndNodeFormat()}
+	return []Format{CompletionFormat(), EventFormat(), EndNodeFormat()}
 }
 
 // WithFormats sets the formats the router recognises, tried in order.

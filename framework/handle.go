@@ -61,20 +61,26 @@ func HandleSafely[T any](r *Router, h func(ctx context.Context, v T) error, opts
 	if h == nil {
 		return fmt.Errorf("%w: nil handler", ErrRegistration)
 	}
-	typ := reflect.TypeFor[T]()
-	decode := func(data []byte) (any, error) {
-		var v T
-		err := json.Unmarshal(data, &v)
-		return v, err
-	}
-	call := func(ctx context.Context, d *Delivery) error {
+	return r.register(reflect.TypeFor[T](), decodeInto[T], typedCall(h), opts)
+}
+
+// decodeInto decodes JSON into a T, as a route's decode.
+func decodeInto[T any](data []byte) (any, error) {
+	var v T
+	err := json.Unmarshal(data, &v)
+	return v, err
+}
+
+// typedCall erases a typed handler into a HandlerFunc that takes the
+// value from Delivery.Value.
+func typedCall[T any](h func(ctx context.Context, v T) error) HandlerFunc {
+	return func(ctx context.Context, d *Delivery) error {
 		v, ok := d.Value.(T)
 		if !ok {
-			return fmt.Errorf("retabhook: delivery value is %T, want %s", d.Value, typ)
+			return fmt.Errorf("retabhook: delivery value is %T, want %s", d.Value, reflect.TypeFor[T]())
 		}
 		return h(ctx, v)
 	}
-	return r.register(typ, decode, call, opts)
 }
 
 // KindOf returns the kind derived for T: its Kind method's answer, or its

@@ -31,6 +31,7 @@ type Router struct {
 
 	mu     sync.RWMutex
 	routes map[string]*route // by kind
+	events map[string]*route // by event type (HandleEvent)
 	types  map[reflect.Type]string
 	order  []*route // registration order
 
@@ -80,6 +81,7 @@ func NewRouter(opts ...Option) (*Router, error) {
 		cfg:      cfg,
 		validate: newValidator(),
 		routes:   map[string]*route{},
+		events:   map[string]*route{},
 		types:    map[reflect.Type]string{},
 	}
 	r.secretSets = newSecretSets(cfg.secrets, cfg.envSecrets)
@@ -111,12 +113,7 @@ func (r *Router) register(typ reflect.Type, decode func([]byte) (any, error), ca
 	if err := checkRules(r.validate, typ); err != nil {
 		return err
 	}
-	for i := len(hc.middleware) - 1; i >= 0; i-- {
-		call = hc.middleware[i](call)
-	}
-	for i := len(r.cfg.middleware) - 1; i >= 0; i-- {
-		call = r.cfg.middleware[i](call)
-	}
+	call = r.wrap(call, hc.middleware)
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -132,6 +129,17 @@ func (r *Router) register(typ reflect.Type, decode func([]byte) (any, error), ca
 	r.types[typ] = kind
 	r.order = append(r.order, rt)
 	return nil
+}
+
+// wrap applies a registration's middleware, then the router's, to call.
+func (r *Router) wrap(call HandlerFunc, own []Middleware) HandlerFunc {
+	for i := len(own) - 1; i >= 0; i-- {
+		call = own[i](call)
+	}
+	for i := len(r.cfg.middleware) - 1; i >= 0; i-- {
+		call = r.cfg.middleware[i](call)
+	}
+	return call
 }
 
 // Kinds returns the registered kinds in registration order.
@@ -246,13 +254,7 @@ func (r *Router) serve(ctx context.Context, req *http.Request, out *Outcome) (*D
 	}
 	out.SecretIndex = secretIndex
 
-	d, rt, err := r.prepare(ctx, req, body, &h.idSum)
-	if d != nil {
-		auth.describe(d, secretIndex)
-		if err == nil {
-			err = auth.checkEnvironment(d)
-		}
-	}
+	d, rt, err := r.prepare(ctx, req, body, &h.idSum, &auth, secretIndex)
 	if err == nil {
 		err = r.deliver(ctx, rt, d, body, out)
 	}
@@ -265,12 +267,24 @@ func (r *Router) serve(ctx context.Context, req *http.Request, out *Outcome) (*D
 
 // prepare decodes, routes, validates and decodes the body into the
 // registered type.
-func (r *Router) prepare(ctx context.Context, req *http.Request, body []byte, sum *[sha256.Size]byte) (*Delivery, *route, error) {
+// A nil route with a nil error is an event nobody handles (ignored).
+func (r *Router) prepare(ctx context.Context, req *http.Request, body []byte, sum *[sha256.Size]byte, a *auth, secretIndex int) (*Delivery, *route, error) {
 	_, end := r.stage(ctx, StageDecode)
 	d, c, err := r.decode(body, sum)
+	if d != nil {
+		a.describe(d, secretIndex)
+		if err == nil {
+			err = a.checkEnvironment(d)
+		}
+	}
 	end(err)
 	if err != nil {
 		return d, nil, err
+	}
+	if d.Event != nil {
+		if rt, ok := r.eventRoute(d.Event.Type); ok || c == nil || len(r.Kinds()) == 0 {
+			return d, rt, r.checkEvent(ctx, rt, d)
+		}
 	}
 
 	_, end = r.stage(ctx, StageRoute)
@@ -327,7 +341,7 @@ func (r *Router) decode(body []byte, sum *[sha256.Size]byte) (*Delivery, *conten
 	}
 	d.ID, d.bodySum, d.body = deliveryID(sum), *sum, body
 	d.Format, d.SecretIndex, d.Attempt = format.Name(), -1, 1
-	if err != nil {
+	if err != nil || d.Content == nil && d.Event != nil {
 		return d, nil, err
 	}
 	ct, anns, err := parseContent(d.Content)

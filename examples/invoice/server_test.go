@@ -64,7 +64,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	out := w.Body.String()
 	assert.Contains(t, out, `retabhook_deliveries_total{kind="calendar_event",outcome="processed",status="200"} 1`)
 	assert.Contains(t, out, `retabhook_verification_failures_total{reason="mismatch"} 1`)
-	assert.Contains(t, out, `retabhook_verified_total{secret_index="0"} 1`)
+	assert.Contains(t, out, `retabhook_verified_total{environment="none",secret_index="0"} 1`)
 	assert.Contains(t, out, "go_goroutines ")
 	assert.Contains(t, out, "process_")
 	assert.NotContains(t, out, testSecret)

@@ -125,6 +125,13 @@ type builder struct {
 	repeatCost  bool
 	headerSet   bool
 	noFile      bool
+
+	env          string
+	headerEnv    *string
+	signedAt     time.Time
+	formula      framework.Formula
+	extraSecrets []string
+	eventID      string
 }
 
 // WithSecret signs with secret. Default: [Secret].

@@ -20,7 +20,8 @@
 //
 //	deliveries_total{kind,status,outcome}       counter   every answered request; kind is "none" before
 //	                                                      routing; outcome is processed, accepted (durable
-//	                                                      mode, 202), duplicate (de-duplicated, 200) or the
+//	                                                      mode, 202), duplicate (de-duplicated, 200), ignored
+//	                                                      (an event type nobody handles, 200) or the
 //	                                                      problem slug (invalid-signature, schema-violation,
 //	                                                      handler-failed, dispatch-failed...)
 //	request_duration_seconds{kind}              histogram arrival to answer
@@ -28,8 +29,9 @@
 //	dispatch_duration_seconds{kind}             histogram storing a delivery during its request (durable mode)
 //	request_body_bytes                          histogram body sizes read
 //	requests_in_flight                          gauge     requests being served
-//	verification_failures_total{reason}        counter   missing, malformed, mismatch
-//	verified_total{secret_index}                counter   which secret of WithSecrets matched
+//	verification_failures_total{reason}        counter   missing, malformed, mismatch, expired, future
+//	verified_total{environment,secret_index}    counter   which secret matched, of which environment
+//	                                                      ("none": a WithSecrets secret, no environment named)
 //	validation_failures_total{kind,problem,pointer,keyword}
 //	                                            counter   one per delivery per distinct pointer and keyword
 //	queue_events_total{kind,event}              counter   durable engine: accepted, duplicate, processed,
@@ -48,7 +50,9 @@
 // [WithMaxPointers] distinct pointers per kind (100 by default), further
 // pointers count as "other". keyword is a JSON Schema keyword (required,
 // type, enum...) or "validate:" and a validate tag (validate:gte...).
-// secret_index is bounded by the number of secrets.
+// secret_index is bounded by the number of secrets, environment by the
+// environments configured (a delivery naming another is refused before it
+// is counted there).
 //
 // # Durable engines
 //

@@ -55,7 +55,7 @@ func Example() {
 	// retabhook_deliveries_total{kind="calendar_event",outcome="processed",status="200"} 1
 	// retabhook_deliveries_total{kind="none",outcome="invalid-signature",status="401"} 1
 	// retabhook_verification_failures_total{reason="mismatch"} 1
-	// retabhook_verified_total{secret_index="0"} 1
+	// retabhook_verified_total{environment="none",secret_index="0"} 1
 }
 
 // A durable engine reports what happens after the answer through

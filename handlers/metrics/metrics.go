@@ -167,7 +167,7 @@ func New(opts ...Option) *Collector {
 		verifyFailures: counter("verification_failures_total",
 			"Requests refused by signature verification, by reason: missing, malformed, mismatch.", "reason"),
 		verified: counter("verified_total",
-			"Requests whose signature verified, by the index of the matching secret in WithSecrets.", "secret_index"),
+			"Requests whose signature verified, by environment (none when the delivery names none and a WithSecrets secret matched) and the index of the matching secret among that environment's.", "environment", "secret_index"),
 		violations: counter("validation_failures_total",
 			"Deliveries refused by the JSON Schema or a validate rule, by kind, problem (schema-violation, rule-violation), JSON Pointer (array indices as *) and keyword; counted once per delivery per pointer and keyword.",
 			"kind", "problem", "pointer", "keyword"),
@@ -280,6 +280,8 @@ func (c *Collector) Finish(ctx context.Context, o framework.Outcome) {
 	switch {
 	case o.Err != nil:
 		outcome = framework.ProblemOf(o.Err).Slug
+	case o.Ignored:
+		outcome = "ignored"
 	case o.Duplicate:
 		outcome = "duplicate"
 	case o.Accepted:
@@ -311,7 +313,11 @@ func (c *Collector) Finish(ctx context.Context, o framework.Outcome) {
 		c.verifyFailures.WithLabelValues(string(framework.SignatureMismatch)).Inc()
 	}
 	if o.SecretIndex >= 0 {
-		c.verified.WithLabelValues(strconv.Itoa(o.SecretIndex)).Inc()
+		env := NoKind
+		if o.Delivery != nil && o.Delivery.Environment != "" {
+			env = o.Delivery.Environment
+		}
+		c.verified.WithLabelValues(env, strconv.Itoa(o.SecretIndex)).Inc()
 	}
 
 	var ve *framework.ViolationError

@@ -188,8 +188,8 @@ retabhook_deliveries_total{kind="none",outcome="unknown-kind",status="422"} 1
 	assert.Equal(t, 1.0, series(t, reg, "retabhook_verification_failures_total", "reason", "mismatch"))
 	assert.Equal(t, 1.0, series(t, reg, "retabhook_verification_failures_total", "reason", "missing"))
 	assert.Equal(t, 1.0, series(t, reg, "retabhook_verification_failures_total", "reason", "malformed"))
-	assert.Equal(t, 7.0, series(t, reg, "retabhook_verified_total", "secret_index", "0"), "even when a later stage fails")
-	assert.Equal(t, 3.0, series(t, reg, "retabhook_verified_total", "secret_index", "1"))
+	assert.Equal(t, 7.0, series(t, reg, "retabhook_verified_total", "environment", "none", "secret_index", "0"), "even when a later stage fails")
+	assert.Equal(t, 3.0, series(t, reg, "retabhook_verified_total", "environment", "none", "secret_index", "1"))
 
 	// Validation failures: array indices folded, once per delivery.
 	vf := func(problem, pointer, keyword string) float64 {
