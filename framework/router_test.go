@@ -505,3 +505,36 @@ func TestErrorsIsAndAs(t *testing.T) {
 	var re *framework.RouteError
 	assert.True(t, errors.As(error(&framework.RouteError{Candidates: []string{"a", "b"}, Err: framework.ErrAmbiguousRoute}), &re))
 }
+
+// TestOneDigitOffSignatureIs401 sends, for each secret under rotation, the
+// right signature with its first or its last hex digit changed, and
+// expects 401 and no handler call.
+func TestOneDigitOffSignatureIs401(t *testing.T) {
+	r, rec := newTestRouter(t, framework.WithSecrets(otherSecret))
+	body := fixtures.ContentEnvelope(fixtures.SeedContent)
+	for _, s := range []string{secret, otherSecret} {
+		sig := framework.Sign(s, body)
+		for _, tt := range []struct {
+			name string
+			sig  string
+		}{
+			{s + " first digit", offByOneDigit(sig, 0)},
+			{s + " last digit", offByOneDigit(sig, len(sig)-1)},
+			{s + " last digit, upper case", strings.ToUpper(offByOneDigit(sig, len(sig)-1))},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				req := httptest.NewRequest(http.MethodPost, "/webhook", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("X-Retab-Signature", tt.sig)
+				w := httptest.NewRecorder()
+				r.ServeHTTP(w, req)
+				require.Equal(t, 401, w.Code, "body: %s", w.Body)
+				assert.Equal(t, framework.ErrInvalidSignature.Type(), problem(t, w).Type)
+			})
+		}
+		// The right signature still passes, so the 401s above are about
+		// the changed digit.
+		require.Equal(t, 200, post(t, r, "/webhook", body, s).Code)
+	}
+	assert.Len(t, rec.events, 2)
+}

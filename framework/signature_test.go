@@ -63,3 +63,38 @@ func TestVerify(t *testing.T) {
 func TestVerifyErrorsAreDistinct(t *testing.T) {
 	assert.False(t, errors.Is(framework.ErrMissingSignature, framework.ErrInvalidSignature))
 }
+
+// offByOneDigit returns sig with the hex digit at i replaced by another
+// one, so that the signature differs from the right one in that digit only.
+func offByOneDigit(sig string, i int) string {
+	b := []byte(sig)
+	if b[i] == '0' {
+		b[i] = '1'
+	} else {
+		b[i] = '0'
+	}
+	return string(b)
+}
+
+// TestVerifyOneDigitOff: a signature equal to the right one except in its
+// first or its last hex digit is refused, for each secret under rotation;
+// a compare of a prefix (or a suffix) only would accept it.
+func TestVerifyOneDigitOff(t *testing.T) {
+	body := []byte(fixtures.BodyVector)
+	secrets := []string{fixtures.SecretVector, "whsec_rotated", "whsec_third"}
+	for i, s := range secrets {
+		sig := framework.Sign(s, body)
+		idx, err := framework.Verify(body, sig, secrets...)
+		require.NoError(t, err)
+		require.Equal(t, i, idx)
+		for _, at := range []int{0, len(sig) - 1} {
+			bad := offByOneDigit(sig, at)
+			idx, err := framework.Verify(body, bad, secrets...)
+			assert.Equal(t, -1, idx, "secret %d, digit %d changed", i, at)
+			var se *framework.SignatureError
+			require.ErrorAs(t, err, &se, "secret %d, digit %d changed", i, at)
+			assert.Equal(t, framework.SignatureMismatch, se.Reason)
+			assert.ErrorIs(t, err, framework.ErrInvalidSignature)
+		}
+	}
+}
