@@ -1,7 +1,19 @@
 // Package envelope decodes the body Retab POSTs to a webhook (its
 // WebhookRequest): the completion, the user, the file payload and the
-// metadata. It is tolerant of unknown fields and of repeated keys (the last
-// one wins), as Retab's real output needs.
+// metadata. It is tolerant of unknown fields and of repeated keys, as
+// Retab's real output needs.
+//
+// A key repeated in one object, at any depth (completion, user,
+// file_payload, metadata, and in the completion choices, each choice's
+// message, content, ...), counting keys that differ only in case as
+// repeats (encoding/json matches names case-insensitively): the last
+// occurrence wins, whole. The earlier ones are ignored, as Python's json
+// and JavaScript's JSON.parse do; they are not merged into it, as
+// encoding/json alone would merge a repeated object, and decode a repeated
+// array into the elements of the earlier one. So
+// "message":{"content":"A"},"message":{} has no content, and
+// "choices":[{"index":1,"message":{"content":"A"}}],"choices":[{}] has
+// one choice, of index 0, without content.
 //
 // Decode walks the body in place (package jsonscan) and keeps slices of it
 // for the large and raw parts (the file's URL, usage, likelihoods, each
@@ -9,8 +21,9 @@
 // is checked but never copied. Whatever that walk does not handle with
 // certainty (a repeated or differently-cased known key, a value of an
 // unexpected JSON type, invalid JSON) is decoded by encoding/json instead,
-// which defines the result: the two agree on every input (see the fuzz
-// tests).
+// which defines the result (with the rule for repeated keys above, which
+// the types' UnmarshalJSON methods implement): the two agree on every input
+// (see the differential and fuzz tests).
 package envelope
 
 import (
@@ -64,11 +77,14 @@ type Completion struct {
 type Choice struct {
 	Index        int     `json:"index"`
 	FinishReason *string `json:"finish_reason"`
-	Message      struct {
-		// Content is kept raw: a JSON string in Retab's output, but an
-		// object, null or absent are all seen in the wild.
-		Content json.RawMessage `json:"content"`
-	} `json:"message"`
+	Message      Message `json:"message"`
+}
+
+// Message is a choice's message.
+type Message struct {
+	// Content is kept raw: a JSON string in Retab's output, but an
+	// object, null or absent are all seen in the wild.
+	Content json.RawMessage `json:"content"`
 }
 
 // FilePayload is the source document. URL is the url field as decoded
@@ -96,13 +112,50 @@ func Decode(body []byte) (*Envelope, error) {
 // stdEnvelope is the envelope as encoding/json decodes it: the definition
 // of Decode's result.
 type stdEnvelope struct {
-	Completion  *Completion `json:"completion"`
-	User        *string     `json:"user"`
-	FilePayload *struct {
-		Filename string `json:"filename"`
-		URL      string `json:"url"`
-	} `json:"file_payload"`
-	Metadata json.RawMessage `json:"metadata"`
+	Completion  *Completion     `json:"completion"`
+	User        *string         `json:"user"`
+	FilePayload *stdFilePayload `json:"file_payload"`
+	Metadata    json.RawMessage `json:"metadata"`
+}
+
+type stdFilePayload struct {
+	Filename string `json:"filename"`
+	URL      string `json:"url"`
+}
+
+// The objects' UnmarshalJSON methods make a repeated key's last occurrence
+// win whole (see the package doc): each decodes into a zero value of the
+// type without its method and replaces the receiver with it, where
+// encoding/json alone would decode the occurrence into the earlier one.
+type (
+	completionFields  Completion
+	choiceFields      Choice
+	messageFields     Message
+	filePayloadFields stdFilePayload
+)
+
+// UnmarshalJSON implements json.Unmarshaler: the value replaces *c whole.
+func (c *Completion) UnmarshalJSON(b []byte) error {
+	return replaceWith(b, (*completionFields)(c))
+}
+
+// UnmarshalJSON implements json.Unmarshaler: the value replaces *ch whole.
+func (ch *Choice) UnmarshalJSON(b []byte) error { return replaceWith(b, (*choiceFields)(ch)) }
+
+// UnmarshalJSON implements json.Unmarshaler: the value replaces *m whole.
+func (m *Message) UnmarshalJSON(b []byte) error { return replaceWith(b, (*messageFields)(m)) }
+
+func (fp *stdFilePayload) UnmarshalJSON(b []byte) error {
+	return replaceWith(b, (*filePayloadFields)(fp))
+}
+
+// replaceWith decodes b into a zero T and stores it in *dst (null leaves
+// the zero value: an earlier occurrence does not survive it).
+func replaceWith[T any](b []byte, dst *T) error {
+	var v T
+	err := json.Unmarshal(b, &v)
+	*dst = v
+	return err
 }
 
 func decodeStd(body []byte) (*Envelope, error) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -81,8 +82,35 @@ var tricky = []string{
 	`{`,
 }
 
+// repeated are bodies with a known key repeated, at each path the
+// envelope reads: the last occurrence wins whole (see the package doc).
+// The differential test and the fuzz corpus have them beside tricky.
+var repeated = []string{
+	`{"completion":{"choices":[{"index":1,"message":{"content":"A"}}],"choices":[{}]}}`,
+	`{"completion":{"choices":[{"index":1,"message":{"content":"A"}},{"index":2}],"choices":[{"index":3}]}}`,
+	`{"completion":{"choices":[{"index":1,"message":{"content":"A"}}],"choices":[]}}`,
+	`{"completion":{"choices":[{"index":1,"message":{"content":"A"}}],"choices":null}}`,
+	`{"completion":{"choices":[],"choices":[{"index":1,"message":{"content":"A"}}]}}`,
+	`{"completion":{"id":"a","choices":[{"message":{"content":"A"}}]},"completion":{"model":"m"}}`,
+	`{"completion":{"model":"m"},"completion":{"id":"a","choices":[{"message":{"content":"A"}}]}}`,
+	`{"completion":{"choices":[{"message":{"content":"A"}}]},"completion":null}`,
+	`{"completion":null,"completion":{"choices":[{"message":{"content":"A"}}]}}`,
+	`{"completion":{"choices":[{"index":1,"finish_reason":"stop","message":{"content":"A"},"index":2}]}}`,
+	`{"completion":{"choices":[{"message":{"content":"A"},"message":{}}]}}`,
+	`{"completion":{"choices":[{"message":{"content":"A"},"message":null}]}}`,
+	`{"completion":{"choices":[{"message":{},"message":{"content":"B"}}]}}`,
+	`{"completion":{"choices":[{"message":{"content":"A","content":"B"}}]}}`,
+	`{"completion":{"choices":[{"message":{"content":{"a":1},"content":{"b":2}}}]}}`,
+	`{"completion":{"choices":[{"message":{"content":"A","content":null}}]}}`,
+	`{"completion":{},"file_payload":{"filename":"a.pdf","url":"data:,A"},"file_payload":{"filename":"b.pdf"}}`,
+	`{"completion":{},"file_payload":{"filename":"a.pdf","url":"data:,A"},"file_payload":null}`,
+	`{"completion":{},"file_payload":{"url":"data:,A","url":"data:,B"}}`,
+	`{"completion":{},"user":"a","user":"b","metadata":{"k":1},"metadata":{"j":2}}`,
+	`{"completion":{"usage":{"a":1},"likelihoods":{"a":1},"created":1,"usage":{"b":2},"likelihoods":{"b":2},"created":2}}`,
+}
+
 func TestScanMatchesEncodingJSON(t *testing.T) {
-	for _, body := range tricky {
+	for _, body := range slices.Concat(tricky, repeated) {
 		t.Run(body, func(t *testing.T) { checkAgainstStd(t, []byte(body)) })
 	}
 	for _, name := range []string{fixtures.QuickstartCompletion, fixtures.ConsensusCompletion} {
@@ -102,7 +130,7 @@ func TestScanMatchesEncodingJSON(t *testing.T) {
 func TestDecode(t *testing.T) {
 	env, err := Decode([]byte(`{"completion":{"id":"a"},"completion":{"model":"m"}}`))
 	require.NoError(t, err)
-	require.Equal(t, "a", env.Completion.ID, "a repeated object merges, as encoding/json does")
+	require.Equal(t, "", env.Completion.ID, "a repeated object is replaced whole, not merged as encoding/json would")
 	require.Equal(t, "m", env.Completion.Model)
 
 	env, err = Decode([]byte(`{"COMPLETION":{"Id":"x"}}`))
@@ -129,6 +157,78 @@ func TestDecode(t *testing.T) {
 	require.GreaterOrEqual(t, start, 0)
 	require.Same(t, &body[start], &url[0], "the URL is a slice of the body, not a copy")
 	require.Equal(t, len(url), cap(url), "appending to the URL must not write into the body")
+}
+
+// lastWins re-encodes body with each repeated key's earlier occurrences
+// dropped (decoded into maps, which keep the last): an independent
+// statement of the rule, for bodies whose keys do not collide in case.
+func lastWins(t *testing.T, body []byte) []byte {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	require.NoError(t, dec.Decode(&v))
+	out, err := json.Marshal(v)
+	require.NoError(t, err)
+	return out
+}
+
+// TestRepeatedKeyLastWins: at every path, a repeated key's last occurrence
+// replaces the earlier ones whole, on the fast path and on encoding/json's.
+func TestRepeatedKeyLastWins(t *testing.T) {
+	for _, body := range repeated {
+		t.Run(body, func(t *testing.T) {
+			_, ok := scan([]byte(body))
+			require.False(t, ok, "a repeated key goes to encoding/json")
+			want, err := decodeStd(lastWins(t, []byte(body)))
+			require.NoError(t, err)
+			got, err := decodeStd([]byte(body))
+			require.NoError(t, err)
+			equalEnvelopes(t, want, got)
+		})
+	}
+
+	content := func(body string) (string, error) {
+		env, err := Decode([]byte(body))
+		if err != nil {
+			return "", err
+		}
+		c, err := env.Completion.Content(0)
+		return string(c), err
+	}
+	env, err := Decode([]byte(repeated[0]))
+	require.NoError(t, err)
+	require.Len(t, env.Completion.Choices, 1)
+	require.Equal(t, 0, env.Completion.Choices[0].Index, "the second choices' element is not merged into the first's")
+	_, err = env.Completion.Content(0)
+	require.ErrorIs(t, err, ErrNullContent)
+
+	for _, tc := range []struct {
+		body, want string
+		err        error
+	}{
+		{`{"completion":{"choices":[{"message":{"content":"A"},"message":{}}]}}`, "", ErrNullContent},
+		{`{"completion":{"choices":[{"message":{"content":"A"},"message":null}]}}`, "", ErrNullContent},
+		{`{"completion":{"choices":[{"message":{"content":"A","content":"B"}}]}}`, "B", nil},
+		{`{"completion":{"choices":[{"message":{"content":{"a":1},"content":{"b":2}}}]}}`, `{"b":2}`, nil},
+		{`{"completion":{"choices":[{"message":{"content":"A"}}]},"completion":{"id":"x"}}`, "", ErrNoChoice},
+		{`{"completion":{"choices":[{"message":{"content":"A"}}]},"COMPLETION":{"id":"x"}}`, "", ErrNoChoice},
+		{`{"completion":{"choices":[{"message":{"content":"A"}}]},"completion":null}`, "", ErrNoCompletion},
+		{`{"completion":{"choices":[{"message":{"content":"A"}}],"Choices":[{"message":{}}]}}`, "", ErrNullContent},
+	} {
+		got, err := content(tc.body)
+		if tc.err != nil {
+			require.ErrorIs(t, err, tc.err, tc.body)
+			continue
+		}
+		require.NoError(t, err, tc.body)
+		require.Equal(t, tc.want, got, tc.body)
+	}
+
+	env, err = Decode([]byte(`{"completion":{},"file_payload":{"filename":"a.pdf","url":"data:,A"},"file_payload":{"filename":"b.pdf"}}`))
+	require.NoError(t, err)
+	require.Equal(t, "b.pdf", env.FilePayload.Filename)
+	require.Empty(t, env.FilePayload.URL, "the first file_payload's url does not survive the second")
 }
 
 func TestContent(t *testing.T) {
@@ -161,7 +261,7 @@ func TestContent(t *testing.T) {
 }
 
 func FuzzScan(f *testing.F) {
-	for _, body := range tricky {
+	for _, body := range slices.Concat(tricky, repeated) {
 		f.Add([]byte(body))
 	}
 	f.Add(fixtures.Envelope(fixtures.Read(fixtures.QuickstartCompletion)))
