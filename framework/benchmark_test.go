@@ -142,7 +142,7 @@ func BenchmarkStage(b *testing.B) {
 		b.Fatal(err)
 	}
 	content := d.Content
-	if err := r.check(rt, d, c, false); err != nil {
+	if err := r.check(rt, d, c, nil); err != nil {
 		b.Fatal(err)
 	}
 	stage := func(name string, f func() error) {
@@ -182,10 +182,11 @@ func BenchmarkStage(b *testing.B) {
 		if err != nil {
 			return err
 		}
-		return c.validate(rt)
+		_, err = c.validate(rt)
+		return err
 	})
 	stage("decode", func() error { // decode into the type and validate tags
-		v, err := c.decode(rt)
+		v, err := rt.decode(c.clean)
 		if err != nil {
 			return err
 		}

@@ -1,118 +1,91 @@
 package framework
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"reflect"
 
 	"github.com/retabhook/retabhook/internal/fastpath"
 	"github.com/retabhook/retabhook/schemas"
 )
 
-// content is the extracted object of a delivery on its way to a route.
+// content is the extracted object of a delivery on its way to a route. It
+// is a function of the content's bytes only (whatever part of the
+// envelope they came from), and holds the semantics documented in
+// docs/schemas.md, "What the handler gets":
 //
-// The fast path (internal/fastpath) checks and prepares it from its bytes
-// in one walk, validates the prepared bytes against a route's compiled
-// schema in another, and decodes them straight into the registered type.
-// The full path parses it into a tree (schemas.ParseInstance), validates
-// the tree, and re-encodes it for the decoder. Both give the same verdicts
-// and values (the differential tests in internal/fastpath); the full path
-// runs whenever the fast one cannot answer with certainty, and always
-// produces the violations of content that fails.
+//   - schemas.Prepare removes the annotations, writes integral numbers as
+//     integers and refuses repeated keys, keeping every other byte;
+//   - a route's verdict is its schema's on the prepared bytes
+//     (schemas.Schema.Accept, with its enum leniency), the same for
+//     routing by schema match and for validation, never depending on the
+//     other routes: nothing here is modified by a verdict;
+//   - the value is encoding/json's decoding of the accepted bytes (the
+//     prepared bytes, or a copy with the enum readings written in).
+//
+// The fast path (internal/fastpath) answers a verdict from the bytes when
+// it can; it says "don't know" rather than differ, and the full validator
+// decides then (the differential tests hold the two together).
 type content struct {
-	raw   []byte
-	clean []byte            // prepared by fastpath.Prepare; nil when it could not
-	inst  *schemas.Instance // the full parse, made on demand
+	clean []byte
+	tree  any // clean decoded, on demand; never modified
+	err   error
 }
 
-// parseContent prepares the content, or parses it when it cannot be
-// prepared (and reports content that is not JSON).
+// parseContent prepares the content: an error wrapping
+// schemas.ErrInvalidJSON or a *schemas.RepeatedKeyError.
 func parseContent(raw []byte) (*content, []schemas.Annotation, error) {
-	c := &content{raw: raw}
-	if clean, anns, ok := fastpath.Prepare(raw); ok {
-		c.clean = clean
-		return c, anns, nil
-	}
-	inst, err := schemas.ParseInstance(raw)
+	clean, anns, err := schemas.Prepare(raw)
 	if err != nil {
 		return nil, nil, err
 	}
-	c.inst = inst
-	return c, inst.Annotations, nil
+	return &content{clean: clean}, anns, nil
 }
 
-func (c *content) instance() (*schemas.Instance, error) {
-	if c.inst == nil {
-		inst, err := schemas.ParseInstance(c.raw)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrInvalidContent, err)
+func (c *content) value() (any, error) {
+	if c.tree == nil && c.err == nil {
+		dec := json.NewDecoder(bytes.NewReader(c.clean))
+		dec.UseNumber()
+		c.err = dec.Decode(&c.tree)
+	}
+	return c.tree, c.err
+}
+
+// matches reports whether the content passes rt's schema, for routing by
+// schema match, and the instance to decode when it does. It builds no
+// violations when the fast path is sure the content fails.
+func (c *content) matches(rt *route) ([]byte, bool) {
+	if rt.fast != nil {
+		if valid, sure := rt.fast.Validate(c.clean); sure {
+			if valid {
+				return c.clean, true
+			}
+			return nil, false
 		}
-		c.inst = inst
 	}
-	return c.inst, nil
+	inst, err := c.accept(rt)
+	return inst, err == nil
 }
 
-// fastValid reports whether the fast path decided that the content is
-// valid against rt's schema (valid) and whether it decided at all (sure).
-func (c *content) fastValid(rt *route) (valid, sure bool) {
-	if c.clean == nil || rt.fast == nil {
-		return false, false
-	}
-	return rt.fast.Validate(c.clean)
-}
-
-// matches reports whether the content is valid against rt's schema, for
-// routing by schema match: the fast path's verdict when it is sure (valid
-// or not; the differential tests hold it to the full validator's), the
-// full validator's otherwise. Unlike validate it builds no error, so a
-// type the content does not match costs one fast pass, not a full parse
-// and validation.
-func (c *content) matches(rt *route) bool {
-	if valid, sure := c.fastValid(rt); sure {
-		return valid
-	}
-	return c.validate(rt) == nil
-}
-
-// validate checks the content against rt's schema: nil, a
-// *schemas.ValidationError, or an error wrapping ErrInvalidContent.
-func (c *content) validate(rt *route) error {
-	if valid, sure := c.fastValid(rt); sure && valid {
-		return nil
-	}
-	inst, err := c.instance()
-	if err != nil {
-		return err
-	}
-	return rt.schema.Validate(inst.Value)
-}
-
-// decode decodes valid content into rt's type: the prepared bytes when the
-// type allows it (fastpath.Decodable), else the cleaned tree re-encoded.
-func (c *content) decode(rt *route) (any, error) {
-	if c.clean != nil && rt.direct {
-		if v, err := rt.decode(c.clean); err == nil {
-			return v, nil
+// validate checks the content against rt's schema and returns the instance
+// to decode: an error is a *schemas.ValidationError.
+func (c *content) validate(rt *route) ([]byte, error) {
+	if rt.fast != nil {
+		if valid, sure := rt.fast.Validate(c.clean); sure && valid {
+			return c.clean, nil
 		}
-		// A decoding error: let the full path report it, so that the
-		// violation is the one it has always been.
 	}
-	inst, err := c.instance()
-	if err != nil {
-		return nil, err
-	}
-	clean, err := json.Marshal(inst.Value)
-	if err != nil {
-		return nil, err
-	}
-	return rt.decode(clean)
+	return c.accept(rt)
 }
 
-// valueOnlyUnmarshalers are the types with an UnmarshalJSON that depends
-// only on the decoded value, which the fast path may decode from its
-// prepared bytes (see fastpath.Decodable).
-func valueOnlyUnmarshalers() []reflect.Type {
-	return []reflect.Type{reflect.TypeFor[schemas.Date](), reflect.TypeFor[schemas.Amount]()}
+// accept is the full validator's verdict.
+func (c *content) accept(rt *route) ([]byte, error) {
+	v, err := c.value()
+	if err != nil {
+		return nil, &schemas.ValidationError{Violations: []schemas.Violation{{Message: err.Error()}}}
+	}
+	return rt.schema.Accept(c.clean, v)
 }
 
 // compileFast compiles a route's schema for the fast path; a schema that
@@ -124,4 +97,14 @@ func compileFast(sch *schemas.Schema) *fastpath.Program {
 		return nil
 	}
 	return p
+}
+
+// contentError maps a parseContent error to the router's problems.
+func contentError(err error) error {
+	var rk *schemas.RepeatedKeyError
+	if errors.As(err, &rk) {
+		return &ViolationError{Violations: []schemas.Violation{{Pointer: rk.Pointer, Keyword: "repeated-key",
+			Message: "appears more than once in its object: a repeated key is refused, since its readings differ"}}, Err: ErrRepeatedKey}
+	}
+	return fmt.Errorf("%w: %w", ErrInvalidContent, err)
 }

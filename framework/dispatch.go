@@ -136,7 +136,7 @@ func (r *Router) Process(ctx context.Context, s Stored) (*Delivery, error) {
 			return d, &RouteError{Kind: s.Kind, Err: ErrUnknownKind}
 		}
 		d.Kind = rt.kind
-		err = r.check(rt, d, c, false)
+		err = r.check(rt, d, c, nil)
 	}
 	if err != nil {
 		return d, err

@@ -41,6 +41,7 @@ var (
 	ErrMissingCompletion    = &Problem{"missing-completion", "Missing completion", http.StatusBadRequest}
 	ErrNoContent            = &Problem{"no-content", "No extracted content", http.StatusUnprocessableEntity}
 	ErrInvalidContent       = &Problem{"invalid-content", "Extracted content is not JSON", http.StatusUnprocessableEntity}
+	ErrRepeatedKey          = &Problem{"repeated-key", "Extracted content repeats a key", http.StatusUnprocessableEntity}
 	ErrNoRoute              = &Problem{"no-route", "No registered type matches", http.StatusUnprocessableEntity}
 	ErrAmbiguousRoute       = &Problem{"ambiguous-route", "Several registered types match", http.StatusUnprocessableEntity}
 	ErrUnknownKind          = &Problem{"unknown-kind", "Unknown kind", http.StatusUnprocessableEntity}
@@ -57,7 +58,7 @@ var (
 type ViolationError struct {
 	Kind       string
 	Violations []schemas.Violation
-	Err        *Problem // ErrSchemaViolation or ErrRuleViolation
+	Err        *Problem // ErrSchemaViolation, ErrRuleViolation or ErrRepeatedKey
 }
 
 // Error implements error.

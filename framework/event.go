@@ -194,12 +194,10 @@ func (r *Router) decodeEvent(rt *route, d *Delivery) error {
 	}
 	v, err := rt.decode(data)
 	if err != nil {
-		var tree any
-		_ = json.Unmarshal(data, &tree)
-		return &ViolationError{Kind: rt.kind, Violations: decodeViolations(rt.typ, tree, err), Err: ErrSchemaViolation}
+		return &ViolationError{Kind: rt.kind, Violations: decodeViolations(rt.typ, data, err), Err: ErrSchemaViolation}
 	}
 	if err := r.rules(v); err != nil {
-		return &ViolationError{Kind: rt.kind, Violations: ruleViolations(err), Err: ErrRuleViolation}
+		return &ViolationError{Kind: rt.kind, Violations: ruleViolations(rt.typ, v, err), Err: ErrRuleViolation}
 	}
 	d.Value = v
 	return nil

@@ -304,12 +304,12 @@ func (r *Router) rerun(ctx context.Context, e *QuarantineEntry) (*Delivery, erro
 	if err != nil {
 		return d, err
 	}
-	rt, valid, err := r.choose(e.Route, c)
+	rt, inst, err := r.choose(e.Route, c)
 	if err != nil {
 		return d, err
 	}
 	d.Kind = rt.kind
-	if err := r.check(rt, d, c, valid); err != nil {
+	if err := r.check(rt, d, c, inst); err != nil {
 		return d, err
 	}
 	var out Outcome

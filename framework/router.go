@@ -46,8 +46,7 @@ type route struct {
 	decode func([]byte) (any, error)
 	call   HandlerFunc // with middleware applied
 
-	fast   *fastpath.Program // nil: the full validator only
-	direct bool              // valid content can be decoded from its prepared bytes
+	fast *fastpath.Program // nil: the full validator only
 }
 
 // NewRouter builds a router. It fails when no secret is configured, unless
@@ -123,8 +122,7 @@ func (r *Router) register(typ reflect.Type, decode func([]byte) (any, error), ca
 	if prev, ok := r.routes[kind]; ok {
 		return fmt.Errorf("%w: kind %q is already registered for %s", ErrRegistration, kind, prev.typ)
 	}
-	rt := &route{kind: kind, typ: typ, schema: sch, decode: decode, call: call,
-		fast: compileFast(sch), direct: fastpath.Decodable(typ, valueOnlyUnmarshalers()...)}
+	rt := &route{kind: kind, typ: typ, schema: sch, decode: decode, call: call, fast: compileFast(sch)}
 	r.routes[kind] = rt
 	r.types[typ] = kind
 	r.order = append(r.order, rt)
@@ -288,7 +286,7 @@ func (r *Router) prepare(ctx context.Context, req *http.Request, body []byte, su
 	}
 
 	_, end = r.stage(ctx, StageRoute)
-	rt, valid, err := r.pick(req, d, c)
+	rt, inst, err := r.pick(req, d, c)
 	end(err)
 	if err != nil {
 		return d, nil, err
@@ -296,7 +294,7 @@ func (r *Router) prepare(ctx context.Context, req *http.Request, body []byte, su
 	d.Kind = rt.kind
 
 	_, end = r.stage(ctx, StageValidate)
-	err = r.check(rt, d, c, valid)
+	err = r.check(rt, d, c, inst)
 	end(err)
 	return d, rt, err
 }
@@ -346,22 +344,22 @@ func (r *Router) decode(body []byte, sum *[sha256.Size]byte) (*Delivery, *conten
 	}
 	ct, anns, err := parseContent(d.Content)
 	if err != nil {
-		return d, nil, fmt.Errorf("%w: %w", ErrInvalidContent, err)
+		return d, nil, contentError(err)
 	}
 	d.Annotations = anns
 	return d, ct, nil
 }
 
-// pick chooses the route. valid reports that the content already passed
-// the route's schema (when it was chosen by schema match).
-func (r *Router) pick(req *http.Request, d *Delivery, c *content) (rt *route, valid bool, err error) {
+// pick chooses the route. inst is the instance to decode when the content
+// already passed the route's schema (when it was chosen by schema match).
+func (r *Router) pick(req *http.Request, d *Delivery, c *content) (rt *route, inst []byte, err error) {
 	kind := ""
 	r.mu.RLock()
 	n := len(r.order)
 	r.mu.RUnlock()
 	if n > 1 {
 		if kind, err = r.cfg.route(req, d); err != nil {
-			return nil, false, err
+			return nil, nil, err
 		}
 	}
 	return r.choose(kind, c)
@@ -369,54 +367,46 @@ func (r *Router) pick(req *http.Request, d *Delivery, c *content) (rt *route, va
 
 // choose takes the route of kind, or with kind "" the one registered type,
 // else the one whose schema the content matches.
-func (r *Router) choose(kind string, c *content) (rt *route, valid bool, err error) {
+func (r *Router) choose(kind string, c *content) (rt *route, inst []byte, err error) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	switch len(r.order) {
 	case 0:
-		return nil, false, &RouteError{Err: ErrNoRoute}
+		return nil, nil, &RouteError{Err: ErrNoRoute}
 	case 1:
 		// As during a request: with one type, the route is not asked.
-		return r.order[0], false, nil
+		return r.order[0], nil, nil
 	}
 	if kind != "" {
 		rt, ok := r.routes[kind]
 		if !ok {
-			return nil, false, &RouteError{Kind: kind, Err: ErrUnknownKind}
+			return nil, nil, &RouteError{Kind: kind, Err: ErrUnknownKind}
 		}
-		return rt, false, nil
+		return rt, nil, nil
 	}
 	var matched []*route
 	for _, rt := range r.order {
-		if c.matches(rt) {
-			matched = append(matched, rt)
+		if i, ok := c.matches(rt); ok {
+			matched, inst = append(matched, rt), i
 		}
 	}
 	switch len(matched) {
 	case 1:
-		return matched[0], true, nil
+		return matched[0], inst, nil
 	case 0:
-		// The reasons come from the full validator.
-		inst, err := c.instance()
-		if err != nil {
-			return nil, false, err
-		}
-		var reasons []string
+		reasons := make([]string, 0, len(r.order))
 		for _, rt := range r.order {
-			err := rt.schema.Validate(inst.Value)
-			if err == nil {
-				return rt, true, nil
-			}
+			_, err := c.validate(rt)
 			reasons = append(reasons, mismatchReason(rt.kind, err))
 		}
-		return nil, false, &RouteError{Err: ErrNoRoute, Reasons: reasons}
+		return nil, nil, &RouteError{Err: ErrNoRoute, Reasons: reasons}
 	}
 	kinds := make([]string, len(matched))
 	for i, rt := range matched {
 		kinds[i] = rt.kind
 	}
 	slices.Sort(kinds)
-	return nil, false, &RouteError{Candidates: kinds, Err: ErrAmbiguousRoute}
+	return nil, nil, &RouteError{Candidates: kinds, Err: ErrAmbiguousRoute}
 }
 
 // mismatchReason summarises why content does not fit a kind's schema.
@@ -429,29 +419,26 @@ func mismatchReason(kind string, err error) string {
 	return fmt.Sprintf("%s: %d violation(s), first at %s: %s", kind, len(se.Violations), pointerOrRoot(v.Pointer), v.Message)
 }
 
-func (r *Router) check(rt *route, d *Delivery, c *content, valid bool) error {
-	if !valid {
-		if verr := c.validate(rt); verr != nil {
-			if errors.Is(verr, ErrInvalidContent) {
-				return verr
-			}
+// check validates the content against rt's schema (unless inst is the
+// instance that already passed it), decodes the instance into rt's type
+// and applies the validate rules; d.Value gets the value.
+func (r *Router) check(rt *route, d *Delivery, c *content, inst []byte) error {
+	if inst == nil {
+		var err error
+		if inst, err = c.validate(rt); err != nil {
 			var se *schemas.ValidationError
-			if errors.As(verr, &se) {
+			if errors.As(err, &se) {
 				return &ViolationError{Kind: rt.kind, Violations: se.Violations, Err: ErrSchemaViolation}
 			}
-			return &ViolationError{Kind: rt.kind, Violations: []schemas.Violation{{Message: verr.Error()}}, Err: ErrSchemaViolation}
+			return &ViolationError{Kind: rt.kind, Violations: []schemas.Violation{{Message: err.Error()}}, Err: ErrSchemaViolation}
 		}
 	}
-	v, err := c.decode(rt)
+	v, err := rt.decode(inst)
 	if err != nil {
-		var tree any
-		if inst, ierr := c.instance(); ierr == nil {
-			tree = inst.Value
-		}
-		return &ViolationError{Kind: rt.kind, Violations: decodeViolations(rt.typ, tree, err), Err: ErrSchemaViolation}
+		return &ViolationError{Kind: rt.kind, Violations: decodeViolations(rt.typ, inst, err), Err: ErrSchemaViolation}
 	}
 	if err := r.rules(v); err != nil {
-		return &ViolationError{Kind: rt.kind, Violations: ruleViolations(err), Err: ErrRuleViolation}
+		return &ViolationError{Kind: rt.kind, Violations: ruleViolations(rt.typ, v, err), Err: ErrRuleViolation}
 	}
 	d.Value = v
 	return nil

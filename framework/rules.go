@@ -5,14 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/go-playground/validator/v10"
 
+	"github.com/retabhook/retabhook/internal/gojson"
+	"github.com/retabhook/retabhook/internal/jsonscan"
 	"github.com/retabhook/retabhook/schemas"
 )
 
@@ -52,16 +52,23 @@ func checkRules(v *validator.Validate, t reflect.Type) (err error) {
 }
 
 // ruleViolations converts validator errors into violations at JSON
-// Pointers of the extracted object.
-func ruleViolations(err error) []schemas.Violation {
+// Pointers of the extracted object. t and v are the root type and the
+// decoded value: they tell embedded structs (which have no segment of
+// their own) and map keys (which may hold '.' or '[') apart in the
+// validator's namespaces.
+func ruleViolations(t reflect.Type, v any, err error) []schemas.Violation {
 	var verrs validator.ValidationErrors
 	if !errors.As(err, &verrs) {
 		return []schemas.Violation{{Message: err.Error()}}
 	}
 	out := make([]schemas.Violation, 0, len(verrs))
 	for _, fe := range verrs {
+		ptr, ok := structPointer(t, reflect.ValueOf(v), fe.StructNamespace())
+		if !ok {
+			ptr = namespacePointer(fe.Namespace())
+		}
 		out = append(out, schemas.Violation{
-			Pointer: namespacePointer(fe.Namespace()),
+			Pointer: ptr,
 			Keyword: "validate:" + fe.Tag(),
 			Message: ruleMessage(fe),
 		})
@@ -69,8 +76,102 @@ func ruleViolations(err error) []schemas.Violation {
 	return out
 }
 
+// structPointer turns a validator struct namespace
+// ("Invoice.Base.Lines[3].Attrs[a.b].Qty", Go field names) into the JSON
+// Pointer of the value ("/lines/3/attrs/a.b/qty"), walking t and v.
+func structPointer(t reflect.Type, v reflect.Value, ns string) (string, bool) {
+	_, rest, ok := strings.Cut(ns, ".")
+	if !ok {
+		return "", true
+	}
+	var b strings.Builder
+	deref := func() {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+			if v.IsValid() {
+				if v.IsNil() {
+					v = reflect.Value{}
+				} else {
+					v = v.Elem()
+				}
+			}
+		}
+	}
+	for rest != "" {
+		deref()
+		if t.Kind() != reflect.Struct {
+			return "", false
+		}
+		name := rest
+		if k := strings.IndexAny(rest, ".["); k >= 0 {
+			name = rest[:k]
+		}
+		rest = rest[len(name):]
+		sf, ok := t.FieldByName(name)
+		if !ok || len(sf.Index) != 1 {
+			return "", false
+		}
+		t = sf.Type
+		if v.IsValid() {
+			v = v.Field(sf.Index[0])
+		}
+		jsonName, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+		et := sf.Type
+		if et.Kind() == reflect.Pointer {
+			et = et.Elem()
+		}
+		if !(sf.Anonymous && jsonName == "" && et.Kind() == reflect.Struct) {
+			if jsonName == "" {
+				jsonName = sf.Name
+			}
+			b.WriteString("/" + escapeToken(jsonName))
+		}
+		for strings.HasPrefix(rest, "[") {
+			deref()
+			switch t.Kind() {
+			case reflect.Slice, reflect.Array:
+				idx, after, ok := strings.Cut(rest[1:], "]")
+				n, err := strconv.Atoi(idx)
+				if !ok || err != nil {
+					return "", false
+				}
+				b.WriteString("/" + idx)
+				rest, t = after, t.Elem()
+				if v.IsValid() && n < v.Len() {
+					v = v.Index(n)
+				} else {
+					v = reflect.Value{}
+				}
+			case reflect.Map:
+				if !v.IsValid() {
+					return "", false
+				}
+				var key reflect.Value
+				text := ""
+				for _, k := range v.MapKeys() {
+					s := fmt.Sprint(k.Interface())
+					after, found := strings.CutPrefix(rest, "["+s+"]")
+					if found && len(s) >= len(text) && (after == "" || after[0] == '.' || after[0] == '[') {
+						key, text = k, s
+					}
+				}
+				if !key.IsValid() {
+					return "", false
+				}
+				b.WriteString("/" + escapeToken(text))
+				rest, t, v = rest[len(text)+2:], t.Elem(), v.MapIndex(key)
+			default:
+				return "", false
+			}
+		}
+		rest = strings.TrimPrefix(rest, ".")
+	}
+	return b.String(), true
+}
+
 // namespacePointer turns "Invoice.line_items[0].amount" into
-// "/line_items/0/amount" (the first element is the root type's name).
+// "/line_items/0/amount" (the first element is the root type's name), for
+// a namespace structPointer could not follow.
 func namespacePointer(ns string) string {
 	_, rest, ok := strings.Cut(ns, ".")
 	if !ok {
@@ -140,101 +241,103 @@ func sizeWord(fe validator.FieldError, p string) string {
 	return p
 }
 
-// decodeViolations reports a json.Unmarshal failure into the Go type (a
-// case the schema did not exclude, or a custom UnmarshalJSON refusing a
-// value) as a violation.
-//
-// A type's own UnmarshalJSON or UnmarshalText (schemas.Date refusing
-// "2023-02-30") fails without saying where; t and tree (the decoded
-// content) locate the value it refused, so the violation has a pointer.
-func decodeViolations(t reflect.Type, tree any, err error) []schemas.Violation {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		ptr := ""
-		if te.Field != "" {
-			ptr = "/" + strings.ReplaceAll(te.Field, ".", "/")
-		}
-		return []schemas.Violation{{Pointer: ptr, Keyword: "type", Message: fmt.Sprintf("cannot be decoded into %s: got %s", te.Type, te.Value)}}
+// decodeViolations reports why encoding/json could not decode the
+// instance into t (a case the schema did not exclude, such as a type's
+// own UnmarshalJSON refusing a value, or bad base64 for a []byte): it
+// decodes the instance again value by value, alongside t, and reports
+// each value that fails at its JSON Pointer.
+func decodeViolations(t reflect.Type, inst []byte, err error) []schemas.Violation {
+	var out []schemas.Violation
+	locateRefusals(t, inst, "", 0, &out)
+	if len(out) == 0 {
+		out = append(out, schemas.Violation{Keyword: "decode", Message: decodeMessage(err)})
 	}
-	if ptr, ferr := locateRefusal(t, tree, "", 0); ferr != nil {
-		return []schemas.Violation{{Pointer: ptr, Keyword: "decode", Message: ferr.Error()}}
-	}
-	return []schemas.Violation{{Keyword: "decode", Message: err.Error()}}
+	return out
 }
 
-// locateRefusal walks t alongside a decoded JSON value and returns the
-// pointer of the first value that a type's own unmarshaller refuses, with
-// its error; a nil error when none does.
-func locateRefusal(t reflect.Type, v any, ptr string, depth int) (string, error) {
-	if v == nil || depth > 64 {
-		return "", nil
+// locateRefusals appends a violation for each value of raw that does not
+// decode into its part of t.
+func locateRefusals(t reflect.Type, raw []byte, ptr string, depth int, out *[]schemas.Violation) {
+	if depth > schemas.MaxDepth+1 || len(raw) == 0 {
+		return
 	}
-	pt := reflect.PointerTo(t)
-	if t.Kind() != reflect.Pointer && (pt.Implements(jsonUnmarshaler) || pt.Implements(textUnmarshaler)) {
-		b, err := json.Marshal(v)
-		if err != nil {
-			return "", nil
+	leaf := func() {
+		if err := json.Unmarshal(raw, reflect.New(t).Interface()); err != nil {
+			*out = append(*out, schemas.Violation{Pointer: ptr, Keyword: "decode", Message: decodeMessage(err)})
 		}
-		return ptr, json.Unmarshal(b, reflect.New(t).Interface())
+	}
+	if t.Implements(jsonUnmarshaler) || t.Implements(textUnmarshaler) ||
+		t.Kind() != reflect.Interface && (reflect.PointerTo(t).Implements(jsonUnmarshaler) || reflect.PointerTo(t).Implements(textUnmarshaler)) {
+		leaf()
+		return
+	}
+	if string(raw) == "null" {
+		return // leaves the value as it is
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
-		return locateRefusal(t.Elem(), v, ptr, depth+1)
-	case reflect.Slice, reflect.Array:
-		items, _ := v.([]any)
-		for i, item := range items {
-			if p, err := locateRefusal(t.Elem(), item, ptr+"/"+strconv.Itoa(i), depth+1); err != nil {
-				return p, err
-			}
-		}
-	case reflect.Map:
-		obj, _ := v.(map[string]any)
-		for _, k := range slices.Sorted(maps.Keys(obj)) {
-			if p, err := locateRefusal(t.Elem(), obj[k], ptr+"/"+escapeToken(k), depth+1); err != nil {
-				return p, err
-			}
-		}
+		locateRefusals(t.Elem(), raw, ptr, depth+1, out)
 	case reflect.Struct:
-		obj, _ := v.(map[string]any)
-		return locateField(t, obj, ptr, depth)
+		if raw[0] != '{' {
+			leaf()
+			return
+		}
+		fields, _ := gojson.Fields(t)
+		members(raw, func(key string, val []byte) {
+			if f, ok := gojson.Lookup(fields, key); ok {
+				locateRefusals(f.Field.Type, val, ptr+"/"+escapeToken(key), depth+1, out)
+			}
+		})
+	case reflect.Slice, reflect.Array:
+		if raw[0] != '[' || t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 {
+			leaf()
+			return
+		}
+		n := 0
+		jsonscan.Array(raw, 0, func(i int) (int, bool) {
+			end, ok := jsonscan.Skip(raw, i)
+			if t.Kind() == reflect.Slice || n < t.Len() {
+				locateRefusals(t.Elem(), raw[i:end], ptr+"/"+strconv.Itoa(n), depth+1, out)
+			}
+			n++
+			return end, ok
+		})
+	case reflect.Map:
+		if raw[0] != '{' {
+			leaf()
+			return
+		}
+		keyOnly := reflect.MapOf(t.Key(), reflect.TypeFor[json.RawMessage]())
+		members(raw, func(key string, val []byte) {
+			kp := ptr + "/" + escapeToken(key)
+			probe, _ := json.Marshal(map[string]any{key: nil})
+			if err := json.Unmarshal(probe, reflect.New(keyOnly).Interface()); err != nil {
+				*out = append(*out, schemas.Violation{Pointer: kp, Keyword: "decode", Message: "the key " + decodeMessage(err)})
+				return
+			}
+			locateRefusals(t.Elem(), val, kp, depth+1, out)
+		})
+	default:
+		leaf()
 	}
-	return "", nil
 }
 
-// locateField is locateRefusal for the fields of a struct, following
-// encoding/json's names (json tags, embedded structs flattened).
-func locateField(t reflect.Type, obj map[string]any, ptr string, depth int) (string, error) {
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name == "-" {
-			continue
-		}
-		if f.Anonymous && name == "" {
-			et := f.Type
-			if et.Kind() == reflect.Pointer {
-				et = et.Elem()
-			}
-			if et.Kind() == reflect.Struct {
-				if p, err := locateField(et, obj, ptr, depth+1); err != nil {
-					return p, err
-				}
-				continue
-			}
-		}
-		if !f.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		if val, found := obj[name]; found {
-			if p, err := locateRefusal(f.Type, val, ptr+"/"+escapeToken(name), depth+1); err != nil {
-				return p, err
-			}
-		}
+// members calls f with each member of the object raw.
+func members(raw []byte, f func(key string, val []byte)) {
+	jsonscan.Object(raw, 0, func(key, keyEnd int, flags jsonscan.StringFlags, v int) (int, bool) {
+		end, ok := jsonscan.Skip(raw, v)
+		f(string(jsonscan.Unquote(nil, raw[key:keyEnd])), raw[v:end])
+		return end, ok
+	})
+}
+
+// decodeMessage words a decoding error without Go type names.
+func decodeMessage(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return "cannot be decoded into the field: got " + te.Value
 	}
-	return "", nil
+	return strings.TrimPrefix(err.Error(), "json: ")
 }
 
 var (

@@ -2,13 +2,9 @@ package schemas
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -42,34 +38,41 @@ type Annotation struct {
 
 // Instance is an extracted object ready to validate.
 type Instance struct {
-	// Value is the object with annotations removed and integral numbers
-	// normalised, made of map[string]any, []any, string, bool, nil and
-	// json.Number.
+	// Value is the object after [Prepare]'s rewrites (annotations removed,
+	// integral numbers written as integers), made of map[string]any, []any,
+	// string, bool, nil and json.Number.
 	Value any
 	// Annotations are the keys set aside, sorted by Pointer, then Prefix,
 	// then Field.
 	Annotations []Annotation
+	// Clean is the content after [Prepare]'s rewrites: the bytes Value was
+	// decoded from.
+	Clean []byte
 }
 
-// ParseInstance decodes extracted content, sets aside annotation keys at
-// every depth and rewrites integral numbers written with a fraction or an
-// exponent (3.0, 3e0) as integers.
+// ParseInstance prepares extracted content with [Prepare] and decodes the
+// result. The error wraps [ErrInvalidJSON], or is a *[RepeatedKeyError].
 func ParseInstance(content []byte) (*Instance, error) {
-	dec := json.NewDecoder(bytes.NewReader(content))
+	clean, anns, err := Prepare(content)
+	if err != nil {
+		return nil, err
+	}
+	v, err := decodeTree(clean)
+	if err != nil {
+		return nil, err
+	}
+	return &Instance{Value: v, Annotations: anns, Clean: clean}, nil
+}
+
+// decodeTree decodes prepared content, numbers as json.Number.
+func decodeTree(clean []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(clean))
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidJSON, err)
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("%w: data after the top-level value", ErrInvalidJSON)
-	}
-	inst := &Instance{}
-	inst.Value = clean(v, "", &inst.Annotations)
-	slices.SortFunc(inst.Annotations, func(a, b Annotation) int {
-		return cmp.Or(strings.Compare(a.Pointer, b.Pointer), strings.Compare(a.Prefix, b.Prefix), strings.Compare(a.Field, b.Field))
-	})
-	return inst, nil
+	return v, nil
 }
 
 // Annotation looks up the annotation with the given prefix for the field
@@ -89,53 +92,6 @@ func (a Annotation) target() string {
 		return a.Pointer
 	}
 	return a.Pointer + "/" + escapePointer(a.Field)
-}
-
-func clean(v any, ptr string, anns *[]Annotation) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, val := range x {
-			if p := annotationPrefix(k); p != "" {
-				*anns = append(*anns, Annotation{Prefix: p, Pointer: ptr, Field: k[len(p):], Value: val})
-				delete(x, k)
-				continue
-			}
-			x[k] = clean(val, ptr+"/"+escapePointer(k), anns)
-		}
-		return x
-	case []any:
-		for i, val := range x {
-			x[i] = clean(val, ptr+"/"+strconv.Itoa(i), anns)
-		}
-		return x
-	case json.Number:
-		return normalizeNumber(x)
-	default:
-		return v
-	}
-}
-
-func annotationPrefix(k string) string {
-	for _, p := range [...]string{ReasoningPrefix, SourcePrefix, QuotePrefix} {
-		if strings.HasPrefix(k, p) {
-			return p
-		}
-	}
-	return ""
-}
-
-// normalizeNumber rewrites 3.0, -2.50e1 and the like as integers when they
-// are integral and small enough to be exact; anything else is unchanged.
-func normalizeNumber(n json.Number) json.Number {
-	s := string(n)
-	if !strings.ContainsAny(s, ".eE") {
-		return n
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f != float64(int64(f)) || f > 1<<53 || f < -(1<<53) {
-		return n
-	}
-	return json.Number(strconv.FormatInt(int64(f), 10))
 }
 
 func escapePointer(s string) string {

@@ -13,6 +13,8 @@ import (
 
 	sjsonschema "github.com/santhosh-tekuri/jsonschema/v6"
 	skind "github.com/santhosh-tekuri/jsonschema/v6/kind"
+
+	"github.com/retabhook/retabhook/internal/jsonscan"
 )
 
 // ErrUnsupportedType is returned by [For] and [ForType] for a Go type whose
@@ -100,24 +102,43 @@ func (s *Schema) String() string { return string(s.doc) }
 // Validate checks a value returned by [ParseInstance] (or any value made of
 // map[string]any, []any, string, bool, nil, json.Number and float64)
 // against the schema. It returns nil or a *[ValidationError] listing every
-// violation, sorted by JSON Pointer.
+// violation, sorted by JSON Pointer. It never modifies v.
 //
 // Validate is as lenient as Retab's strict mode requires: Retab shows enum
 // values to the model as strings (Python's str() of each value), so where
 // the schema has an enum of numbers, booleans or null, a string such as
-// "3", "True" or "None" that stands for one of its values is accepted as
-// that value. When v validates only thanks to such a reading, Validate
-// rewrites those strings in v, in place (inside its maps and slices), so
-// that decoding v into the Go type sees the number; when v does not
-// validate, v is left unchanged.
+// "3", "True" or "None" that stands for one of its values is read as that
+// value. [Schema.Accept] returns the content with those strings replaced,
+// which is what a Go type must be decoded from.
 func (s *Schema) Validate(v any) error {
+	_, err := s.check(v)
+	return err
+}
+
+// Accept validates prepared content (clean, from [Prepare], and v, its
+// decoded value) as [Schema.Validate] does, and returns the instance to
+// decode into the Go type: clean itself, or, when the content is valid
+// only thanks to the enum leniency, a copy of clean in which each string
+// that stands for a non-string enum value is replaced by that value,
+// written as the schema writes it. Nothing else changes. v is not
+// modified.
+func (s *Schema) Accept(clean []byte, v any) ([]byte, error) {
+	fixes, err := s.check(v)
+	if err != nil || len(fixes) == 0 {
+		return clean, err
+	}
+	return applyFixes(clean, fixes), nil
+}
+
+// check validates v, returning the enum readings it needed.
+func (s *Schema) check(v any) ([]enumFix, error) {
 	err := s.compiled.Validate(v)
 	if err == nil {
-		return nil
+		return nil, nil
 	}
 	var ve *sjsonschema.ValidationError
 	if !errors.As(err, &ve) {
-		return &ValidationError{Violations: []Violation{{Message: err.Error()}}}
+		return nil, &ValidationError{Violations: []Violation{{Message: err.Error()}}}
 	}
 	if fixes := s.enumFixes(ve, v, nil); len(fixes) > 0 {
 		fixed := deepCopy(v)
@@ -126,16 +147,46 @@ func (s *Schema) Validate(v any) error {
 		}
 		err2 := s.compiled.Validate(fixed)
 		if err2 == nil {
-			for _, f := range fixes {
-				v = f.apply(v)
-			}
-			return nil
+			return fixes, nil
 		}
 		if errors.As(err2, &ve) {
-			return newValidationError(ve)
+			return nil, newValidationError(ve)
 		}
 	}
-	return newValidationError(ve)
+	return nil, newValidationError(ve)
+}
+
+// applyFixes writes clean again with the value at each fix's location
+// replaced.
+func applyFixes(clean []byte, fixes []enumFix) []byte {
+	type span struct {
+		start, end int
+		text       []byte
+	}
+	var spans []span
+	for _, f := range fixes {
+		start, end, ok := jsonscan.Locate(clean, f.loc)
+		if !ok {
+			continue
+		}
+		var text []byte
+		switch to := f.to.(type) {
+		case json.Number:
+			text = []byte(to)
+		default:
+			text, _ = json.Marshal(to)
+		}
+		spans = append(spans, span{start, end, text})
+	}
+	slices.SortFunc(spans, func(a, b span) int { return a.start - b.start })
+	out := make([]byte, 0, len(clean))
+	last := 0
+	for _, sp := range spans {
+		out = append(out, clean[last:sp.start]...)
+		out = append(out, sp.text...)
+		last = sp.end
+	}
+	return append(out, clean[last:]...)
 }
 
 // Warnings lists what the user should know before uploading the schema:

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -20,6 +19,9 @@ var ErrUnsupported = errors.New("fastpath: schema not supported")
 // safe for concurrent use.
 type Program struct {
 	root *node
+	// lenient: some enum holds a value that is not a string, which a
+	// string may stand for (schemas.Schema.Validate's enum leniency).
+	lenient bool
 }
 
 // JSON types, as bits.
@@ -44,6 +46,7 @@ type node struct {
 
 	enum    []any // string, bool, nil, *big.Rat
 	hasEnum bool
+	lenient bool // the enum holds a value that is not a string
 
 	// object
 	fields             []field // properties and required names, by name
@@ -115,13 +118,14 @@ func Compile(doc []byte) (*Program, error) {
 	if err := checkCycles(n); err != nil {
 		return nil, err
 	}
-	return &Program{root: n}, nil
+	return &Program{root: n, lenient: c.lenient}, nil
 }
 
 type compiler struct {
-	doc   any
-	byPtr map[string]*node
-	refs  []pendingRef
+	lenient bool
+	doc     any
+	byPtr   map[string]*node
+	refs    []pendingRef
 }
 
 type pendingRef struct {
@@ -253,9 +257,13 @@ func (c *compiler) compile(ptr string, v any) (*node, error) {
 				n.hasEnum = true
 				for _, e := range vals {
 					switch e := e.(type) {
-					case nil, bool, string:
+					case string:
 						n.enum = append(n.enum, e)
+					case nil, bool:
+						n.enum = append(n.enum, e)
+						n.lenient, c.lenient = true, true
 					case json.Number:
+						n.lenient, c.lenient = true, true
 						r, ok := new(big.Rat).SetString(string(e))
 						if !ok {
 							return fail("enum value %v", e)
@@ -455,43 +463,9 @@ func (n *node) sameValue() []*node {
 	return append(out, n.oneOf...)
 }
 
-var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
-
-// Decodable reports whether json.Unmarshal into t depends only on the
-// decoded values, not on the bytes: no type reachable from t implements
-// json.Unmarshaler (which would see whitespace, escapes and key order),
-// except the valueOnly types, whose UnmarshalJSON the caller knows to
-// depend only on the value (schemas.Date decodes escapes; schemas.Amount
-// reads a number's text, which the prepared bytes keep as the full path
-// does).
-func Decodable(t reflect.Type, valueOnly ...reflect.Type) bool {
-	seen := map[reflect.Type]bool{}
-	for _, v := range valueOnly {
-		seen[v] = true
-		seen[reflect.PointerTo(v)] = true
+func escapePointer(s string) string {
+	if !strings.ContainsAny(s, "~/") {
+		return s
 	}
-	return decodable(t, seen)
-}
-
-func decodable(t reflect.Type, seen map[reflect.Type]bool) bool {
-	if seen[t] {
-		return true
-	}
-	seen[t] = true
-	if t.Implements(unmarshalerType) || t.Kind() != reflect.Interface && reflect.PointerTo(t).Implements(unmarshalerType) {
-		return false
-	}
-	switch t.Kind() {
-	case reflect.Pointer, reflect.Slice, reflect.Array:
-		return decodable(t.Elem(), seen)
-	case reflect.Map:
-		return decodable(t.Key(), seen) && decodable(t.Elem(), seen)
-	case reflect.Struct:
-		for i := range t.NumField() {
-			if !decodable(t.Field(i).Type, seen) {
-				return false
-			}
-		}
-	}
-	return true
+	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
 }

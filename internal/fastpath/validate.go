@@ -8,12 +8,18 @@ import (
 	"github.com/retabhook/retabhook/internal/jsonscan"
 )
 
-// Validate reports whether content prepared by [Prepare] is valid against
-// the schema. sure is false when the full validator must decide (a number
-// whose comparison needs exact arithmetic the fast path left out).
+// Validate reports whether content prepared by schemas.Prepare is valid
+// against the schema. sure is false when the full validator must decide:
+// a number whose comparison needs exact arithmetic the fast path left
+// out, a string where an enum holds a non-string value it may stand for,
+// and any invalid content of a schema with such an enum (the leniency
+// reads strings anywhere the full validator reports an enum failure).
 func (p *Program) Validate(clean []byte) (valid, sure bool) {
 	v := validator{b: clean}
 	_, valid, sure = v.validate(p.root, jsonscan.SkipSpace(clean, 0))
+	if !valid && p.lenient {
+		return false, false
+	}
 	return valid, sure
 }
 
@@ -48,6 +54,9 @@ func (v *validator) validate(n *node, i int) (end int, valid, sure bool) {
 		return -1, *n.always, true
 	}
 	t := typeAt(b[i])
+	if n.lenient && t == tString {
+		return 0, false, false
+	}
 	end = -1
 	switch t {
 	case tString:

@@ -12,6 +12,7 @@ package jsonscan
 
 import (
 	"encoding/binary"
+	"strconv"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -348,4 +349,189 @@ func getu4(s []byte) rune {
 		r = r*16 + rune(c)
 	}
 	return r
+}
+
+// MaxIntegerGrowth is how many characters longer than the number as
+// written IntegerForm lets the integer be: enough for every Go integer
+// type (1e19 is twenty digits), and a bound on what a short exponent
+// (1e999999) can make the content grow to.
+const MaxIntegerGrowth = 20
+
+// IntegerForm returns the number token tok (as accepted by Number) written
+// as an integer, appended to dst, when it has a fraction or an exponent
+// and its decimal value is exactly an integer: 3.0, 3.000 and 30e-1 are 3,
+// -0.0 is -0 (the sign is kept). The comparison is exact, on the digits:
+// 2.9999999999999999 and 1e-400 are not integers. ok is false, and dst
+// unchanged, for a token without fraction or exponent, for one that is not
+// integral, and when the integer would be more than MaxIntegerGrowth
+// characters longer than tok.
+func IntegerForm(dst, tok []byte) (out []byte, ok bool) {
+	neg := len(tok) > 0 && tok[0] == '-'
+	s := tok
+	if neg {
+		s = s[1:]
+	}
+	intEnd := 0
+	for intEnd < len(s) && '0' <= s[intEnd] && s[intEnd] <= '9' {
+		intEnd++
+	}
+	if intEnd == len(s) {
+		return dst, false // already an integer
+	}
+	intPart, frac := s[:intEnd], []byte(nil)
+	rest := s[intEnd:]
+	if rest[0] == '.' {
+		j := 1
+		for j < len(rest) && '0' <= rest[j] && rest[j] <= '9' {
+			j++
+		}
+		frac, rest = rest[1:j], rest[j:]
+	}
+	// The exponent, saturated far beyond any length the bound allows.
+	const huge = 1 << 40
+	exp := 0
+	if len(rest) > 0 { // e or E
+		expNeg := false
+		j := 1
+		if rest[j] == '+' || rest[j] == '-' {
+			expNeg = rest[j] == '-'
+			j++
+		}
+		for ; j < len(rest); j++ {
+			if exp < huge {
+				exp = exp*10 + int(rest[j]-'0')
+			}
+		}
+		if expNeg {
+			exp = -exp
+		}
+	}
+	// digits × 10^shift, with leading zeros dropped.
+	digits := make([]byte, 0, len(intPart)+len(frac))
+	digits = append(append(digits, intPart...), frac...)
+	shift := exp - len(frac)
+	k := 0
+	for k < len(digits) && digits[k] == '0' {
+		k++
+	}
+	digits = digits[k:]
+	if len(digits) == 0 {
+		if neg {
+			dst = append(dst, '-')
+		}
+		return append(dst, '0'), true
+	}
+	if shift < 0 {
+		if -shift > len(digits) {
+			return dst, false
+		}
+		for _, c := range digits[len(digits)+shift:] {
+			if c != '0' {
+				return dst, false
+			}
+		}
+		digits, shift = digits[:len(digits)+shift], 0
+	}
+	n := len(digits) + shift
+	if neg {
+		n++
+	}
+	if n > len(tok)+MaxIntegerGrowth {
+		return dst, false
+	}
+	if neg {
+		dst = append(dst, '-')
+	}
+	dst = append(dst, digits...)
+	for range shift {
+		dst = append(dst, '0')
+	}
+	return dst, true
+}
+
+// Path returns the pointer tokens (decoded member names and element
+// indices) of the innermost value of the document b that contains the
+// offset off, a member's key counting as part of it. b must be one valid
+// JSON value, as Skip accepts it.
+func Path(b []byte, off int) []string {
+	var path []string
+	i := SkipSpace(b, 0)
+	for {
+		switch {
+		case i < len(b) && b[i] == '{':
+			found := false
+			Object(b, i, func(key, keyEnd int, flags StringFlags, v int) (int, bool) {
+				end, ok := Skip(b, v)
+				if !found && key <= off && off < end {
+					k := b[key+1 : keyEnd-1]
+					if !Plain(b[key:keyEnd], flags) {
+						k = Unquote(nil, b[key:keyEnd])
+					}
+					path = append(path, string(k))
+					i, found = v, true
+					return end, false // stop here, and descend
+				}
+				return end, ok
+			})
+			if !found {
+				return path
+			}
+		case i < len(b) && b[i] == '[':
+			found, n := false, 0
+			Array(b, i, func(v int) (int, bool) {
+				end, ok := Skip(b, v)
+				if !found && v <= off && off < end {
+					path = append(path, strconv.Itoa(n))
+					i, found = v, true
+					return end, false
+				}
+				n++
+				return end, ok
+			})
+			if !found {
+				return path
+			}
+		default:
+			return path
+		}
+	}
+}
+
+// Locate returns the span b[start:end] of the value at the pointer tokens
+// path (decoded member names and element indices) in the document b,
+// which must be one valid JSON value; ok is false when there is none.
+func Locate(b []byte, path []string) (start, end int, ok bool) {
+	i := SkipSpace(b, 0)
+	for _, tok := range path {
+		found := false
+		switch {
+		case i < len(b) && b[i] == '{':
+			Object(b, i, func(key, keyEnd int, flags StringFlags, v int) (int, bool) {
+				k := b[key+1 : keyEnd-1]
+				if !Plain(b[key:keyEnd], flags) {
+					k = Unquote(nil, b[key:keyEnd])
+				}
+				if string(k) == tok {
+					i, found = v, true
+					return v, false
+				}
+				return Skip(b, v)
+			})
+		case i < len(b) && b[i] == '[':
+			n := 0
+			Array(b, i, func(v int) (int, bool) {
+				if strconv.Itoa(n) == tok {
+					i, found = v, true
+					return v, false
+				}
+				n++
+				return Skip(b, v)
+			})
+		}
+		if !found {
+			return 0, 0, false
+		}
+	}
+	end, ok = Skip(b, i)
+	return i, end, ok
 }
