@@ -186,6 +186,8 @@ type auth struct {
 	scheme Scheme
 	sig    *Signature
 	env    string // the X-Retab-Environment header
+
+	tokenIndex int // the API Call token that matched
 }
 
 // authenticate reads the environment and the signature from the headers,
@@ -207,6 +209,11 @@ func (r *Router) authenticate(h http.Header) (auth, error) {
 	}
 	if r.cfg.insecure {
 		return a, nil
+	}
+	if r.cfg.apiCall != nil {
+		var err error
+		a.tokenIndex, err = r.cfg.apiCall.authenticate(h)
+		return a, err
 	}
 	for _, s := range r.cfg.schemes {
 		sig, err := s.Parse(h)
@@ -231,8 +238,11 @@ func (r *Router) authenticate(h http.Header) (auth, error) {
 func (a *auth) describe(d *Delivery, secretIndex int) {
 	d.SecretIndex = secretIndex
 	d.Environment = a.env
-	if a.scheme != nil {
+	switch {
+	case a.scheme != nil:
 		d.Scheme, d.Formula, d.SignedAt = a.scheme.Name(), a.sig.Formula, a.sig.Timestamp
+	case a.sig == nil && secretIndex >= 0:
+		d.Scheme = "token"
 	}
 	if d.Environment == "" && secretIndex >= 0 && secretIndex < len(a.set.envs) {
 		d.Environment = a.set.envs[secretIndex]

@@ -51,6 +51,9 @@ type Delivery struct {
 	// Event is the event envelope of an event delivery; nil for other
 	// formats.
 	Event *Event
+	// Response is the JSON an API Call handler's result encoded to
+	// ([HandleCall]), answered with 200; nil for webhooks.
+	Response json.RawMessage
 
 	// CompletionID, Model, ExtractionID and Created describe the
 	// completion.

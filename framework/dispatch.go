@@ -215,6 +215,9 @@ type ignoredBody struct {
 func writeAnswer(w http.ResponseWriter, d *Delivery, out *Outcome) {
 	status, word := http.StatusOK, "processed"
 	switch {
+	case d.Response != nil:
+		writeResponse(w, d, out)
+		return
 	case out.Ignored:
 		out.Status = status
 		w.Header().Set("Content-Type", "application/json")

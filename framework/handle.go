@@ -27,6 +27,7 @@ type handleConfig struct {
 	kind       string
 	schema     *schemas.Schema
 	middleware []Middleware
+	output     *schemas.Schema // HandleCall's
 }
 
 // WithKind names the kind instead of the name derived from the type (the

@@ -42,6 +42,7 @@ type config struct {
 	tolerance        time.Duration       // auth.go
 	now              func() time.Time    // auth.go
 	formats          []Format            // format.go
+	apiCall          *apiCall            // apicall.go
 	quarantine       QuarantineStore     // quarantine.go
 }
 

@@ -46,7 +46,8 @@ type route struct {
 	decode func([]byte) (any, error)
 	call   HandlerFunc // with middleware applied
 
-	fast *fastpath.Program // nil: the full validator only
+	output *schemas.Schema   // HandleCall's response schema; nil for webhooks
+	fast   *fastpath.Program // nil: the full validator only
 }
 
 // NewRouter builds a router. It fails when no secret is configured, unless
@@ -61,7 +62,11 @@ func NewRouter(opts ...Option) (*Router, error) {
 	if cfg.logger == nil {
 		cfg.logger = slog.Default()
 	}
-	if len(cfg.secrets) == 0 && len(cfg.envSecrets) == 0 && !cfg.insecure {
+	if cfg.apiCall != nil {
+		if err := cfg.checkAPICall(); err != nil {
+			return nil, err
+		}
+	} else if len(cfg.secrets) == 0 && len(cfg.envSecrets) == 0 && !cfg.insecure {
 		return nil, ErrNoSecret
 	}
 	if cfg.schemes == nil {
@@ -122,7 +127,10 @@ func (r *Router) register(typ reflect.Type, decode func([]byte) (any, error), ca
 	if prev, ok := r.routes[kind]; ok {
 		return fmt.Errorf("%w: kind %q is already registered for %s", ErrRegistration, kind, prev.typ)
 	}
-	rt := &route{kind: kind, typ: typ, schema: sch, decode: decode, call: call, fast: compileFast(sch)}
+	if (hc.output != nil) != (r.cfg.apiCall != nil) {
+		return fmt.Errorf("%w: %s: an API Call router takes HandleCall handlers only, a webhook router Handle and HandleEvent ones", ErrRegistration, typ)
+	}
+	rt := &route{kind: kind, typ: typ, schema: sch, decode: decode, call: call, output: hc.output, fast: compileFast(sch)}
 	r.routes[kind] = rt
 	r.types[typ] = kind
 	r.order = append(r.order, rt)
@@ -242,8 +250,11 @@ func (r *Router) serve(ctx context.Context, req *http.Request, out *Outcome) (*D
 	secretIndex := -1
 	if !r.cfg.insecure {
 		err = authErr
-		if err == nil {
+		switch {
+		case err == nil && auth.sig != nil:
 			secretIndex, err = matchSignature(auth.sig, h.sums)
+		case err == nil:
+			secretIndex = auth.tokenIndex
 		}
 	}
 	end(err)

@@ -1,0 +1,95 @@
+package framework_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"time"
+
+	"github.com/retabhook/retabhook/framework"
+)
+
+// An event handler receives Retab's signed event envelope: the
+// timestamped signature is verified with the secret of the environment
+// the X-Retab-Environment header names, and the event's data is decoded
+// into the registered type.
+func ExampleHandleEvent() {
+	r, err := framework.NewRouter(
+		framework.WithEnvironmentSecrets(framework.EnvironmentTest, "whsec_test_env"),
+		framework.WithEnvironmentSecrets(framework.EnvironmentProduction, "whsec_production_env"),
+		framework.WithLogger(slog.New(slog.DiscardHandler)),
+	)
+	if err != nil {
+		panic(err)
+	}
+	framework.HandleEvent(r, framework.EventWorkflowRunCompleted, func(ctx context.Context, run framework.WorkflowRun) error {
+		d, _ := framework.DeliveryFrom(ctx)
+		fmt.Printf("run %s %s (%s, event %s)\n", run.ID, run.Lifecycle.Status, d.Environment, d.Event.ID)
+		return nil
+	})
+
+	body := `{"id":"evt_1","type":"workflow.run.completed","environment":"test","created_at":"2026-05-19T12:00:00Z",` +
+		`"data":{"id":"run_8f3a2c71d4","workflow_id":"wf_invoices_eu","lifecycle":{"status":"completed"}}}`
+	send := func(body string) {
+		req := httptest.NewRequest(http.MethodPost, "/webhook", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(framework.EnvironmentHeader, "test")
+		req.Header.Set("X-Retab-Signature", framework.SignTimestamped("whsec_test_env", time.Now(), []byte(body), framework.FormulaTimestamped))
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, req)
+		fmt.Print(w.Code, " ", w.Body.String())
+	}
+	send(body)
+	send(`{"id":"evt_2","type":"workflow.run.started","environment":"test","data":{}}`)
+	// Output:
+	// run run_8f3a2c71d4 completed (test, event evt_1)
+	// 200 {"status":"processed","kind":"workflow.run.completed","delivery_id":"dlv_e523182080cde68e06885229acd3f0dd"}
+	// 200 {"status":"ignored","event_type":"workflow.run.started","event_id":"evt_2","delivery_id":"dlv_59f7eae6b573c8600601d06aefd4e7cf"}
+}
+
+// CheckedInvoice is what an API Call block sends: the extracted object.
+type CheckedInvoice struct {
+	Lines    []float64 `json:"lines" validate:"min=1"`
+	Subtotal float64   `json:"subtotal"`
+}
+
+// InvoiceCheck is what the handler answers: the block's output.
+type InvoiceCheck struct {
+	LinesMatchSubtotal bool `json:"lines_match_subtotal"`
+}
+
+// An API Call router serves a workflow's API Call block: typed request in,
+// typed response out, authenticated by a bearer token.
+func ExampleHandleCall() {
+	api, err := framework.NewRouter(
+		framework.WithAPICallToken("tok_example"),
+		framework.WithLogger(slog.New(slog.DiscardHandler)),
+	)
+	if err != nil {
+		panic(err)
+	}
+	framework.HandleCall(api, func(_ context.Context, inv CheckedInvoice) (InvoiceCheck, error) {
+		sum := 0.0
+		for _, l := range inv.Lines {
+			sum += l
+		}
+		return InvoiceCheck{LinesMatchSubtotal: sum == inv.Subtotal}, nil
+	})
+	mux := http.NewServeMux()
+	mux.Handle("POST /api/invoice-check", api)
+
+	for _, token := range []string{"tok_example", "wrong"} {
+		req := httptest.NewRequest(http.MethodPost, "/api/invoice-check", strings.NewReader(`{"lines":[1.5,2.5],"subtotal":4}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, req)
+		fmt.Print(w.Code, " ", w.Body.String())
+	}
+	// Output:
+	// 200 {"lines_match_subtotal":true}
+	// 401 {"type":"urn:retabhook:problem:invalid-token","title":"Invalid token","status":401,"detail":"retabhook: invalid token: the Authorization token matches none configured (check API_CALL_TOKEN and the header set on the API Call block)"}
+}
