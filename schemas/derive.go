@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/invopop/jsonschema"
 )
@@ -133,6 +135,7 @@ func ForType(t reflect.Type, opts ...Option) (*Schema, error) {
 		names:    map[reflect.Type]string{},
 		doneDefs: map[string]bool{},
 		fields:   map[string]string{},
+		told:     map[string]bool{},
 	}
 	return d.derive()
 }
@@ -165,6 +168,7 @@ type deriver struct {
 	doneDefs map[string]bool
 	fields   map[string]string
 	warnings []Warning
+	told     map[string]bool // "pointer#keyword": a strict-mode-dropped keyword also stated in the description
 }
 
 func (d *deriver) derive() (s *Schema, err error) {
@@ -230,7 +234,15 @@ func (d *deriver) derive() (s *Schema, err error) {
 		tree.set("X-ReasoningPrompt", newString(rp))
 	}
 	orderKeys(tree)
-	return compile(tree, d.root, d.fields, d.warnings)
+	s, err = compile(tree, d.root, d.fields, d.warnings)
+	if err != nil {
+		return nil, err
+	}
+	s.warnings = slices.DeleteFunc(s.warnings, func(w Warning) bool {
+		key, _, _ := strings.Cut(w.Message, " ")
+		return (w.Code == WarnStrictLength || w.Code == WarnStrictFormat) && d.told[w.Pointer+"#"+key]
+	})
+	return s, nil
 }
 
 // reflectSafely runs invopop/jsonschema, which panics on types it cannot
@@ -471,18 +483,44 @@ func (d *deriver) mapper(t reflect.Type) *jsonschema.Schema {
 }
 
 func (d *deriver) lookupComment(t reflect.Type, field string) string {
-	key := goTypeName(t)
+	key, ident := goTypeName(t), goTypeName(t)
 	if field != "" {
-		key += "." + field
+		key, ident = key+"."+field, field
 	}
 	for _, c := range d.opts.comments {
 		if c.Package == t.PkgPath() {
 			if s, ok := c.Text[key]; ok {
-				return s
+				return modelDescription(ident, s)
 			}
 		}
 	}
 	return ""
+}
+
+// modelDescription rewrites a Go doc comment as a description a model
+// reads: a comment that begins with the identifier it documents drops it,
+// with the "is" or "are" that follows, and starts with the capitalised
+// remainder ("Number is the invoice number as printed." becomes "The
+// invoice number as printed."). Any other comment is returned as written.
+// Derivation applies it to the comments of [WithComments]; a
+// `jsonschema:"description=..."` tag is never rewritten.
+func modelDescription(ident, comment string) string {
+	rest, ok := strings.CutPrefix(comment, ident+" ")
+	if !ok || ident == "" {
+		return comment
+	}
+	for _, verb := range []string{"is ", "are "} {
+		if r, ok := strings.CutPrefix(rest, verb); ok {
+			rest = r
+			break
+		}
+	}
+	rest = strings.TrimLeft(rest, " ")
+	r, size := utf8.DecodeRuneInString(rest)
+	if rest == "" || r == utf8.RuneError {
+		return comment
+	}
+	return string(unicode.ToUpper(r)) + rest[size:]
 }
 
 // normalize replaces WithTypeSchema placeholders with their schemas and
@@ -574,7 +612,9 @@ func (d *deriver) object(t reflect.Type, node *value, ptr string) error {
 	if props == nil || props.kind != kindObject {
 		return nil
 	}
-	for _, f := range jsonFields(t) {
+	fields := jsonFields(t)
+	present := map[string]bool{}
+	for _, f := range fields {
 		prop := props.get(f.name)
 		if prop == nil || prop.kind != kindObject {
 			continue
@@ -602,12 +642,50 @@ func (d *deriver) object(t reflect.Type, node *value, ptr string) error {
 		if err := d.applyRetab(rt, f, prop); err != nil {
 			return fmt.Errorf("%w: field %s: %w", ErrUnsupportedType, where, err)
 		}
+		fr, err := d.applyRules(f, prop, pptr, where)
+		if err != nil {
+			return err
+		}
 		d.checkValidateTag(f, where, pptr)
-		if f.nullable || nullableTag {
+		if (f.nullable || nullableTag) && !fr.notNull {
 			props.set(f.name, nullable(prop))
 		}
+		present[f.name] = fr.present
 	}
+	requireAlso(node, fields, present)
 	return nil
+}
+
+// requireAlso adds to an object's "required" the properties whose
+// validate rules fail when the key is missing, keeping field order.
+func requireAlso(node *value, fields []jsonField, present map[string]bool) {
+	req := node.get("required")
+	has := map[string]bool{}
+	if req != nil && req.kind == kindArray {
+		for _, e := range req.arr {
+			has[e.s] = true
+		}
+	}
+	missing := false
+	for _, f := range fields {
+		missing = missing || (present[f.name] && !has[f.name])
+	}
+	if !missing {
+		return
+	}
+	out := newArray()
+	for _, f := range fields {
+		if has[f.name] || present[f.name] {
+			out.arr = append(out.arr, newString(f.name))
+			delete(has, f.name)
+		}
+	}
+	for _, e := range req.arrOrNil() {
+		if has[e.s] {
+			out.arr = append(out.arr, e)
+		}
+	}
+	node.set("required", out)
 }
 
 // descend post-processes the struct types found in t's schema node.

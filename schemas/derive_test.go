@@ -467,7 +467,7 @@ func TestDeriveComments(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(s.JSON(), &doc))
 	require.Equal(t, "Calendar event", doc.Title)
-	require.Equal(t, "CalendarEvent is the document of Retab's quick start.", doc.Description)
+	require.Equal(t, "The document of Retab's quick start.", doc.Description)
 	require.Equal(t, "Name of the event", doc.Properties["name"]["description"])
 	require.Equal(t, "Date of the event (YYYY-MM-DD)", doc.Properties["date"]["description"])
 

@@ -560,3 +560,11 @@ func appendU4(b []byte, r rune) []byte {
 	const hex = "0123456789abcdef"
 	return append(b, '\\', 'u', hex[r>>12&0xf], hex[r>>8&0xf], hex[r>>4&0xf], hex[r&0xf])
 }
+
+// arrOrNil returns the elements of an array, nil for anything else.
+func (v *value) arrOrNil() []*value {
+	if v == nil || v.kind != kindArray {
+		return nil
+	}
+	return v.arr
+}

@@ -46,6 +46,7 @@ const (
 	WarnRetabSystem      = "retab-system"      // X-SystemPrompt below the root
 	WarnValidateRequired = "validate-required" // validate:"required" on a number or a bool
 	WarnValidateDive     = "validate-dive"     // element rules without dive
+	WarnValidateUntold   = "validate-untold"   // a validate rule with no schema form: the model is not told
 )
 
 // strictWarnings walks a schema document and reports what Retab's strict

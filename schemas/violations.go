@@ -126,13 +126,23 @@ func humanMessage(k sjsonschema.ErrorKind) string {
 	case *skind.Type:
 		return fmt.Sprintf("must be %s, not %s", typeList(k.Want), withArticle(k.Got))
 	case *skind.Enum:
+		if name := codeListName(k.Want); name != "" {
+			return fmt.Sprintf("must be %s; got %s", name, display(k.Got))
+		}
+		if len(k.Want) > 12 {
+			// A long list: name a few values, not all.
+			return fmt.Sprintf("must be one of the %d values the schema lists (%s...); got %s", len(k.Want), displayList(k.Want[:5])+", ", display(k.Got))
+		}
 		return fmt.Sprintf("must be one of %s; got %s", displayList(k.Want), display(k.Got))
 	case *skind.Const:
 		return fmt.Sprintf("must be %s; got %s", display(k.Want), display(k.Got))
 	case *skind.MinLength:
-		return fmt.Sprintf("must be at least %d characters long; got %d", k.Want, k.Got)
+		if k.Want == 1 && k.Got == 0 {
+			return "must not be empty"
+		}
+		return fmt.Sprintf("must be at least %s long; got %d", plural(k.Want, "character"), k.Got)
 	case *skind.MaxLength:
-		return fmt.Sprintf("must be at most %d characters long; got %d", k.Want, k.Got)
+		return fmt.Sprintf("must be at most %s long; got %d", plural(k.Want, "character"), k.Got)
 	case *skind.Pattern:
 		return fmt.Sprintf("must match the pattern %s; got %s", display(k.Want), display(k.Got))
 	case *skind.Format:
@@ -146,13 +156,51 @@ func humanMessage(k sjsonschema.ErrorKind) string {
 	case *skind.ExclusiveMaximum:
 		return fmt.Sprintf("must be less than %s; got %s", ratString(k.Want), ratString(k.Got))
 	case *skind.MinItems:
-		return fmt.Sprintf("must have at least %d items; got %d", k.Want, k.Got)
+		if k.Want == 1 && k.Got == 0 {
+			return "must have at least one item; got none"
+		}
+		return fmt.Sprintf("must have at least %s; got %d", plural(k.Want, "item"), k.Got)
 	case *skind.MaxItems:
-		return fmt.Sprintf("must have at most %d items; got %d", k.Want, k.Got)
+		return fmt.Sprintf("must have at most %s; got %d", plural(k.Want, "item"), k.Got)
 	case *skind.FalseSchema:
 		return "is not allowed here"
 	}
 	return k.LocalizedString(printer)
+}
+
+// codeListName names the enums that validate rules write (iso4217...),
+// so a violation says "must be an ISO 4217 currency code".
+func codeListName(want []any) string {
+	for _, l := range []struct {
+		codes []string
+		name  string
+	}{
+		{iso4217Codes, "an ISO 4217 currency code"},
+		{iso3166Alpha2Codes, "an ISO 3166-1 alpha-2 country code"},
+		{iso3166Alpha3Codes, "an ISO 3166-1 alpha-3 country code"},
+	} {
+		if len(want) != len(l.codes) {
+			continue
+		}
+		same := true
+		for i, w := range want {
+			if s, ok := w.(string); !ok || s != l.codes[i] {
+				same = false
+				break
+			}
+		}
+		if same {
+			return l.name
+		}
+	}
+	return ""
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
 }
 
 func typeList(types []string) string {

@@ -293,7 +293,7 @@ func TestSendFailures(t *testing.T) {
 		{"unknown path", withSecret, []string{"-content", content, rc.url + "/hooks"}, exitRefused, []string{"nothing is served at this URL (404)"}, true},
 		{"unknown kind", withSecret, []string{"-content", content, rc.url + "/webhook/receipt"}, exitRefused, []string{"the kind in the URL is not registered (422)"}, true},
 		{"invalid content", withSecret, []string{"-content", writeFile(t, "invalid.json", `{"number": "", "currency": "EURO", "line_items": [{"description": "Paper", "quantity": 0, "amount": 1}], "total": 1}`), rc.url + "/webhook/invoice"},
-			exitRefused, []string{"refused the content (422)", "at /number: is required", "at /currency: must be an ISO 4217 currency code", "at /line_items/0/quantity: must be greater than 0"}, true},
+			exitRefused, []string{"refused the content (422)", "at /number: must not be empty", "at /currency: must be an ISO 4217 currency code", "at /line_items/0/quantity: must be greater than 0"}, true},
 		{"no matching type", withSecret, []string{"-content", writeFile(t, "other.json", `{"sku": "A-1"}`), rc.url + "/webhook"},
 			exitRefused, []string{"no registered type matches the content (422)"}, true},
 	} {
@@ -584,7 +584,7 @@ func TestListenForward(t *testing.T) {
 	// The receiver's refusal comes back to the sender, problem document included.
 	r = cmd(t, withSecret, "", "send", "-content", writeFile(t, "bad.json", `{"number": "", "currency": "EUR", "line_items": [{"description": "x", "quantity": 1, "amount": 1}], "total": 1}`), url+"/webhook")
 	require.Equal(t, exitRefused, r.code)
-	require.Contains(t, r.stderr, "at /number: is required")
+	require.Contains(t, r.stderr, "at /number: must not be empty")
 
 	// A delivery that fails verification is not forwarded.
 	r = cmd(t, map[string]string{"WEBHOOKS_SECRET": "whsec_wrong"}, "", "send", "-content", content, url+"/webhook")

@@ -86,26 +86,30 @@ func TestSampleContent(t *testing.T) {
 
 func TestInvalidInvoice(t *testing.T) {
 	h, logs := newReceiver(t)
-	for _, target := range []string{"/webhook", "/webhook/invoice"} {
-		res := retabtest.Serve(h, delivery(t, fixture(t, "invalid-invoice.json")), target)
-		require.Equal(t, http.StatusUnprocessableEntity, res.Status, "%s", res.Body)
-		require.Equal(t, framework.ErrRuleViolation.Type(), res.Problem.Type)
-		require.Equal(t, []schemas.Violation{
-			{Pointer: "/number", Keyword: "validate:required", Message: "is required and must not be empty"},
-			{Pointer: "/currency", Keyword: "validate:iso4217", Message: "must be an ISO 4217 currency code"},
-			{Pointer: "/line_items/0/quantity", Keyword: "validate:gt", Message: "must be greater than 0"},
-		}, res.Problem.Violations)
-	}
+	// The validate rules are in the schema (min=1, gt=0, iso4217...), so
+	// the schema refuses what the rules would, with the same pointers.
+	res := retabtest.Serve(h, delivery(t, fixture(t, "invalid-invoice.json")), "/webhook/invoice")
+	require.Equal(t, http.StatusUnprocessableEntity, res.Status, "%s", res.Body)
+	require.Equal(t, framework.ErrSchemaViolation.Type(), res.Problem.Type)
+	require.Equal(t, []schemas.Violation{
+		{Pointer: "/currency", Keyword: "enum", Message: `must be an ISO 4217 currency code; got "EURO"`},
+		{Pointer: "/line_items/0/quantity", Keyword: "exclusiveMinimum", Message: "must be greater than 0; got 0"},
+		{Pointer: "/number", Keyword: "minLength", Message: "must not be empty"},
+	}, res.Problem.Violations)
+	// Routed by schema match, it matches no registered type.
+	res = retabtest.Serve(h, delivery(t, fixture(t, "invalid-invoice.json")), "/webhook")
+	require.Equal(t, http.StatusUnprocessableEntity, res.Status, "%s", res.Body)
+	require.Equal(t, framework.ErrNoRoute.Type(), res.Problem.Type)
 	require.Empty(t, logged(t, logs, "invoice received"))
 
 	// A date in another layout breaks the schema (schemas.Date's pattern).
 	bad := strings.Replace(string(fixture(t, "invalid-invoice.json")), `"2024-03-15"`, `"15/03/2024"`, 1)
-	res := retabtest.Serve(h, delivery(t, json.RawMessage(bad)), "/webhook/invoice")
+	res = retabtest.Serve(h, delivery(t, json.RawMessage(bad)), "/webhook/invoice")
 	require.Equal(t, http.StatusUnprocessableEntity, res.Status, "%s", res.Body)
 	require.Equal(t, framework.ErrSchemaViolation.Type(), res.Problem.Type)
-	require.Equal(t, []schemas.Violation{
-		{Pointer: "/issue_date", Keyword: "pattern", Message: `must match the pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"; got "15/03/2024"`},
-	}, res.Problem.Violations)
+	require.Contains(t, res.Problem.Violations, schemas.Violation{
+		Pointer: "/issue_date", Keyword: "pattern", Message: `must match the pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"; got "15/03/2024"`,
+	})
 
 	// The calendar event sent as an invoice breaks the invoice schema.
 	res = retabtest.Serve(h, delivery(t, fixture(t, "calendar-event.json")), "/webhook/invoice")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"regexp"
 	"testing"
 )
@@ -50,6 +51,37 @@ func TestReadmeSchemaIDs(t *testing.T) {
 		}
 		if row[2] != s.ID() || row[3] != s.DataID() {
 			t.Errorf("README shows %s %s for %s; the type has %s %s", row[2], row[3], row[1], s.ID(), s.DataID())
+		}
+	}
+}
+
+// TestExportedSchemasGolden keeps the committed files byte for byte what
+// "schemas export" writes (the drift check compares documents; this
+// keeps the reviewable text too). After changing a type, run the export
+// command above.
+func TestExportedSchemasGolden(t *testing.T) {
+	r, err := newRouter(slog.New(slog.DiscardHandler), "whsec_test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var out bytes.Buffer
+	cmd := r.Command(nil)
+	cmd.Name, cmd.Stdout, cmd.Stderr = "invoice", &out, &out
+	if code := cmd.Execute(context.Background(), []string{"schemas", "export", dir}); code != 0 {
+		t.Fatalf("exit status %d:\n%s", code, out.String())
+	}
+	for _, kind := range r.Kinds() {
+		got, err := os.ReadFile(filepath.Join(dir, kind+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := os.ReadFile(filepath.Join("schemas", kind+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("schemas/%s.json is not what schemas export writes: run go run ./examples/invoice schemas export examples/invoice/schemas", kind)
 		}
 	}
 }
