@@ -193,7 +193,7 @@ func TestProcessErrors(t *testing.T) {
 		{"handler error", framework.Stored{Kind: "calendar_event", Body: env("fail")}, framework.ErrHandler, 500},
 		{"panic", framework.Stored{Kind: "calendar_event", Body: env("panic")}, framework.ErrPanic, 500},
 		{"kind gone", framework.Stored{Kind: "invoice", Body: env("ok")}, framework.ErrUnknownKind, 422},
-		{"no longer valid", framework.Stored{Kind: "calendar_event", Body: fixtures.ContentEnvelope(`{"name":"x","date":"yesterday"}`)}, framework.ErrRuleViolation, 422},
+		{"no longer valid", framework.Stored{Kind: "calendar_event", Body: fixtures.ContentEnvelope(`{"name":"x","date":"2023-02-30"}`)}, framework.ErrRuleViolation, 422},
 		{"corrupt body", framework.Stored{Kind: "calendar_event", Body: []byte(`{`)}, framework.ErrMalformedEnvelope, 400},
 	}
 	for _, tt := range tests {

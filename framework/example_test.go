@@ -54,7 +54,7 @@ func ExampleWriteProblem() {
 	r, _ := framework.NewRouter(framework.WithSecrets("whsec_example"), framework.WithLogger(slog.New(slog.DiscardHandler)))
 	framework.Handle(r, func(context.Context, Meeting) error { return nil })
 
-	body := []byte(`{"completion":{"choices":[{"message":{"content":"{\"name\": \"\", \"date\": \"tomorrow\"}"}}]}}`)
+	body := []byte(`{"completion":{"choices":[{"message":{"content":"{\"name\": \"Team meeting\", \"date\": \"2023-02-30\"}"}}]}}`)
 	req := httptest.NewRequest(http.MethodPost, "/webhook", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Retab-Signature", framework.Sign("whsec_example", body))
@@ -64,7 +64,7 @@ func ExampleWriteProblem() {
 	fmt.Print(w.Body.String())
 	// Output:
 	// 422 application/problem+json
-	// {"type":"urn:retabhook:problem:rule-violation","title":"Content breaks a validate rule","status":422,"detail":"retabhook: content breaks a validate rule: meeting: 2 violation(s); /name: is required and must not be empty; /date: must be a date/time in the layout 2006-01-02","violations":[{"pointer":"/name","keyword":"validate:required","message":"is required and must not be empty"},{"pointer":"/date","keyword":"validate:datetime","message":"must be a date/time in the layout 2006-01-02"}]}
+	// {"type":"urn:retabhook:problem:rule-violation","title":"Content breaks a validate rule","status":422,"detail":"retabhook: content breaks a validate rule: meeting: 1 violation(s); /date: must be a date/time in the layout 2006-01-02","violations":[{"pointer":"/date","keyword":"validate:datetime","message":"must be a date/time in the layout 2006-01-02"}]}
 }
 
 // StatusOf maps any router error to its status, so a custom error writer

@@ -57,15 +57,21 @@ func TestValidateTagTraps(t *testing.T) {
 	require.Equal(t, framework.ErrRuleViolation.Type(), doc.Type)
 	require.Equal(t, []schemas.Violation{{Pointer: "/count", Keyword: "validate:required", Message: "is required and must not be empty"}}, doc.Violations)
 
-	// Without dive, the rules of slice elements never run.
-	status, _ = postSigned(t, r, `{"count": 1, "lines": [{"qty": 0}], "dived": []}`)
+	// Without dive, the validator never runs the rules of slice elements;
+	// the schema does, since gt=0 is exclusiveMinimum in trapLine's
+	// definition, shared by both fields.
+	status, doc = postSigned(t, r, `{"count": 1, "lines": [{"qty": 0}], "dived": []}`)
+	require.Equal(t, http.StatusUnprocessableEntity, status)
+	require.Equal(t, framework.ErrSchemaViolation.Type(), doc.Type)
+	require.Equal(t, []schemas.Violation{{Pointer: "/lines/0/qty", Keyword: "exclusiveMinimum", Message: "must be greater than 0; got 0"}}, doc.Violations)
+	status, _ = postSigned(t, r, `{"count": 1, "lines": [{"qty": 2}], "dived": []}`)
 	require.Equal(t, http.StatusOK, status)
-	require.Equal(t, trapDoc{Count: 1, Lines: []trapLine{{Qty: 0}}, Dived: []trapLine{}}, got)
+	require.Equal(t, trapDoc{Count: 1, Lines: []trapLine{{Qty: 2}}, Dived: []trapLine{}}, got)
 
-	// With dive, they do.
+	// With dive, the same.
 	status, doc = postSigned(t, r, `{"count": 1, "lines": [], "dived": [{"qty": 1}, {"qty": 0}]}`)
 	require.Equal(t, http.StatusUnprocessableEntity, status)
-	require.Equal(t, []schemas.Violation{{Pointer: "/dived/1/qty", Keyword: "validate:gt", Message: "must be greater than 0"}}, doc.Violations)
+	require.Equal(t, []schemas.Violation{{Pointer: "/dived/1/qty", Keyword: "exclusiveMinimum", Message: "must be greater than 0; got 0"}}, doc.Violations)
 
 	s, ok := r.Schema("trap_doc")
 	require.True(t, ok)

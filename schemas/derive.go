@@ -923,7 +923,7 @@ func (d *deriver) checkValidateTag(f jsonField, where, ptr string) {
 	}
 	if hasElementRules(f.typ) && !has("dive") {
 		d.warnings = append(d.warnings, Warning{Code: WarnValidateDive, Pointer: ptr, Message: fmt.Sprintf(
-			"%s: the validate rules of its elements never run: add dive to its validate tag (validate:\"dive\")", where)})
+			"%s: the validator never runs the validate rules of its elements (the schema still checks those it can say, in their type's definition): add dive to its validate tag (validate:\"dive\")", where)})
 	}
 }
 

@@ -175,8 +175,7 @@ func TestScriptedDeliveries(t *testing.T) {
 retabhook_deliveries_total{kind="calendar_event",outcome="processed",status="200"} 1
 retabhook_deliveries_total{kind="invoice",outcome="handler-failed",status="500"} 1
 retabhook_deliveries_total{kind="invoice",outcome="processed",status="200"} 3
-retabhook_deliveries_total{kind="invoice",outcome="rule-violation",status="422"} 2
-retabhook_deliveries_total{kind="invoice",outcome="schema-violation",status="422"} 1
+retabhook_deliveries_total{kind="invoice",outcome="schema-violation",status="422"} 3
 retabhook_deliveries_total{kind="none",outcome="invalid-signature",status="401"} 2
 retabhook_deliveries_total{kind="none",outcome="malformed-envelope",status="400"} 1
 retabhook_deliveries_total{kind="none",outcome="missing-signature",status="401"} 1
@@ -195,9 +194,11 @@ retabhook_deliveries_total{kind="none",outcome="unknown-kind",status="422"} 1
 	vf := func(problem, pointer, keyword string) float64 {
 		return series(t, reg, "retabhook_validation_failures_total", "kind", "invoice", "problem", problem, "pointer", pointer, "keyword", keyword)
 	}
-	assert.Equal(t, 2.0, vf("rule-violation", "/number", "validate:required"))
-	assert.Equal(t, 2.0, vf("rule-violation", "/line_items/*/quantity", "validate:gt"))
-	assert.Equal(t, 2.0, vf("rule-violation", "/line_items/*/description", "validate:required"))
+	// The validate rules are in the schema (required is minLength 1, gt=0
+	// exclusiveMinimum 0): the schema refuses what they would.
+	assert.Equal(t, 2.0, vf("schema-violation", "/number", "minLength"))
+	assert.Equal(t, 2.0, vf("schema-violation", "/line_items/*/quantity", "exclusiveMinimum"))
+	assert.Equal(t, 2.0, vf("schema-violation", "/line_items/*/description", "minLength"))
 	assert.Equal(t, 1.0, vf("schema-violation", "/line_items/*/quantity", "type"))
 	assert.Equal(t, 1.0, vf("schema-violation", "/total", "type"))
 	n, err := testutil.GatherAndCount(reg, "retabhook_validation_failures_total")
@@ -283,13 +284,13 @@ func TestPointerCap(t *testing.T) {
 		require.Equal(t, 422, post(t, h, "/webhook/invoice", body, framework.Sign(secret, body)), content)
 	}
 	vf := func(pointer, keyword string) float64 {
-		return series(t, reg, "retabhook_validation_failures_total", "kind", "invoice", "problem", "rule-violation", "pointer", pointer, "keyword", keyword)
+		return series(t, reg, "retabhook_validation_failures_total", "kind", "invoice", "problem", "schema-violation", "pointer", pointer, "keyword", keyword)
 	}
-	assert.Equal(t, 2.0, vf("/number", "validate:required"))
-	assert.Equal(t, 1.0, vf("/total", "validate:gte"))
-	assert.Equal(t, 1.0, vf(metrics.OtherPointer, "validate:required"))
-	assert.Equal(t, 1.0, vf(metrics.OtherPointer, "validate:gt"))
-	_, ok := lookup(t, reg, "retabhook_validation_failures_total", "kind", "invoice", "problem", "rule-violation", "pointer", "/line_items/*/quantity", "keyword", "validate:gt")
+	assert.Equal(t, 2.0, vf("/number", "minLength"))
+	assert.Equal(t, 1.0, vf("/total", "minimum"))
+	assert.Equal(t, 1.0, vf(metrics.OtherPointer, "minLength"))
+	assert.Equal(t, 1.0, vf(metrics.OtherPointer, "exclusiveMinimum"))
+	_, ok := lookup(t, reg, "retabhook_validation_failures_total", "kind", "invoice", "problem", "schema-violation", "pointer", "/line_items/*/quantity", "keyword", "exclusiveMinimum")
 	assert.False(t, ok, "a pointer over the cap has no series of its own")
 }
 

@@ -166,7 +166,7 @@ func TestViolationSpans(t *testing.T) {
 	assert.Equal(t, codes.Error, got["retabhook.validate"].Status.Code)
 	assert.NotContains(t, got, "retabhook.handle")
 	a := attrs(got[tracing.DeliverySpan])
-	assert.Equal(t, "rule-violation", a["error.type"].AsString())
+	assert.Equal(t, "schema-violation", a["error.type"].AsString(), "the datetime rule is a pattern in the schema")
 	assert.Equal(t, int64(1), a[tracing.AttrViolations].AsInt64())
 	assert.Equal(t, "calendar_event", a[tracing.AttrKind].AsString())
 }

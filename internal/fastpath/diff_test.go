@@ -269,6 +269,9 @@ func (g *gen) instance(s any, depth int) any {
 		}
 		return out
 	case "string":
+		if m["format"] == "date" { // validate:"datetime=2006-01-02" writes a pattern too
+			return fmt.Sprintf("2024-01-%02d", 1+g.rng.IntN(28))
+		}
 		return fmt.Sprintf("text %d", g.rng.IntN(100))
 	case "integer":
 		return json.Number(strconv.Itoa(g.rng.IntN(50)))
