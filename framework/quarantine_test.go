@@ -56,7 +56,7 @@ func TestQuarantineKeepsEachRefusal(t *testing.T) {
 		{name: "ambiguous route", body: seed, twin: true, want: framework.ErrAmbiguousRoute},
 		{name: "unknown kind", target: "/webhook/receipt", body: seed, want: framework.ErrUnknownKind, kind: "receipt"},
 		{name: "schema violation", target: "/webhook/invoice", body: fixtures.ContentEnvelope(`{"number":"1"}`), want: framework.ErrSchemaViolation, kind: "invoice"},
-		{name: "rule violation", body: fixtures.ContentEnvelope(`{"name":"Party","date":"31/12/2023"}`), want: framework.ErrRuleViolation, kind: "calendar_event"},
+		{name: "rule violation", body: fixtures.ContentEnvelope(`{"name":"Party","date":"2023-02-30"}`), want: framework.ErrRuleViolation, kind: "calendar_event"},
 		{name: "rejected", body: seed, want: framework.ErrRejected, kind: "calendar_event",
 			handler: func(context.Context, CalendarEvent) error { return framework.Reject(errors.New("unknown vendor")) }},
 		{name: "handler failed", body: seed, want: framework.ErrHandler, kind: "calendar_event",
@@ -235,10 +235,10 @@ func TestReplayAfterFix(t *testing.T) {
 	// Replaying on the unfixed router: refused again, still there.
 	res, err := before.Replay(context.Background(), id)
 	require.NoError(t, err)
-	require.ErrorIs(t, res.Err, framework.ErrRuleViolation)
+	require.ErrorIs(t, res.Err, framework.ErrSchemaViolation) // the datetime rule is a pattern in the schema
 	e, err := before.Quarantine().Get(context.Background(), id)
 	require.NoError(t, err)
-	assert.Equal(t, framework.ErrRuleViolation.Type(), e.Problem.Type)
+	assert.Equal(t, framework.ErrSchemaViolation.Type(), e.Problem.Type)
 
 	after, err := framework.NewRouter(framework.WithSecrets(secret), framework.WithLogger(quietLogger()), framework.WithQuarantine(openDisk(t, dir)))
 	require.NoError(t, err)

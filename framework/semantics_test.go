@@ -209,8 +209,8 @@ func TestViolationPointers(t *testing.T) {
 		problem          *framework.Problem
 		pointer, keyword string
 	}{
-		{`{"id": "ab", "line_items": [], "prices": {}, "attrs": {}, "data": "", "dates": {}}`, framework.ErrRuleViolation, "/id", "validate:min"},
-		{`{` + ok + `, "attrs": {"a.b[c]~/": {"value": "x"}}}`, framework.ErrRuleViolation, "/attrs/a.b[c]~0~1/value", "validate:min"},
+		{`{"id": "ab", "line_items": [], "prices": {}, "attrs": {}, "data": "", "dates": {}}`, framework.ErrSchemaViolation, "/id", "minLength"}, // min=2 is in the schema
+		{`{` + ok + `, "attrs": {"a.b[c]~/": {"value": "x"}}}`, framework.ErrSchemaViolation, "/attrs/a.b[c]~0~1/value", "minLength"},
 		{`{` + ok + `, "line_items": [{"quantity": 1}, {"quantity": 1e30}]}`, framework.ErrSchemaViolation, "/line_items/1/quantity", "decode"},
 		{`{` + ok + `, "prices": {"a": 1e30}}`, framework.ErrSchemaViolation, "/prices/a", "decode"},
 		{`{` + ok + `, "data": "not base64!"}`, framework.ErrSchemaViolation, "/data", "decode"},
