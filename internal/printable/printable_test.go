@@ -1,0 +1,49 @@
+package printable_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/retabhook/retabhook/internal/printable"
+)
+
+func TestEscape(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain text: ok":          "plain text: ok",
+		"Papeterie Martin SARL é": "Papeterie Martin SARL é",
+		"a\x1b[31mred\x07\x00":    `a\x1b[31mred\x07\x00`,
+		"gpt\nFORGED 200 POST":    `gpt\nFORGED 200 POST`,
+		"cr\rtab\t":               `cr\rtab\t`,
+		"c1\u0085 del\x7f":        `c1\x85 del\x7f`,
+		"bidi\u202egnp.exe":       `bidi\u{202e}gnp.exe`,
+		"bad\xffutf8":             `bad\xffutf8`,
+	} {
+		got := printable.Escape(in)
+		assert.Equal(t, want, got, "%q", in)
+		for _, c := range got {
+			assert.False(t, c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0), "%q kept control %U", in, c)
+		}
+	}
+}
+
+func TestEscapeCutNeverSplitsAnEscape(t *testing.T) {
+	s := strings.Repeat("\x1b", 100)
+	got := printable.EscapeCut(s, 10)
+	assert.Equal(t, strings.Repeat(`\x1b`, 10)+"...", got)
+	assert.Equal(t, "é", printable.EscapeCut("éé", 3)[:2], "cut at a rune boundary")
+}
+
+func TestQuoteBounds(t *testing.T) {
+	long := strings.Repeat("x", 500_000)
+	got := printable.Quote(long, printable.MaxEcho)
+	assert.Equal(t, `"`+strings.Repeat("x", 128)+`"...(+499872 bytes)`, got)
+	assert.Equal(t, `"a\nb"`, printable.Quote("a\nb", 10))
+}
+
+func ExampleEscape() {
+	fmt.Println(printable.Escape("model=gpt\x1b[2J\nFORGED line"))
+	// Output: model=gpt\x1b[2J\nFORGED line
+}
