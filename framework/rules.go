@@ -335,7 +335,7 @@ func members(raw []byte, f func(key string, val []byte)) {
 func decodeMessage(err error) string {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		return "cannot be decoded into the field: got " + te.Value
+		return "must be " + jsonscan.KindOf(te.Type) + ", not " + te.Value
 	}
 	return strings.TrimPrefix(err.Error(), "json: ")
 }

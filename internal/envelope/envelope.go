@@ -31,6 +31,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/retabhook/retabhook/internal/jsonscan"
 )
@@ -100,7 +101,7 @@ func Decode(body []byte) (*Envelope, error) {
 	if !ok {
 		var err error
 		if env, err = decodeStd(body); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+			return nil, fmt.Errorf("%w: %w", ErrMalformed, jsonError(err))
 		}
 	}
 	if env.Completion == nil {
@@ -108,6 +109,32 @@ func Decode(body []byte) (*Envelope, error) {
 	}
 	return env, nil
 }
+
+// jsonError says what encoding/json refused in terms of the JSON: which
+// member has which wrong JSON type, never the Go types it was decoded
+// into ("Go struct field stdEnvelope.completion of type
+// envelope.Completion").
+func jsonError(err error) error {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) {
+		return err
+	}
+	where := "the body"
+	if te.Field != "" {
+		where = strconv.Quote(te.Field)
+	}
+	return &typeError{msg: fmt.Sprintf("%s must be %s, not %s", where, jsonscan.KindOf(te.Type), te.Value), err: te}
+}
+
+// typeError words a *json.UnmarshalTypeError, which it wraps, in JSON
+// terms.
+type typeError struct {
+	msg string
+	err *json.UnmarshalTypeError
+}
+
+func (e *typeError) Error() string { return e.msg }
+func (e *typeError) Unwrap() error { return e.err }
 
 // stdEnvelope is the envelope as encoding/json decodes it: the definition
 // of Decode's result.

@@ -88,3 +88,23 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestErrorsNameNoGoTypes checks that what Decode refuses is said in JSON
+// terms: the member and the JSON type, never a Go struct or field.
+func TestErrorsNameNoGoTypes(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"completion":"x"}`:                                        `"completion" must be an object, not string`,
+		`{"completion":{"choices":{}}}`:                             `"completion.choices" must be an array, not object`,
+		`{"completion":{"choices":[{"index":"0"}]}}`:                `"completion.choices.index" must be an integer, not string`,
+		`{"completion":{"id":"c"},"file_payload":{"filename":[1]}}`: `"file_payload.filename" must be a string, not array`,
+		`{"completion":{"id":"c"},"user":{"name":"x"}}`:             `"user" must be a string, not object`,
+		`[]`: `the body must be an object, not array`,
+	} {
+		_, err := envelope.Decode([]byte(body))
+		require.ErrorIs(t, err, envelope.ErrMalformed, body)
+		assert.Contains(t, err.Error(), want, body)
+		for _, leak := range []string{"Go ", "struct", "stdEnvelope", "envelope.", "[]envelope"} {
+			assert.NotContains(t, err.Error(), leak, body)
+		}
+	}
+}
