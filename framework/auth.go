@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/retabhook/retabhook/internal/printable"
 )
 
 // EnvironmentHeader is the header in which Retab's event envelope names
@@ -265,9 +267,4 @@ func (a *auth) checkEnvironment(d *Delivery) error {
 }
 
 // quoteShort quotes a value from a request for an error, cut to 40 bytes.
-func quoteShort(s string) string {
-	if len(s) > 40 {
-		return fmt.Sprintf("%q...", s[:40])
-	}
-	return fmt.Sprintf("%q", s)
-}
+func quoteShort(s string) string { return printable.Quote(s, 40) }

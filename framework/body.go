@@ -4,11 +4,14 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
 	"net/http"
+	"os"
 	"runtime"
+	"time"
 )
 
 const (
@@ -112,29 +115,121 @@ func deliveryID(sum *[sha256.Size]byte) string {
 	return string(b[:])
 }
 
-// firstAlloc is the body buffer's first size when the body declares more.
+// firstAlloc is the body buffer's first size when the body declares more,
+// and the most a request holds while it waits for room under
+// WithMaxInFlightBytes (see reserve).
 const firstAlloc = 64 << 10
 
 // growTo is the body buffer's next capacity after c bytes: firstAlloc,
-// then 4x, not past the declared size (when declared >= 0) while c is
-// below it. A body longer than declared (a request built by hand) keeps
-// growing 4x; the body limit still applies.
-func growTo(c, declared int) int {
+// then 4x (straight to most once that is at least half of it), never
+// past the declared size (when declared >= 0) while c is below it, and
+// never past most (the body limit + 1, room to see the byte
+// that makes a body too large). A body longer than declared (a request
+// built by hand) keeps growing 4x up to most.
+func growTo(c, declared, most int) int {
 	n := max(firstAlloc, 4*c)
+	if n >= most/2 {
+		// One step to the limit rather than two (a buffer just short of
+		// it, then the limit): at most 5/3 of the limit is ever
+		// allocated for a body that reaches it.
+		n = most
+	}
 	if declared > c {
 		n = min(n, declared)
 	}
-	return n
+	return min(n, most)
+}
+
+// DefaultBodyTimeout and DefaultMinBodyRate are [WithBodyDeadline]'s
+// defaults: a body must arrive within 10 s plus the time its bytes take at
+// 1 MiB/s (74 s for a 64 MiB body).
+const (
+	DefaultBodyTimeout       = 10 * time.Second
+	DefaultMinBodyRate int64 = 1 << 20
+)
+
+// WithBodyDeadline bounds how long a body may take: each read must end
+// before timeout plus the time the bytes received so far take at minRate
+// bytes per second, counted from the first read. A sender slower than
+// that (one that declares a size and stalls, or trickles) is answered 408
+// [ErrBodyTimeout], its connection is closed and its share of
+// WithMaxInFlightBytes released. The deadline is the connection's read
+// deadline (http.ResponseController.SetReadDeadline): the net/http
+// server's ResponseWriter supports it; behind a ResponseWriter that does
+// not, bodies are read without one. timeout 0 turns it off. Default:
+// [DefaultBodyTimeout] (10 s) and [DefaultMinBodyRate] (1 MiB/s).
+func WithBodyDeadline(timeout time.Duration, minRate int64) Option {
+	return func(c *config) error {
+		if timeout < 0 || (timeout > 0 && minRate <= 0) {
+			return fmt.Errorf("retabhook: WithBodyDeadline(%s, %d): the timeout must not be negative and the rate must be positive", timeout, minRate)
+		}
+		c.bodyTimeout, c.minBodyRate = timeout, minRate
+		return nil
+	}
+}
+
+// ErrBodyTimeout is answered when a body does not arrive within
+// [WithBodyDeadline].
+var ErrBodyTimeout = &Problem{"body-timeout", "Body too slow", http.StatusRequestTimeout}
+
+// bodyClock sets the connection's read deadline as a body arrives.
+type bodyClock struct {
+	rc      *http.ResponseController // nil: the ResponseWriter has no deadlines
+	start   time.Time
+	timeout time.Duration // 0: no deadline
+	rate    int64
+	set     bool // a deadline is set
+}
+
+func (r *Router) newBodyClock(w http.ResponseWriter) *bodyClock {
+	return &bodyClock{rc: http.NewResponseController(w), timeout: r.cfg.bodyTimeout, rate: r.cfg.minBodyRate}
+}
+
+// begin starts the clock: the body's first bytes are due within timeout.
+func (c *bodyClock) begin() {
+	c.start = time.Now()
+	c.at(0)
+}
+
+// at sets the deadline of the read that follows received bytes.
+func (c *bodyClock) at(received int) {
+	if c.rc == nil || c.timeout == 0 {
+		return
+	}
+	if c.start.IsZero() {
+		c.start = time.Now()
+	}
+	d := c.start.Add(c.timeout + time.Duration(float64(received)/float64(c.rate)*float64(time.Second)))
+	if c.rc.SetReadDeadline(d) != nil {
+		c.rc = nil // not supported: read without a deadline
+		return
+	}
+	c.set = true
+}
+
+// now makes a pending read return at once; false when it cannot.
+func (c *bodyClock) now() bool {
+	if c.rc == nil || c.rc.SetReadDeadline(time.Now()) != nil {
+		return false
+	}
+	c.set = true
+	return true
+}
+
+// end removes the deadline once the body is read.
+func (c *bodyClock) end() {
+	if c.set {
+		_ = c.rc.SetReadDeadline(time.Time{})
+		c.set = false
+	}
 }
 
 // readBody reads the body, at most WithMaxBodyBytes, into a buffer that
 // grows with the bytes received up to the declared size, feeding h (when not nil)
-// chunk by chunk.
-func (r *Router) readBody(req *http.Request, h *bodyHashes) (body []byte, err error) {
+// chunk by chunk. pre holds what was read while the request waited for
+// room (reserve), preErr the error that read ended with.
+func (r *Router) readBody(req *http.Request, h *bodyHashes, clock *bodyClock, pre []byte, preErr error) (body []byte, err error) {
 	limit := r.cfg.maxBody
-	if req.ContentLength > limit {
-		return nil, fmt.Errorf("%w: %d bytes declared, limit is %d", ErrBodyTooLarge, req.ContentLength, limit)
-	}
 	if h != nil {
 		if req.ContentLength >= parallelIDMin && runtime.GOMAXPROCS(0) > 1 {
 			h.parallel()
@@ -145,29 +240,43 @@ func (r *Router) readBody(req *http.Request, h *bodyHashes) (body []byte, err er
 		return nil, nil
 	}
 	// The buffer grows with the bytes that arrive, never past the
-	// declared size (+1, room to read the EOF without growing): a sender
-	// that declares 64 MiB and stalls holds at most firstAlloc, not 64 MiB,
-	// before anything is verified. Growing 4x at a time costs a large body
-	// a few copies of its first quarter. Under WithMaxInFlightBytes the
-	// declared size is already reserved, and bounded, so it is allocated
-	// at once.
+	// declared size +1 (room to read the EOF without growing) nor past
+	// the limit +1: a sender that declares 64 MiB and stalls holds at
+	// most firstAlloc, not 64 MiB, before anything is verified, and a
+	// body past the limit never costs more than the limit. Growing 4x at
+	// a time costs a large body a few copies of its first quarter. Under
+	// WithMaxInFlightBytes the size is already reserved (the limit when
+	// none is declared), and bounded, so it is allocated at once: N
+	// largest bodies hold N times the limit, never more.
 	declared := -1
 	if req.ContentLength >= 0 {
 		declared = int(req.ContentLength) + 1
 	}
-	first := growTo(0, declared)
-	if r.budget != nil && declared >= 0 {
-		first = declared
+	most := int(limit + 1)
+	first := growTo(0, declared, most)
+	if r.budget != nil {
+		first = most
+		if declared >= 0 {
+			first = min(declared, most)
+		}
 	}
+	first = max(first, len(pre))
 	buf := make([]byte, 0, first)
-	for {
+	buf = append(buf, pre...)
+	if h != nil && len(pre) > 0 {
+		h.write(buf[:len(pre):len(pre)])
+	}
+	err = preErr
+	for err == nil {
 		if len(buf) == cap(buf) {
-			next := make([]byte, len(buf), growTo(cap(buf), declared))
+			next := make([]byte, len(buf), growTo(cap(buf), declared, most))
 			copy(next, buf)
 			buf = next
 		}
-		end := min(cap(buf), len(buf)+readChunk, int(limit+1))
-		n, err := req.Body.Read(buf[len(buf):end])
+		clock.at(len(buf))
+		end := min(cap(buf), len(buf)+readChunk)
+		var n int
+		n, err = req.Body.Read(buf[len(buf):end])
 		if n > 0 {
 			if h != nil {
 				h.write(buf[len(buf) : len(buf)+n : len(buf)+n])
@@ -177,11 +286,14 @@ func (r *Router) readBody(req *http.Request, h *bodyHashes) (body []byte, err er
 		if int64(len(buf)) > limit {
 			return nil, fmt.Errorf("%w: limit is %d bytes", ErrBodyTooLarge, limit)
 		}
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrBodyRead, err)
-		}
+	}
+	switch {
+	case err == io.EOF:
+		clock.end()
+		return buf, nil
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return nil, fmt.Errorf("%w: %d bytes received in %s, slower than WithBodyDeadline allows", ErrBodyTimeout, len(buf), time.Since(clock.start).Round(time.Millisecond))
+	default:
+		return nil, fmt.Errorf("%w: %w", ErrBodyRead, err)
 	}
 }

@@ -5,31 +5,56 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
+	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // ErrBusy is answered when a request waited for room under
-// [WithMaxInFlightBytes] and its context ended first (the client went
-// away, or the server is shutting down). It is never answered while the
-// client still waits.
+// [WithMaxInFlightBytes] longer than [WithBusyTimeout] allows, or its
+// client went away (or the server shut down) while it waited. Nothing of
+// its body was kept but the first 64 KiB.
 var ErrBusy = &Problem{"busy", "Receiver busy", http.StatusServiceUnavailable}
 
 // WithMaxInFlightBytes bounds the memory that request bodies hold: before
-// reading, a request reserves its declared Content-Length (the body limit
-// when it declares none; at most n), and it waits, first come first
-// served, while the reservations of the requests in flight would exceed
-// n. It waits rather than refuses because Retab does not retry a refused
-// delivery. The reservation is released when the request is answered.
-// A body decoded by File.Data takes 0.75x the body more, outside the
-// bound. Default: 0, no bound (the heap then grows with concurrent large
-// deliveries as BENCHMARKS.md describes).
+// reading, a request that carries a well-formed signature header reserves
+// its declared Content-Length (the body limit when it declares none; at
+// most n), and it waits, first come first served, while the reservations
+// of the requests in flight would exceed n. A request without one is
+// refused before it reserves anything, so unauthenticated senders cannot
+// take the room. It waits rather than refuses because Retab does not retry
+// a refused delivery, but at most [WithBusyTimeout]; a waiting request
+// holds at most 64 KiB of its body, outside the bound, which it reads to
+// notice at once when its client goes away. The reservation is released
+// when the request is answered. A body decoded by File.Data takes 0.75x
+// the body more, outside the bound. Default: 0, no bound (the heap then
+// grows with concurrent large deliveries as BENCHMARKS.md describes).
 func WithMaxInFlightBytes(n int64) Option {
 	return func(c *config) error {
 		if n < 0 {
 			return fmt.Errorf("retabhook: WithMaxInFlightBytes(%d): must not be negative", n)
 		}
 		c.maxInFlight = n
+		return nil
+	}
+}
+
+// DefaultBusyTimeout is [WithBusyTimeout]'s default.
+const DefaultBusyTimeout = 10 * time.Second
+
+// WithBusyTimeout sets how long a request waits for room under
+// [WithMaxInFlightBytes] before it is answered 503 [ErrBusy]. Default:
+// [DefaultBusyTimeout] (10 s; Retab's test tool waits 30 s for an answer).
+func WithBusyTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("retabhook: WithBusyTimeout(%s): must be positive", d)
+		}
+		c.busyTimeout = d
 		return nil
 	}
 }
@@ -50,11 +75,25 @@ type budgetWaiter struct {
 
 func newBudget(size int64) *budget { return &budget{size: size} }
 
+// tryAcquire reserves n bytes when they are free and nobody waits.
+func (b *budget) tryAcquire(n int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.takeLocked(n)
+}
+
+func (b *budget) takeLocked(n int64) bool {
+	if b.waiters.Len() == 0 && b.size-b.used >= n {
+		b.used += n
+		return true
+	}
+	return false
+}
+
 // acquire reserves n bytes (n <= size), waiting for room until ctx ends.
 func (b *budget) acquire(ctx context.Context, n int64) error {
 	b.mu.Lock()
-	if b.waiters.Len() == 0 && b.size-b.used >= n {
-		b.used += n
+	if b.takeLocked(n) {
 		b.mu.Unlock()
 		return nil
 	}
@@ -104,20 +143,104 @@ func (b *budget) grant() {
 	}
 }
 
+// errClientGone ends a wait for room whose client went away.
+var errClientGone = errors.New("the client went away")
+
 // reserve takes the request's share of WithMaxInFlightBytes; the returned
-// function gives it back.
-func (r *Router) reserve(ctx context.Context, req *http.Request) (release func(), err error) {
-	if r.budget == nil || req.ContentLength > r.cfg.maxBody {
-		// No bound, or a body readBody refuses (413) without reading it.
-		return func() {}, nil
+// function gives it back. When the request must wait, it reads the start
+// of the body meanwhile (at most firstAlloc; see watch), and returns what
+// it read and the error that read ended with, for readBody to go on from.
+func (r *Router) reserve(ctx context.Context, req *http.Request, clock *bodyClock) (release func(), pre []byte, preErr error, err error) {
+	if r.budget == nil {
+		return func() {}, nil, nil, nil
 	}
 	n := req.ContentLength
 	if n < 0 {
 		n = r.cfg.maxBody
 	}
 	n = min(n, r.budget.size)
-	if err := r.budget.acquire(ctx, n); err != nil {
-		return nil, fmt.Errorf("%w: the request ended while waiting for room under WithMaxInFlightBytes: %w", ErrBusy, err)
+	release = func() { r.budget.release(n) }
+	if r.budget.tryAcquire(n) {
+		return release, nil, nil, nil
 	}
-	return func() { r.budget.release(n) }, nil
+
+	wctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	wctx, stop := context.WithTimeout(wctx, r.cfg.busyTimeout)
+	defer stop()
+	var wt *watcher
+	if req.Body != nil && req.Body != http.NoBody && !expectsContinue(req) {
+		wt = watch(req, func() { cancel(errClientGone) })
+	}
+	err = r.budget.acquire(wctx, n)
+	if err == nil {
+		clock.begin() // the pending read, if any, gets the body's deadline
+		pre, preErr = wt.stop()
+		return release, pre, preErr, nil
+	}
+	gone := errors.Is(context.Cause(wctx), errClientGone)
+	if clock.now() { // unblock the pending read
+		_, werr := wt.stop()
+		gone = gone || (werr != nil && werr != io.EOF && !errors.Is(werr, os.ErrDeadlineExceeded))
+	}
+	why := "it waited longer than WithBusyTimeout (" + r.cfg.busyTimeout.String() + ")"
+	switch {
+	case gone:
+		why = "the client went away"
+	case ctx.Err() != nil:
+		why = "the request ended"
+	}
+	return nil, nil, nil, fmt.Errorf("%w: no room under WithMaxInFlightBytes: %s", ErrBusy, why)
+}
+
+// expectsContinue reports a request that waits for "100 Continue" before
+// sending its body: reading it would send one, inviting the body.
+func expectsContinue(req *http.Request) bool {
+	return strings.EqualFold(req.Header.Get("Expect"), "100-continue")
+}
+
+// watcher reads the start of a body while its request waits for room: a
+// read is the only way net/http tells a handler that its client closed
+// the connection before the body was read. It stops when its buffer is
+// full (firstAlloc), at the end of the body, or at an error other than
+// the end (then the client went away, and gone is called).
+type watcher struct {
+	buf  []byte
+	err  error
+	quit atomic.Bool
+	done chan struct{}
+}
+
+func watch(req *http.Request, gone func()) *watcher {
+	size := firstAlloc
+	if req.ContentLength >= 0 {
+		size = int(min(req.ContentLength+1, firstAlloc))
+	}
+	wt := &watcher{buf: make([]byte, 0, size), done: make(chan struct{})}
+	go func() {
+		defer close(wt.done)
+		for !wt.quit.Load() && len(wt.buf) < cap(wt.buf) {
+			n, err := req.Body.Read(wt.buf[len(wt.buf):cap(wt.buf)])
+			wt.buf = wt.buf[:len(wt.buf)+n]
+			if err != nil {
+				wt.err = err
+				if err != io.EOF {
+					gone()
+				}
+				return
+			}
+		}
+	}()
+	return wt
+}
+
+// stop waits for the read in progress (the caller set its deadline) and
+// returns what was read.
+func (wt *watcher) stop() ([]byte, error) {
+	if wt == nil {
+		return nil, nil
+	}
+	wt.quit.Store(true)
+	<-wt.done
+	return wt.buf, wt.err
 }

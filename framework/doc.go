@@ -24,17 +24,23 @@
 //	step                    failure                                status
 //	method                  not POST                               405 (Allow: POST)
 //	media type              not application/json (or +json)        415
-//	body                    over WithMaxBodyBytes (64 MiB)         413
-//	                        client left while waiting for room     503 ErrBusy
-//	                        under WithMaxInFlightBytes
-//	signature               header missing                         401 ErrMissingSignature
-//	                        malformed, no secret matches,          401 ErrInvalidSignature
-//	                        timestamp expired or in the future
+//	signature header        missing                                401 ErrMissingSignature
+//	(before the body)       malformed, timestamp expired or        401 ErrInvalidSignature
+//	                        in the future
 //	                        environment without secrets            401 ErrUnknownEnvironment
+//	body                    over WithMaxBodyBytes (64 MiB)         413
+//	                        no room under WithMaxInFlightBytes     503 ErrBusy
+//	                        within WithBusyTimeout (10 s), or
+//	                        the client left while waiting
+//	                        slower than WithBodyDeadline           408 ErrBodyTimeout
+//	                        (10 s + 1 MiB/s)
+//	signature               no secret matches                      401 ErrInvalidSignature
 //	format                  none of WithFormats recognises it      400 ErrUnrecognizedFormat
 //	envelope                not JSON, wrong shape                  400 ErrMalformedEnvelope
 //	                        "completion" null                      400 ErrMissingCompletion
 //	content                 null, empty, no choice                 422 ErrNoContent
+//	                        body or content over WithParseLimits   422 ErrTooComplex
+//	                        (64 deep, 100,000 values)
 //	                        not JSON                               422 ErrInvalidContent
 //	routing                 no registered type fits                422 ErrNoRoute
 //	                        several fit                            422 ErrAmbiguousRoute
@@ -60,7 +66,23 @@
 // [DefaultFormats] recognises each of Retab's shapes by its keys. A missing
 // signature is answered 401 like a wrong one (Retab's docs use 400): both
 // mean the sender is not authenticated, and one status is simpler to
-// alert on.
+// alert on. A request whose signature headers already fail (absent,
+// malformed, expired) is answered at once: nothing of it is reserved,
+// read or allocated, no "100 Continue" is sent, and its connection is
+// closed.
+//
+// # Hostile traffic
+//
+// What an unauthenticated or slow client can cost is bounded: only
+// requests with well-formed signature headers reserve room under
+// [WithMaxInFlightBytes]; a request waits for room at most
+// [WithBusyTimeout], and is released as soon as its client leaves; a body
+// that arrives slower than [WithBodyDeadline] is cut with 408; the body
+// buffer never grows past the limit plus one read; [WithParseLimits]
+// bounds parse memory; and every echo is bounded: problem documents and
+// log lines repeat at most 128 bytes of a header value, method, path or
+// kind, quoted, and at most [MaxViolations] violations with the count of
+// the others. Problem details name JSON members, never Go types.
 //
 // # Routing
 //

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/retabhook/retabhook/internal/printable"
 	"github.com/retabhook/retabhook/schemas"
 )
 
@@ -52,19 +53,58 @@ var (
 	ErrPanic                = &Problem{"handler-panicked", "Handler panicked", http.StatusInternalServerError}
 )
 
+// MaxViolations is the most violations a [ViolationError] holds, and so
+// the most a problem document and a log line list: content with 60,000
+// wrong line items is answered with the first 100 and the count of the
+// others ([ViolationError.Omitted]), not with megabytes.
+const MaxViolations = 100
+
+// maxViolationText bounds a violation's pointer and message: a pointer
+// names members of the content, which may be as long as the body.
+const maxViolationText = 512
+
 // ViolationError reports content that fails the JSON Schema
 // ([ErrSchemaViolation]) or a `validate` rule ([ErrRuleViolation]) of the
-// type it was routed to.
+// type it was routed to. Build it with [NewViolationError].
 type ViolationError struct {
-	Kind       string
+	Kind string
+	// Violations holds at most MaxViolations, in the validator's order;
+	// each pointer and message is cut to 512 bytes.
 	Violations []schemas.Violation
-	Err        *Problem // ErrSchemaViolation, ErrRuleViolation or ErrRepeatedKey
+	// Omitted counts the violations beyond Violations.
+	Omitted int
+	Err     *Problem // ErrSchemaViolation, ErrRuleViolation or ErrRepeatedKey
 }
+
+// NewViolationError returns the ViolationError of kind for vs, keeping
+// the first [MaxViolations] (each pointer and message cut to 512 bytes)
+// and counting the rest in Omitted. vs is not modified.
+func NewViolationError(kind string, vs []schemas.Violation, p *Problem) *ViolationError {
+	e := &ViolationError{Kind: kind, Err: p}
+	if len(vs) > MaxViolations {
+		e.Omitted = len(vs) - MaxViolations
+		vs = vs[:MaxViolations]
+	}
+	e.Violations = make([]schemas.Violation, len(vs))
+	for i, v := range vs {
+		v.Pointer = cutText(v.Pointer)
+		v.Message = cutText(v.Message)
+		v.Keyword = cutText(v.Keyword)
+		e.Violations[i] = v
+	}
+	return e
+}
+
+func cutText(s string) string { return printable.Bound(s, maxViolationText) }
+
+// Total returns the number of violations found: those held and those
+// omitted.
+func (e *ViolationError) Total() int { return len(e.Violations) + e.Omitted }
 
 // Error implements error.
 func (e *ViolationError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%v: %s: %d violation(s)", e.Err, e.Kind, len(e.Violations))
+	fmt.Fprintf(&b, "%v: %s: %d violation(s)", e.Err, e.Kind, e.Total())
 	for i, v := range e.Violations {
 		if i == 3 {
 			b.WriteString("; ...")
@@ -105,7 +145,7 @@ func (e *RouteError) Error() string {
 	case len(e.Reasons) > 0:
 		return fmt.Sprintf("%v: %s", e.Err, strings.Join(e.Reasons, "; "))
 	case e.Kind != "":
-		return fmt.Sprintf("%v: %q", e.Err, e.Kind)
+		return fmt.Sprintf("%v: %s", e.Err, printable.Quote(e.Kind, printable.MaxEcho))
 	default:
 		return e.Err.Error()
 	}
@@ -216,7 +256,10 @@ type ProblemDocument struct {
 	Status     int                 `json:"status"`
 	Detail     string              `json:"detail,omitempty"`
 	Violations []schemas.Violation `json:"violations,omitempty"`
-	Candidates []string            `json:"candidates,omitempty"`
+	// ViolationsOmitted counts the violations found beyond the
+	// [MaxViolations] listed.
+	ViolationsOmitted int      `json:"violations_omitted,omitempty"`
+	Candidates        []string `json:"candidates,omitempty"`
 	// QuarantineID names the quarantine entry that keeps the delivery
 	// ([WithQuarantine]), so that a person reading the sender's delivery
 	// log can find it.
@@ -245,7 +288,7 @@ func NewProblemDocument(err error) ProblemDocument {
 	}
 	var ve *ViolationError
 	if errors.As(err, &ve) {
-		doc.Violations = ve.Violations
+		doc.Violations, doc.ViolationsOmitted = ve.Violations, ve.Omitted
 	}
 	var re *RouteError
 	if errors.As(err, &re) {

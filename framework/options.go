@@ -27,6 +27,10 @@ type config struct {
 	signatureHeaders []string
 	maxBody          int64
 	maxInFlight      int64
+	busyTimeout      time.Duration // budget.go
+	bodyTimeout      time.Duration // body.go
+	minBodyRate      int64         // body.go
+	parse            parseLimits   // limits.go
 	logger           *slog.Logger
 	errorWriter      ErrorWriterFunc
 	route            RouteFunc
@@ -178,6 +182,10 @@ func defaultConfig() config {
 		formula:          FormulaTimestamped,
 		tolerance:        DefaultTimestampTolerance,
 		maxBody:          DefaultMaxBodyBytes,
+		busyTimeout:      DefaultBusyTimeout,
+		bodyTimeout:      DefaultBodyTimeout,
+		minBodyRate:      DefaultMinBodyRate,
+		parse:            parseLimits{depth: DefaultMaxDepth, values: DefaultMaxValues},
 		errorWriter:      WriteProblem,
 		route:            RouteByPath("kind"),
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/go-playground/validator/v10"
 
 	"github.com/retabhook/retabhook/internal/fastpath"
+	"github.com/retabhook/retabhook/internal/printable"
 	"github.com/retabhook/retabhook/schemas"
 )
 
@@ -186,13 +187,19 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		ctx = ro.StartRequest(ctx, req)
 	}
 	out := Outcome{SecretIndex: -1}
-	d, err := r.serve(ctx, req, &out)
+	var consumed bool
+	d, err := r.serve(ctx, w, req, &out, &consumed)
 	out.Delivery, out.Err, out.Status, out.Duration = d, err, StatusOf(err), time.Since(start)
 	var qe *QuarantinedError
 	if errors.As(err, &qe) {
 		out.QuarantineID = qe.ID
 	}
 	if err != nil {
+		if !consumed && req.ContentLength != 0 {
+			// The body was not read (or not to its end): close the
+			// connection rather than let net/http wait to discard it.
+			w.Header().Set("Connection", "close")
+		}
 		r.cfg.errorWriter(w, req, err)
 	} else {
 		writeAnswer(w, d, &out)
@@ -210,41 +217,52 @@ func (r *Router) stage(ctx context.Context, s Stage) (context.Context, func(erro
 	return r.cfg.observer.StartStage(ctx, s)
 }
 
-func (r *Router) serve(ctx context.Context, req *http.Request, out *Outcome) (*Delivery, error) {
+// serve sets *consumed once the body is read.
+func (r *Router) serve(ctx context.Context, w http.ResponseWriter, req *http.Request, out *Outcome, consumed *bool) (*Delivery, error) {
 	if req.Method != http.MethodPost {
-		return nil, fmt.Errorf("%w: %s", ErrMethodNotAllowed, req.Method)
+		return nil, fmt.Errorf("%w: %s", ErrMethodNotAllowed, printable.Quote(req.Method, printable.MaxEcho))
 	}
 	if err := checkMediaType(req.Header.Get("Content-Type")); err != nil {
 		return nil, err
 	}
 
-	// The signature header is parsed before the body is read, and the
-	// body is hashed while it is read (HMAC per secret of the delivery's
-	// environment, SHA-256 for the delivery ID), unless the header already
-	// fails.
+	// The signature headers are checked first: a request without a
+	// well-formed signature (or with an expired timestamp, or an unknown
+	// environment) is answered at once, before anything is reserved,
+	// read or allocated for it, and without "100 Continue".
 	auth, authErr := r.authenticate(req.Header)
-	var h *bodyHashes
-	if r.cfg.insecure || authErr == nil {
-		h = auth.set.get()
-		defer auth.set.put(h)
-		var prefix []byte
-		if auth.sig != nil {
-			prefix = auth.sig.Prefix
-		}
-		h.reset(!r.cfg.insecure, prefix)
+	if authErr != nil && !r.cfg.insecure {
+		_, end := r.stage(ctx, StageVerify)
+		end(authErr)
+		return nil, authErr
 	}
+	if req.ContentLength > r.cfg.maxBody {
+		return nil, fmt.Errorf("%w: %d bytes declared, limit is %d", ErrBodyTooLarge, req.ContentLength, r.cfg.maxBody)
+	}
+
+	// The body is hashed while it is read (HMAC per secret of the
+	// delivery's environment, SHA-256 for the delivery ID).
+	h := auth.set.get()
+	defer auth.set.put(h)
+	var prefix []byte
+	if auth.sig != nil {
+		prefix = auth.sig.Prefix
+	}
+	h.reset(!r.cfg.insecure, prefix)
 	_, end := r.stage(ctx, StageRead)
 	var body []byte
-	release, err := r.reserve(ctx, req)
+	clock := r.newBodyClock(w)
+	release, pre, preErr, err := r.reserve(ctx, req, clock)
 	if err == nil {
 		defer release()
-		body, err = r.readBody(req, h)
+		body, err = r.readBody(req, h, clock, pre, preErr)
 	}
 	out.BodyBytes = int64(len(body))
 	end(err)
 	if err != nil {
 		return nil, err
 	}
+	*consumed = true
 
 	_, end = r.stage(ctx, StageVerify)
 	secretIndex := -1
@@ -316,7 +334,7 @@ func checkMediaType(ct string) error {
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-		return fmt.Errorf("%w: %q; send application/json", ErrUnsupportedMediaType, ct)
+		return fmt.Errorf("%w: %s; send application/json", ErrUnsupportedMediaType, printable.Quote(ct, printable.MaxEcho))
 	}
 	return nil
 }
@@ -325,6 +343,11 @@ func checkMediaType(ct string) error {
 // extracted content. sum is the body's SHA-256 when it was computed while
 // reading (nil to compute it here).
 func (r *Router) decode(body []byte, sum *[sha256.Size]byte) (*Delivery, *content, error) {
+	// The envelope's own trees (metadata, likelihoods) are bounded with
+	// the body; the content, often a JSON string in it, on its own below.
+	if err := r.cfg.parse.check("the body", body); err != nil {
+		return nil, nil, err
+	}
 	var d *Delivery
 	var format Format
 	var err error
@@ -351,6 +374,9 @@ func (r *Router) decode(body []byte, sum *[sha256.Size]byte) (*Delivery, *conten
 	d.ID, d.bodySum, d.body = deliveryID(sum), *sum, body
 	d.Format, d.SecretIndex, d.Attempt = format.Name(), -1, 1
 	if err != nil || d.Content == nil && d.Event != nil {
+		return d, nil, err
+	}
+	if err := r.cfg.parse.check("the extracted content", d.Content); err != nil {
 		return d, nil, err
 	}
 	ct, anns, err := parseContent(d.Content)
@@ -427,7 +453,7 @@ func mismatchReason(kind string, err error) string {
 		return kind + ": " + err.Error()
 	}
 	v := se.Violations[0]
-	return fmt.Sprintf("%s: %d violation(s), first at %s: %s", kind, len(se.Violations), pointerOrRoot(v.Pointer), v.Message)
+	return fmt.Sprintf("%s: %d violation(s), first at %s: %s", kind, len(se.Violations), cutText(pointerOrRoot(v.Pointer)), cutText(v.Message))
 }
 
 // check validates the content against rt's schema (unless inst is the
@@ -439,17 +465,17 @@ func (r *Router) check(rt *route, d *Delivery, c *content, inst []byte) error {
 		if inst, err = c.validate(rt); err != nil {
 			var se *schemas.ValidationError
 			if errors.As(err, &se) {
-				return &ViolationError{Kind: rt.kind, Violations: se.Violations, Err: ErrSchemaViolation}
+				return NewViolationError(rt.kind, se.Violations, ErrSchemaViolation)
 			}
-			return &ViolationError{Kind: rt.kind, Violations: []schemas.Violation{{Message: err.Error()}}, Err: ErrSchemaViolation}
+			return NewViolationError(rt.kind, []schemas.Violation{{Message: err.Error()}}, ErrSchemaViolation)
 		}
 	}
 	v, err := rt.decode(inst)
 	if err != nil {
-		return &ViolationError{Kind: rt.kind, Violations: decodeViolations(rt.typ, inst, err), Err: ErrSchemaViolation}
+		return NewViolationError(rt.kind, decodeViolations(rt.typ, inst, err), ErrSchemaViolation)
 	}
 	if err := r.rules(v); err != nil {
-		return &ViolationError{Kind: rt.kind, Violations: ruleViolations(rt.typ, v, err), Err: ErrRuleViolation}
+		return NewViolationError(rt.kind, ruleViolations(rt.typ, v, err), ErrRuleViolation)
 	}
 	d.Value = v
 	return nil
@@ -506,8 +532,8 @@ func (r *Router) log(ctx context.Context, o Outcome) {
 		attrs = append(attrs,
 			slog.String("kind", d.Kind),
 			slog.String("delivery_id", d.ID),
-			slog.String("completion_id", d.CompletionID),
-			slog.String("model", d.Model),
+			slog.String("completion_id", printable.Bound(d.CompletionID, printable.MaxEcho)),
+			slog.String("model", printable.Bound(d.Model, printable.MaxEcho)),
 			slog.Int("secret_index", d.SecretIndex),
 			slog.String("format", d.Format),
 		)
@@ -525,7 +551,7 @@ func (r *Router) log(ctx context.Context, o Outcome) {
 		}
 		var ve *ViolationError
 		if errors.As(o.Err, &ve) {
-			attrs = append(attrs, slog.Int("violations", len(ve.Violations)))
+			attrs = append(attrs, slog.Int("violations", ve.Total()))
 		}
 		var pe *PanicError
 		if errors.As(o.Err, &pe) {

@@ -383,6 +383,7 @@ func TestBodyLimit(t *testing.T) {
 		req := httptest.NewRequest(http.MethodPost, "/webhook", src)
 		req.ContentLength = -1
 		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Retab-Signature", framework.Sign(secret, body)) // well formed: the body is read
 		w := httptest.NewRecorder()
 		r.ServeHTTP(w, req)
 		require.Equal(t, 413, w.Code)
