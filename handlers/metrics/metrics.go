@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/retabhook/retabhook/framework"
+	"github.com/retabhook/retabhook/internal/printable"
 )
 
 // NoKind is the kind label of a delivery that failed before it was routed
@@ -26,6 +27,21 @@ const OtherPointer = "other"
 // (for example a missing property, which JSON Schema reports on the
 // parent).
 const RootPointer = "/"
+
+// MaxLabelBytes is the longest label value recorded: a longer pointer or
+// keyword (a pointer names the content's members, which a sender chooses)
+// is cut to it and ends in "...", so /metrics stays small whatever the
+// deliveries hold.
+const MaxLabelBytes = 128
+
+// labelValue cuts s to MaxLabelBytes.
+func labelValue(s string) string {
+	head, rest := printable.Cut(s, MaxLabelBytes-3)
+	if rest == 0 {
+		return s
+	}
+	return head + "..."
+}
 
 // DefaultMaxPointers is the default of [WithMaxPointers].
 const DefaultMaxPointers = 100
@@ -334,7 +350,7 @@ func (c *Collector) recordViolations(kind string, ve *framework.ViolationError) 
 	type key struct{ pointer, keyword string }
 	seen := make(map[key]struct{}, len(ve.Violations))
 	for _, v := range ve.Violations {
-		k := key{c.pointerLabel(kind, v.Pointer), v.Keyword}
+		k := key{c.pointerLabel(kind, v.Pointer), labelValue(v.Keyword)}
 		if _, dup := seen[k]; dup {
 			continue
 		}
@@ -345,7 +361,7 @@ func (c *Collector) recordViolations(kind string, ve *framework.ViolationError) 
 
 // pointerLabel normalises a pointer and applies the per-kind cap.
 func (c *Collector) pointerLabel(kind, pointer string) string {
-	p := NormalizePointer(pointer)
+	p := labelValue(NormalizePointer(pointer))
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	set := c.pointers[kind]

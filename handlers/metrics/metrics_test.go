@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -211,7 +212,8 @@ retabhook_deliveries_total{kind="none",outcome="unknown-kind",status="422"} 1
 	assert.Equal(t, 1.0, series(t, reg, "retabhook_handler_duration_seconds", "kind", "calendar_event"))
 	assert.Equal(t, 7.0, series(t, reg, "retabhook_request_duration_seconds", "kind", "invoice"))
 	assert.Equal(t, 5.0, series(t, reg, "retabhook_request_duration_seconds", "kind", "none"))
-	assert.Equal(t, float64(len(steps)), series(t, reg, "retabhook_request_body_bytes"))
+	// The two refused at their signature header are answered unread.
+	assert.Equal(t, float64(len(steps)-2), series(t, reg, "retabhook_request_body_bytes"))
 	assert.Equal(t, 0.0, series(t, reg, "retabhook_requests_in_flight"))
 
 	// No engine: no queue series at all.
@@ -444,4 +446,28 @@ func TestDurableAndDeduplicatedRequests(t *testing.T) {
 	assert.Equal(t, 1.0, series(t, reg2, "retabhook_deliveries_total", "kind", "calendar_event", "status", "200", "outcome", "processed"))
 	assert.Equal(t, 2.0, series(t, reg2, "retabhook_deliveries_total", "kind", "calendar_event", "status", "200", "outcome", "duplicate"))
 	assert.Equal(t, 1.0, series(t, reg2, "retabhook_handler_duration_seconds", "kind", "calendar_event"))
+}
+
+// TestLabelValuesAreBounded is issue 10's finding: deliveries whose
+// unknown keys are 128 KiB long must not grow /metrics by their size.
+func TestLabelValuesAreBounded(t *testing.T) {
+	r, reg, _ := newRouter(t)
+	h := mux(r)
+	for i := range 100 {
+		key := fmt.Sprintf("%03d%s", i, strings.Repeat("k", 128<<10))
+		body := fixtures.ContentEnvelope(`{"number":"A","line_items":[{"description":"a","quantity":1}],"total":1,"` + key + `":1}`)
+		require.Equal(t, 422, post(t, h, "/webhook/invoice", body, framework.Sign(secret, body)))
+	}
+	mfs, err := reg.Gather()
+	require.NoError(t, err)
+	size := 0
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				assert.LessOrEqual(t, len(l.GetValue()), metrics.MaxLabelBytes, l.GetName())
+				size += len(l.GetValue())
+			}
+		}
+	}
+	assert.Less(t, size, 64<<10, "label values of 100 deliveries with 128 KiB keys")
 }
