@@ -103,8 +103,8 @@ func compileFast(sch *schemas.Schema) *fastpath.Program {
 func contentError(err error) error {
 	var rk *schemas.RepeatedKeyError
 	if errors.As(err, &rk) {
-		return &ViolationError{Violations: []schemas.Violation{{Pointer: rk.Pointer, Keyword: "repeated-key",
-			Message: "appears more than once in its object: a repeated key is refused, since its readings differ"}}, Err: ErrRepeatedKey}
+		return NewViolationError("", []schemas.Violation{{Pointer: rk.Pointer, Keyword: "repeated-key",
+			Message: "appears more than once in its object: a repeated key is refused, since its readings differ"}}, ErrRepeatedKey)
 	}
 	return fmt.Errorf("%w: %w", ErrInvalidContent, err)
 }

@@ -194,10 +194,10 @@ func (r *Router) decodeEvent(rt *route, d *Delivery) error {
 	}
 	v, err := rt.decode(data)
 	if err != nil {
-		return &ViolationError{Kind: rt.kind, Violations: decodeViolations(rt.typ, data, err), Err: ErrSchemaViolation}
+		return NewViolationError(rt.kind, decodeViolations(rt.typ, data, err), ErrSchemaViolation)
 	}
 	if err := r.rules(v); err != nil {
-		return &ViolationError{Kind: rt.kind, Violations: ruleViolations(rt.typ, v, err), Err: ErrRuleViolation}
+		return NewViolationError(rt.kind, ruleViolations(rt.typ, v, err), ErrRuleViolation)
 	}
 	d.Value = v
 	return nil
