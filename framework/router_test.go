@@ -6,11 +6,13 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -524,21 +526,26 @@ func TestErrorsIsAndAs(t *testing.T) {
 	assert.True(t, errors.As(error(&framework.RouteError{Candidates: []string{"a", "b"}, Err: framework.ErrAmbiguousRoute}), &re))
 }
 
-// TestOneDigitOffSignatureIs401 sends, for each secret under rotation, the
-// right signature with its first or its last hex digit changed, and
+// TestOneDigitOffSignatureIs401 sends, for each secret under rotation and
+// in both signature schemes (plain hex, and the timestamped t=...,v1=...),
+// the right signature with its first or its last hex digit changed, and
 // expects 401 and no handler call.
 func TestOneDigitOffSignatureIs401(t *testing.T) {
 	r, rec := newTestRouter(t, framework.WithSecrets(otherSecret))
 	body := fixtures.ContentEnvelope(fixtures.SeedContent)
-	for _, s := range []string{secret, otherSecret} {
+	for i, s := range []string{secret, otherSecret} {
 		sig := framework.Sign(s, body)
+		ts := framework.SignTimestamped(s, time.Now(), body, "")
+		v1 := len(ts) - len(sig) // the v1 digits end the header
 		for _, tt := range []struct {
 			name string
 			sig  string
 		}{
-			{s + " first digit", offByOneDigit(sig, 0)},
-			{s + " last digit", offByOneDigit(sig, len(sig)-1)},
-			{s + " last digit, upper case", strings.ToUpper(offByOneDigit(sig, len(sig)-1))},
+			{fmt.Sprintf("secret %d first digit", i), offByOneDigit(sig, 0)},
+			{fmt.Sprintf("secret %d last digit", i), offByOneDigit(sig, len(sig)-1)},
+			{fmt.Sprintf("secret %d last digit, upper case", i), strings.ToUpper(offByOneDigit(sig, len(sig)-1))},
+			{fmt.Sprintf("secret %d timestamped, first digit", i), offByOneDigit(ts, v1)},
+			{fmt.Sprintf("secret %d timestamped, last digit", i), offByOneDigit(ts, len(ts)-1)},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
 				req := httptest.NewRequest(http.MethodPost, "/webhook", bytes.NewReader(body))
@@ -550,9 +557,15 @@ func TestOneDigitOffSignatureIs401(t *testing.T) {
 				assert.Equal(t, framework.ErrInvalidSignature.Type(), problem(t, w).Type)
 			})
 		}
-		// The right signature still passes, so the 401s above are about
+		// The right signatures still pass, so the 401s above are about
 		// the changed digit.
 		require.Equal(t, 200, post(t, r, "/webhook", body, s).Code)
+		req := httptest.NewRequest(http.MethodPost, "/webhook", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Retab-Signature", ts)
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, req)
+		require.Equal(t, 200, w.Code, "body: %s", w.Body)
 	}
-	assert.Len(t, rec.events, 2)
+	assert.Len(t, rec.events, 4)
 }
