@@ -67,6 +67,11 @@ type Delivery struct {
 	// Likelihoods mirrors the extracted object with a score in [0,1] per
 	// leaf field (consensus only; may be empty).
 	Likelihoods json.RawMessage
+	// RequiresHumanReview is the completion's requires_human_review.
+	RequiresHumanReview bool
+	// Review is why the delivery goes to its type's review handler
+	// ([WithReview]); nil when it goes to the normal handler.
+	Review *ReviewReason
 	// Usage is the completion's token usage, as sent.
 	Usage json.RawMessage
 	// Content is the extracted object of choice 0, as sent (annotation
@@ -271,6 +276,10 @@ type Outcome struct {
 	// signature verified with, even when a later stage failed; -1 when
 	// verification failed, did not run or is off.
 	SecretIndex int
+	// Review reports a delivery sent to its type's review handler
+	// ([WithReview]): answered 200 {"status":"review"} in the synchronous
+	// mode, 202 {"status":"accepted","review":true} in the durable mode.
+	Review bool
 	// QuarantineID names the quarantine entry the refused delivery was
 	// kept in ([WithQuarantine]); "" when it was not kept.
 	QuarantineID string

@@ -214,6 +214,7 @@ type ignoredBody struct {
 // accepted, or 200 duplicate.
 func writeAnswer(w http.ResponseWriter, d *Delivery, out *Outcome) {
 	status, word := http.StatusOK, "processed"
+	out.Review = d.Review != nil && !out.Duplicate
 	switch {
 	case d.Response != nil:
 		writeResponse(w, d, out)
@@ -228,9 +229,11 @@ func writeAnswer(w http.ResponseWriter, d *Delivery, out *Outcome) {
 		word = "duplicate"
 	case out.Accepted:
 		status, word = http.StatusAccepted, "accepted"
+	case out.Review:
+		word = "review"
 	}
 	out.Status = status
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(okBody{Status: word, Kind: d.Kind, DeliveryID: d.ID})
+	_ = json.NewEncoder(w).Encode(okBody{Status: word, Kind: d.Kind, DeliveryID: d.ID, Review: out.Review && out.Accepted})
 }

@@ -102,11 +102,12 @@ func (completionFormat) Decode(body []byte) (*Delivery, error) {
 	}
 	c := env.Completion
 	d := &Delivery{
-		CompletionID: c.ID,
-		Model:        c.Model,
-		ExtractionID: c.ExtractionID,
-		Likelihoods:  c.Likelihoods,
-		Usage:        c.Usage,
+		CompletionID:        c.ID,
+		Model:               c.Model,
+		ExtractionID:        c.ExtractionID,
+		Likelihoods:         c.Likelihoods,
+		Usage:               c.Usage,
+		RequiresHumanReview: c.RequiresHumanReview,
 	}
 	if n, err := c.Created.Int64(); err == nil && n > 0 {
 		d.Created = time.Unix(n, 0).UTC()

@@ -28,6 +28,7 @@ type handleConfig struct {
 	schema     *schemas.Schema
 	middleware []Middleware
 	output     *schemas.Schema // HandleCall's
+	review     *review         // review.go
 }
 
 // WithKind names the kind instead of the name derived from the type (the

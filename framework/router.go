@@ -46,6 +46,7 @@ type route struct {
 	schema *schemas.Schema
 	decode func([]byte) (any, error)
 	call   HandlerFunc // with middleware applied
+	review *review     // nil without WithReview
 
 	output *schemas.Schema   // HandleCall's response schema; nil for webhooks
 	fast   *fastpath.Program // nil: the full validator only
@@ -118,7 +119,14 @@ func (r *Router) register(typ reflect.Type, decode func([]byte) (any, error), ca
 	if err := checkRules(r.validate, typ); err != nil {
 		return err
 	}
+	if err := checkReview(hc.review, typ); err != nil {
+		return err
+	}
 	call = r.wrap(call, hc.middleware)
+	var rv *review
+	if hc.review != nil {
+		rv = &review{policy: hc.review.policy, typ: hc.review.typ, call: r.wrap(hc.review.call, hc.middleware)}
+	}
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -131,7 +139,7 @@ func (r *Router) register(typ reflect.Type, decode func([]byte) (any, error), ca
 	if (hc.output != nil) != (r.cfg.apiCall != nil) {
 		return fmt.Errorf("%w: %s: an API Call router takes HandleCall handlers only, a webhook router Handle and HandleEvent ones", ErrRegistration, typ)
 	}
-	rt := &route{kind: kind, typ: typ, schema: sch, decode: decode, call: call, output: hc.output, fast: compileFast(sch)}
+	rt := &route{kind: kind, typ: typ, schema: sch, decode: decode, call: call, review: rv, output: hc.output, fast: compileFast(sch)}
 	r.routes[kind] = rt
 	r.types[typ] = kind
 	r.order = append(r.order, rt)
@@ -176,6 +184,7 @@ type okBody struct {
 	Status     string `json:"status"`
 	Kind       string `json:"kind"`
 	DeliveryID string `json:"delivery_id"`
+	Review     bool   `json:"review,omitempty"`
 }
 
 // ServeHTTP runs the pipeline: method and media type, body limit,
@@ -478,6 +487,9 @@ func (r *Router) check(rt *route, d *Delivery, c *content, inst []byte) error {
 		return NewViolationError(rt.kind, ruleViolations(rt.typ, v, err), ErrRuleViolation)
 	}
 	d.Value = v
+	if rt.review != nil {
+		d.Review = rt.review.policy.reason(d)
+	}
 	return nil
 }
 
@@ -504,7 +516,11 @@ func (r *Router) run(ctx context.Context, rt *route, d *Delivery) (err error) {
 			err = &HandlerError{Kind: rt.kind, Err: &PanicError{Value: p, Stack: debug.Stack()}}
 		}
 	}()
-	if err := rt.call(WithDelivery(ctx, d), d); err != nil {
+	call := rt.call
+	if d.Review != nil && rt.review != nil {
+		call = rt.review.call
+	}
+	if err := call(WithDelivery(ctx, d), d); err != nil {
 		var rej *RejectedError
 		if errors.As(err, &rej) {
 			rej.Kind = rt.kind

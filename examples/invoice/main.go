@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/retabhook/retabhook/framework"
@@ -78,6 +79,10 @@ func run(args []string) error {
 	return s.run(ctx, web, ops)
 }
 
+// invoiceReview sends to review the invoices whose total the consensus
+// agrees on less than 70%.
+var invoiceReview = framework.ReviewPolicy{Threshold: 0.7, Fields: []string{"/total"}}
+
 // newRouter registers the example's document types.
 func newRouter(logger *slog.Logger, secrets ...string) (*framework.Router, error) {
 	return newRouterWith(logger, framework.WithSecrets(secrets...))
@@ -94,7 +99,16 @@ func newRouterWith(logger *slog.Logger, opts ...framework.Option) (*framework.Ro
 		logger.InfoContext(ctx, "invoice received", "number", inv.Number, "supplier", inv.Supplier.Name,
 			"total", inv.Total, "currency", inv.Currency, "lines", len(inv.Lines))
 		return nil
-	})
+	}, framework.WithReview(invoiceReview, func(ctx context.Context, rv framework.Review[Invoice]) error {
+		// A total the consensus is unsure of goes to a person, not to
+		// the books.
+		attrs := []any{"number", rv.Value.Number, "supplier", rv.Value.Supplier.Name, "total", rv.Value.Total}
+		for _, f := range rv.Fields {
+			attrs = append(attrs, "likelihood"+strings.ReplaceAll(f.Pointer, "/", "."), f.Likelihood)
+		}
+		logger.WarnContext(ctx, "invoice sent to review", attrs...)
+		return nil
+	}))
 	framework.Handle(r, func(ctx context.Context, ev CalendarEvent) error {
 		logger.InfoContext(ctx, "calendar event received", "name", ev.Name, "date", ev.Date)
 		return nil

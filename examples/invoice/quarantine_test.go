@@ -5,13 +5,16 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/retabhook/retabhook/framework"
+	"github.com/retabhook/retabhook/framework/retabtest"
 	"github.com/retabhook/retabhook/internal/fixtures"
 )
 
@@ -34,4 +37,30 @@ func TestSyncQuarantine(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, body, e.Body)
 	assert.Equal(t, "invoice", e.Kind)
+}
+
+// TestInvoiceReview: an invoice whose total has a likelihood below 0.7
+// goes to review (log line "invoice sent to review"); at 0.7 it does not.
+func TestInvoiceReview(t *testing.T) {
+	var logs fixtures.SyncBuffer
+	s, err := newServer(testConfig(t), slog.New(slog.NewTextHandler(&logs, nil)), nil, nil)
+	require.NoError(t, err)
+	content, err := os.ReadFile("testdata/invoice.json")
+	require.NoError(t, err)
+	for _, tt := range []struct {
+		total  string
+		status string
+	}{{"0.69", "review"}, {"0.7", "processed"}} {
+		d, err := retabtest.NewDelivery(json.RawMessage(content), retabtest.WithSecret(testSecret),
+			retabtest.WithLikelihoods(json.RawMessage(`{"number":1,"total":`+tt.total+`}`)))
+		require.NoError(t, err)
+		res := retabtest.Serve(s.webhooks, d, "/webhook/invoice")
+		require.Equal(t, http.StatusOK, res.Status, "body: %s", res.Body)
+		var a struct{ Status string }
+		require.NoError(t, json.Unmarshal(res.Body, &a))
+		assert.Equal(t, tt.status, a.Status, "total likelihood %s", tt.total)
+	}
+	assert.Equal(t, 1, strings.Count(logs.String(), `msg="invoice sent to review"`), logs.String())
+	assert.Contains(t, logs.String(), "likelihood.total=0.69")
+	assert.Equal(t, 1, strings.Count(logs.String(), `msg="invoice received"`))
 }

@@ -121,6 +121,7 @@ type builder struct {
 	nullContent bool
 	text        *string
 	likelihoods json.RawMessage
+	humanReview bool
 	annotations []annotation
 	repeatCost  bool
 	headerSet   bool
@@ -205,6 +206,11 @@ func WithVote(v any) Option { return func(b *builder) { b.votes = append(b.votes
 // content's shape with, at each leaf field, the share of the consensus
 // choices that agree with choice 0 (1.0 without consensus).
 func WithLikelihoods(l json.RawMessage) Option { return func(b *builder) { b.likelihoods = l } }
+
+// WithRequiresHumanReview sets the completion's requires_human_review to
+// true, as Retab does for an extraction it wants a person to check.
+// Default: the key is absent.
+func WithRequiresHumanReview() Option { return func(b *builder) { b.humanReview = true } }
 
 // WithIntegersAsFloats writes every integer of the content as a float
 // (3 as 3.0), as Retab's strict schemas (integer turned into number) make
@@ -448,6 +454,7 @@ type (
 		ExtractionID          string          `json:"extraction_id"`
 		Likelihoods           json.RawMessage `json:"likelihoods"`
 		SchemaValidationError *struct{}       `json:"schema_validation_error"`
+		RequiresHumanReview   *bool           `json:"requires_human_review,omitempty"`
 		RequestAt             string          `json:"request_at"`
 		FirstTokenAt          string          `json:"first_token_at"`
 		LastTokenAt           string          `json:"last_token_at"`
@@ -528,13 +535,18 @@ func (b *builder) completion(content *node, votes []*node, fileSize int) *comple
 	firstToken := requestAt.Add(870884 * time.Microsecond)
 	lastToken := firstToken.Add(time.Duration(completionTokens/calls) * 5 * time.Millisecond)
 	const layout = "2006-01-02T15:04:05.000000Z"
+	var humanReview *bool
+	if b.humanReview {
+		humanReview = &b.humanReview
+	}
 	return &completion{
-		ID:           id,
-		Choices:      choices,
-		Created:      b.created.Unix(),
-		Model:        b.model,
-		Object:       "chat.completion",
-		ExtractionID: "extr_" + digest(21, id),
+		RequiresHumanReview: humanReview,
+		ID:                  id,
+		Choices:             choices,
+		Created:             b.created.Unix(),
+		Model:               b.model,
+		Object:              "chat.completion",
+		ExtractionID:        "extr_" + digest(21, id),
 		Usage: usage{
 			CompletionTokens: completionTokens,
 			PromptTokens:     promptTokens,

@@ -27,6 +27,7 @@
 //
 //	WithReasoning, WithAnnotation   reasoning___/source___/quote___ keys in the object
 //	WithConsensus, WithVote         several choices; likelihoods follow the votes
+//	WithRequiresHumanReview         requires_human_review: true on the completion
 //	WithIntegersAsFloats            3 written as 3.0
 //	WithNullContent                 message.content null
 //	WithContentText                 message.content empty or not JSON

@@ -21,8 +21,10 @@
 //	deliveries_total{kind,status,outcome}       counter   every answered request; kind is "none" before
 //	                                                      routing; outcome is processed, accepted (durable
 //	                                                      mode, 202), duplicate (de-duplicated, 200), ignored
-//	                                                      (an event type nobody handles, 200) or the
-//	                                                      problem slug (invalid-signature, schema-violation,
+//	                                                      (an event type nobody handles, 200), review (sent
+//	                                                      to the type's review handler; 200, or 202 in the
+//	                                                      durable mode) or the problem slug
+//	                                                      (invalid-signature, schema-violation, rejected,
 //	                                                      handler-failed, dispatch-failed...)
 //	request_duration_seconds{kind}              histogram arrival to answer
 //	handler_duration_seconds{kind}              histogram handlers run during requests (synchronous mode)
@@ -34,6 +36,9 @@
 //	                                                      ("none": a WithSecrets secret, no environment named)
 //	validation_failures_total{kind,problem,pointer,keyword}
 //	                                            counter   one per delivery per distinct pointer and keyword
+//	quarantined_total{kind,problem}             counter   refused authentic deliveries kept (WithQuarantine)
+//	quarantine_dropped_total{reason}            counter   entries a store dropped past its bounds: size, age
+//	                                                      (give the Collector to the store as its observer)
 //	queue_events_total{kind,event}              counter   durable engine: accepted, duplicate, processed,
 //	                                                      retry, dead_lettered, replayed, handed_back
 //	queue_handler_duration_seconds{kind,result} histogram durable engine: every handler attempt, ok or error

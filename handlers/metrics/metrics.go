@@ -168,7 +168,7 @@ func New(opts ...Option) *Collector {
 	return &Collector{
 		maxPointers: cfg.maxPointers,
 		deliveries: counter("deliveries_total",
-			"Webhook requests answered, by registered kind (\"none\" before routing), HTTP status and outcome (processed, accepted, duplicate or the problem slug).",
+			"Webhook requests answered, by registered kind (\"none\" before routing), HTTP status and outcome (processed, accepted, duplicate, review (sent to the review handler; 200, or 202 in the durable mode) or the problem slug).",
 			"kind", "status", "outcome"),
 		requestDuration: histogram("request_duration_seconds",
 			"Time from a request's arrival to its answer, by kind.", cfg.durationBuckets, "kind"),
@@ -300,6 +300,8 @@ func (c *Collector) Finish(ctx context.Context, o framework.Outcome) {
 		outcome = "ignored"
 	case o.Duplicate:
 		outcome = "duplicate"
+	case o.Review:
+		outcome = "review"
 	case o.Accepted:
 		outcome = "accepted"
 	}

@@ -171,7 +171,7 @@ func TestScriptedDeliveries(t *testing.T) {
 
 	// deliveries_total, exactly, through client_golang's testutil.
 	want := `
-# HELP retabhook_deliveries_total Webhook requests answered, by registered kind ("none" before routing), HTTP status and outcome (processed, accepted, duplicate or the problem slug).
+# HELP retabhook_deliveries_total Webhook requests answered, by registered kind ("none" before routing), HTTP status and outcome (processed, accepted, duplicate, review (sent to the review handler; 200, or 202 in the durable mode) or the problem slug).
 # TYPE retabhook_deliveries_total counter
 retabhook_deliveries_total{kind="calendar_event",outcome="processed",status="200"} 1
 retabhook_deliveries_total{kind="invoice",outcome="handler-failed",status="500"} 1

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/retabhook/retabhook/framework"
+	"github.com/retabhook/retabhook/framework/retabtest"
 	"github.com/retabhook/retabhook/handlers/metrics"
 	"github.com/retabhook/retabhook/internal/fixtures"
 )
@@ -38,4 +39,21 @@ func TestQuarantineMetrics(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, list, 2)
 	assert.Equal(t, 2.0, series(t, reg, "retabhook_quarantine_dropped_total", "reason", "size"))
+}
+
+// TestReviewOutcome: a delivery sent to the review handler counts as
+// outcome="review".
+func TestReviewOutcome(t *testing.T) {
+	m := metrics.New()
+	reg := prometheus.NewPedanticRegistry()
+	require.NoError(t, reg.Register(m))
+	r, err := framework.NewRouter(framework.WithSecrets(retabtest.Secret), framework.WithObserver(m), framework.WithLogger(nopLogger()))
+	require.NoError(t, err)
+	framework.Handle(r, func(context.Context, Invoice) error { return nil },
+		framework.WithReview(framework.ReviewPolicy{Threshold: 0.7}, func(context.Context, framework.Review[Invoice]) error { return nil }))
+	inv := Invoice{Number: "INV-1", Lines: []LineItem{{Description: "Widget", Quantity: 1}}, Total: 3}
+	d, err := retabtest.NewDelivery(inv, retabtest.WithLikelihoods([]byte(`{"number":1,"line_items":[{"description":1,"quantity":1}],"total":0.4}`)))
+	require.NoError(t, err)
+	require.Equal(t, 200, retabtest.Serve(r, d, "/webhook").Status)
+	assert.Equal(t, 1.0, series(t, reg, "retabhook_deliveries_total", "kind", "invoice", "outcome", "review", "status", "200"))
 }

@@ -72,6 +72,9 @@ type Completion struct {
 	Usage        json.RawMessage `json:"usage"`
 	ExtractionID string          `json:"extraction_id"`
 	Likelihoods  json.RawMessage `json:"likelihoods"`
+	// RequiresHumanReview is Retab's own verdict that the extraction
+	// needs a person (added to the completion in 2025).
+	RequiresHumanReview bool `json:"requires_human_review"`
 }
 
 // Choice is one element of completion.choices.

@@ -47,7 +47,7 @@ func scan(body []byte) (env *Envelope, ok bool) {
 
 var (
 	envelopeKeys   = [...]string{"completion", "user", "file_payload", "metadata"}
-	completionKeys = [...]string{"id", "object", "created", "model", "choices", "usage", "extraction_id", "likelihoods"}
+	completionKeys = [...]string{"id", "object", "created", "model", "choices", "usage", "extraction_id", "likelihoods", "requires_human_review"}
 	choiceKeys     = [...]string{"index", "finish_reason", "message"}
 	messageKeys    = [...]string{"content"}
 	fileKeys       = [...]string{"filename", "url"}
@@ -130,6 +130,22 @@ func (s *scanner) stringField(i int, dst *string) (int, bool) {
 	return end, ok
 }
 
+// boolField decodes into a bool field: true or false sets it, null leaves
+// it unchanged.
+func (s *scanner) boolField(i int, dst *bool) (int, bool) {
+	switch {
+	case s.isNull(i):
+		return i + 4, true
+	case len(s.b)-i >= 4 && string(s.b[i:i+4]) == "true":
+		*dst = true
+		return i + 4, true
+	case len(s.b)-i >= 5 && string(s.b[i:i+5]) == "false":
+		*dst = false
+		return i + 5, true
+	}
+	return i, false
+}
+
 func (s *scanner) nullableString(i int, dst **string) (int, bool) {
 	if s.isNull(i) {
 		*dst = nil
@@ -173,8 +189,10 @@ func (s *scanner) completion(i int, dst **Completion, c *Completion) (int, bool)
 			return s.raw(i, &c.Usage)
 		case 6:
 			return s.stringField(i, &c.ExtractionID)
-		default:
+		case 7:
 			return s.raw(i, &c.Likelihoods)
+		default:
+			return s.boolField(i, &c.RequiresHumanReview)
 		}
 	})
 }

@@ -1,0 +1,181 @@
+package framework
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// ReviewPolicy says when a delivery of a type goes to its review handler
+// ([WithReview]) instead of its normal one. It trips when any of its
+// conditions holds.
+type ReviewPolicy struct {
+	// Threshold trips the policy when a field's consensus likelihood
+	// (completion.likelihoods) is below it, strictly: a field at the
+	// threshold passes. 0 checks no likelihood. A delivery without
+	// likelihoods (no consensus) never trips it.
+	Threshold float64
+	// Fields are the JSON Pointers of the fields Threshold applies to
+	// ("/total"); a pointer to an object or an array covers every field
+	// under it ("/line_items"). Empty means every field that has a
+	// likelihood.
+	Fields []string
+	// RequiresHumanReview trips the policy when the completion's
+	// requires_human_review is true.
+	RequiresHumanReview bool
+}
+
+// FieldLikelihood is one field's consensus likelihood.
+type FieldLikelihood struct {
+	// Pointer is the field's JSON Pointer ("/line_items/0/amount").
+	Pointer string
+	// Likelihood is its score, in [0,1].
+	Likelihood float64
+}
+
+// ReviewReason says why a delivery went to review.
+type ReviewReason struct {
+	// Fields are the fields below the threshold, in pointer order.
+	Fields []FieldLikelihood
+	// RequiresHumanReview reports that the completion asked for a person
+	// (and the policy listens to it).
+	RequiresHumanReview bool
+}
+
+// Review is what a review handler receives: the decoded, validated value
+// and why it was sent to review.
+type Review[T any] struct {
+	Value T
+	ReviewReason
+}
+
+// review is a registration's review policy and handler.
+type review struct {
+	policy ReviewPolicy
+	typ    reflect.Type
+	call   HandlerFunc // receives d.Review set; middleware applied at registration
+}
+
+// WithReview gives a type a review policy and a review handler: a
+// delivery that trips the policy goes to h instead of the handler given to
+// [Handle] (same middleware, same outcomes: [Reject], errors, panics).
+// The answer says so: 200 {"status":"review",...} in the synchronous mode,
+// 202 {"status":"accepted","review":true,...} in the durable mode (the
+// workers call h), and [Outcome.Review] is set for metrics
+// (outcome="review"). Registration fails when T is not the type handled,
+// or when the policy can never trip.
+func WithReview[T any](p ReviewPolicy, h func(ctx context.Context, rv Review[T]) error) HandleOption {
+	return func(c *handleConfig) {
+		c.review = &review{policy: p, typ: reflect.TypeFor[T](), call: func(ctx context.Context, d *Delivery) error {
+			if h == nil {
+				return fmt.Errorf("retabhook: nil review handler")
+			}
+			v, ok := d.Value.(T)
+			if !ok {
+				return fmt.Errorf("retabhook: delivery value is %T, want %s", d.Value, reflect.TypeFor[T]())
+			}
+			rv := Review[T]{Value: v}
+			if d.Review != nil {
+				rv.ReviewReason = *d.Review
+			}
+			return h(ctx, rv)
+		}}
+	}
+}
+
+// checkReview validates a registration's review policy.
+func checkReview(rv *review, typ reflect.Type) error {
+	if rv == nil {
+		return nil
+	}
+	p := rv.policy
+	switch {
+	case rv.typ != typ:
+		return fmt.Errorf("%w: WithReview for %s on the registration of %s", ErrRegistration, rv.typ, typ)
+	case p.Threshold < 0 || p.Threshold > 1:
+		return fmt.Errorf("%w: %s: review threshold %v is not in [0,1]", ErrRegistration, typ, p.Threshold)
+	case p.Threshold == 0 && !p.RequiresHumanReview:
+		return fmt.Errorf("%w: %s: the review policy never trips (no threshold, no requires_human_review)", ErrRegistration, typ)
+	case p.Threshold == 0 && len(p.Fields) > 0:
+		return fmt.Errorf("%w: %s: review fields without a threshold", ErrRegistration, typ)
+	}
+	for _, f := range p.Fields {
+		if !strings.HasPrefix(f, "/") {
+			return fmt.Errorf("%w: %s: review field %q is not a JSON Pointer such as \"/total\"", ErrRegistration, typ, f)
+		}
+	}
+	return nil
+}
+
+// reason returns why d trips the policy, or nil.
+func (p ReviewPolicy) reason(d *Delivery) *ReviewReason {
+	var rr ReviewReason
+	rr.RequiresHumanReview = p.RequiresHumanReview && d.RequiresHumanReview
+	if p.Threshold > 0 && len(d.Likelihoods) > 0 {
+		for _, l := range likelihoodLeaves(d.Likelihoods) {
+			if l.Likelihood < p.Threshold && covered(l.Pointer, p.Fields) {
+				rr.Fields = append(rr.Fields, l)
+			}
+		}
+	}
+	if !rr.RequiresHumanReview && len(rr.Fields) == 0 {
+		return nil
+	}
+	return &rr
+}
+
+// covered reports whether the field at pointer is one of fields or under
+// one of them; every field when fields is empty.
+func covered(pointer string, fields []string) bool {
+	if len(fields) == 0 {
+		return true
+	}
+	for _, f := range fields {
+		if pointer == f || strings.HasPrefix(pointer, f+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// likelihoodLeaves lists the numbers of a likelihoods object with their
+// pointers, sorted by pointer (array indices numerically). Anything that
+// is not JSON gives none.
+func likelihoodLeaves(raw json.RawMessage) []FieldLikelihood {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil
+	}
+	var out []FieldLikelihood
+	var walk func(prefix string, v any)
+	walk = func(prefix string, v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			keys := make([]string, 0, len(x))
+			for k := range x {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			for _, k := range keys {
+				walk(prefix+"/"+escapeToken(k), x[k])
+			}
+		case []any:
+			for i, e := range x {
+				walk(prefix+"/"+strconv.Itoa(i), e)
+			}
+		case json.Number:
+			if f, err := x.Float64(); err == nil {
+				out = append(out, FieldLikelihood{Pointer: prefix, Likelihood: f})
+			}
+		}
+	}
+	walk("", v)
+	return out
+}
