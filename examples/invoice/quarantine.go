@@ -28,4 +28,3 @@ func openQuarantine(cfg config, logger *slog.Logger, tel *telemetry, dm *durable
 	}
 	return framework.OpenDiskQuarantine(quarantineDir(cfg.Durable), opts...)
 }
-
