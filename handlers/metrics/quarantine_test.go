@@ -34,7 +34,7 @@ func TestQuarantineMetrics(t *testing.T) {
 	for range 4 {
 		require.Equal(t, 422, post(t, r, "/webhook", body, framework.Sign(secret, body)))
 	}
-	assert.Equal(t, 4.0, series(t, reg, "retabhook_quarantined_total", "kind", "invoice", "problem", "rule-violation"))
+	assert.Equal(t, 4.0, series(t, reg, "retabhook_quarantined_total", "kind", "invoice", "problem", "schema-violation"))
 	list, err := q.List(context.Background())
 	require.NoError(t, err)
 	assert.Len(t, list, 2)
