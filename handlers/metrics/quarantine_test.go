@@ -2,6 +2,7 @@ package metrics_test
 
 import (
 	"context"
+	"os"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,8 +23,24 @@ func TestQuarantineMetrics(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
 	require.NoError(t, reg.Register(m))
 	body := fixtures.ContentEnvelope(`{"number":"INV-1","line_items":[],"total":1}`)
-	// Room for two entries of this body (body + record each).
-	q, err := framework.OpenDiskQuarantine(t.TempDir(), framework.DiskMaxBytes(int64(2*len(body)+1400)),
+	// Room for two entries of this body (body + record each): one entry
+	// is measured on a store of its own first.
+	probeDir := t.TempDir()
+	probe, err := framework.OpenDiskQuarantine(probeDir, framework.DiskLogger(nopLogger()))
+	require.NoError(t, err)
+	pr, err := framework.NewRouter(framework.WithSecrets(secret), framework.WithLogger(nopLogger()), framework.WithQuarantine(probe))
+	require.NoError(t, err)
+	framework.Handle(pr, func(context.Context, Invoice) error { return nil })
+	require.Equal(t, 422, post(t, pr, "/webhook", body, framework.Sign(secret, body)))
+	var entry int64
+	files, err := os.ReadDir(probeDir)
+	require.NoError(t, err)
+	for _, f := range files {
+		info, err := f.Info()
+		require.NoError(t, err)
+		entry += info.Size()
+	}
+	q, err := framework.OpenDiskQuarantine(t.TempDir(), framework.DiskMaxBytes(2*entry+entry/2),
 		framework.DiskObserver(m), framework.DiskLogger(nopLogger()))
 	require.NoError(t, err)
 	r, err := framework.NewRouter(framework.WithSecrets(secret), framework.WithObserver(m),
