@@ -208,6 +208,9 @@ func (c *comparer) keywords(path string, f, s *value, sptr string) {
 		if fv != nil && sv != nil && fv.equal(sv) {
 			continue
 		}
+		if fv == nil && c.code.implied[sptr+"/"+k] {
+			continue // the Go type's range: decoding refuses the rest anyway
+		}
 		kind := DiffConstraint
 		if isAnnotation(k) {
 			kind = DiffAnnotation

@@ -5,6 +5,7 @@ import (
 	"encoding"
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"reflect"
 	"slices"
 	"strconv"
@@ -136,6 +137,7 @@ func ForType(t reflect.Type, opts ...Option) (*Schema, error) {
 		doneDefs: map[string]bool{},
 		fields:   map[string]string{},
 		told:     map[string]bool{},
+		implied:  map[string]bool{},
 	}
 	return d.derive()
 }
@@ -167,6 +169,7 @@ type deriver struct {
 	defs     *value
 	doneDefs map[string]bool
 	fields   map[string]string
+	implied  map[string]bool // schema pointers of the bounds integerBounds set
 	warnings []Warning
 	told     map[string]bool // "pointer#keyword": a strict-mode-dropped keyword also stated in the description
 }
@@ -242,6 +245,7 @@ func (d *deriver) derive() (s *Schema, err error) {
 		key, _, _ := strings.Cut(w.Message, " ")
 		return (w.Code == WarnStrictLength || w.Code == WarnStrictFormat) && d.told[w.Pointer+"#"+key]
 	})
+	s.implied = d.implied
 	return s, nil
 }
 
@@ -635,6 +639,7 @@ func (d *deriver) object(t reflect.Type, node *value, ptr string) error {
 		if err := d.descend(f.typ, prop, pptr); err != nil {
 			return err
 		}
+		d.integerBounds(f.typ, prop, pptr)
 		rt, err := parseRetabTag(f.tag.Get(TagName))
 		if err != nil {
 			return fmt.Errorf("%w: field %s: %w", ErrUnsupportedType, where, err)
@@ -728,6 +733,79 @@ func (d *deriver) descend(t reflect.Type, node *value, ptr string) error {
 		}
 	}
 	return nil
+}
+
+// integerBounds gives the schema node of an integer type (or of the
+// elements of a slice, an array or a map of one) the Go type's range, so
+// that a value that would overflow it is a schema violation at its
+// pointer rather than a decoding error. A bound from a jsonschema tag that
+// is tighter stays.
+func (d *deriver) integerBounds(t reflect.Type, node *value, ptr string) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if node == nil || node.kind != kindObject {
+		return
+	}
+	if leaf, _ := d.isLeaf(t); leaf {
+		return
+	}
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		d.integerBounds(t.Elem(), node.get("items"), ptr+"/items")
+		return
+	case reflect.Map:
+		d.integerBounds(t.Elem(), node.get("additionalProperties"), ptr+"/additionalProperties")
+		return
+	}
+	lo, hi, ok := intRange(t)
+	if !ok || node.get("enum") != nil || node.get("const") != nil || !hasType(node, "integer") {
+		return
+	}
+	tighten := func(key string, bound *big.Int, keep func(c int) bool) {
+		if cur := node.get(key); cur != nil && cur.kind == kindNumber {
+			if r, ok := new(big.Rat).SetString(cur.s); ok && keep(r.Cmp(new(big.Rat).SetInt(bound))) {
+				return
+			}
+		}
+		node.set(key, &value{kind: kindNumber, s: bound.String()})
+		d.implied[ptr+"/"+key] = true
+	}
+	tighten("minimum", lo, func(c int) bool { return c >= 0 })
+	tighten("maximum", hi, func(c int) bool { return c <= 0 })
+}
+
+// hasType reports whether a schema node's type is or includes name.
+func hasType(node *value, name string) bool {
+	t := node.get("type")
+	switch {
+	case t == nil:
+		return false
+	case t.kind == kindString:
+		return t.s == name
+	case t.kind == kindArray:
+		for _, e := range t.arr {
+			if e.kind == kindString && e.s == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// intRange is the range of an integer kind.
+func intRange(t reflect.Type) (lo, hi *big.Int, ok bool) {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		bits := uint(t.Bits())
+		hi = new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), bits-1), big.NewInt(1))
+		lo = new(big.Int).Neg(new(big.Int).Lsh(big.NewInt(1), bits-1))
+		return lo, hi, true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		hi = new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), uint(t.Bits())), big.NewInt(1))
+		return big.NewInt(0), hi, true
+	}
+	return nil, nil, false
 }
 
 // applyRetab sets the keys of a retab tag on a property.

@@ -153,12 +153,12 @@ func TestDeriveNullability(t *testing.T) {
 	require.JSONEq(t, `{"type":"string"}`, compact("plain"))
 	require.JSONEq(t, `{"type":["string","null"]}`, compact("pointer"))
 	require.JSONEq(t, `{"type":["string","null"]}`, compact("omit"))
-	require.JSONEq(t, `{"type":["integer","null"]}`, compact("zero"))
+	require.JSONEq(t, `{"type":["integer","null"],"minimum":-9223372036854775808,"maximum":9223372036854775807}`, compact("zero"))
 	require.JSONEq(t, `{"anyOf":[{"$ref":"#/$defs/Inner"},{"type":"null"}]}`, compact("object"))
 	require.JSONEq(t, `{"type":["string","null"],"enum":["a","b",null]}`, compact("enum"))
 	require.JSONEq(t, `{"type":["string","null"]}`, compact("tagged"))
-	require.JSONEq(t, `{"type":"array","items":{"type":"integer"}}`, compact("slice"))
-	require.JSONEq(t, `{"type":["array","null"],"items":{"type":"integer"}}`, compact("slice_ptr"))
+	require.JSONEq(t, `{"type":"array","items":{"type":"integer","minimum":-9223372036854775808,"maximum":9223372036854775807}}`, compact("slice"))
+	require.JSONEq(t, `{"type":["array","null"],"items":{"type":"integer","minimum":-9223372036854775808,"maximum":9223372036854775807}}`, compact("slice_ptr"))
 	require.JSONEq(t, `{}`, compact("interface"))
 	// Pointers without omitempty stay required (present, possibly null),
 	// as in Retab's samples; omitempty and omitzero make a field optional.
@@ -367,6 +367,46 @@ type textual struct{ v string }
 
 func (x textual) MarshalText() ([]byte, error) { return []byte(x.v), nil }
 
+// TestDeriveIntegerBounds: an integer field carries its Go type's range,
+// so an overflow is a schema violation at its pointer; a tighter bound
+// from a tag stays.
+func TestDeriveIntegerBounds(t *testing.T) {
+	type Doc struct {
+		I8    int8             `json:"i8"`
+		U     uint             `json:"u"`
+		U16   *uint16          `json:"u16"`
+		I32s  []int32          `json:"i32s"`
+		Min   int8             `json:"min" jsonschema:"minimum=3,maximum=1000"`
+		ByKey map[string]uint8 `json:"by_key"`
+	}
+	s, err := schemas.For[Doc]()
+	require.NoError(t, err)
+	var doc struct {
+		Properties map[string]json.RawMessage `json:"properties"`
+	}
+	require.NoError(t, json.Unmarshal(s.JSON(), &doc))
+	for name, w := range map[string]string{
+		"i8":     `{"type":"integer","minimum":-128,"maximum":127}`,
+		"u":      `{"type":"integer","minimum":0,"maximum":18446744073709551615}`,
+		"u16":    `{"type":["integer","null"],"minimum":0,"maximum":65535}`,
+		"i32s":   `{"type":"array","items":{"type":"integer","minimum":-2147483648,"maximum":2147483647}}`,
+		"min":    `{"type":"integer","minimum":3,"maximum":127}`,
+		"by_key": `{"type":"object","additionalProperties":{"type":"integer","minimum":0,"maximum":255}}`,
+	} {
+		require.JSONEq(t, w, string(doc.Properties[name]), name)
+	}
+	require.Contains(t, string(s.JSON()), `"maximum": 18446744073709551615`, "written exactly")
+	for content, ptr := range map[string]string{`{"i8": 128, "u": 0, "u16": null, "i32s": [], "min": 3, "by_key": {}}`: "/i8",
+		`{"i8": 1, "u": -1, "u16": null, "i32s": [], "min": 3, "by_key": {}}`:             "/u",
+		`{"i8": 1, "u": 1, "u16": null, "i32s": [1, 2147483648], "min": 3, "by_key": {}}`: "/i32s/1",
+		`{"i8": 1, "u": 1, "u16": null, "i32s": [], "min": 3, "by_key": {"a~b": 256}}`:    "/by_key/a~0b",
+	} {
+		vs := violations(t, validate(t, s, content))
+		require.Len(t, vs, 1, content)
+		require.Equal(t, ptr, vs[0].Pointer, content)
+	}
+}
+
 func TestDeriveTypes(t *testing.T) {
 	type Doc struct {
 		Date   schemas.Date          `json:"date"`
@@ -396,7 +436,7 @@ func TestDeriveTypes(t *testing.T) {
 		"number":  `{"type":"number"}`,
 		"raw":     `{}`,
 		"bytes":   `{"type":"string","contentEncoding":"base64"}`,
-		"map":     `{"type":"object","additionalProperties":{"type":"integer"}}`,
+		"map":     `{"type":"object","additionalProperties":{"type":"integer","minimum":-9223372036854775808,"maximum":9223372036854775807}}`,
 		"int_map": `{"type":"object","patternProperties":{"^[0-9]+$":{"type":"string"}},"additionalProperties":false}`,
 		"text":    `{"type":"string"}`,
 		"custom":  `{"type":"integer","description":"Cents","X-FieldPrompt":"In cents"}`,

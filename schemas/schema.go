@@ -43,6 +43,10 @@ type Schema struct {
 	// Derived schemas only.
 	typ    reflect.Type
 	fields map[string]string // schema pointer of a property -> "Type.Field"
+	// implied holds the schema pointers of the bounds an integer field
+	// has from its Go type (.../minimum), which Compare does not ask a
+	// file to repeat.
+	implied map[string]bool
 }
 
 // Parse compiles a schema document the user already has: exported from
