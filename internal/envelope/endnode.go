@@ -68,12 +68,9 @@ func scanEndNode(body []byte) (*EndNode, bool) {
 
 func decodeEndNodeStd(body []byte) (*EndNode, error) {
 	var std struct {
-		Document *struct {
-			Filename string `json:"filename"`
-			URL      string `json:"url"`
-		} `json:"document"`
-		Data json.RawMessage `json:"data"`
-		JSON json.RawMessage `json:"json"`
+		Document *stdFilePayload `json:"document"` // a repeated document wins whole, as in Decode
+		Data     json.RawMessage `json:"data"`
+		JSON     json.RawMessage `json:"json"`
 	}
 	if err := json.Unmarshal(body, &std); err != nil {
 		return nil, err

@@ -237,6 +237,38 @@ func TestRepeatedKeyLastWins(t *testing.T) {
 	require.Empty(t, env.FilePayload.URL, "the first file_payload's url does not survive the second")
 }
 
+// TestEndNodeRepeatedKeys: the End-node body follows the same rule, on
+// both paths: a repeated document wins whole.
+func TestEndNodeRepeatedKeys(t *testing.T) {
+	for _, body := range []string{
+		`{"document":{"filename":"a.pdf","url":"data:,A"},"document":{"filename":"b.pdf"},"data":{"x":1}}`,
+		`{"document":{"filename":"a.pdf","url":"data:,A"},"document":null,"data":{"x":1}}`,
+		`{"data":{"x":1},"data":{"y":2}}`,
+		`{"document":{"filename":"a.pdf"},"data":{"x":1}}`,
+		`{"json":{"x":1},"data":null}`,
+	} {
+		t.Run(body, func(t *testing.T) {
+			want, err := decodeEndNodeStd(lastWins(t, []byte(body)))
+			require.NoError(t, err)
+			got, err := DecodeEndNode([]byte(body))
+			require.NoError(t, err)
+			require.Equal(t, string(want.Data), string(got.Data))
+			require.Equal(t, want.Document == nil, got.Document == nil)
+			if want.Document != nil {
+				require.Equal(t, want.Document.Filename, got.Document.Filename)
+				require.Equal(t, string(want.Document.URL), string(got.Document.URL))
+			}
+			if scanned, ok := scanEndNode([]byte(body)); ok {
+				require.Equal(t, got, scanned)
+			}
+		})
+	}
+	n, err := DecodeEndNode([]byte(`{"document":{"filename":"a.pdf","url":"data:,A"},"document":{"filename":"b.pdf"},"data":{}}`))
+	require.NoError(t, err)
+	require.Equal(t, "b.pdf", n.Document.Filename)
+	require.Empty(t, n.Document.URL, "the first document's url does not survive the second")
+}
+
 func TestContent(t *testing.T) {
 	for _, tc := range []struct {
 		content string
