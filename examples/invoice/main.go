@@ -43,7 +43,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "invoice:", err)
 		os.Exit(1)
 	}
-	framework.Main(types, func(_ context.Context, args []string) error { return run(args) }, deadLettersCommand(os.Getenv))
+	framework.Main(types, func(_ context.Context, args []string) error { return run(args) }, deadLettersCommand(os.Getenv), quarantineCommand(os.Getenv))
 }
 
 func run(args []string) error {
