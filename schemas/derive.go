@@ -145,6 +145,8 @@ func ForType(t reflect.Type, opts ...Option) (*Schema, error) {
 var (
 	timeType      = reflect.TypeFor[time.Time]()
 	dateType      = reflect.TypeFor[Date]()
+	dateTimeType  = reflect.TypeFor[DateTime]()
+	durationType  = reflect.TypeFor[time.Duration]()
 	amountType    = reflect.TypeFor[Amount]()
 	numberType    = reflect.TypeFor[json.Number]()
 	rawType       = reflect.TypeFor[json.RawMessage]()
@@ -267,8 +269,11 @@ func (d *deriver) isLeaf(t reflect.Type) (bool, error) {
 		return true, nil
 	}
 	switch t {
-	case timeType, dateType, amountType, numberType, rawType:
+	case timeType, dateType, dateTimeType, amountType, numberType, rawType:
 		return true, nil
+	case durationType:
+		return false, fmt.Errorf("%w: time.Duration has no form a document prints (encoding/json writes it as nanoseconds, 90000000000 for 1m30s): "+
+			"use a number with the unit in the field's name (Minutes int), or a string the handler parses with time.ParseDuration", ErrUnsupportedType)
 	}
 	if t.Implements(customSchema) || t.Implements(aliasSchema) {
 		return true, nil
@@ -470,6 +475,8 @@ func (d *deriver) mapper(t reflect.Type) *jsonschema.Schema {
 	switch t {
 	case dateType:
 		return &jsonschema.Schema{Type: "string", Format: "date", Pattern: datePattern}
+	case dateTimeType:
+		return &jsonschema.Schema{Type: "string", Pattern: localDateTimePattern, Description: "A date and time of day, without a time zone."}
 	case amountType, numberType:
 		return &jsonschema.Schema{Type: "number"}
 	case timeType:

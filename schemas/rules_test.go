@@ -356,3 +356,25 @@ func TestDescriptionsForAModel(t *testing.T) {
 	props := doc.Defs["Party2"]["properties"].(map[string]any)
 	require.Equal(t, "Names are not the identifier: Name is left alone.", props["name"].(map[string]any)["description"])
 }
+
+func TestRetabKeysNoLongerDocumented(t *testing.T) {
+	type Doc struct {
+		Number string `json:"number" retab:"quote,prompt=The number at the top"`
+		Total  string `json:"total" retab:"reasoning=Add the lines"`
+	}
+	s, err := schemas.For[Doc]()
+	require.NoError(t, err)
+	byCode := map[string]schemas.Warning{}
+	for _, w := range s.Warnings() {
+		byCode[w.Code] = w
+	}
+	require.Equal(t, "/properties/number", byCode[schemas.WarnRetabSourceQuote].Pointer)
+	require.Contains(t, byCode[schemas.WarnRetabSourceQuote].Message, "2026-03-09")
+	require.Contains(t, byCode[schemas.WarnRetabSourceQuote].Message, "GET /v1/extractions/{id}/sources")
+	require.Equal(t, "/properties/number", byCode[schemas.WarnRetabFieldPrompt].Pointer)
+	require.Contains(t, byCode[schemas.WarnRetabFieldPrompt].Message, "2025-05-11")
+	// X-ReasoningPrompt is documented: no such warning.
+	for _, w := range s.Warnings() {
+		require.NotEqual(t, "/properties/total", w.Pointer, "%s", w)
+	}
+}

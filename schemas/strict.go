@@ -32,21 +32,23 @@ func (w Warning) String() string {
 // Retab refuses or ignores; the validate- codes, `validate` tags that do
 // not do what they seem to (derived schemas only).
 const (
-	WarnStrictInteger    = "strict-integer"    // integer shown as number
-	WarnStrictEnum       = "strict-enum"       // enum values shown as strings
-	WarnStrictFormat     = "strict-format"     // format not shown
-	WarnStrictLength     = "strict-length"     // minLength / maxLength not shown
-	WarnStrictDefault    = "strict-default"    // default not shown
-	WarnStrictRequired   = "strict-required"   // an optional, non-nullable property made required
-	WarnStrictAdditional = "strict-additional" // additional properties forbidden
-	WarnStrictMap        = "strict-map"        // an object without properties (a map)
-	WarnStrictOneOf      = "strict-oneof"      // oneOf is not supported in strict mode
-	WarnRetabRef         = "retab-ref"         // a $ref Retab cannot expand
-	WarnRetabAllOf       = "retab-allof"       // allOf with several schemas
-	WarnRetabSystem      = "retab-system"      // X-SystemPrompt below the root
-	WarnValidateRequired = "validate-required" // validate:"required" on a number or a bool
-	WarnValidateDive     = "validate-dive"     // element rules without dive
-	WarnValidateUntold   = "validate-untold"   // a validate rule with no schema form: the model is not told
+	WarnStrictInteger    = "strict-integer"     // integer shown as number
+	WarnStrictEnum       = "strict-enum"        // enum values shown as strings
+	WarnStrictFormat     = "strict-format"      // format not shown
+	WarnStrictLength     = "strict-length"      // minLength / maxLength not shown
+	WarnStrictDefault    = "strict-default"     // default not shown
+	WarnStrictRequired   = "strict-required"    // an optional, non-nullable property made required
+	WarnStrictAdditional = "strict-additional"  // additional properties forbidden
+	WarnStrictMap        = "strict-map"         // an object without properties (a map)
+	WarnStrictOneOf      = "strict-oneof"       // oneOf is not supported in strict mode
+	WarnRetabRef         = "retab-ref"          // a $ref Retab cannot expand
+	WarnRetabAllOf       = "retab-allof"        // allOf with several schemas
+	WarnRetabSystem      = "retab-system"       // X-SystemPrompt below the root
+	WarnRetabSourceQuote = "retab-source-quote" // X-SourceQuote: no longer in Retab's docs
+	WarnRetabFieldPrompt = "retab-field-prompt" // X-FieldPrompt: no longer in Retab's docs
+	WarnValidateRequired = "validate-required"  // validate:"required" on a number or a bool
+	WarnValidateDive     = "validate-dive"      // element rules without dive
+	WarnValidateUntold   = "validate-untold"    // a validate rule with no schema form: the model is not told
 )
 
 // strictWarnings walks a schema document and reports what Retab's strict
@@ -152,6 +154,17 @@ func nodeWarnings(s *value, ptr string) []Warning {
 	}
 	if ptr != "" && s.get("X-SystemPrompt") != nil {
 		add(WarnRetabSystem, "X-SystemPrompt is read at the root only: move it there")
+	}
+	// Retab's current docs document X-SystemPrompt and X-ReasoningPrompt;
+	// these two keys left them (dates of the docs commits).
+	if s.get("X-SourceQuote") != nil {
+		add(WarnRetabSourceQuote, "X-SourceQuote is no longer in Retab's docs (removed on 2026-03-09), so Retab may ignore it: "+
+			"the sources of extracted values now come from GET /v1/extractions/{id}/sources. "+
+			"The router still sets aside the source___ and quote___ keys if the model adds them")
+	}
+	if s.get("X-FieldPrompt") != nil {
+		add(WarnRetabFieldPrompt, "X-FieldPrompt has been missing from Retab's docs since 2025-05-11, so Retab may no longer read it: "+
+			"put the text in the description, which the model reads (jsonschema:\"description=...\", or the field's doc comment)")
 	}
 	return out
 }
