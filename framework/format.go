@@ -169,6 +169,33 @@ func contentReason(err error) error {
 	return err
 }
 
+// Decode decodes a body with the first of formats ([DefaultFormats] when
+// none are given) that recognises it, as the router does after the
+// signature, but without routing or validating the content: tools use it
+// to tell what a body is. The Delivery has Format set; ID and the
+// authentication fields are the router's. A body no format recognises is
+// an error wrapping [ErrUnrecognizedFormat] that names the formats.
+func Decode(body []byte, formats ...Format) (*Delivery, error) {
+	if len(formats) == 0 {
+		formats = DefaultFormats()
+	}
+	for _, f := range formats {
+		d, err := f.Decode(body)
+		if errors.Is(err, ErrUnrecognizedFormat) {
+			continue
+		}
+		if d == nil {
+			if err == nil {
+				err = fmt.Errorf("%w: format %s decoded nothing", ErrMalformedEnvelope, f.Name())
+			}
+			return nil, err
+		}
+		d.Format = f.Name()
+		return d, err
+	}
+	return nil, fmt.Errorf("%w: the body is none of the formats understood here (%s)", ErrUnrecognizedFormat, formatNames(formats))
+}
+
 // formatNames lists the names of formats, for the unrecognised answer.
 func formatNames(fs []Format) string {
 	names := make([]string, len(fs))

@@ -357,23 +357,8 @@ func (r *Router) decode(body []byte, sum *[sha256.Size]byte) (*Delivery, *conten
 	if err := r.cfg.parse.check("the body", body); err != nil {
 		return nil, nil, err
 	}
-	var d *Delivery
-	var format Format
-	var err error
-	for _, f := range r.cfg.formats {
-		d, err = f.Decode(body)
-		if !errors.Is(err, ErrUnrecognizedFormat) {
-			format = f
-			break
-		}
-	}
-	if format == nil {
-		return nil, nil, fmt.Errorf("%w: the body is none of the formats understood here (%s)", ErrUnrecognizedFormat, formatNames(r.cfg.formats))
-	}
+	d, err := Decode(body, r.cfg.formats...)
 	if d == nil {
-		if err == nil {
-			err = fmt.Errorf("%w: format %s decoded nothing", ErrMalformedEnvelope, format.Name())
-		}
 		return nil, nil, err
 	}
 	if sum == nil {
@@ -381,7 +366,7 @@ func (r *Router) decode(body []byte, sum *[sha256.Size]byte) (*Delivery, *conten
 		sum = &s
 	}
 	d.ID, d.bodySum, d.body = deliveryID(sum), *sum, body
-	d.Format, d.SecretIndex, d.Attempt = format.Name(), -1, 1
+	d.SecretIndex, d.Attempt = -1, 1
 	if err != nil || d.Content == nil && d.Event != nil {
 		return d, nil, err
 	}

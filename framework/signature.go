@@ -351,3 +351,43 @@ func signatureFrom(h http.Header, names []string) string {
 	}
 	return ""
 }
+
+// Verification is what [VerifyHeaders] found out about a signed delivery.
+type Verification struct {
+	// Scheme is the scheme that verified it: "hex" or "timestamped".
+	Scheme string
+	// Formula is what the signature covers: [FormulaBody] or
+	// [FormulaTimestamped].
+	Formula Formula
+	// SecretIndex is the index of the secret that matched.
+	SecretIndex int
+	// SignedAt is a timestamped signature's t (zero otherwise).
+	SignedAt time.Time
+	// Environment is the X-Retab-Environment header, if any.
+	Environment string
+}
+
+// VerifyHeaders verifies body against the signature its headers carry,
+// with the built-in schemes, as a router would, except that it tries
+// both formulas of a timestamped signature and does not apply a
+// tolerance (SignedAt tells the age): tools use it to find out from one
+// real delivery what a sender uses. Errors are those of [Verify].
+func VerifyHeaders(h http.Header, body []byte, secrets ...string) (Verification, error) {
+	var last error = &SignatureError{Reason: SignatureMissing, Err: ErrMissingSignature}
+	for _, s := range []Scheme{HexScheme(), TimestampScheme(FormulaTimestamped), TimestampScheme(FormulaBody)} {
+		sig, err := s.Parse(h)
+		if err != nil {
+			return Verification{SecretIndex: -1}, err
+		}
+		if sig == nil {
+			continue
+		}
+		i, err := verifySignature(sig, body, secrets)
+		if err == nil {
+			return Verification{Scheme: s.Name(), Formula: sig.Formula, SecretIndex: i, SignedAt: sig.Timestamp,
+				Environment: strings.TrimSpace(h.Get(EnvironmentHeader))}, nil
+		}
+		last = err
+	}
+	return Verification{SecretIndex: -1}, last
+}

@@ -2,8 +2,10 @@ package framework_test
 
 import (
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -97,4 +99,33 @@ func TestVerifyOneDigitOff(t *testing.T) {
 			assert.ErrorIs(t, err, framework.ErrInvalidSignature)
 		}
 	}
+}
+
+func TestVerifyHeaders(t *testing.T) {
+	body := []byte(`{"hello":"world"}`)
+	at := time.Unix(1715000000, 0)
+	for _, tt := range []struct {
+		name, header string
+		scheme       string
+		formula      framework.Formula
+	}{
+		{"hex", "07ea4d7892d3dc4bae220d9930afa38c458a997b2f716a0a6159e17798be1d28", "hex", framework.FormulaBody},
+		{"timestamped", "t=1715000000,v1=aa557083e1a13ecc0ee5e5e2f3a9af58953630561371cb4ba37662f7f51d05cc", "timestamped", framework.FormulaTimestamped},
+		{"timestamped, body only", "t=1715000000,v1=07ea4d7892d3dc4bae220d9930afa38c458a997b2f716a0a6159e17798be1d28", "timestamped", framework.FormulaBody},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := framework.VerifyHeaders(http.Header{"Retab-Signature": {tt.header}}, body, "whsec_other", "whsec_test")
+			require.NoError(t, err)
+			assert.Equal(t, tt.scheme, v.Scheme)
+			assert.Equal(t, tt.formula, v.Formula)
+			assert.Equal(t, 1, v.SecretIndex)
+			if tt.scheme == "timestamped" {
+				assert.True(t, at.Equal(v.SignedAt))
+			}
+		})
+	}
+	_, err := framework.VerifyHeaders(http.Header{"X-Retab-Signature": {"t=1715000000,v1=" + strings.Repeat("0", 64)}}, body, "whsec_test")
+	require.ErrorIs(t, err, framework.ErrInvalidSignature)
+	_, err = framework.VerifyHeaders(http.Header{}, body, "whsec_test")
+	require.ErrorIs(t, err, framework.ErrMissingSignature)
 }
