@@ -190,7 +190,7 @@ func newFile(filename string, url []byte) File {
 	case bytes.HasSuffix(payload, []byte("=")):
 		n--
 	}
-	f.Size = n
+	f.Size = max(0, n)
 	return f
 }
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,7 +16,6 @@ import (
 
 	"github.com/retabhook/retabhook/framework"
 	"github.com/retabhook/retabhook/framework/retabtest"
-	"github.com/retabhook/retabhook/internal/envelope"
 	"github.com/retabhook/retabhook/schemas"
 )
 
@@ -29,6 +27,10 @@ at it, or a Retab automation through a tunnel, to see what really arrives;
 with -forward it also hands each delivery on to your own receiver.
 A delivery is recorded even when its signature does not match (and answered
 401), since that is when it is most worth inspecting.
+Each line names the delivery's format (completion, end_node, event), the
+scheme that verified it (hex: HMAC of the body; timestamped: t=...,v1=...)
+and, for a timestamped signature, the formula that matched (t.body or body:
+both are tried) and its age: one real delivery tells what Retab sends.
 
 Each delivery is saved as two files in the folder:
   <time>-<n>-<delivery id>.json       the body, byte for byte as received
@@ -165,6 +167,9 @@ type meta struct {
 	DeliveryID  string      `json:"delivery_id"`
 	Verified    bool        `json:"verified"`
 	SecretIndex int         `json:"secret_index"`
+	Scheme      string      `json:"scheme,omitempty"`
+	Formula     string      `json:"formula,omitempty"`
+	SignedAt    *time.Time  `json:"signed_at,omitempty"`
 	Status      int         `json:"status"`
 	Problem     string      `json:"problem,omitempty"`
 	Forward     *forwarded  `json:"forward,omitempty"`
@@ -180,6 +185,10 @@ type forwarded struct {
 
 // summary is what the body says, as far as it can be decoded.
 type summary struct {
+	Format       string   `json:"format,omitempty"`
+	EventID      string   `json:"event_id,omitempty"`
+	EventType    string   `json:"event_type,omitempty"`
+	Environment  string   `json:"environment,omitempty"`
 	CompletionID string   `json:"completion_id,omitempty"`
 	Model        string   `json:"model,omitempty"`
 	Choices      int      `json:"choices"`
@@ -218,12 +227,15 @@ func (rc *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var verr error
 	if len(rc.secrets) > 0 {
-		sig := r.Header.Get("X-Retab-Signature")
-		if sig == "" {
-			sig = r.Header.Get("Retab-Signature")
+		var v framework.Verification
+		v, verr = framework.VerifyHeaders(r.Header, body, rc.secrets...)
+		m.SecretIndex, m.Verified = v.SecretIndex, verr == nil
+		if verr == nil {
+			m.Scheme, m.Formula = v.Scheme, string(v.Formula)
+			if !v.SignedAt.IsZero() {
+				m.SignedAt = &v.SignedAt
+			}
 		}
-		m.SecretIndex, verr = framework.Verify(body, sig, rc.secrets...)
-		m.Verified = verr == nil
 		if verr != nil {
 			m.Status, m.Problem = framework.StatusOf(verr), verr.Error()
 		}
@@ -276,8 +288,16 @@ var errForward = &framework.Problem{Slug: "forward-failed", Title: "Forwarding f
 // notes the result in m.
 func (rc *recorder) forwardBody(r *http.Request, body []byte, m *meta) *answer {
 	h := http.Header{"Content-Type": {r.Header.Get("Content-Type")}}
+	if env := r.Header.Get(framework.EnvironmentHeader); env != "" {
+		h.Set(framework.EnvironmentHeader, env)
+	}
 	if rc.forwardSecret != "" {
-		h.Set(retabtest.SignatureHeader, framework.Sign(rc.forwardSecret, body))
+		// Re-signed in the scheme and formula that verified it.
+		if m.Scheme == "timestamped" {
+			h.Set(retabtest.SignatureHeader, framework.SignTimestamped(rc.forwardSecret, time.Now(), body, framework.Formula(m.Formula)))
+		} else {
+			h.Set(retabtest.SignatureHeader, framework.Sign(rc.forwardSecret, body))
+		}
 	} else {
 		for _, k := range []string{"X-Retab-Signature", "Retab-Signature"} {
 			if v := r.Header.Get(k); v != "" {
@@ -350,29 +370,23 @@ func redact(h http.Header) http.Header {
 // summarize decodes what it can of a body; Issue says what it could not.
 func summarize(body []byte) summary {
 	var s summary
-	env, err := envelope.Decode(body)
+	d, err := framework.Decode(body)
+	if d == nil {
+		s.Issue = err.Error()
+		return s
+	}
+	s.Format = d.Format
+	s.CompletionID, s.Model, s.Choices, s.User = d.CompletionID, d.Model, len(d.Choices), d.User
+	s.Filename, s.FileMIMEType, s.FileBytes = d.File.Filename, d.File.MIMEType, d.File.Size
+	if ev := d.Event; ev != nil {
+		s.EventID, s.EventType, s.Environment = ev.ID, ev.Type, ev.Environment
+	}
 	if err != nil {
 		s.Issue = err.Error()
 		return s
 	}
-	c := env.Completion
-	s.CompletionID, s.Model, s.Choices = c.ID, c.Model, len(c.Choices)
-	if env.User != nil {
-		s.User = *env.User
-	}
-	if fp := env.FilePayload; fp != nil {
-		s.Filename = fp.Filename
-		if rest, ok := bytes.CutPrefix(fp.URL, []byte("data:")); ok {
-			head, data, _ := bytes.Cut(rest, []byte(","))
-			mime, _, _ := bytes.Cut(head, []byte(";"))
-			s.FileMIMEType = string(mime)
-			s.FileBytes = len(data) / 4 * 3
-			s.FileBytes = max(0, s.FileBytes-bytes.Count(data[max(0, len(data)-2):], []byte("=")))
-		}
-	}
-	content, err := c.Content(0)
-	if err != nil {
-		s.Issue = err.Error()
+	content := []byte(d.Content)
+	if content == nil {
 		return s
 	}
 	inst, err := schemas.ParseInstance(content)
@@ -443,6 +457,21 @@ func line(m *meta, saved string, verr error, verifying bool) string {
 		fmt.Fprintf(&b, " verified(secret %d)", m.SecretIndex+1)
 	}
 	s := m.Summary
+	if s.Format != "" {
+		fmt.Fprintf(&b, " format=%s", s.Format)
+	}
+	if m.Scheme != "" {
+		fmt.Fprintf(&b, " scheme=%s", m.Scheme)
+		if m.Scheme == "timestamped" {
+			fmt.Fprintf(&b, " formula=%s", m.Formula)
+			if m.SignedAt != nil {
+				fmt.Fprintf(&b, " signed=%s ago", m.ReceivedAt.Sub(*m.SignedAt).Round(time.Second))
+			}
+		}
+	}
+	if s.EventType != "" {
+		fmt.Fprintf(&b, " event=%s(%s, %s)", s.EventType, s.EventID, s.Environment)
+	}
 	if s.Model != "" {
 		fmt.Fprintf(&b, " model=%s", s.Model)
 	}
@@ -462,7 +491,10 @@ func line(m *meta, saved string, verr error, verifying bool) string {
 	}
 	if s.Filename != "" {
 		fmt.Fprintf(&b, " file=%s", s.Filename)
-		if s.FileMIMEType != "" {
+		switch {
+		case s.FileMIMEType != "" && s.Format == "event":
+			fmt.Fprintf(&b, "(%s, no bytes in events)", s.FileMIMEType)
+		case s.FileMIMEType != "":
 			fmt.Fprintf(&b, "(%s, %s)", s.FileMIMEType, size(s.FileBytes))
 		}
 	}

@@ -176,7 +176,10 @@ func TestVerify(t *testing.T) {
 		{"saved with a newline", nil, []string{"-signature", fixtures.SignatureVector, "-secret", fixtures.SecretVector, withNewline}, exitRefused, "", "WITHOUT its final newline", ""},
 		{"sha256 prefix", nil, []string{"-signature", "sha256=" + fixtures.SignatureVector, "-secret", fixtures.SecretVector, body}, exitRefused, "", `"sha256=" prefix`, ""},
 		{"header name included", nil, []string{"-signature", "X-Retab-Signature: " + fixtures.SignatureVector, "-secret", fixtures.SecretVector, body}, exitRefused, "", "without the header name", ""},
-		{"timestamped format", nil, []string{"-signature", "t=1715000000,v1=" + fixtures.SignatureVector, "-secret", fixtures.SecretVector, body}, exitRefused, "", "plain hex", ""},
+		{"timestamped, body-only formula", nil, []string{"-signature", "t=1715000000,v1=" + fixtures.SignatureVector, "-secret", fixtures.SecretVector, body}, exitOK, "(scheme timestamped, formula body, signed at 2024-05-06T12:53:20Z)", "", ""},
+		{"timestamped, t.body formula", nil, []string{"-signature", "t=1715000000,v1=aa557083e1a13ecc0ee5e5e2f3a9af58953630561371cb4ba37662f7f51d05cc", "-secret", fixtures.SecretVector, body}, exitOK, "(scheme timestamped, formula t.body,", "", ""},
+		{"timestamped, wrong secret", nil, []string{"-signature", "t=1715000000,v1=" + fixtures.SignatureVector, "-secret", "whsec_wrong", body}, exitRefused, "", "neither formula", ""},
+		{"timestamped, malformed", nil, []string{"-signature", "t=soon,v1=" + fixtures.SignatureVector, "-secret", fixtures.SecretVector, body}, exitRefused, "", "timestamped signature is malformed", ""},
 		{"truncated", nil, []string{"-signature", fixtures.SignatureVector[:40], "-secret", fixtures.SecretVector, body}, exitRefused, "", "not 64 hexadecimal digits (40 characters)", ""},
 		{"no signature flag", nil, []string{"-secret", fixtures.SecretVector, body}, exitUsage, "", "-signature is required", ""},
 		{"no secret", nil, []string{"-signature", fixtures.SignatureVector, body}, exitUsage, "", "no secret", ""},
@@ -462,7 +465,7 @@ func TestListen(t *testing.T) {
 	require.Equal(t, exitOK, stop())
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	require.Len(t, lines, 6, out.String())
-	require.Regexp(t, `^\d\d:\d\d:\d\d 200 POST /webhook/invoice \d+\.\d KiB dlv_[0-9a-f]{12} verified\(secret 2\) model=gpt-4\.1-2025-04-14 content=\{number,currency,line_items,total\} file=scan\.png\(image/png, 12 B\) -> .*\.json$`, lines[2])
+	require.Regexp(t, `^\d\d:\d\d:\d\d 200 POST /webhook/invoice \d+\.\d KiB dlv_[0-9a-f]{12} verified\(secret 2\) format=completion scheme=hex model=gpt-4\.1-2025-04-14 content=\{number,currency,line_items,total\} file=scan\.png\(image/png, 12 B\) -> .*\.json$`, lines[2])
 	require.Regexp(t, `^\d\d:\d\d:\d\d 401 POST /webhook .* REFUSED \(signature matches no secret: is the sender's secret one of -secret/WEBHOOKS_SECRET\?\)`, lines[3])
 	require.Regexp(t, `^\d\d:\d\d:\d\d 405 GET /webhook \(not recorded`, lines[4])
 	require.Equal(t, "stopped: 2 delivery(ies) recorded in "+dir, lines[5])
@@ -553,8 +556,8 @@ func TestListenInsecure(t *testing.T) {
 	require.Equal(t, exitOK, stop())
 	o := out.String()
 	require.Contains(t, o, "NOT verifying signatures")
-	require.Contains(t, o, `unverified issue="envelope: malformed JSON`)
-	require.Contains(t, o, `issue="envelope: content is empty"`)
+	require.Contains(t, o, `unverified issue="retabhook: malformed envelope: envelope: malformed JSON`)
+	require.Contains(t, o, `issue="retabhook: no extracted content: completion.choices[0].message.content is an empty string"`)
 	require.Contains(t, o, "413 POST /x (not recorded")
 	require.Contains(t, o, "stopped: 2 delivery(ies)")
 }

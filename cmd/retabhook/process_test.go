@@ -85,7 +85,7 @@ func TestProcessExitStatuses(t *testing.T) {
 		err   string
 	}{
 		{"sign", nil, fixtures.BodyVector, []string{"sign", "-secret", fixtures.SecretVector}, exitOK, fixtures.SignatureVector + "\n", ""},
-		{"verify ok from the environment", []string{"WEBHOOKS_SECRET=" + fixtures.SecretVector}, "", []string{"verify", "-signature", fixtures.SignatureVector, body}, exitOK, "ok: the signature matches secret 1 of 1\n", ""},
+		{"verify ok from the environment", []string{"WEBHOOKS_SECRET=" + fixtures.SecretVector}, "", []string{"verify", "-signature", fixtures.SignatureVector, body}, exitOK, "ok: the signature matches secret 1 of 1 (scheme hex, formula body)\n", ""},
 		{"verify with the wrong secret", nil, "", []string{"verify", "-signature", fixtures.SignatureVector, "-secret", "whsec_wrong", body}, exitRefused, "", "Most often the secret is wrong"},
 		{"send to a closed port", []string{"WEBHOOKS_SECRET=" + secret}, "", []string{"send", "-content", content, closedURL(t)}, exitUnreachable, "", "connection refused"},
 		{"send a bad JSON file", []string{"WEBHOOKS_SECRET=" + secret}, "", []string{"send", "-content", writeFile(t, "bad.json", "{"), "http://127.0.0.1:1/webhook"}, exitUsage, "", "is not valid JSON"},

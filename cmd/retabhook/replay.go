@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/retabhook/retabhook/framework"
 	"github.com/retabhook/retabhook/framework/retabtest"
 )
 
@@ -17,12 +19,18 @@ const replayUsage = `Usage: retabhook replay [flags] URL FILE|DIR...
 Re-sends captured bodies to URL, each exactly as captured but signed afresh
 with the secret: a body saved by a receiver on failure, or the deliveries
 that "retabhook listen" recorded (give its folder to replay them all, oldest
-first). Prints the status and the answer for each.
+first). Prints the status and the answer for each. Each body keeps its
+format: a completion or End-node webhook gets the plain hex signature, an
+event the timestamped one with a fresh t (the formula listen recorded for
+it, else -formula) and an X-Retab-Environment header naming the event's
+environment.
 
 Flags:
   -secret S               the secret to sign with: the one of the receiver at URL
                           (default: $WEBHOOKS_SECRET)
   -signature-header NAME  the header carrying the signature (default: X-Retab-Signature)
+  -formula F              for events listen did not record the formula of: t.body or
+                          body (default: t.body)
   -H "Name: value"        an extra header (repeatable)
   -timeout D              give up on an answer after D (default: 30s)
 
@@ -37,7 +45,12 @@ func (c *cli) replay(ctx context.Context, args []string) error {
 	var headers headersFlag
 	fs.Var(&headers, "H", "")
 	timeout := fs.Duration("timeout", 30*time.Second, "")
+	formulaFlag := fs.String("formula", string(framework.FormulaTimestamped), "")
 	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	formula, err := parseFormula(*formulaFlag)
 	if err != nil {
 		return err
 	}
@@ -66,7 +79,7 @@ func (c *cli) replay(ctx context.Context, args []string) error {
 		if len(body) == 0 {
 			return inputErr("%s is empty: nothing to replay", f)
 		}
-		d := retabtest.Signed(secret, body)
+		d := resign(secret, body, recordedFormula(f, formula))
 		if *sigHeader != retabtest.SignatureHeader {
 			d.Header.Set(*sigHeader, d.Header.Get(retabtest.SignatureHeader))
 			d.Header.Del(retabtest.SignatureHeader)
@@ -89,6 +102,36 @@ func (c *cli) replay(ctx context.Context, args []string) error {
 		return silent(worst)
 	}
 	return nil
+}
+
+// resign signs a captured body as its format is signed: an event with the
+// timestamped scheme at the present time, in its environment; anything
+// else with the plain hex scheme.
+func resign(secret string, body []byte, formula framework.Formula) *retabtest.Delivery {
+	d := retabtest.Signed(secret, body)
+	if dl, _ := framework.Decode(body); dl != nil && dl.Event != nil {
+		d.Header.Set(retabtest.SignatureHeader, framework.SignTimestamped(secret, time.Now(), body, formula))
+		if dl.Event.Environment != "" {
+			d.Header.Set(framework.EnvironmentHeader, dl.Event.Environment)
+		}
+	}
+	return d
+}
+
+// recordedFormula is the formula listen recorded for a body file (in its
+// meta file), else def.
+func recordedFormula(bodyFile string, def framework.Formula) framework.Formula {
+	b, err := os.ReadFile(strings.TrimSuffix(bodyFile, ".json") + metaSuffix)
+	if err != nil {
+		return def
+	}
+	var m struct {
+		Formula framework.Formula `json:"formula"`
+	}
+	if json.Unmarshal(b, &m) != nil || m.Formula == "" {
+		return def
+	}
+	return m.Formula
 }
 
 // bodyFiles expands directories into the bodies "listen" recorded there

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/retabhook/retabhook/framework"
 	"github.com/retabhook/retabhook/framework/retabtest"
 )
 
@@ -23,9 +24,19 @@ const sendUsage = `Usage: retabhook send -content FILE [flags] URL
 Builds the delivery Retab would POST for an extracted object, signs it and
 POSTs it to URL, then prints the status and the answer. The content file
 holds the extracted object as JSON, e.g. {"name": "Team Meeting!",
-"date": "2023-12-31"}; the delivery around it is complete: a chat.completion
-with ids, model, times, usage, likelihoods and cost, the document as a
-base64 data URI, user and metadata. Each delivery gets a new completion id.
+"date": "2023-12-31"}. -format chooses the delivery around it:
+  completion  the automation webhook (default): a chat.completion with ids,
+              model, times, usage, likelihoods and cost, the document as a
+              base64 data URI, user and metadata; plain hex signature.
+              Each delivery gets a new completion id.
+  end_node    the workflow End-node webhook: {"document", "data"}; plain hex
+              signature, in Retab-Signature unless -signature-header says otherwise.
+  event       the signed event envelope: {"id", "type", "environment",
+              "created_at", "data"}, X-Retab-Environment and the timestamped
+              signature t=<now>,v1=<hex>. With the default -event-type the data is
+              an extraction whose output is the content; with another type
+              (workflow.run.completed) the content file is the event's data.
+              Each delivery gets a new event id.
 
 With -count N it becomes a small load generator: it sends N deliveries
 (each with its own completion id) over -concurrency connections and
@@ -33,6 +44,10 @@ reports throughput and latency percentiles.
 
 Flags:
   -content FILE           the extracted object as JSON (required; "-" reads standard input)
+  -format F               completion, end_node or event (default: completion)
+  -event-type T           with -format event, the event type (default: extraction.completed)
+  -environment E          with -format event, test or production (default: test)
+  -formula F              with -format event, t.body or body (default: t.body)
   -file DOC               the source document for file_payload (default: a one-page PDF)
   -metadata JSON          the metadata object, as JSON text or @FILE (default: null)
   -user EMAIL             the user (default: null)
@@ -40,8 +55,8 @@ Flags:
   -consensus N            add N consensus choices that agree with choice 0 (default: 0)
   -integers-as-floats     write integers as 3.0, as Retab's strict schemas make models do
   -secret S               the webhook secret (default: $WEBHOOKS_SECRET)
-  -signature-header NAME  the header carrying the signature (default: X-Retab-Signature;
-                          Retab-Signature for older automations)
+  -signature-header NAME  the header carrying the signature (default: X-Retab-Signature,
+                          Retab-Signature for end_node; Retab-Signature for older automations)
   -H "Name: value"        an extra header, as configured on the automation (repeatable)
   -timeout D              give up on an answer after D (default: 30s)
   -count N                send N deliveries (default: 1)
@@ -51,10 +66,13 @@ Examples:
   retabhook send -content examples/invoice/testdata/invoice.json http://127.0.0.1:8000/webhook
   retabhook send -content event.json -file invite.pdf -metadata '{"kind":"calendar_event"}' http://127.0.0.1:8000/webhook
   retabhook send -content invoice.json -count 2000 -concurrency 8 http://127.0.0.1:8000/webhook/invoice
+  retabhook send -format end_node -content examples/invoice/testdata/invoice.json http://127.0.0.1:8000/webhook
+  retabhook send -format event -environment production -content examples/invoice/testdata/invoice.json http://127.0.0.1:8000/webhook
 `
 
 type sendOptions struct {
 	content, file, metadata, user, model, secret, sigHeader string
+	format, eventType, environment, formula                 string
 	consensus, count, concurrency                           int
 	floats                                                  bool
 	timeout                                                 time.Duration
@@ -72,7 +90,11 @@ func (c *cli) send(ctx context.Context, args []string) error {
 	fs.IntVar(&o.consensus, "consensus", 0, "")
 	fs.BoolVar(&o.floats, "integers-as-floats", false, "")
 	fs.StringVar(&o.secret, "secret", "", "")
-	fs.StringVar(&o.sigHeader, "signature-header", retabtest.SignatureHeader, "")
+	fs.StringVar(&o.sigHeader, "signature-header", "", "")
+	fs.StringVar(&o.format, "format", "completion", "")
+	fs.StringVar(&o.eventType, "event-type", retabtest.ExtractionEventType, "")
+	fs.StringVar(&o.environment, "environment", retabtest.DefaultEnvironment, "")
+	fs.StringVar(&o.formula, "formula", string(framework.FormulaTimestamped), "")
 	fs.Var(&o.headers, "H", "")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "")
 	fs.IntVar(&o.count, "count", 1, "")
@@ -90,6 +112,22 @@ func (c *cli) send(ctx context.Context, args []string) error {
 		return usageErr("-count and -concurrency must be at least 1, -consensus at least 0")
 	case o.timeout <= 0:
 		return usageErr("-timeout must be positive")
+	}
+	o.format = strings.ReplaceAll(o.format, "-", "_")
+	switch o.format {
+	case "completion", "event":
+	case "end_node":
+		if o.sigHeader == "" {
+			o.sigHeader = retabtest.LegacySignatureHeader
+		}
+	default:
+		return usageErr("-format wants completion, end_node or event, got %q", o.format)
+	}
+	if o.sigHeader == "" {
+		o.sigHeader = retabtest.SignatureHeader
+	}
+	if _, err := parseFormula(o.formula); err != nil {
+		return err
 	}
 	target := pos[0]
 	if err := checkURL(target); err != nil {
@@ -109,7 +147,14 @@ func (c *cli) send(ctx context.Context, args []string) error {
 		if err != nil {
 			return inputErr("%v", err)
 		}
-		fmt.Fprintf(c.stdout, "POST %s (%s, signed in %s)\n", target, size(len(d.Body)), o.sigHeader)
+		how := o.sigHeader
+		switch o.format {
+		case "event":
+			how = fmt.Sprintf("%s, event %s, environment %s, formula %s", o.sigHeader, o.eventType, o.environment, o.formula)
+		case "end_node":
+			how = o.sigHeader + ", End-node webhook"
+		}
+		fmt.Fprintf(c.stdout, "POST %s (%s, signed in %s)\n", target, size(len(d.Body)), how)
 		a := post(ctx, client, target, d.Body, d.Header)
 		if a.err != nil {
 			return unreachable("%s", transportAdvice(target, o.timeout, a.err))
@@ -139,6 +184,8 @@ func (c *cli) builder(o sendOptions, secret string) (func(i int) (*retabtest.Del
 		retabtest.WithSignatureHeader(o.sigHeader),
 		retabtest.WithModel(o.model),
 		retabtest.WithCreated(time.Now()),
+		retabtest.WithEnvironment(o.environment),
+		retabtest.WithFormula(framework.Formula(o.formula)),
 	}
 	if o.file != "" {
 		doc, err := c.readInput(o.file, "the document")
@@ -168,8 +215,19 @@ func (c *cli) builder(o sendOptions, secret string) (func(i int) (*retabtest.Del
 	run := randomID(20)
 	raw := json.RawMessage(content)
 	return func(i int) (*retabtest.Delivery, error) {
-		id := fmt.Sprintf("chatcmpl-%s%09d", run, i)
-		d, err := retabtest.NewDelivery(raw, append(opts, retabtest.WithCompletionID(id))...)
+		var d *retabtest.Delivery
+		var err error
+		switch {
+		case o.format == "end_node":
+			d, err = retabtest.NewEndNodeDelivery(raw, opts...)
+		case o.format == "event" && o.eventType == retabtest.ExtractionEventType:
+			d, err = retabtest.NewExtractionEvent(raw, append(opts, retabtest.WithEventID(fmt.Sprintf("evt_%s%06d", run, i)))...)
+		case o.format == "event":
+			d, err = retabtest.NewEvent(o.eventType, raw, append(opts, retabtest.WithEventID(fmt.Sprintf("evt_%s%06d", run, i)))...)
+		default:
+			id := fmt.Sprintf("chatcmpl-%s%09d", run, i)
+			d, err = retabtest.NewDelivery(raw, append(opts, retabtest.WithCompletionID(id))...)
+		}
 		if err != nil {
 			return nil, err
 		}
