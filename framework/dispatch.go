@@ -38,10 +38,10 @@ type Submission struct {
 	Key string
 }
 
-// Receipt is a Dispatcher's answer for an accepted submission.
+// Acceptance is a Dispatcher's answer for an accepted submission.
 // The stored delivery is named by Delivery.ID, in the 202 answer and when
 // workers process it.
-type Receipt struct {
+type Acceptance struct {
 	// Duplicate reports that a delivery with the same key was already
 	// accepted within the de-duplication window: it was not stored again,
 	// and the router answers 200 {"status":"duplicate"}.
@@ -55,14 +55,14 @@ type Receipt struct {
 // it is called concurrently. Package handlers/durable has one, backed by
 // NATS JetStream.
 type Dispatcher interface {
-	Dispatch(ctx context.Context, s Submission) (Receipt, error)
+	Dispatch(ctx context.Context, s Submission) (Acceptance, error)
 }
 
 // DispatcherFunc adapts a function to a [Dispatcher].
-type DispatcherFunc func(ctx context.Context, s Submission) (Receipt, error)
+type DispatcherFunc func(ctx context.Context, s Submission) (Acceptance, error)
 
 // Dispatch calls f.
-func (f DispatcherFunc) Dispatch(ctx context.Context, s Submission) (Receipt, error) {
+func (f DispatcherFunc) Dispatch(ctx context.Context, s Submission) (Acceptance, error) {
 	return f(ctx, s)
 }
 

@@ -26,22 +26,22 @@ type store struct {
 	err  error
 }
 
-func (s *store) Dispatch(_ context.Context, sub framework.Submission) (framework.Receipt, error) {
+func (s *store) Dispatch(_ context.Context, sub framework.Submission) (framework.Acceptance, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err != nil {
-		return framework.Receipt{}, s.err
+		return framework.Acceptance{}, s.err
 	}
 	if s.keys == nil {
 		s.keys = map[string]bool{}
 	}
 	if s.keys[sub.Key] {
-		return framework.Receipt{Duplicate: true}, nil
+		return framework.Acceptance{Duplicate: true}, nil
 	}
 	s.keys[sub.Key] = true
 	sub.Body = append([]byte(nil), sub.Body...)
 	s.subs = append(s.subs, sub)
-	return framework.Receipt{}, nil
+	return framework.Acceptance{}, nil
 }
 
 type answer struct {

@@ -171,10 +171,10 @@ func TestReviewConsensus(t *testing.T) {
 // review:true, and Process (the workers) calls the review handler.
 func TestReviewDurable(t *testing.T) {
 	var stored []framework.Submission
-	disp := framework.DispatcherFunc(func(_ context.Context, s framework.Submission) (framework.Receipt, error) {
+	disp := framework.DispatcherFunc(func(_ context.Context, s framework.Submission) (framework.Acceptance, error) {
 		s.Body = append([]byte(nil), s.Body...)
 		stored = append(stored, s)
-		return framework.Receipt{}, nil
+		return framework.Acceptance{}, nil
 	})
 	r, rv := reviewRouter(t, framework.ReviewPolicy{Threshold: 0.7}, framework.WithDispatcher(disp))
 	d, err := retabtest.NewDelivery(sampleBill, likelihoods(0.5, 1))

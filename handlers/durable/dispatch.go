@@ -56,9 +56,9 @@ func msgID(key string) string {
 // delivery whose key was accepted within the de-duplication window is
 // reported as a duplicate and not stored. It implements
 // framework.Dispatcher.
-func (e *Engine) Dispatch(ctx context.Context, s framework.Submission) (framework.Receipt, error) {
+func (e *Engine) Dispatch(ctx context.Context, s framework.Submission) (framework.Acceptance, error) {
 	if e.closed.Load() {
-		return framework.Receipt{}, ErrClosed
+		return framework.Acceptance{}, ErrClosed
 	}
 	id := msgID(s.Key)
 	// The bucket remembers keys across restarts; the stream's own
@@ -66,7 +66,7 @@ func (e *Engine) Dispatch(ctx context.Context, s framework.Submission) (framewor
 	// concurrent copies.
 	if entry, err := e.seen.Get(ctx, id); err == nil && entry.Operation() == jetstream.KeyValuePut {
 		e.event(ctx, framework.QueueEvent{Type: framework.QueueDuplicate, Kind: s.Delivery.Kind, DeliveryID: s.Delivery.ID})
-		return framework.Receipt{Duplicate: true}, nil
+		return framework.Acceptance{Duplicate: true}, nil
 	} else if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
 		e.log.WarnContext(ctx, "durable: de-duplication bucket unavailable; relying on the stream's window", "error", err.Error())
 	}
@@ -81,17 +81,17 @@ func (e *Engine) Dispatch(ctx context.Context, s framework.Submission) (framewor
 	}
 	dup, err := e.publish(ctx, msg, id)
 	if err != nil {
-		return framework.Receipt{}, err
+		return framework.Acceptance{}, err
 	}
 	if dup {
 		e.event(ctx, framework.QueueEvent{Type: framework.QueueDuplicate, Kind: s.Delivery.Kind, DeliveryID: s.Delivery.ID})
-		return framework.Receipt{Duplicate: true}, nil
+		return framework.Acceptance{Duplicate: true}, nil
 	}
 	if _, err := e.js.PublishAsync("$KV."+e.cfg.name+"_SEEN."+id, []byte(seenAccepted)); err != nil {
 		e.log.WarnContext(ctx, "durable: could not record a de-duplication key", "delivery_id", s.Delivery.ID, "error", err.Error())
 	}
 	e.event(ctx, framework.QueueEvent{Type: framework.QueueAccepted, Kind: s.Delivery.Kind, DeliveryID: s.Delivery.ID})
-	return framework.Receipt{}, nil
+	return framework.Acceptance{}, nil
 }
 
 // publish stores msg with the Nats-Msg-Id id, retrying transient failures

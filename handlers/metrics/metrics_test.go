@@ -404,13 +404,13 @@ func TestDurableAndDeduplicatedRequests(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(m)
 	seen := map[string]bool{}
-	store := framework.DispatcherFunc(func(_ context.Context, s framework.Submission) (framework.Receipt, error) {
+	store := framework.DispatcherFunc(func(_ context.Context, s framework.Submission) (framework.Acceptance, error) {
 		if s.Delivery.CompletionID == "broken" {
-			return framework.Receipt{}, errors.New("stream unavailable")
+			return framework.Acceptance{}, errors.New("stream unavailable")
 		}
 		dup := seen[s.Key]
 		seen[s.Key] = true
-		return framework.Receipt{Duplicate: dup}, nil
+		return framework.Acceptance{Duplicate: dup}, nil
 	})
 	r, err := framework.NewRouter(framework.WithSecrets(secret), framework.WithObserver(m), framework.WithLogger(nopLogger()),
 		framework.WithDispatcher(store))

@@ -233,9 +233,9 @@ func TestDurableModeSpans(t *testing.T) {
 	var stored []byte
 	r, err := framework.NewRouter(framework.WithSecrets(secret), framework.WithLogger(slog.New(slog.DiscardHandler)),
 		framework.WithObserver(tracing.New(tracing.WithTracerProvider(tp))),
-		framework.WithDispatcher(framework.DispatcherFunc(func(_ context.Context, s framework.Submission) (framework.Receipt, error) {
+		framework.WithDispatcher(framework.DispatcherFunc(func(_ context.Context, s framework.Submission) (framework.Acceptance, error) {
 			stored = bytes.Clone(s.Body)
-			return framework.Receipt{}, nil
+			return framework.Acceptance{}, nil
 		})))
 	require.NoError(t, err)
 	var handlerSpan trace.SpanContext
