@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/retabhook/retabhook/framework"
+	"github.com/retabhook/retabhook/internal/printable"
 )
 
 // answer is the outcome of one POST.
@@ -69,7 +70,8 @@ func (a answer) ok() bool { return a.err == nil && a.status >= 200 && a.status <
 func printAnswer(w io.Writer, a answer) {
 	fmt.Fprintf(w, "%d %s in %s\n", a.status, http.StatusText(a.status), round(a.elapsed))
 	if len(a.body) > 0 {
-		w.Write(a.body)
+		// The answer is the receiver's: its control bytes are escaped.
+		io.WriteString(w, printable.EscapeLines(string(a.body)))
 		if !bytes.HasSuffix(a.body, []byte("\n")) {
 			fmt.Fprintln(w)
 		}
@@ -129,14 +131,17 @@ func statusAdvice(a answer, bodySize int, sigHeader string) string {
 	}
 	if isProblem {
 		if p.Detail != "" && len(p.Violations) == 0 {
-			fmt.Fprintf(&b, "\n  the receiver says: %s", p.Detail)
+			fmt.Fprintf(&b, "\n  the receiver says: %s", printable.Escape(p.Detail))
 		}
 		for _, v := range p.Violations {
 			ptr := v.Pointer
 			if ptr == "" {
 				ptr = "/"
 			}
-			fmt.Fprintf(&b, "\n  at %s: %s", ptr, v.Message)
+			fmt.Fprintf(&b, "\n  at %s: %s", printable.Escape(ptr), printable.Escape(v.Message))
+		}
+		if p.ViolationsOmitted > 0 {
+			fmt.Fprintf(&b, "\n  and %d more violation(s)", p.ViolationsOmitted)
 		}
 	}
 	return b.String()

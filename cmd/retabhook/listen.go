@@ -16,6 +16,7 @@ import (
 
 	"github.com/retabhook/retabhook/framework"
 	"github.com/retabhook/retabhook/framework/retabtest"
+	"github.com/retabhook/retabhook/internal/printable"
 	"github.com/retabhook/retabhook/schemas"
 )
 
@@ -47,6 +48,12 @@ Flags:
   -insecure-skip-verify    record and accept every delivery without checking
                            its signature
   -max-body-bytes N        refuse larger bodies with 413 (default: 67108864, 64 MiB)
+  -max-inflight-bytes N    refuse a delivery with 503 while the bodies being read
+                           would hold more than N bytes (their declared sizes; the
+                           body limit when undeclared) (default: 268435456, 256 MiB)
+  -max-recorded-bytes N    stop recording once the bodies recorded since start
+                           reach N bytes: later deliveries get 503 (default:
+                           1073741824, 1 GiB)
   -forward URL             also POST each verified delivery to URL (your receiver)
                            and answer the sender with that receiver's answer;
                            502 when it cannot be reached
@@ -54,6 +61,10 @@ Flags:
                            -secret; with -insecure-skip-verify and no secret, the
                            signature headers are passed on as they came)
   -timeout D               with -forward, give up on an answer after D (default: 30s)
+
+Everything printed from a delivery (paths, models, keys, file names) has its
+control bytes escaped (\x1b, \n), so a delivery cannot drive the terminal or
+forge an output line.
 
 Stop it with Ctrl-C.
 `
@@ -68,6 +79,8 @@ func (c *cli) listen(ctx context.Context, args []string) error {
 	fs.Var(&flagged, "secret", "")
 	insecure := fs.Bool("insecure-skip-verify", false, "")
 	maxBody := fs.Int64("max-body-bytes", framework.DefaultMaxBodyBytes, "")
+	maxInFlight := fs.Int64("max-inflight-bytes", 256<<20, "")
+	maxRecorded := fs.Int64("max-recorded-bytes", 1<<30, "")
 	forward := fs.String("forward", "", "")
 	forwardSecret := fs.String("forward-secret", "", "")
 	timeout := fs.Duration("timeout", 30*time.Second, "")
@@ -78,8 +91,8 @@ func (c *cli) listen(ctx context.Context, args []string) error {
 	if len(pos) > 0 {
 		return usageErr("listen takes no arguments, got %q", pos)
 	}
-	if *maxBody <= 0 {
-		return usageErr("-max-body-bytes must be positive")
+	if *maxBody <= 0 || *maxInFlight <= 0 || *maxRecorded <= 0 {
+		return usageErr("-max-body-bytes, -max-inflight-bytes and -max-recorded-bytes must be positive")
 	}
 	if *forward != "" {
 		if err := checkURL(*forward); err != nil {
@@ -99,12 +112,12 @@ func (c *cli) listen(ctx context.Context, args []string) error {
 	if err != nil {
 		return unreachable("could not listen on %s: %v; is another receiver using that port? Choose another with -addr", *addr, err)
 	}
-	rec := &recorder{dir: *dir, secrets: secrets, maxBody: *maxBody, out: c.stdout, now: time.Now,
+	rec := &recorder{dir: *dir, secrets: secrets, maxBody: *maxBody, maxInFlight: *maxInFlight, maxRecorded: *maxRecorded, out: c.stdout, now: time.Now,
 		forward: *forward, forwardSecret: *forwardSecret, client: newClient(*timeout, 4)}
 	if rec.forwardSecret == "" && len(secrets) > 0 {
 		rec.forwardSecret = secrets[0]
 	}
-	srv := &http.Server{Handler: rec, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: rec, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute}
 	url := "http://" + ln.Addr().String()
 	verifying := fmt.Sprintf("verifying with %d secret(s)", len(secrets))
 	if *insecure {
@@ -138,15 +151,40 @@ type recorder struct {
 	dir           string
 	secrets       []string // none: not verifying
 	maxBody       int64
+	maxInFlight   int64 // bytes the bodies being read may hold
+	maxRecorded   int64 // bytes of bodies recorded before refusing
 	now           func() time.Time
 	forward       string // "": not forwarding
 	forwardSecret string
 	client        *http.Client
 
-	mu  sync.Mutex // guards out, n and file names
-	out io.Writer
-	n   int
+	mu       sync.Mutex // guards out, n, inFlight, recorded and file names
+	out      io.Writer
+	n        int
+	inFlight int64
+	recorded int64
 }
+
+// reserve takes n bytes of -max-inflight-bytes; false when they are not
+// free.
+func (rc *recorder) reserve(n int64) bool {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if rc.inFlight+n > rc.maxInFlight {
+		return false
+	}
+	rc.inFlight += n
+	return true
+}
+
+func (rc *recorder) release(n int64) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.inFlight -= n
+}
+
+// errListenFull is answered when listen's bounds refuse a delivery.
+var errListenFull = &framework.Problem{Slug: "listen-full", Title: "Listener full", Status: http.StatusServiceUnavailable}
 
 func (rc *recorder) printf(format string, a ...any) {
 	rc.mu.Lock()
@@ -204,10 +242,30 @@ type summary struct {
 func (rc *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	received := rc.now().UTC()
 	if r.Method != http.MethodPost {
-		framework.WriteProblem(w, r, fmt.Errorf("%w: %s", framework.ErrMethodNotAllowed, r.Method))
-		rc.printf("%s %d %s %s (not recorded: deliveries are POSTs)\n", received.Local().Format("15:04:05"), http.StatusMethodNotAllowed, r.Method, r.URL.Path)
+		framework.WriteProblem(w, r, fmt.Errorf("%w: %s", framework.ErrMethodNotAllowed, printable.Quote(r.Method, printable.MaxEcho)))
+		rc.printf("%s %d %s %s (not recorded: deliveries are POSTs)\n", received.Local().Format("15:04:05"), http.StatusMethodNotAllowed,
+			printable.EscapeCut(r.Method, printable.MaxEcho), printable.EscapeCut(r.URL.Path, printable.MaxEcho))
 		return
 	}
+	if r.ContentLength > rc.maxBody {
+		err := fmt.Errorf("%w: %d bytes declared, limit is %d bytes (-max-body-bytes)", framework.ErrBodyTooLarge, r.ContentLength, rc.maxBody)
+		w.Header().Set("Connection", "close")
+		framework.WriteProblem(w, r, err)
+		rc.printf("%s %d POST %s (not recorded: %v)\n", received.Local().Format("15:04:05"), framework.StatusOf(err), printable.EscapeCut(r.URL.Path, printable.MaxEcho), err)
+		return
+	}
+	hold := r.ContentLength
+	if hold < 0 {
+		hold = rc.maxBody
+	}
+	if !rc.reserve(hold) {
+		w.Header().Set("Connection", "close")
+		framework.WriteProblem(w, r, fmt.Errorf("%w: the bodies being read hold -max-inflight-bytes (%d)", errListenFull, rc.maxInFlight))
+		rc.printf("%s 503 POST %s (not recorded: the bodies being read already hold -max-inflight-bytes, %s; raise it, or send fewer at once)\n",
+			received.Local().Format("15:04:05"), printable.EscapeCut(r.URL.Path, printable.MaxEcho), size(int(rc.maxInFlight)))
+		return
+	}
+	defer rc.release(hold)
 	body, err := io.ReadAll(io.LimitReader(r.Body, rc.maxBody+1))
 	if err == nil && int64(len(body)) > rc.maxBody {
 		err = fmt.Errorf("%w: limit is %d bytes (-max-body-bytes)", framework.ErrBodyTooLarge, rc.maxBody)
@@ -216,7 +274,7 @@ func (rc *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		framework.WriteProblem(w, r, err)
-		rc.printf("%s %d POST %s (not recorded: %v)\n", received.Local().Format("15:04:05"), framework.StatusOf(err), r.URL.Path, err)
+		rc.printf("%s %d POST %s (not recorded: %s)\n", received.Local().Format("15:04:05"), framework.StatusOf(err), printable.EscapeCut(r.URL.Path, printable.MaxEcho), printable.Escape(err.Error()))
 		return
 	}
 
@@ -242,10 +300,16 @@ func (rc *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	name, err := rc.saveBody(body, &m)
+	if errors.Is(err, errListenFull) {
+		framework.WriteProblem(w, r, err)
+		rc.printf("%s 503 POST %s %s (not recorded: -max-recorded-bytes, %s, reached; start again with another -dir or a larger limit)\n",
+			received.Local().Format("15:04:05"), printable.EscapeCut(r.URL.Path, printable.MaxEcho), m.DeliveryID[:16], size(int(rc.maxRecorded)))
+		return
+	}
 	if err != nil {
 		// Not recorded: say so, so the sender tries again.
 		framework.WriteProblem(w, r, errors.New("the delivery could not be recorded"))
-		rc.printf("%s 500 POST %s %s NOT RECORDED: %v\n", received.Local().Format("15:04:05"), r.URL.Path, m.DeliveryID, err)
+		rc.printf("%s 500 POST %s %s NOT RECORDED: %s\n", received.Local().Format("15:04:05"), printable.EscapeCut(r.URL.Path, printable.MaxEcho), m.DeliveryID, printable.Escape(err.Error()))
 		return
 	}
 	var fwd *answer
@@ -275,7 +339,7 @@ func (rc *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	l := line(&m, filepath.Join(rc.dir, name+".json"), verr, len(rc.secrets) > 0)
 	if merr != nil {
-		l += fmt.Sprintf(" (meta file not written: %v)", merr)
+		l += " (meta file not written: " + printable.Escape(merr.Error()) + ")"
 	}
 	rc.printf("%s\n", l)
 }
@@ -322,6 +386,9 @@ func (rc *recorder) forwardBody(r *http.Request, body []byte, m *meta) *answer {
 func (rc *recorder) saveBody(body []byte, m *meta) (string, error) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
+	if rc.recorded+int64(len(body)) > rc.maxRecorded {
+		return "", fmt.Errorf("%w: -max-recorded-bytes (%d) reached", errListenFull, rc.maxRecorded)
+	}
 	base := fmt.Sprintf("%s-%04d-%s", m.ReceivedAt.Format("20060102T150405.000000Z"), rc.n+1, m.DeliveryID[:16])
 	name := base
 	for i := 2; ; i++ {
@@ -343,6 +410,7 @@ func (rc *recorder) saveBody(body []byte, m *meta) (string, error) {
 		break
 	}
 	rc.n++
+	rc.recorded += int64(len(body))
 	m.BodyFile = name + ".json"
 	return name, nil
 }
@@ -435,7 +503,11 @@ func summarize(body []byte) summary {
 // line is the one-line summary of a recorded delivery.
 func line(m *meta, saved string, verr error, verifying bool) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %d POST %s %s %s", m.ReceivedAt.Local().Format("15:04:05"), m.Status, m.Path, size(m.BodyBytes), m.DeliveryID[:16])
+	// Everything from the delivery is escaped (printable.EscapeCut): it
+	// is unauthenticated until verified, and a control byte or a newline
+	// would drive the terminal or forge a line.
+	esc := func(s string) string { return printable.EscapeCut(s, printable.MaxEcho) }
+	fmt.Fprintf(&b, "%s %d POST %s %s %s", m.ReceivedAt.Local().Format("15:04:05"), m.Status, esc(m.Path), size(m.BodyBytes), m.DeliveryID[:16])
 	switch {
 	case !verifying:
 		b.WriteString(" unverified")
@@ -463,17 +535,17 @@ func line(m *meta, saved string, verr error, verifying bool) string {
 	if m.Scheme != "" {
 		fmt.Fprintf(&b, " scheme=%s", m.Scheme)
 		if m.Scheme == "timestamped" {
-			fmt.Fprintf(&b, " formula=%s", m.Formula)
+			fmt.Fprintf(&b, " formula=%s", esc(m.Formula))
 			if m.SignedAt != nil {
 				fmt.Fprintf(&b, " signed=%s ago", m.ReceivedAt.Sub(*m.SignedAt).Round(time.Second))
 			}
 		}
 	}
 	if s.EventType != "" {
-		fmt.Fprintf(&b, " event=%s(%s, %s)", s.EventType, s.EventID, s.Environment)
+		fmt.Fprintf(&b, " event=%s(%s, %s)", esc(s.EventType), esc(s.EventID), esc(s.Environment))
 	}
 	if s.Model != "" {
-		fmt.Fprintf(&b, " model=%s", s.Model)
+		fmt.Fprintf(&b, " model=%s", esc(s.Model))
 	}
 	if s.Choices > 1 {
 		fmt.Fprintf(&b, " choices=%d", s.Choices)
@@ -484,31 +556,35 @@ func line(m *meta, saved string, verr error, verifying bool) string {
 		if len(keys) > 4 {
 			keys, more = keys[:4], fmt.Sprintf(",+%d", len(s.ContentKeys)-4)
 		}
-		fmt.Fprintf(&b, " content={%s%s}", strings.Join(keys, ","), more)
+		shown := make([]string, len(keys))
+		for i, k := range keys {
+			shown[i] = esc(k)
+		}
+		fmt.Fprintf(&b, " content={%s%s}", strings.Join(shown, ","), more)
 	}
 	if s.Annotations > 0 {
 		fmt.Fprintf(&b, " annotations=%d", s.Annotations)
 	}
 	if s.Filename != "" {
-		fmt.Fprintf(&b, " file=%s", s.Filename)
+		fmt.Fprintf(&b, " file=%s", esc(s.Filename))
 		switch {
 		case s.FileMIMEType != "" && s.Format == "event":
-			fmt.Fprintf(&b, "(%s, no bytes in events)", s.FileMIMEType)
+			fmt.Fprintf(&b, "(%s, no bytes in events)", esc(s.FileMIMEType))
 		case s.FileMIMEType != "":
-			fmt.Fprintf(&b, "(%s, %s)", s.FileMIMEType, size(s.FileBytes))
+			fmt.Fprintf(&b, "(%s, %s)", esc(s.FileMIMEType), size(s.FileBytes))
 		}
 	}
 	if s.Issue != "" {
-		fmt.Fprintf(&b, " issue=%q", s.Issue)
+		fmt.Fprintf(&b, " issue=%s", printable.Quote(s.Issue, 2*printable.MaxEcho))
 	}
 	if f := m.Forward; f != nil {
 		if f.Error != "" {
 			reason, _, _ := strings.Cut(f.Error, "\n")
-			fmt.Fprintf(&b, " forward FAILED (%s)", reason)
+			fmt.Fprintf(&b, " forward FAILED (%s)", printable.Escape(reason))
 		} else {
 			fmt.Fprintf(&b, " forwarded=%d", f.Status)
 		}
 	}
-	fmt.Fprintf(&b, " -> %s", saved)
+	fmt.Fprintf(&b, " -> %s", printable.Escape(saved))
 	return b.String()
 }

@@ -32,6 +32,8 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+
+	"github.com/retabhook/retabhook/internal/printable"
 )
 
 // Exit statuses.
@@ -123,7 +125,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			fmt.Fprint(stdout, cmd.usage)
 			return exitOK
 		}
-		fmt.Fprintf(stderr, "retabhook: unknown command %q\n\n%s", rest[0], mainUsage())
+		fmt.Fprintf(stderr, "retabhook: unknown command %s\n\n%s", printable.Quote(rest[0], printable.MaxEcho), mainUsage())
 		return exitUsage
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "retabhook", version())
@@ -131,7 +133,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	cmd, ok := lookup(name)
 	if !ok {
-		fmt.Fprintf(stderr, "retabhook: unknown command %q\n\n%s", name, mainUsage())
+		fmt.Fprintf(stderr, "retabhook: unknown command %s\n\n%s", printable.Quote(name, printable.MaxEcho), mainUsage())
 		return exitUsage
 	}
 	err := cmd.run(c, ctx, rest)
@@ -144,14 +146,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitOK
 	case errors.As(err, &ee):
 		if ee.msg != "" {
-			fmt.Fprintf(stderr, "retabhook %s: %s\n", cmd.name, ee.msg)
+			fmt.Fprintf(stderr, "retabhook %s: %s\n", cmd.name, printable.EscapeLines(ee.msg))
 		}
 		if ee.code == exitUsage && ee.showUsage {
 			fmt.Fprintf(stderr, "\n%s", cmd.usage)
 		}
 		return ee.code
 	default:
-		fmt.Fprintf(stderr, "retabhook %s: %v\n", cmd.name, err)
+		fmt.Fprintf(stderr, "retabhook %s: %s\n", cmd.name, printable.EscapeLines(err.Error()))
 		return exitRefused
 	}
 }

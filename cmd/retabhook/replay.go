@@ -12,6 +12,7 @@ import (
 
 	"github.com/retabhook/retabhook/framework"
 	"github.com/retabhook/retabhook/framework/retabtest"
+	"github.com/retabhook/retabhook/internal/printable"
 )
 
 const replayUsage = `Usage: retabhook replay [flags] URL FILE|DIR...
@@ -87,14 +88,14 @@ func (c *cli) replay(ctx context.Context, args []string) error {
 		for _, h := range headers {
 			d.Header.Add(h[0], h[1])
 		}
-		fmt.Fprintf(c.stdout, "POST %s  %s (%s)\n", target, f, size(len(body)))
+		fmt.Fprintf(c.stdout, "POST %s  %s (%s)\n", printable.Escape(target), printable.Escape(f), size(len(body)))
 		a := post(ctx, client, target, d.Body, d.Header)
 		if a.err != nil {
 			return unreachable("%s", transportAdvice(target, *timeout, a.err))
 		}
 		printAnswer(c.stdout, a)
 		if !a.ok() {
-			fmt.Fprintf(c.stderr, "retabhook replay: %s: %s\n", f, statusAdvice(a, len(body), *sigHeader))
+			fmt.Fprintf(c.stderr, "retabhook replay: %s: %s\n", printable.Escape(f), printable.EscapeLines(statusAdvice(a, len(body), *sigHeader)))
 			worst = exitRefused
 		}
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/retabhook/retabhook/framework"
 	"github.com/retabhook/retabhook/framework/retabtest"
+	"github.com/retabhook/retabhook/internal/printable"
 )
 
 const sendUsage = `Usage: retabhook send -content FILE [flags] URL
@@ -417,7 +418,7 @@ func (c *cli) report(s *loadStats, o sendOptions, target string, elapsed time.Du
 	if failed > 0 {
 		kinds := make([]string, 0, len(s.errors))
 		for k, n := range s.errors {
-			kinds = append(kinds, fmt.Sprintf("%s x%d", k, n))
+			kinds = append(kinds, fmt.Sprintf("%s x%d", printable.EscapeCut(k, 200), n))
 		}
 		sort.Strings(kinds)
 		fmt.Fprintf(c.stdout, "failed   %s\n", strings.Join(kinds, ", "))

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/retabhook/retabhook/internal/printable"
 )
 
 // ErrUsage is wrapped by the errors [Command] returns for a command line
@@ -43,8 +45,8 @@ func Command(ctx context.Context, e *Engine, args []string, out io.Writer) error
 		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tKIND\tATTEMPTS\tFAILED AT\tSIZE\tERROR")
 		for _, dl := range dls {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%s\n", dl.ID, dl.Kind, dl.Attempts,
-				dl.FailedAt.Format(time.RFC3339), dl.Size, shorten(dl.Error, 80))
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%s\n", printable.Escape(dl.ID), printable.Escape(dl.Kind), dl.Attempts,
+				dl.FailedAt.Format(time.RFC3339), dl.Size, printable.EscapeCut(dl.Error, 77))
 		}
 		return tw.Flush()
 	case cmd == "show" && (len(rest) == 1 || len(rest) == 2 && rest[1] == "--body"):
@@ -54,13 +56,13 @@ func Command(ctx context.Context, e *Engine, args []string, out io.Writer) error
 		}
 		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 		fmt.Fprintf(tw, "id:\t%s\nkind:\t%s\nkey:\t%s\nattempts:\t%d\naccepted at:\t%s\nfailed at:\t%s\nsize:\t%d bytes\nerror:\t%s\n",
-			dl.ID, dl.Kind, dl.Key, dl.Attempts, dl.AcceptedAt.Format(time.RFC3339Nano),
-			dl.FailedAt.Format(time.RFC3339Nano), dl.Size, dl.Error)
+			printable.Escape(dl.ID), printable.Escape(dl.Kind), printable.Escape(dl.Key), dl.Attempts, dl.AcceptedAt.Format(time.RFC3339Nano),
+			dl.FailedAt.Format(time.RFC3339Nano), dl.Size, printable.Escape(dl.Error))
 		if err := tw.Flush(); err != nil {
 			return err
 		}
 		if len(rest) == 2 {
-			_, err = fmt.Fprintf(out, "\n%s\n", dl.Body)
+			_, err = fmt.Fprintf(out, "\n%s\n", printable.EscapeLines(string(dl.Body)))
 		}
 		return err
 	case cmd == "replay" && len(rest) == 1 && rest[0] == "--all":
@@ -83,11 +85,4 @@ func Command(ctx context.Context, e *Engine, args []string, out io.Writer) error
 		return nil
 	}
 	return fmt.Errorf("%w: %q\n%s", ErrUsage, strings.Join(args, " "), CommandUsage)
-}
-
-func shorten(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n-3] + "..."
 }

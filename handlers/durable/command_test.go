@@ -21,7 +21,7 @@ func TestCommand(t *testing.T) {
 	ta := newTally()
 	r := newRouter(t, e, func(ctx context.Context, ev Event) error {
 		if !fixed.Load() {
-			return errors.New("supplier \"ACME\" unknown")
+			return errors.New("supplier \"ACME\" unknown\x1b[2J\nFORGED")
 		}
 		ta.record(ctx, true)
 		return nil
@@ -54,12 +54,15 @@ func TestCommand(t *testing.T) {
 	for _, id := range ids {
 		require.Contains(t, out, id)
 	}
-	require.Regexp(t, `dlv_\w+\s+event\s+1\s+\S+\s+\d+\s+retabhook: handler failed: event: supplier "ACME" unknown`, lines[1])
+	require.Regexp(t, `dlv_\w+\s+event\s+1\s+\S+\s+\d+\s+retabhook: handler failed: event: supplier "ACME" unknown\\x1b\[2J(\\n| )FORGED`, lines[1])
+	require.NotContains(t, out, "\x1b", "a handler's error reaches the terminal escaped")
 
 	out, err = cmd("show", ids[0])
 	require.NoError(t, err)
 	require.Contains(t, out, "kind:         event")
 	require.Contains(t, out, "attempts:     1")
+	require.Contains(t, out, `unknown\x1b[2J`)
+	require.NotContains(t, out, "\x1b")
 	require.NotContains(t, out, "completion")
 	out, err = cmd("show", ids[0], "--body")
 	require.NoError(t, err)

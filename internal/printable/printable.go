@@ -56,7 +56,14 @@ func more(rest int) string {
 // \n, \r, \t or \xNN / \u{NNNN}; printable text and spaces are unchanged.
 // Text printed through it cannot move the cursor, ring the bell or start
 // a new output line.
-func Escape(s string) string {
+func Escape(s string) string { return escape(s, false) }
+
+// EscapeLines is Escape for text printed as a block of lines (a body, a
+// multi-line error): newlines and tabs are kept, every other control
+// byte is escaped.
+func EscapeLines(s string) string { return escape(s, true) }
+
+func escape(s string, lines bool) string {
 	if plain(s) {
 		return s
 	}
@@ -68,7 +75,7 @@ func Escape(s string) string {
 		case r == utf8.RuneError && size == 1:
 			b.WriteString(`\x`)
 			b.WriteString(hex2(s[i]))
-		case r == ' ' || unicode.IsGraphic(r):
+		case r == ' ' || unicode.IsGraphic(r) || lines && (r == '\n' || r == '\t'):
 			b.WriteString(s[i : i+size])
 		case r == '\n':
 			b.WriteString(`\n`)

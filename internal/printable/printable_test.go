@@ -47,3 +47,8 @@ func ExampleEscape() {
 	fmt.Println(printable.Escape("model=gpt\x1b[2J\nFORGED line"))
 	// Output: model=gpt\x1b[2J\nFORGED line
 }
+
+func TestEscapeLinesKeepsLines(t *testing.T) {
+	assert.Equal(t, "{\n\t\"a\": \"\\x1b[2J\"\n}", printable.EscapeLines("{\n\t\"a\": \"\x1b[2J\"\n}"))
+	assert.Equal(t, `cr\r`, printable.EscapeLines("cr\r"), "a carriage return could overwrite the line")
+}
