@@ -133,6 +133,9 @@ func (c *config) validate(getenv func(string) string) error {
 			return fmt.Errorf("METRICS %q: want true or false", v)
 		}
 	}
+	if v := getenv("WEBHOOKS_SECRET"); v != "" && len(c.Secrets) == 0 {
+		return errors.New("WEBHOOKS_SECRET is set but holds no secret (only spaces or commas): set it to the secret shown in Retab's dashboard, or unset it to have one generated")
+	}
 	if c.ShutdownTimeout <= 0 {
 		return errors.New("shutdown timeout must be positive")
 	}

@@ -82,6 +82,9 @@ func TestConfigErrors(t *testing.T) {
 		{"bad metrics env", nil, env("METRICS", "maybe"), "METRICS"},
 		{"unknown flag", []string{"--durable-ish"}, env(), "not defined"},
 		{"no secret flag", []string{"--secret", "x"}, env(), "not defined"},
+		{"blank secret: comma", nil, env("WEBHOOKS_SECRET", ","), "WEBHOOKS_SECRET is set but holds no secret"},
+		{"blank secret: space", nil, env("WEBHOOKS_SECRET", " "), "WEBHOOKS_SECRET is set but holds no secret"},
+		{"blank secret: tab", nil, env("WEBHOOKS_SECRET", "\t, \t"), "WEBHOOKS_SECRET is set but holds no secret"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

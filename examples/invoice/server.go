@@ -66,6 +66,10 @@ func newServer(cfg config, logger *slog.Logger, tel *telemetry, dm *durableMode)
 	}
 	webhooks := newMux(r)
 	if cfg.OpsAddr == "" {
+		if tel.registry != nil {
+			logger.Warn("/metrics is served on the public webhook port: whoever can reach the webhook reads the kinds, rates, " +
+				"secret-index counts and the schemas' field names; set OPS_ADDR (--ops-addr) to serve /metrics and the probes on a private listener")
+		}
 		webhooks.Handle("/healthz", ops)
 		webhooks.Handle("/readyz", ops)
 		webhooks.Handle("/metrics", ops)
@@ -91,19 +95,28 @@ func (s *server) listen() (web, ops net.Listener, err error) {
 	return web, ops, nil
 }
 
+// httpServer is the HTTP server of one listener. Its timeouts bound what
+// a slow client holds: the headers must arrive within 10 s, the whole
+// request within ReadTimeout (the router's own body deadline,
+// framework.WithBodyDeadline, is tighter for slow bodies: 10 s plus the
+// time at 1 MiB/s), and an idle keep-alive connection is closed after
+// 2 minutes.
+func (s *server) httpServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+	}
+}
+
 // run serves until ctx ends (SIGTERM or SIGINT in main), then shuts down
 // gracefully: /readyz turns 503, the listeners close, and requests in
 // flight get cfg.ShutdownTimeout to finish before their connections are
 // closed. ops may be nil when the probes share web.
 func (s *server) run(ctx context.Context, web, ops net.Listener) error {
-	newHTTP := func(h http.Handler) *http.Server {
-		return &http.Server{
-			Handler:           h,
-			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       2 * time.Minute,
-			ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
-		}
-	}
+	newHTTP := s.httpServer
 	servers := []*http.Server{newHTTP(s.webhooks)}
 	listeners := []net.Listener{web}
 	if ops != nil {

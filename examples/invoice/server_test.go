@@ -80,6 +80,33 @@ func TestMetricsOff(t *testing.T) {
 	assert.Equal(t, 200, do(t, s.webhooks, http.MethodGet, "/healthz", nil).Code)
 }
 
+// TestMetricsOnThePublicPortWarns: with OPS_ADDR unset, the start-up
+// log says what /metrics reveals and names the variable that moves it;
+// with it set, nothing is said.
+func TestMetricsOnThePublicPortWarns(t *testing.T) {
+	var log bytes.Buffer
+	_, err := newServer(testConfig(t), slog.New(slog.NewTextHandler(&log, nil)), nil, nil)
+	require.NoError(t, err)
+	assert.Contains(t, log.String(), "level=WARN")
+	assert.Contains(t, log.String(), "set OPS_ADDR (--ops-addr)")
+	assert.Contains(t, log.String(), "field names")
+
+	log.Reset()
+	_, err = newServer(testConfig(t, "--ops-addr", "127.0.0.1:0"), slog.New(slog.NewTextHandler(&log, nil)), nil, nil)
+	require.NoError(t, err)
+	assert.NotContains(t, log.String(), "OPS_ADDR")
+}
+
+// TestServerTimeouts: the example's HTTP servers bound slow clients.
+func TestServerTimeouts(t *testing.T) {
+	s, err := newServer(testConfig(t), slog.New(slog.DiscardHandler), nil, nil)
+	require.NoError(t, err)
+	srv := s.httpServer(s.webhooks)
+	assert.Equal(t, 10*time.Second, srv.ReadHeaderTimeout)
+	assert.Equal(t, 2*time.Minute, srv.ReadTimeout)
+	assert.Equal(t, 2*time.Minute, srv.IdleTimeout)
+}
+
 func TestOpsListenerKeepsProbesOffTheWebhookPort(t *testing.T) {
 	s, err := newServer(testConfig(t, "--ops-addr", "127.0.0.1:0"), slog.New(slog.DiscardHandler), nil, nil)
 	require.NoError(t, err)
