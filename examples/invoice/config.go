@@ -25,10 +25,19 @@ import (
 //	--metrics            METRICS             true      serve Prometheus metrics on /metrics
 //	--max-inflight-bytes MAX_INFLIGHT_BYTES  256 MiB   request bodies held at once; more wait
 //	                                                   (0: no bound; framework.WithMaxInFlightBytes)
-//	(none)               WEBHOOKS_SECRET     generated the secret; several, comma-separated, during a rotation
+//	(none)               WEBHOOKS_SECRET     generated the secret of every environment; several, comma-separated,
+//	                                                   during a rotation
+//	(none)               WEBHOOKS_SECRET_TEST ""       when set, verifies the test environment instead (events
+//	                                                   sent with X-Retab-Environment: test); comma-separated
+//	(none)               WEBHOOKS_SECRET_PRODUCTION "" the same for production
+//	(none)               API_CALL_TOKEN      ""        when set, POST /api/invoice-check serves a workflow's API
+//	                                                   Call block, authenticated by "Authorization: Bearer <token>"
+//	--dedupe-window      DEDUPE_WINDOW       24h       a delivery already processed within the window is answered
+//	                                                   "duplicate" (events by id, other shapes by body; 0: off)
 //	--durable ...        DURABLE ...                   the durable mode; see durable.go
 //
-// The secret has no flag, so that it never shows in a process list.
+// The secrets and the token have no flag, so that they never show in a
+// process list.
 type config struct {
 	Addr            string
 	OpsAddr         string
@@ -38,8 +47,14 @@ type config struct {
 	Metrics         bool
 	MaxInFlight     int64
 	Secrets         []string
+	EnvSecrets      map[string][]string // by environment: WEBHOOKS_SECRET_TEST, WEBHOOKS_SECRET_PRODUCTION
+	APICallToken    string
+	DedupeWindow    time.Duration
 	Durable         durableConfig // durable.go
 }
+
+// defaultDedupeWindow is how long a processed delivery is remembered.
+const defaultDedupeWindow = 24 * time.Hour
 
 // defaultMaxInFlight holds four bodies of the router's 64 MiB limit.
 const defaultMaxInFlight = 256 << 20
@@ -71,17 +86,33 @@ func (c *config) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.BoolVar(&c.Metrics, "metrics", envBool(getenv("METRICS"), true), "serve Prometheus metrics on /metrics (env METRICS)")
 	fs.Int64Var(&c.MaxInFlight, "max-inflight-bytes", envInt64(getenv("MAX_INFLIGHT_BYTES"), defaultMaxInFlight),
 		"request body bytes held at once; further requests wait for room; 0 means no bound (env MAX_INFLIGHT_BYTES)")
+	fs.DurationVar(&c.DedupeWindow, "dedupe-window", envDuration(getenv("DEDUPE_WINDOW"), defaultDedupeWindow),
+		"answer a delivery already processed within this window as a duplicate: events by id, other shapes by body; 0 turns it off (env DEDUPE_WINDOW)")
 	c.Durable.register(fs, getenv)
 	if f := getenv("LOG_FORMAT"); f != "" {
 		c.LogFormat = f
 	}
-	if s := getenv("WEBHOOKS_SECRET"); s != "" {
-		for part := range strings.SplitSeq(s, ",") {
-			if part = strings.TrimSpace(part); part != "" {
-				c.Secrets = append(c.Secrets, part)
+	c.Secrets = splitSecrets(getenv("WEBHOOKS_SECRET"))
+	for env, name := range map[string]string{"test": "WEBHOOKS_SECRET_TEST", "production": "WEBHOOKS_SECRET_PRODUCTION"} {
+		if ss := splitSecrets(getenv(name)); len(ss) > 0 {
+			if c.EnvSecrets == nil {
+				c.EnvSecrets = map[string][]string{}
 			}
+			c.EnvSecrets[env] = ss
 		}
 	}
+	c.APICallToken = strings.TrimSpace(getenv("API_CALL_TOKEN"))
+}
+
+// splitSecrets reads a comma-separated list of secrets.
+func splitSecrets(s string) []string {
+	var out []string
+	for part := range strings.SplitSeq(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
 }
 
 func (c *config) setFormat(s string) error {
@@ -103,7 +134,9 @@ func loadConfig(args []string, getenv func(string) string, usage io.Writer) (con
 	fs.Usage = func() {
 		fmt.Fprintf(usage, "Usage: invoice [flags]\n\nFlags (each also read from the environment variable named):\n")
 		fs.PrintDefaults()
-		fmt.Fprintf(usage, "\nenv WEBHOOKS_SECRET\n    \tthe webhook secret; several, comma-separated, during a rotation (no flag, so it stays out of process lists; generated and printed when unset)\n")
+		fmt.Fprintf(usage, "\nenv WEBHOOKS_SECRET\n    \tthe webhook secret of every environment; several, comma-separated, during a rotation (no flag, so it stays out of process lists; generated and printed when no secret is set)\n")
+		fmt.Fprintf(usage, "env WEBHOOKS_SECRET_TEST, WEBHOOKS_SECRET_PRODUCTION\n    \twhen set, the secrets of that environment instead (events name theirs in X-Retab-Environment)\n")
+		fmt.Fprintf(usage, "env API_CALL_TOKEN\n    \twhen set, POST /api/invoice-check serves a workflow's API Call block, authenticated by Authorization: Bearer <token>\n")
 	}
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -127,6 +160,14 @@ func (c *config) validate(getenv func(string) string) error {
 		if _, err := time.ParseDuration(v); err != nil {
 			return fmt.Errorf("SHUTDOWN_TIMEOUT %q: want a duration such as 25s", v)
 		}
+	}
+	if v := getenv("DEDUPE_WINDOW"); v != "" {
+		if d, err := time.ParseDuration(v); err != nil || d < 0 {
+			return fmt.Errorf("DEDUPE_WINDOW %q: want a duration such as 24h, or 0 for off", v)
+		}
+	}
+	if c.DedupeWindow < 0 {
+		return errors.New("the de-duplication window must not be negative")
 	}
 	if v := getenv("METRICS"); v != "" {
 		if _, err := strconv.ParseBool(v); err != nil {

@@ -26,7 +26,7 @@ func TestConfigDefaults(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, config{
 		Addr: ":8000", LogLevel: slog.LevelInfo, LogFormat: "text",
-		ShutdownTimeout: 25 * time.Second, Metrics: true, MaxInFlight: 256 << 20,
+		ShutdownTimeout: 25 * time.Second, Metrics: true, MaxInFlight: 256 << 20, DedupeWindow: 24 * time.Hour,
 	}, c)
 }
 
@@ -53,6 +53,12 @@ func TestConfigSources(t *testing.T) {
 		{"metrics flag", []string{"--metrics=false"}, env(), func(c *config) { c.Metrics = false }},
 		{"one secret", nil, env("WEBHOOKS_SECRET", "whsec_a"), func(c *config) { c.Secrets = []string{"whsec_a"} }},
 		{"rotation", nil, env("WEBHOOKS_SECRET", "whsec_old, whsec_new,"), func(c *config) { c.Secrets = []string{"whsec_old", "whsec_new"} }},
+		{"per-environment secrets", nil, env("WEBHOOKS_SECRET_TEST", "whsec_t1,whsec_t2", "WEBHOOKS_SECRET_PRODUCTION", "whsec_p"), func(c *config) {
+			c.EnvSecrets = map[string][]string{"test": {"whsec_t1", "whsec_t2"}, "production": {"whsec_p"}}
+		}},
+		{"API Call token", nil, env("API_CALL_TOKEN", " tok_1 "), func(c *config) { c.APICallToken = "tok_1" }},
+		{"dedupe window env", nil, env("DEDUPE_WINDOW", "1h"), func(c *config) { c.DedupeWindow = time.Hour }},
+		{"dedupe off", []string{"--dedupe-window=0"}, env(), func(c *config) { c.DedupeWindow = 0 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

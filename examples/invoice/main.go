@@ -4,9 +4,13 @@
 //	go run ./examples/invoice
 //
 // It listens on :8000 (PORT overrides) and serves POST /webhook and
-// POST /webhook/{kind}, plus GET /healthz, /readyz and /metrics. It reads
-// the secret from WEBHOOKS_SECRET; when that is unset it generates one and
-// prints it, so requests can be signed at once. Flags and environment
+// POST /webhook/{kind} (completion webhooks, workflow End-node webhooks and
+// signed events, whose workflow.run.completed it logs), plus GET /healthz,
+// /readyz and /metrics, and POST /api/invoice-check, a workflow API Call
+// block, when API_CALL_TOKEN is set. It reads the secret from
+// WEBHOOKS_SECRET (WEBHOOKS_SECRET_TEST and WEBHOOKS_SECRET_PRODUCTION, when
+// set, verify their environment instead); when no secret is set it
+// generates one and prints it, so requests can be signed at once. Flags and environment
 // variables ("serve -h" lists them) set the log level and format, the shutdown
 // timeout and a separate listener for the probes; see config.go. SIGTERM
 // or SIGINT shuts it down gracefully. Its command line also exports and
@@ -52,7 +56,7 @@ func run(args []string) error {
 		return err
 	}
 	logger := cfg.logger(os.Stderr)
-	if len(cfg.Secrets) == 0 {
+	if len(cfg.Secrets) == 0 && len(cfg.EnvSecrets) == 0 {
 		b := make([]byte, 24)
 		_, _ = rand.Read(b)
 		secret := "whsec_" + hex.EncodeToString(b)
@@ -112,6 +116,28 @@ func newRouterWith(logger *slog.Logger, opts ...framework.Option) (*framework.Ro
 	framework.Handle(r, func(ctx context.Context, ev CalendarEvent) error {
 		logger.InfoContext(ctx, "calendar event received", "name", ev.Name, "date", ev.Date)
 		return nil
+	})
+	framework.HandleEvent(r, framework.EventWorkflowRunCompleted, func(ctx context.Context, run framework.WorkflowRun) error {
+		d, _ := framework.DeliveryFrom(ctx)
+		logger.InfoContext(ctx, "workflow run completed", "run_id", run.ID, "status", run.Lifecycle.Status,
+			"workflow_id", run.WorkflowID, "environment", d.Environment, "event_id", d.Event.ID)
+		return nil
+	})
+	return r, nil
+}
+
+// newAPICallRouter serves the workflow API Call block behind
+// POST /api/invoice-check: it takes an Invoice and answers a check of it.
+func newAPICallRouter(logger *slog.Logger, token string, opts ...framework.Option) (*framework.Router, error) {
+	opts = append(opts, framework.WithAPICallToken(token), framework.WithLogger(logger), framework.WithSchemaOptions(schemas.WithComments(schemaDocs)))
+	r, err := framework.NewRouter(opts...)
+	if err != nil {
+		return nil, err
+	}
+	framework.HandleCall(r, func(ctx context.Context, inv Invoice) (InvoiceCheck, error) {
+		c := checkInvoice(inv)
+		logger.InfoContext(ctx, "invoice checked", "number", inv.Number, "ok", c.OK)
+		return c, nil
 	})
 	return r, nil
 }

@@ -40,6 +40,16 @@ func newServer(cfg config, logger *slog.Logger, tel *telemetry, dm *durableMode)
 		framework.WithSecrets(cfg.Secrets...),
 		framework.WithMaxInFlightBytes(cfg.MaxInFlight),
 	}, tel.routerOptions()...)
+	for _, env := range []string{framework.EnvironmentTest, framework.EnvironmentProduction} {
+		if ss := cfg.EnvSecrets[env]; len(ss) > 0 {
+			opts = append(opts, framework.WithEnvironmentSecrets(env, ss...))
+		}
+	}
+	if cfg.DedupeWindow > 0 && dm == nil {
+		// Events by id, other shapes by body (the router's default key);
+		// the durable mode de-duplicates in its engine instead.
+		opts = append(opts, framework.WithDeduplication(cfg.DedupeWindow))
+	}
 	q, err := openQuarantine(cfg, logger, tel, dm)
 	if err != nil {
 		return nil, err
@@ -65,6 +75,13 @@ func newServer(cfg config, logger *slog.Logger, tel *telemetry, dm *durableMode)
 		ops.Handle("GET /metrics", promhttp.HandlerFor(tel.registry, promhttp.HandlerOpts{Registry: tel.registry}))
 	}
 	webhooks := newMux(r)
+	if cfg.APICallToken != "" {
+		api, err := newAPICallRouter(logger, cfg.APICallToken, append(tel.routerOptions(), framework.WithMaxInFlightBytes(cfg.MaxInFlight))...)
+		if err != nil {
+			return nil, err
+		}
+		webhooks.Handle("/api/invoice-check", api)
+	}
 	if cfg.OpsAddr == "" {
 		if tel.registry != nil {
 			logger.Warn("/metrics is served on the public webhook port: whoever can reach the webhook reads the kinds, rates, " +

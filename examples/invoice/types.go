@@ -1,6 +1,11 @@
 package main
 
-import "github.com/retabhook/retabhook/schemas"
+import (
+	"fmt"
+	"math"
+
+	"github.com/retabhook/retabhook/schemas"
+)
 
 //go:generate go run github.com/retabhook/retabhook/cmd/schemadoc
 
@@ -46,4 +51,48 @@ type LineItem struct {
 type CalendarEvent struct {
 	Name string       `json:"name" jsonschema:"description=Name of the event" validate:"required"`
 	Date schemas.Date `json:"date" jsonschema:"description=Date of the event (YYYY-MM-DD)"`
+}
+
+// InvoiceCheck is the answer of POST /api/invoice-check, the output a
+// workflow's API Call block passes to its next blocks: whether the
+// invoice's figures add up.
+type InvoiceCheck struct {
+	Number string `json:"number"`
+	// LinesTotal is the sum of the lines' amounts.
+	LinesTotal float64 `json:"lines_total"`
+	// LinesMatchSubtotal: the lines add up to the subtotal (to the cent).
+	LinesMatchSubtotal bool `json:"lines_match_subtotal"`
+	// TotalMatches: the total is the subtotal plus the tax (to the cent).
+	TotalMatches bool `json:"total_matches"`
+	// LineAmountsMatch: each line's quantity times unit price is its amount.
+	LineAmountsMatch bool `json:"line_amounts_match"`
+	// OK: all of the above.
+	OK bool `json:"ok"`
+	// Problems says, in words, what does not add up.
+	Problems []string `json:"problems"`
+}
+
+// checkInvoice checks that an invoice's figures add up, to the cent.
+func checkInvoice(inv Invoice) InvoiceCheck {
+	cents := func(f float64) int64 { return int64(math.Round(f * 100)) }
+	c := InvoiceCheck{Number: inv.Number, LineAmountsMatch: true, Problems: []string{}}
+	var sum int64
+	for i, l := range inv.Lines {
+		sum += cents(l.Amount)
+		if cents(float64(l.Quantity)*l.UnitPrice) != cents(l.Amount) {
+			c.LineAmountsMatch = false
+			c.Problems = append(c.Problems, fmt.Sprintf("line %d: %d x %.2f is not %.2f", i+1, l.Quantity, l.UnitPrice, l.Amount))
+		}
+	}
+	c.LinesTotal = float64(sum) / 100
+	c.LinesMatchSubtotal = sum == cents(inv.Subtotal)
+	if !c.LinesMatchSubtotal {
+		c.Problems = append(c.Problems, fmt.Sprintf("the lines add up to %.2f, the subtotal is %.2f", c.LinesTotal, inv.Subtotal))
+	}
+	c.TotalMatches = cents(inv.Subtotal)+cents(inv.Tax) == cents(inv.Total)
+	if !c.TotalMatches {
+		c.Problems = append(c.Problems, fmt.Sprintf("subtotal %.2f plus tax %.2f is not the total %.2f", inv.Subtotal, inv.Tax, inv.Total))
+	}
+	c.OK = c.LineAmountsMatch && c.LinesMatchSubtotal && c.TotalMatches
+	return c
 }
