@@ -85,6 +85,22 @@ func typedCall[T any](h func(ctx context.Context, v T) error) HandlerFunc {
 	}
 }
 
+// checkKind refuses a kind that cannot be one segment of a URL path
+// (POST /webhook/{kind}), a file name (schemas export) or a label: it
+// must not be "." or "..", nor hold '/', '\', '?', '#', '%', spaces or
+// control characters.
+func checkKind(kind string) error {
+	if kind == "." || kind == ".." {
+		return fmt.Errorf("kind %q cannot be a path segment: give it another name with WithKind", kind)
+	}
+	for _, c := range kind {
+		if c == '/' || c == '\\' || c == '?' || c == '#' || c == '%' || unicode.IsSpace(c) || unicode.IsControl(c) || c == unicode.ReplacementChar {
+			return fmt.Errorf("kind %q cannot be a path segment (it holds %q): give it another name with WithKind", kind, c)
+		}
+	}
+	return nil
+}
+
 // KindOf returns the kind derived for T: its Kind method's answer, or its
 // type name in snake_case.
 func KindOf[T any]() string { return kindOf(reflect.TypeFor[T]()) }

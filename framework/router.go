@@ -109,6 +109,9 @@ func (r *Router) register(typ reflect.Type, decode func([]byte) (any, error), ca
 	if kind == "" {
 		return fmt.Errorf("%w: %s has no name; give it one with WithKind", ErrRegistration, typ)
 	}
+	if err := checkKind(kind); err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrRegistration, typ, err)
+	}
 	sch := hc.schema
 	if sch == nil {
 		var err error

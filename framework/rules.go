@@ -33,21 +33,61 @@ func newValidator() *validator.Validate {
 	return v
 }
 
-// checkRules runs validate on the zero value of t to surface malformed
-// validate tags (which the validator reports by panicking) at registration.
-func checkRules(v *validator.Validate, t reflect.Type) (err error) {
+// checkRules surfaces, at registration, validate tags the validator
+// cannot apply (it reports them by panicking, at the first request that
+// reaches them): each field with a validate tag, in every struct type
+// reachable from t, is validated alone on a zero value, and a refusal
+// names the field and its path in the content ("/lines/*/amount").
+func checkRules(v *validator.Validate, t reflect.Type) error {
+	return checkRulesAt(v, t, "", map[reflect.Type]bool{})
+}
+
+func checkRulesAt(v *validator.Validate, t reflect.Type, path string, seen map[reflect.Type]bool) error {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if t.Kind() != reflect.Struct {
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array, reflect.Map:
+		return checkRulesAt(v, t.Elem(), path+"/*", seen)
+	case reflect.Struct:
+	default:
 		return nil
 	}
+	if seen[t] || t.PkgPath() == "time" || t.PkgPath() == "github.com/retabhook/retabhook/schemas" {
+		return nil
+	}
+	seen[t] = true
+	fields, _ := gojson.Fields(t)
+	for _, f := range fields {
+		fpath := path + "/" + escapeToken(f.Name)
+		if tag := f.Field.Tag.Get("validate"); tag != "" && tag != "-" {
+			if err := applyOne(v, t, f.Index); err != nil {
+				return fmt.Errorf("%w: %s: field %s.%s (at %s): validate tag %q: %v", ErrRegistration, t, t.Name(), f.Field.Name, fpath, tag, err)
+			}
+		}
+		if err := checkRulesAt(v, f.Field.Type, fpath, seen); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyOne validates the field at index of a zero t alone, turning the
+// validator's panic into an error.
+func applyOne(v *validator.Validate, t reflect.Type, index []int) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("%w: %s: validate tags: %v", ErrRegistration, t, p)
+			err = fmt.Errorf("%v", p)
 		}
 	}()
-	_ = v.Struct(reflect.New(t).Interface())
+	ns := ""
+	for i := range index {
+		if ns != "" {
+			ns += "."
+		}
+		ns += t.FieldByIndex(index[:i+1]).Name
+	}
+	_ = v.StructPartial(reflect.New(t).Interface(), ns)
 	return nil
 }
 

@@ -231,3 +231,48 @@ func repeatLast(content string) string {
 	b, _ := json.Marshal(m)
 	return string(b)
 }
+
+type amountRule struct {
+	Lines []amountLine `json:"lines" validate:"dive"`
+}
+
+type amountLine struct {
+	Amount schemas.Amount `json:"amount" validate:"gte=0"`
+}
+
+type stringer struct {
+	S interface{ String() string } `json:"s"`
+}
+
+type badTag struct {
+	N int `json:"n" jsonschema:"minimum=abc"`
+}
+
+type slashKind struct {
+	A string `json:"a"`
+}
+
+func (slashKind) Kind() string { return "a/b" }
+
+// TestRegistrationRefusesWhatCannotWork: each refusal names the field (or
+// the kind).
+func TestRegistrationRefusesWhatCannotWork(t *testing.T) {
+	r, err := framework.NewRouter(framework.WithSecrets(secret), framework.WithLogger(quietLogger()))
+	require.NoError(t, err)
+	for _, c := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"validate tag on a type it cannot apply to", framework.HandleSafely(r, func(context.Context, amountRule) error { return nil }),
+			`field amountLine.Amount (at /lines/*/amount): validate tag "gte=0": Bad field type schemas.Amount`},
+		{"interface with methods", framework.HandleSafely(r, func(context.Context, stringer) error { return nil }), "field stringer.S"},
+		{"jsonschema tag that cannot be applied", framework.HandleSafely(r, func(context.Context, badTag) error { return nil }), "badTag.N: jsonschema tag: minimum=abc is not a number"},
+		{"Kind that cannot be a path segment", framework.HandleSafely(r, func(context.Context, slashKind) error { return nil }), `kind "a/b" cannot be a path segment`},
+		{"WithKind that cannot be a path segment", framework.HandleSafely(r, func(context.Context, slashKind) error { return nil }, framework.WithKind("..")), `kind ".." cannot be a path segment`},
+	} {
+		require.ErrorIs(t, c.err, framework.ErrRegistration, c.name)
+		require.ErrorContains(t, c.err, c.want, c.name)
+	}
+	require.Empty(t, r.Kinds())
+}

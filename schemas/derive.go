@@ -15,6 +15,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/invopop/jsonschema"
+
+	"github.com/retabhook/retabhook/internal/gojson"
 )
 
 // Prompts are Retab's object-level prompts.
@@ -172,8 +174,10 @@ type deriver struct {
 	doneDefs map[string]bool
 	fields   map[string]string
 	implied  map[string]bool // schema pointers of the bounds integerBounds set
-	warnings []Warning
-	told     map[string]bool // "pointer#keyword": a strict-mode-dropped keyword also stated in the description
+	// reflector is invopop/jsonschema's, kept for followShadowing.
+	reflector *jsonschema.Reflector
+	warnings  []Warning
+	told      map[string]bool // "pointer#keyword": a strict-mode-dropped keyword also stated in the description
 }
 
 func (d *deriver) derive() (s *Schema, err error) {
@@ -188,6 +192,7 @@ func (d *deriver) derive() (s *Schema, err error) {
 		Mapper:         d.mapper,
 		LookupComment:  d.lookupComment,
 	}
+	d.reflector = r
 	js, err := reflectSafely(r, d.root)
 	if err != nil {
 		return nil, err
@@ -320,6 +325,10 @@ func (d *deriver) collect(t reflect.Type) error {
 		return d.collect(t.Elem())
 	case reflect.Chan, reflect.Func, reflect.UnsafePointer, reflect.Complex64, reflect.Complex128:
 		return fmt.Errorf("%w: %s has no JSON form", ErrUnsupportedType, t)
+	case reflect.Interface:
+		if t.NumMethod() > 0 {
+			return fmt.Errorf("%w: %s is an interface with methods: encoding/json cannot decode into it, so every delivery would fail; use a concrete type, or any", ErrUnsupportedType, t)
+		}
 	}
 	return nil
 }
@@ -619,6 +628,9 @@ func (d *deriver) object(t reflect.Type, node *value, ptr string) error {
 			node.set("X-ReasoningPrompt", newString(p.Reasoning))
 		}
 	}
+	if err := d.followShadowing(t, node); err != nil {
+		return err
+	}
 	props := node.get("properties")
 	if props == nil || props.kind != kindObject {
 		return nil
@@ -633,6 +645,9 @@ func (d *deriver) object(t reflect.Type, node *value, ptr string) error {
 		pptr := ptr + "/properties/" + escapePointer(f.name)
 		where := f.owner + "." + f.goName
 		d.fields[pptr] = where
+		if err := checkSchemaTag(f.tag.Get("jsonschema"), f.typ); err != nil {
+			return fmt.Errorf("%w: field %s: %w", ErrUnsupportedType, where, err)
+		}
 		if fixes := commaFixes(f.tag.Get("jsonschema")); fixes != nil {
 			if err := applyCommaFixes(prop, fixes); err != nil {
 				return fmt.Errorf("%w: field %s: %w", ErrUnsupportedType, where, err)
@@ -1070,37 +1085,91 @@ type jsonField struct {
 // jsonFields lists the JSON properties of a struct type, following
 // encoding/json's rules for names and embedded structs.
 func jsonFields(t reflect.Type) []jsonField {
-	var out []jsonField
-	for i := range t.NumField() {
-		f := t.Field(i)
-		tag := f.Tag.Get("json")
-		if tag == "-" {
-			continue
+	fields, _ := gojson.Fields(t)
+	out := make([]jsonField, len(fields))
+	for i, f := range fields {
+		out[i] = jsonField{
+			name: f.Name, goName: f.Field.Name, owner: goTypeName(f.Owner), typ: f.Field.Type, tag: f.Field.Tag,
+			nullable: f.OmitEmpty || f.OmitZero || f.Field.Type.Kind() == reflect.Pointer,
 		}
-		name, opts, _ := strings.Cut(tag, ",")
-		if f.Anonymous && name == "" {
-			et := f.Type
-			if et.Kind() == reflect.Pointer {
-				et = et.Elem()
-			}
-			if et.Kind() == reflect.Struct {
-				out = append(out, jsonFields(et)...)
-				continue
-			}
-		}
-		if !f.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		omit := strings.Contains(","+opts+",", ",omitempty,") || strings.Contains(","+opts+",", ",omitzero,")
-		out = append(out, jsonField{
-			name: name, goName: f.Name, owner: goTypeName(t), typ: f.Type, tag: f.Tag,
-			nullable: omit || f.Type.Kind() == reflect.Pointer,
-		})
 	}
 	return out
+}
+
+// followShadowing makes the properties of struct type t's schema node
+// those encoding/json decodes, where embedded structs declare the same
+// JSON name (invopop/jsonschema resolves such names its own way): a name
+// that encoding/json drops (a tie at the same depth) is removed, and the
+// property of a name with a shallower or tagged winner is derived again
+// from the winner alone, so that no tag of a losing field leaks into it.
+func (d *deriver) followShadowing(t reflect.Type, node *value) error {
+	winners, dropped := gojson.Fields(t)
+	props := node.get("properties")
+	if len(dropped) == 0 || props == nil || props.kind != kindObject {
+		return nil
+	}
+	keep := map[string]bool{}
+	for _, w := range winners {
+		keep[w.Name] = true
+	}
+	req := node.get("required")
+	setRequired := func(name string, on bool) {
+		if req == nil || req.kind != kindArray {
+			req = newArray()
+			node.set("required", req)
+		}
+		req.arr = slices.DeleteFunc(req.arr, func(v *value) bool { return v.kind == kindString && v.s == name })
+		if on {
+			req.arr = append(req.arr, newString(name))
+		}
+	}
+	for _, k := range slices.Clone(props.keys) {
+		if !keep[k] {
+			props.del(k)
+			setRequired(k, false)
+		}
+	}
+	lost := map[string]bool{}
+	for _, f := range dropped {
+		lost[f.Name] = true
+	}
+	for _, w := range winners {
+		if !lost[w.Name] {
+			continue
+		}
+		_, opts, _ := strings.Cut(w.Field.Tag.Get("json"), ",")
+		tag := fmt.Sprintf("json:%q", strings.TrimSuffix(w.Name+","+opts, ","))
+		for _, k := range []string{"jsonschema", "jsonschema_extras", "jsonschema_description", "validate", TagName} {
+			if v, ok := w.Field.Tag.Lookup(k); ok {
+				tag += fmt.Sprintf(" %s:%q", k, v)
+			}
+		}
+		alone := reflect.StructOf([]reflect.StructField{{Name: "F", Type: w.Field.Type, Tag: reflect.StructTag(tag)}})
+		js, err := reflectSafely(d.reflector, alone)
+		if err != nil {
+			return err
+		}
+		raw, err := json.Marshal(js)
+		if err != nil {
+			return fmt.Errorf("%w: %s: %w", ErrUnsupportedType, t, err)
+		}
+		tree, err := parseValue(raw)
+		if err != nil {
+			return fmt.Errorf("%w: %s: %w", ErrUnsupportedType, t, err)
+		}
+		d.normalize(tree, true)
+		if p := tree.get("properties").get(w.Name); p != nil {
+			props.set(w.Name, p)
+		}
+		required := false
+		if r := tree.get("required"); r != nil {
+			for _, v := range r.arr {
+				required = required || v.kind == kindString && v.s == w.Name
+			}
+		}
+		setRequired(w.Name, required)
+	}
+	return nil
 }
 
 // keywordOrder is the order of keywords in a derived schema object:

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -562,4 +563,84 @@ func TestDeriveErrorsWrap(t *testing.T) {
 		C chan int `json:"c"`
 	}]()
 	require.True(t, errors.Is(err, schemas.ErrUnsupportedType))
+}
+
+type embA struct {
+	ID   string `json:"id" jsonschema:"description=from A"`
+	Name string `jsonschema:"description=A name"`
+	X    int
+}
+
+type embB struct {
+	Name string `jsonschema:"description=B name"`
+	X    int
+}
+
+type embInner struct {
+	Label string `json:"Label" jsonschema:"description=the tagged loser" retab:"quote"`
+	Depth string `json:"depth"`
+}
+
+type embOuter struct {
+	embA
+	embB
+	embInner
+	ID    string `json:"id" jsonschema:"description=outer id"`
+	Label string `jsonschema:"minLength=2"`
+}
+
+// TestDeriveFollowsEncodingJSONShadowing: the properties are the fields
+// encoding/json decodes: the shallower field wins (id, Label), a tie at one
+// depth drops the name (Name, X), and a losing field's tags do not leak.
+func TestDeriveFollowsEncodingJSONShadowing(t *testing.T) {
+	s, err := schemas.For[embOuter]()
+	require.NoError(t, err)
+	var doc struct {
+		Properties map[string]map[string]any `json:"properties"`
+		Required   []string                  `json:"required"`
+	}
+	require.NoError(t, json.Unmarshal(s.JSON(), &doc))
+	require.Equal(t, map[string]map[string]any{
+		"id":    {"type": "string", "description": "outer id"},
+		"Label": {"type": "string", "minLength": float64(2)},
+		"depth": {"type": "string"},
+	}, doc.Properties)
+	require.ElementsMatch(t, []string{"id", "Label", "depth"}, doc.Required)
+
+	// What encoding/json does with the same names.
+	var v embOuter
+	require.NoError(t, json.Unmarshal([]byte(`{"id": "o", "Label": "l", "Name": "n", "X": 1, "depth": "d"}`), &v))
+	require.Equal(t, "o", v.ID)
+	require.Equal(t, "l", v.Label)
+	require.Empty(t, v.embA.Name+v.embB.Name+v.embA.ID)
+	require.Zero(t, v.embA.X+v.embB.X)
+	require.Equal(t, "d", v.Depth)
+}
+
+func TestDeriveRefusesWhatCannotWork(t *testing.T) {
+	type withInterface struct {
+		S fmt.Stringer `json:"s"`
+	}
+	type badMinimum struct {
+		N int `json:"n" jsonschema:"minimum=abc"`
+	}
+	type badCount struct {
+		S string `json:"s" jsonschema:"maxLength=-1"`
+	}
+	type badEnum struct {
+		N int `json:"n" jsonschema:"enum=1,enum=two"`
+	}
+	for _, c := range []struct {
+		typ  reflect.Type
+		want string
+	}{
+		{reflect.TypeFor[withInterface](), "withInterface.S"},
+		{reflect.TypeFor[badMinimum](), "badMinimum.N: jsonschema tag: minimum=abc is not a number"},
+		{reflect.TypeFor[badCount](), "badCount.S: jsonschema tag: maxLength=-1 is not a count"},
+		{reflect.TypeFor[badEnum](), "badEnum.N: jsonschema tag: enum=two is not an integer"},
+	} {
+		_, err := schemas.ForType(c.typ)
+		require.ErrorIs(t, err, schemas.ErrUnsupportedType, c.typ.String())
+		require.ErrorContains(t, err, c.want)
+	}
 }

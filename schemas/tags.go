@@ -2,6 +2,8 @@ package schemas
 
 import (
 	"fmt"
+	"reflect"
+	"strconv"
 	"strings"
 )
 
@@ -171,4 +173,61 @@ func sameStrings(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// checkSchemaTag refuses a jsonschema tag value invopop/jsonschema would
+// drop without a word: a bound or a count that is not a number, an enum
+// or default value that is not a value of the field's numeric or boolean
+// type, a boolean keyword that is neither true nor false.
+func checkSchemaTag(tag string, t reflect.Type) error {
+	if tag == "" || tag == "-" {
+		return nil
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	items := splitTag(tag, func(rest string) bool { return startsItem(rest, jsonschemaKeys, jsonschemaFlags) })
+	for _, it := range items {
+		k, v, ok := strings.Cut(it, "=")
+		if !ok {
+			continue
+		}
+		bad := ""
+		switch k {
+		case "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf":
+			if n, err := parseValue([]byte(v)); err != nil || n.kind != kindNumber {
+				bad = "is not a number"
+			}
+		case "minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties":
+			if n, err := strconv.ParseUint(v, 10, 63); err != nil || strconv.FormatUint(n, 10) != v {
+				bad = "is not a count (a non-negative integer)"
+			}
+		case "readOnly", "writeOnly", "uniqueItems":
+			if v != "true" && v != "false" {
+				bad = "is neither true nor false"
+			}
+		case "enum", "default":
+			switch t.Kind() {
+			case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+				reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+				if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+					if _, err := strconv.ParseUint(v, 10, 64); err != nil {
+						bad = "is not an integer"
+					}
+				}
+			case reflect.Float32, reflect.Float64:
+				if _, err := strconv.ParseFloat(v, 64); err != nil {
+					bad = "is not a number"
+				}
+			case reflect.Bool:
+				if v != "true" && v != "false" {
+					bad = "is neither true nor false"
+				}
+			}
+		}
+		if bad != "" {
+			return fmt.Errorf("jsonschema tag: %s=%s %s, so it cannot be applied", k, v, bad)
+		}
+	}
+	return nil
 }
