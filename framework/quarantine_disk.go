@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/retabhook/retabhook/internal/atomicfile"
 )
 
 // DiskQuarantine is a [QuarantineStore] in a directory of the local disk:
@@ -166,14 +168,16 @@ func (q *DiskQuarantine) Put(ctx context.Context, e *QuarantineEntry) error {
 	if err != nil {
 		return fmt.Errorf("retabhook: encoding the quarantine record: %w", err)
 	}
-	if err := writeFileSync(q.dir, q.path(e.ID, ".body"), e.Body); err != nil {
-		return err
+	for _, f := range []struct {
+		ext  string
+		data []byte
+	}{{".body", e.Body}, {".json", rec}} { // the record last: it makes the entry exist
+		if err := atomicfile.Write(q.path(e.ID, f.ext), f.data, 0o600); err != nil {
+			return fmt.Errorf("retabhook: writing the quarantine: %w", err)
+		}
 	}
-	if err := writeFileSync(q.dir, q.path(e.ID, ".json"), rec); err != nil {
-		return err
-	}
-	if err := syncDir(q.dir); err != nil {
-		return err
+	if err := atomicfile.SyncDir(q.dir); err != nil {
+		return fmt.Errorf("retabhook: syncing the quarantine directory: %w", err)
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -326,44 +330,6 @@ func (q *DiskQuarantine) remove(id string) error {
 	}
 	if err := os.Remove(q.path(id, ".body")); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("retabhook: removing quarantine entry %s: %w", id, err)
-	}
-	return nil
-}
-
-// writeFileSync writes data to path through a synced temporary file in
-// dir, renamed into place.
-func writeFileSync(dir, path string, data []byte) error {
-	f, err := os.CreateTemp(dir, ".tmp-")
-	if err != nil {
-		return fmt.Errorf("retabhook: writing the quarantine: %w", err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("retabhook: writing the quarantine: %w", err)
-	}
-	return nil
-}
-
-// syncDir makes the renames in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("retabhook: syncing the quarantine directory: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, errors.ErrUnsupported) {
-		return fmt.Errorf("retabhook: syncing the quarantine directory: %w", err)
 	}
 	return nil
 }

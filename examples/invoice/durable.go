@@ -46,8 +46,24 @@ func (c *durableConfig) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.IntVar(&c.Replicas, "replicas", replicas, "durable mode: stream replicas on a NATS cluster; 0 means 1 (env REPLICAS)")
 }
 
-// open opens the engine the configuration names.
+// open opens the engine the configuration names, with its embedded
+// server unless --nats-url names a cluster.
 func (c durableConfig) open(ctx context.Context, logger *slog.Logger, extra ...durable.Option) (*durable.Engine, error) {
+	return c.openWith(ctx, embedded.Open, logger, extra...)
+}
+
+// attach is open for the commands that run beside the receiver
+// (deadletters, quarantine): when the receiver runs the embedded server
+// on the data directory, they reach it there (embedded.OpenOrAttach).
+func (c durableConfig) attach(ctx context.Context, logger *slog.Logger, extra ...durable.Option) (*durable.Engine, error) {
+	dir := cmp.Or(c.Dir, durable.DefaultDir)
+	return c.openWith(ctx, func(ctx context.Context, opts ...durable.Option) (*durable.Engine, error) {
+		return embedded.OpenOrAttach(ctx, dir, opts...)
+	}, logger, extra...)
+}
+
+func (c durableConfig) openWith(ctx context.Context, open func(context.Context, ...durable.Option) (*durable.Engine, error),
+	logger *slog.Logger, extra ...durable.Option) (*durable.Engine, error) {
 	opts := []durable.Option{durable.WithLogger(logger)}
 	if c.Dir != "" {
 		opts = append(opts, durable.WithDir(c.Dir))
@@ -63,7 +79,10 @@ func (c durableConfig) open(ctx context.Context, logger *slog.Logger, extra ...d
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	e, err := embedded.Open(ctx, append(opts, extra...)...)
+	if c.URLs != "" {
+		open = durable.Open
+	}
+	e, err := open(ctx, append(opts, extra...)...)
 	if errors.Is(err, durable.ErrDirInUse) {
 		return nil, fmt.Errorf("%w (is the receiver running? start it with --nats-listen and pass --nats-url)", err)
 	}
@@ -157,7 +176,7 @@ func runDeadLetters(ctx context.Context, args []string, getenv func(string) stri
 		}
 		return fmt.Errorf("%w: %w", framework.ErrUsage, err)
 	}
-	e, err := c.open(ctx, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	e, err := c.attach(ctx, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
 		return err
 	}

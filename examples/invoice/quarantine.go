@@ -20,7 +20,7 @@ func quarantineDir(c durableConfig) string {
 // shares it, the local disk otherwise.
 func openQuarantine(cfg config, logger *slog.Logger, tel *telemetry, dm *durableMode) (framework.QuarantineStore, error) {
 	if dm != nil {
-		return nil, nil // the engine's store comes with the durable step
+		return dm.engine, nil
 	}
 	opts := []framework.DiskQuarantineOption{framework.DiskLogger(logger)}
 	if tel != nil && tel.collector != nil {

@@ -83,7 +83,7 @@ func runQuarantine(ctx context.Context, args []string, getenv func(string) strin
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	var dm *durableMode
 	if c.Enabled {
-		e, err := c.open(ctx, logger)
+		e, err := c.attach(ctx, logger)
 		if err != nil {
 			return err
 		}

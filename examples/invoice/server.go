@@ -54,9 +54,7 @@ func newServer(cfg config, logger *slog.Logger, tel *telemetry, dm *durableMode)
 	if err != nil {
 		return nil, err
 	}
-	if q != nil {
-		opts = append(opts, framework.WithQuarantine(q))
-	}
+	opts = append(opts, framework.WithQuarantine(q))
 	if dm != nil {
 		opts = append(opts, dm.routerOptions()...)
 		tel.engine.Store(dm.engine)

@@ -66,7 +66,7 @@ func (t *telemetry) durableOptions() []durable.Option {
 	if t.collector == nil {
 		return nil
 	}
-	return []durable.Option{durable.WithObserver(t.collector)}
+	return []durable.Option{durable.WithObserver(t.collector), durable.WithQuarantineObserver(t.collector)}
 }
 
 // engineReady is the durable mode's readiness check: the engine answers

@@ -103,38 +103,50 @@ func (e *Engine) DeadLetters(ctx context.Context) ([]DeadLetter, error) {
 	if e.closed.Load() {
 		return nil, ErrClosed
 	}
-	info, err := e.dead.Info(ctx)
+	var out []DeadLetter
+	err := e.readHeaders(ctx, e.dead, func(h nats.Header) {
+		dl := parseDeadLetter(h)
+		dl.Size, _ = strconv.Atoi(h.Get(nats.MsgSize))
+		out = append(out, dl)
+	})
 	if err != nil {
-		return nil, fmt.Errorf("durable: dead-letter stream: %w", err)
+		return out, fmt.Errorf("durable: reading dead letters: %w", err)
+	}
+	return out, nil
+}
+
+// readHeaders calls each with the headers of every message of s, oldest
+// first, without their data.
+func (e *Engine) readHeaders(ctx context.Context, s jetstream.Stream, each func(nats.Header)) error {
+	info, err := s.Info(ctx)
+	if err != nil {
+		return err
 	}
 	if info.State.Msgs == 0 {
-		return nil, nil
+		return nil
 	}
-	oc, err := e.dead.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{HeadersOnly: true})
+	oc, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{HeadersOnly: true})
 	if err != nil {
-		return nil, fmt.Errorf("durable: reading dead letters: %w", err)
+		return err
 	}
-	var out []DeadLetter
 	for {
 		batch, err := oc.Fetch(256, jetstream.FetchMaxWait(time.Second))
 		if err != nil {
-			return out, fmt.Errorf("durable: reading dead letters: %w", err)
+			return err
 		}
 		n, last := 0, false
 		for msg := range batch.Messages() {
 			n++
-			dl := parseDeadLetter(msg.Headers())
-			dl.Size, _ = strconv.Atoi(msg.Headers().Get(nats.MsgSize))
-			out = append(out, dl)
+			each(msg.Headers())
 			if md, err := msg.Metadata(); err == nil && md.NumPending == 0 {
 				last = true
 			}
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
-			return out, fmt.Errorf("durable: reading dead letters: %w", err)
+			return err
 		}
 		if last || n == 0 {
-			return out, nil
+			return nil
 		}
 	}
 }

@@ -38,8 +38,9 @@ type Engine struct {
 	dead   jetstream.Stream
 	seen   jetstream.KeyValue
 	cons   jetstream.Consumer
-	inSubj string // name.inbox
-	dlSubj string // name.dead
+	inSubj string           // name.inbox
+	dlSubj string           // name.dead
+	quar   jetstream.Stream // NAME_QUARANTINE (quarantine.go)
 
 	running atomic.Bool
 	closed  atomic.Bool
@@ -184,6 +185,9 @@ func (e *Engine) setup(ctx context.Context) error {
 	})
 	if err != nil {
 		return fmt.Errorf("durable: consumer %s: %w", consumerName, err)
+	}
+	if err := e.setupQuarantine(ctx); err != nil {
+		return err
 	}
 	if mp := e.nc.MaxPayload(); mp < 8<<20 {
 		e.log.Warn("durable: the NATS server takes messages of at most max_payload bytes; larger deliveries will be answered 503", "max_payload", mp)

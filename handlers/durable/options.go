@@ -54,6 +54,7 @@ type config struct {
 	grace        time.Duration
 	logger       *slog.Logger
 	observer     framework.QueueObserver
+	quarantine   quarantineConfig // quarantine.go
 	propagator   Propagator
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -33,15 +34,29 @@ func Start(c durable.ServerConfig) (durable.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, err := start(c)
+	token, err := newToken()
 	if err != nil {
 		unlock()
 		return nil, err
 	}
-	return &embedded{Server: srv, listen: c.Listen != "", unlock: unlock}, nil
+	srv, err := start(c, token)
+	if err != nil {
+		unlock()
+		return nil, err
+	}
+	s := &embedded{Server: srv, listen: c.Listen != "", unlock: unlock, dir: c.Dir}
+	tok := token
+	if c.Listen != "" {
+		tok = "" // WithListen's port takes clients without a token, as before
+	}
+	if err := writeAttach(c.Dir, attachInfo{URL: srv.ClientURL(), Token: tok}); err != nil {
+		s.Shutdown()
+		return nil, err
+	}
+	return s, nil
 }
 
-func start(c durable.ServerConfig) (*server.Server, error) {
+func start(c durable.ServerConfig, token string) (*server.Server, error) {
 	opts := &server.Options{
 		ServerName:   "retabhook-embedded",
 		JetStream:    true,
@@ -54,7 +69,14 @@ func start(c durable.ServerConfig) (*server.Server, error) {
 		SyncInterval: c.SyncInterval,
 		SyncAlways:   c.SyncAlways,
 	}
-	if c.Listen != "" {
+	if c.Listen == "" {
+		// A loopback port for the receiver's own commands (Attach), which
+		// takes only clients that present the token written, mode 0600,
+		// in the directory; the engine's in-process connection needs none.
+		opts.DontListen = false
+		opts.Host, opts.Port = "127.0.0.1", server.RANDOM_PORT
+		opts.CustomClientAuthentication = localAuth{token: token}
+	} else {
 		host, port, err := net.SplitHostPort(c.Listen)
 		if err != nil {
 			return nil, fmt.Errorf("durable: WithListen(%q): %w", c.Listen, err)
@@ -88,6 +110,7 @@ type embedded struct {
 	*server.Server
 	listen bool
 	unlock func()
+	dir    string
 }
 
 func (s *embedded) ClientURL() string {
@@ -98,6 +121,7 @@ func (s *embedded) ClientURL() string {
 }
 
 func (s *embedded) Shutdown() {
+	_ = os.Remove(filepath.Join(s.dir, attachFile))
 	s.Server.Shutdown()
 	s.WaitForShutdown()
 	s.unlock()
