@@ -50,6 +50,9 @@
 //	res := retabtest.Serve(r, d, "/webhook")
 //	// res.Status, res.Problem, res.Delivery.Value.(Invoice), res.HandlerErr
 //
+// A target that names a kind ("/webhook/invoice") is honoured on a bare
+// router: Serve mounts it under "/webhook/{kind}", as a receiver does.
+//
 // The package only builds values and calls handlers; it never opens a
 // network connection.
 package retabtest

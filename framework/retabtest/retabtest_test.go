@@ -416,6 +416,73 @@ func TestServe(t *testing.T) {
 	}
 }
 
+// A bare router served on a target that names a kind routes by that kind,
+// as it would mounted under "POST /webhook/{kind}": an invoice posted to
+// /webhook/calendar_event is refused by the calendar event's schema, never
+// routed to the invoice by schema match.
+func TestServeBareRouterHonoursKind(t *testing.T) {
+	bare := func(t *testing.T) (*framework.Router, *retabtest.Recorder[Invoice], *retabtest.Recorder[CalendarEvent]) {
+		r, err := framework.NewRouter(framework.WithSecrets(retabtest.Secret), framework.WithLogger(slog.New(slog.DiscardHandler)))
+		require.NoError(t, err)
+		inv := retabtest.Record[Invoice](nil)
+		ev := retabtest.Record[CalendarEvent](nil)
+		framework.Handle(r, inv.Handle)
+		framework.Handle(r, ev.Handle)
+		return r, inv, ev
+	}
+	for _, tc := range []struct {
+		target  string
+		status  int
+		problem *framework.Problem
+		kind    string
+	}{
+		{"/webhook", 200, nil, "invoice"},                // no kind: schema match
+		{"/webhook/invoice", 200, nil, "invoice"},        // the kind named
+		{"/api/v1/webhook/invoice", 200, nil, "invoice"}, // under a longer prefix
+		{"/webhook/invoice?tenant=acme", 200, nil, "invoice"},
+		{"/webhook/calendar_event", 422, framework.ErrSchemaViolation, ""},
+		{"/webhook/receipts", 422, framework.ErrUnknownKind, ""},
+	} {
+		t.Run(tc.target, func(t *testing.T) {
+			r, inv, ev := bare(t)
+			res := retabtest.Serve(r, build(t, invoice), tc.target)
+			require.Equal(t, tc.status, res.Status, "body: %s", res.Body)
+			if tc.problem != nil {
+				require.NotNil(t, res.Problem, "body: %s", res.Body)
+				require.Equal(t, tc.problem.Type(), res.Problem.Type)
+				require.Empty(t, inv.Calls())
+				require.Empty(t, ev.Calls())
+				return
+			}
+			require.Equal(t, tc.kind, res.Ack.Kind)
+			require.Len(t, inv.Calls(), 1)
+			require.Empty(t, ev.Calls())
+		})
+	}
+}
+
+// A target whose kind no mux could read is refused with a message saying
+// to mount the router under {kind}; the handler never runs.
+func TestServeBareRouterRefusesUnreadableKind(t *testing.T) {
+	r, err := framework.NewRouter(framework.WithSecrets(retabtest.Secret), framework.WithLogger(slog.New(slog.DiscardHandler)))
+	require.NoError(t, err)
+	inv := retabtest.Record[Invoice](nil)
+	framework.Handle(r, inv.Handle)
+	framework.Handle(r, func(context.Context, CalendarEvent) error { return nil })
+	for _, target := range []string{"/webhook//invoice", "/webhook/{kind}", "/webhook/./invoice"} {
+		t.Run(target, func(t *testing.T) {
+			var msg string
+			func() {
+				defer func() { msg = fmt.Sprint(recover()) }()
+				retabtest.Serve(r, build(t, invoice), target)
+			}()
+			require.Contains(t, msg, "retabtest: Serve: target "+strconv.Quote(target)+" names a kind in its path")
+			require.Contains(t, msg, `mount the router under {kind} (mux.Handle("POST /webhook/{kind}", r)) and serve the mux`)
+		})
+	}
+	require.Empty(t, inv.Calls())
+}
+
 func TestServeTamperedBody(t *testing.T) {
 	h, inv, _ := newRouter(t, nil)
 	d := build(t, invoice)

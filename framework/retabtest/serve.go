@@ -3,10 +3,13 @@ package retabtest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"mime"
 	"net/http"
 	"net/http/httptest"
+	"path"
 	"runtime/debug"
+	"strings"
 	"sync"
 
 	"github.com/retabhook/retabhook/framework"
@@ -47,10 +50,27 @@ type Ack struct {
 // returns the status, the decoded problem document or acknowledgement,
 // and, when the handler was registered through a [Recorder], the delivery
 // it received. Serve calls h directly, with no network.
+//
+// A bare *framework.Router reads no path of its own: it is mounted under
+// a pattern such as "POST /webhook/{kind}", and the {kind} wildcard names
+// the kind. So when h is a bare router and the target's path has a last
+// segment under a prefix ("/webhook/purchase_order"), Serve mounts h as
+// the documented receiver does, on an http.ServeMux under "/webhook/{kind}",
+// and the kind in the target is honoured: the delivery goes to that kind's
+// type or is refused, never routed by schema match instead. A target of
+// one segment ("/webhook", "/") names no kind and reaches h as it is. A
+// target whose kind a mux cannot read (a path that is not clean, or a
+// pattern written in place of a path, "/webhook/{kind}") makes Serve
+// panic with a message saying to mount the router under {kind}. Any other
+// handler (a mux, or a handler that wraps a router) is served as it is:
+// it routes paths itself, as it will in production.
 func Serve(h http.Handler, d *Delivery, target string) *Result {
 	s := &slot{}
 	req := d.Request(target)
 	req = req.WithContext(context.WithValue(req.Context(), slotKey{}, s))
+	if r, ok := h.(*framework.Router); ok {
+		h = mountUnderKind(r, req, target)
+	}
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, req)
 	res := &Result{Status: w.Code, Header: w.Header(), Body: w.Body.Bytes()}
@@ -71,6 +91,43 @@ func Serve(h http.Handler, d *Delivery, target string) *Result {
 	res.Delivery, res.HandlerErr = s.delivery, s.err
 	s.mu.Unlock()
 	return res
+}
+
+// mountUnderKind returns r mounted on a mux under "<prefix>/{kind}" when
+// req's path names a kind (a last segment under a prefix), r itself when
+// it names none, and panics when a mux could not read the kind.
+func mountUnderKind(r *framework.Router, req *http.Request, target string) http.Handler {
+	p := req.URL.Path
+	dir, kind := path.Split(p)
+	if dir == "/" || kind == "" {
+		return r // "/webhook", "/", "/webhook/": no kind
+	}
+	refuse := func(why string) {
+		panic(fmt.Sprintf("retabtest: Serve: target %q names a kind in its path, but %s; "+
+			"a bare framework.Router reads the kind only from a mux's {kind} wildcard: "+
+			"mount the router under {kind} (mux.Handle(\"POST /webhook/{kind}\", r)) and serve the mux, "+
+			"or write the kind plainly (\"/webhook/invoice\")", target, why))
+	}
+	if path.Clean(p) != p {
+		refuse("the path is not clean (a mux would redirect it)")
+	}
+	if strings.ContainsAny(p, "{}") {
+		refuse("it is a pattern, not a path")
+	}
+	pattern := dir + "{kind}"
+	mux := http.NewServeMux()
+	func() {
+		defer func() {
+			if recover() != nil {
+				refuse(pattern + " is not a mux pattern")
+			}
+		}()
+		mux.Handle(pattern, r)
+	}()
+	if _, got := mux.Handler(req); got != pattern {
+		refuse("a mux does not match it to " + pattern)
+	}
+	return mux
 }
 
 type slotKey struct{}
