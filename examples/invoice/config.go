@@ -174,6 +174,11 @@ func (c *config) validate(getenv func(string) string) error {
 			return fmt.Errorf("METRICS %q: want true or false", v)
 		}
 	}
+	for env, name := range map[string]string{"test": "WEBHOOKS_SECRET_TEST", "production": "WEBHOOKS_SECRET_PRODUCTION"} {
+		if v := getenv(name); v != "" && len(c.EnvSecrets[env]) == 0 {
+			return fmt.Errorf("%s is set but holds no secret (only spaces or commas): set it to the %s environment's signing secret, or unset it", name, env)
+		}
+	}
 	if v := getenv("WEBHOOKS_SECRET"); v != "" && len(c.Secrets) == 0 {
 		return errors.New("WEBHOOKS_SECRET is set but holds no secret (only spaces or commas): set it to the secret shown in Retab's dashboard, or unset it to have one generated")
 	}
