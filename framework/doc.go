@@ -97,6 +97,19 @@
 // metadata ([RouteByMetadata]) is cheaper and unambiguous, so it wins when
 // present.
 //
+// # Events and API Calls
+//
+// [HandleEvent] registers a handler for an event type of the signed event
+// envelope, with a Go type for its data ([WorkflowRun] for
+// [EventWorkflowRunCompleted]). An extraction event's output is routed to
+// the struct handlers like any content; any other event is answered 200
+// {"status":"ignored"}. Events are de-duplicated by id ([KeyByEvent]).
+//
+// A router built with [WithAPICallToken] serves a workflow's API Call
+// block instead of webhooks: [HandleCall] registers func(ctx, Req) (Res,
+// error), the request is validated like content and the answer is the
+// JSON of Res. It is authenticated by its token only, which is required.
+//
 // # Handlers
 //
 // A handler is func(ctx context.Context, v T) error. [DeliveryFrom](ctx)

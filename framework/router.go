@@ -542,7 +542,13 @@ func (r *Router) log(ctx context.Context, o Outcome) {
 			slog.String("format", d.Format),
 		)
 		if d.Scheme != "" {
-			attrs = append(attrs, slog.String("scheme", d.Scheme), slog.String("formula", string(d.Formula)))
+			attrs = append(attrs, slog.String("scheme", d.Scheme))
+		}
+		if d.Formula != "" {
+			attrs = append(attrs, slog.String("formula", string(d.Formula)))
+		}
+		if d.Event != nil {
+			attrs = append(attrs, slog.String("event_type", d.Event.Type), slog.String("event_id", d.Event.ID))
 		}
 		if d.Environment != "" {
 			attrs = append(attrs, slog.String("environment", d.Environment))

@@ -36,6 +36,22 @@
 //	WithoutSignature                no signature header
 //	WithRepeatedAPICost             api_cost twice, as real output had it
 //
+// # The other formats
+//
+// [NewEndNodeDelivery] builds a workflow End-node webhook ({"document",
+// "data"}, plain hex signature in Retab-Signature); [NewEvent] and
+// [NewExtractionEvent] build the signed event envelope, with
+// X-Retab-Environment and the timestamped signature "t=<now>,v1=<hex>".
+// Their awkward cases:
+//
+//	WithExpiredSignature, WithFutureSignature   t beyond the tolerance
+//	WithSignedAt                                 t at a given time (tolerance edges)
+//	WithEnvironment, WithHeaderEnvironment       an environment; a header that disagrees
+//	WithFormula                                  v1 over the body alone instead of t.body
+//	WithAlsoSignedBy                             several v1 (a rotation)
+//	WithEventID                                  the same event again (a retry)
+//	WithoutFile                                  an End-node document null
+//
 // # Running it through a router
 //
 // [Serve] sends a delivery through any http.Handler in one call and returns
