@@ -283,11 +283,26 @@ func (r *Router) Command(serve ServeFunc) *Command {
 	}
 	schemasCmd := &Command{Name: "schemas", Summary: "Export, check and review the schemas of the registered types"}
 	export := &Command{Flags: flag.NewFlagSet("export", flag.ContinueOnError), Name: "export", Args: "DIR", Summary: "Write DIR/<kind>.json for each registered type, and show its ids"}
+	blocks := export.Flags.Bool("blocks", false, "also write DIR/blocks/<kind>.extract.json (a workflow Extract block's configuration, the schema inline) and, on an API Call router, DIR/blocks/<kind>.api_call.json (the API Call block's)")
+	var bo blockOptions
+	export.Flags.StringVar(&bo.model, "model", "retab-small", "the Extract block's model (with -blocks)")
+	export.Flags.StringVar(&bo.url, "url", "https://receiver.example/call/{kind}", "the API Call block's URL, {kind} replaced by the kind (with -blocks)")
 	export.Run = func(_ context.Context, args []string) error {
 		if len(args) != 1 {
 			return fmt.Errorf("%w: schemas export needs one DIR", ErrUsage)
 		}
-		return r.exportSchemas(args[0], export.Out(), root.Name)
+		if err := r.exportSchemas(args[0], export.Out(), root.Name); err != nil || !*blocks {
+			return err
+		}
+		written, err := r.writeBlocks(args[0], bo)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(export.Out(), "\nWrote %d block configuration(s) to paste into Retab's workflow editor:\n", len(written))
+		for _, w := range written {
+			fmt.Fprintf(export.Out(), "  %s\n", filepath.Join(args[0], w))
+		}
+		return nil
 	}
 	check := &Command{Flags: flag.NewFlagSet("check", flag.ContinueOnError), Name: "check", Args: "DIR", Summary: "Compare DIR/<kind>.json with each registered type; fail on drift"}
 	check.Run = func(_ context.Context, args []string) error {
@@ -392,6 +407,11 @@ func (r *Router) checkSchemas(dir string, out io.Writer, prog string) error {
 		fmt.Fprintf(out, "%s: no registered type has kind %q: delete the file, or register the type again\n",
 			e.Name(), strings.TrimSuffix(e.Name(), ".json"))
 	}
+	blockStale, blockLines := r.checkBlocks(dir)
+	for _, l := range blockLines {
+		fmt.Fprintln(out, l)
+	}
+	stale += blockStale
 	if stale > 0 {
 		fmt.Fprintf(out, "\n%d schema file(s) out of date: run %q, review the diff, and upload the changed schemas to Retab.\n",
 			stale, prog+" schemas export "+dir)
