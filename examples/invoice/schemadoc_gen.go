@@ -13,13 +13,20 @@ import (
 var schemaDocs = schemas.Comments{
 	Package: reflect.TypeFor[schemaDocsMarker]().PkgPath(),
 	Text: map[string]string{
-		"CalendarEvent":     "CalendarEvent is the event of Retab's quick start: {\"name\": \"Team Meeting!\", \"date\": \"2023-12-31\"}.",
-		"Invoice":           "Invoice is a supplier invoice as Retab extracts it.",
-		"Invoice.DueDate":   "DueDate is the payment due date, or null when none is printed.",
-		"Invoice.IssueDate": "IssueDate is the date the invoice was issued.",
-		"Invoice.Number":    "Number is the invoice number as printed.",
-		"LineItem":          "LineItem is one billed line.",
-		"Party":             "Party is a company on an invoice.",
+		"CalendarEvent":                   "CalendarEvent is the event of Retab's quick start: {\"name\": \"Team Meeting!\", \"date\": \"2023-12-31\"}.",
+		"Invoice":                         "Invoice is a supplier invoice as Retab extracts it.",
+		"Invoice.DueDate":                 "DueDate is the payment due date, or null when none is printed.",
+		"Invoice.IssueDate":               "IssueDate is the date the invoice was issued.",
+		"Invoice.Number":                  "Number is the invoice number as printed.",
+		"InvoiceCheck":                    "InvoiceCheck is the answer of POST /api/invoice-check, the output a workflow's API Call block passes to its next blocks: whether the invoice's figures add up.",
+		"InvoiceCheck.LineAmountsMatch":   "LineAmountsMatch: each line's quantity times unit price is its amount.",
+		"InvoiceCheck.LinesMatchSubtotal": "LinesMatchSubtotal: the lines add up to the subtotal (to the cent).",
+		"InvoiceCheck.LinesTotal":         "LinesTotal is the sum of the lines' amounts.",
+		"InvoiceCheck.OK":                 "OK: all of the above.",
+		"InvoiceCheck.Problems":           "Problems says, in words, what does not add up.",
+		"InvoiceCheck.TotalMatches":       "TotalMatches: the total is the subtotal plus the tax (to the cent).",
+		"LineItem":                        "LineItem is one billed line.",
+		"Party":                           "Party is a company on an invoice.",
 	},
 }
 
