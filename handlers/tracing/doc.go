@@ -18,8 +18,10 @@
 //
 // The delivery span continues the caller's trace: the span already in the
 // request's context when there is one (the router is wrapped in an HTTP
-// instrumentation such as otelhttp), else the W3C traceparent header
-// ([WithPropagator]), else a new trace. It carries http.request.method,
+// instrumentation such as otelhttp), else the trace context the
+// application's propagator reads from the headers (otel.SetTextMapPropagator,
+// often propagation.TraceContext{} for W3C traceparent; [WithPropagator]
+// sets another), else a new trace. It carries http.request.method,
 // url.path, http.route, http.request.body.size, http.response.status_code,
 // error.type (the problem slug) on failure, and retabhook.kind,
 // retabhook.delivery_id, retabhook.completion_id, retabhook.model,

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 
+	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
@@ -23,7 +24,10 @@ func Example() {
 	defer func() { _ = tp.Shutdown(context.Background()) }()
 
 	r, err := framework.NewRouter(framework.WithSecrets("whsec_example"),
-		framework.WithObserver(tracing.New(tracing.WithTracerProvider(tp))),
+		// The trace context is read with the application's propagator
+		// (otel.SetTextMapPropagator(propagation.TraceContext{}) in main);
+		// WithPropagator names one here instead.
+		framework.WithObserver(tracing.New(tracing.WithTracerProvider(tp), tracing.WithPropagator(propagation.TraceContext{}))),
 		framework.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		panic(err)

@@ -67,10 +67,16 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 }
 
 // WithPropagator sets how the caller's trace context is read from request
-// headers. It is used only when the request's context carries no span yet
-// (an HTTP instrumentation such as otelhttp around the router has already
-// read the headers). Default: W3C Trace Context and Baggage
-// (traceparent, tracestate, baggage).
+// headers (only when the request's context carries no span yet: an HTTP
+// instrumentation such as otelhttp around the router has already read the
+// headers), and how [Observer.Inject] and [Observer.Extract] carry it to a
+// durable worker. Default (or nil): the application's propagator,
+// otel.GetTextMapPropagator() when [New] runs, which forwards to the one
+// set later with otel.SetTextMapPropagator; while the application sets
+// none it is OpenTelemetry's no-op, which reads no header, so every
+// delivery starts a trace of its own. Give
+// propagation.TraceContext{} here to read W3C traceparent whatever the
+// application set.
 func WithPropagator(p propagation.TextMapPropagator) Option {
 	return func(c *config) { c.prop = p }
 }
@@ -99,7 +105,7 @@ func New(opts ...Option) *Observer {
 		cfg.provider = otel.GetTracerProvider()
 	}
 	if cfg.prop == nil {
-		cfg.prop = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
+		cfg.prop = otel.GetTextMapPropagator()
 	}
 	return &Observer{tracer: cfg.provider.Tracer(ScopeName), prop: cfg.prop, stages: cfg.stages}
 }

@@ -11,8 +11,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
@@ -31,13 +33,13 @@ type CalendarEvent struct {
 
 // setup returns a router traced into an in-memory exporter; the handler
 // records the span context it ran in, and fails for the name "FAIL".
-func setup(t *testing.T) (*http.ServeMux, *tracetest.InMemoryExporter, *sdktrace.TracerProvider, *trace.SpanContext) {
+func setup(t *testing.T, opts ...tracing.Option) (*http.ServeMux, *tracetest.InMemoryExporter, *sdktrace.TracerProvider, *trace.SpanContext) {
 	t.Helper()
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 	r, err := framework.NewRouter(framework.WithSecrets(secret), framework.WithLogger(slog.New(slog.DiscardHandler)),
-		framework.WithObserver(tracing.New(tracing.WithTracerProvider(tp))))
+		framework.WithObserver(tracing.New(append([]tracing.Option{tracing.WithTracerProvider(tp)}, opts...)...)))
 	require.NoError(t, err)
 	var handlerSpan trace.SpanContext
 	framework.Handle(r, func(ctx context.Context, ev CalendarEvent) error {
@@ -78,7 +80,7 @@ func attrs(s tracetest.SpanStub) map[attribute.Key]attribute.Value {
 }
 
 func TestDeliverySpanAndStages(t *testing.T) {
-	mux, exp, _, handlerSpan := setup(t)
+	mux, exp, _, handlerSpan := setup(t, tracing.WithPropagator(propagation.TraceContext{}))
 	body := fixtures.ContentEnvelope(fixtures.SeedContent)
 	req := request(body, framework.Sign(secret, body))
 	const parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -192,7 +194,7 @@ func TestHandlerErrorSpans(t *testing.T) {
 // span (an HTTP middleware such as otelhttp read the headers), the
 // delivery span is its child and the headers are not read again.
 func TestInsideHTTPInstrumentation(t *testing.T) {
-	mux, exp, tp, _ := setup(t)
+	mux, exp, tp, _ := setup(t, tracing.WithPropagator(propagation.TraceContext{}))
 	outer := func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ctx, span := tp.Tracer("http").Start(r.Context(), "POST /webhook", trace.WithSpanKind(trace.SpanKindServer))
@@ -285,4 +287,81 @@ func TestWithStageSpans(t *testing.T) {
 	require.Contains(t, got, "retabhook.verify")
 	root := got[tracing.DeliverySpan]
 	assert.Equal(t, root.SpanContext.SpanID(), handlerSpan.SpanID(), "without a handle span, the handler runs in the delivery span")
+}
+
+// appPropagator is an application's own propagator: it carries a W3C
+// traceparent value in the header X-App-Trace, so a test can tell it from
+// the W3C propagator, which reads traceparent.
+type appPropagator struct{}
+
+const appHeader = "X-App-Trace"
+
+func (appPropagator) Inject(ctx context.Context, c propagation.TextMapCarrier) {
+	m := propagation.MapCarrier{}
+	propagation.TraceContext{}.Inject(ctx, m)
+	if v := m.Get("traceparent"); v != "" {
+		c.Set(appHeader, v)
+	}
+}
+
+func (appPropagator) Extract(ctx context.Context, c propagation.TextMapCarrier) context.Context {
+	return propagation.TraceContext{}.Extract(ctx, propagation.MapCarrier{"traceparent": c.Get(appHeader)})
+}
+
+func (appPropagator) Fields() []string { return []string{appHeader} }
+
+// TestApplicationPropagator: by default the Observer reads the caller's
+// trace context with the application's propagator (otel's global, set
+// even after New), in requests and through Inject/Extract;
+// WithPropagator overrides it. Not parallel: it sets the global.
+func TestApplicationPropagator(t *testing.T) {
+	const caller = "4bf92f3577b34da6a3ce929d0e0e4736"
+	const parent = "00-" + caller + "-00f067aa0ba902b7-01"
+	serve := func(t *testing.T, mux *http.ServeMux, exp *tracetest.InMemoryExporter, header string) tracetest.SpanStub {
+		t.Helper()
+		exp.Reset()
+		body := fixtures.ContentEnvelope(fixtures.SeedContent)
+		req := request(body, framework.Sign(secret, body))
+		req.Header.Set(header, parent)
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, req)
+		require.Equal(t, 200, w.Code, w.Body.String())
+		root, ok := byName(exp.GetSpans())[tracing.DeliverySpan]
+		require.True(t, ok)
+		return root
+	}
+	prev := otel.GetTextMapPropagator()
+	t.Cleanup(func() { otel.SetTextMapPropagator(prev) })
+
+	byDefault, expDefault, _, _ := setup(t) // built before the application sets its propagator
+	overridden, expOver, _, _ := setup(t, tracing.WithPropagator(propagation.TraceContext{}))
+	otel.SetTextMapPropagator(appPropagator{})
+
+	t.Run("default reads the application's header", func(t *testing.T) {
+		root := serve(t, byDefault, expDefault, appHeader)
+		assert.Equal(t, caller, root.SpanContext.TraceID().String())
+		assert.True(t, root.Parent.IsRemote())
+	})
+	t.Run("default ignores traceparent, which the application's propagator does not read", func(t *testing.T) {
+		root := serve(t, byDefault, expDefault, "traceparent")
+		assert.NotEqual(t, caller, root.SpanContext.TraceID().String())
+		assert.False(t, root.Parent.IsValid())
+	})
+	t.Run("WithPropagator reads traceparent", func(t *testing.T) {
+		root := serve(t, overridden, expOver, "traceparent")
+		assert.Equal(t, caller, root.SpanContext.TraceID().String())
+	})
+	t.Run("WithPropagator ignores the application's header", func(t *testing.T) {
+		root := serve(t, overridden, expOver, appHeader)
+		assert.False(t, root.Parent.IsValid())
+	})
+	t.Run("Inject and Extract use the application's propagator", func(t *testing.T) {
+		o := tracing.New()
+		ctx := (appPropagator{}).Extract(context.Background(), propagation.MapCarrier{appHeader: parent})
+		got := map[string]string{}
+		o.Inject(ctx, func(k, v string) { got[k] = v })
+		assert.Equal(t, map[string]string{appHeader: parent}, got)
+		back := o.Extract(context.Background(), func(k string) string { return got[k] })
+		assert.Equal(t, caller, trace.SpanContextFromContext(back).TraceID().String())
+	})
 }
