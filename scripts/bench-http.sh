@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # HTTP load test on loopback: the example receiver (examples/invoice, as a
-# user runs it: logs, metrics) and the hand-written baseline receiver
-# (internal/bench.Naive), under the same closed-loop load, alternately, in
-# the same run. Prints requests per second and latency percentiles, then
-# the receiver/baseline throughput ratio of each round.
+# user runs it: logs, metrics), the hand-written baseline receiver
+# (internal/bench.Naive) and the floor (internal/bench.Floor: reads the
+# body and checks its HMAC, nothing else), under the same closed-loop
+# load, in turn, in the same run. Prints requests per second and latency
+# percentiles, then each round's receiver/naive and receiver/floor
+# throughput ratios, and the median of each over the rounds.
 #
 #   scripts/bench-http.sh                    # typical delivery, 16 connections, 3 rounds of 10 s
 #   BODY=1048576 CONC=4 scripts/bench-http.sh   # a delivery with a 1 MiB document
 #
 # Settings (environment): BODY (typical or a document size in bytes),
-# CONC, DURATION, ROUNDS, RECEIVER_PORT, NAIVE_PORT. Traffic stays on
+# CONC, DURATION, ROUNDS, RECEIVER_PORT, NAIVE_PORT, FLOOR_PORT. Traffic stays on
 # 127.0.0.1; each load stops by itself after DURATION.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +22,7 @@ DURATION=${DURATION:-10s}
 ROUNDS=${ROUNDS:-3}
 RECEIVER_PORT=${RECEIVER_PORT:-18081}
 NAIVE_PORT=${NAIVE_PORT:-18082}
+FLOOR_PORT=${FLOOR_PORT:-18083}
 SECRET="whsec_load_$$"
 
 tmp=$(mktemp -d)
@@ -38,9 +41,11 @@ WEBHOOKS_SECRET=$SECRET ADDR=127.0.0.1:$RECEIVER_PORT "$tmp/invoice" 2>"$tmp/rec
 pids+=($!)
 WEBHOOKS_SECRET=$SECRET "$tmp/httpload" naive -addr 127.0.0.1:$NAIVE_PORT &
 pids+=($!)
+WEBHOOKS_SECRET=$SECRET "$tmp/httpload" floor -addr 127.0.0.1:$FLOOR_PORT &
+pids+=($!)
 
-# Wait until both answer (any status).
-for port in $RECEIVER_PORT $NAIVE_PORT; do
+# Wait until all three answer (any status).
+for port in $RECEIVER_PORT $NAIVE_PORT $FLOOR_PORT; do
 	for _ in $(seq 100); do
 		if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then break; fi
 		sleep 0.1
@@ -52,13 +57,26 @@ load() {
 	WEBHOOKS_SECRET=$SECRET "$tmp/httpload" load -url "http://127.0.0.1:$1/webhook" -body "$BODY" -c "$CONC" -d "$DURATION"
 }
 # A short warm-up of each, not counted.
-WEBHOOKS_SECRET=$SECRET "$tmp/httpload" load -url "http://127.0.0.1:$RECEIVER_PORT/webhook" -body "$BODY" -c "$CONC" -d 2s >/dev/null
-WEBHOOKS_SECRET=$SECRET "$tmp/httpload" load -url "http://127.0.0.1:$NAIVE_PORT/webhook" -body "$BODY" -c "$CONC" -d 2s >/dev/null
+for port in $RECEIVER_PORT $NAIVE_PORT $FLOOR_PORT; do
+	WEBHOOKS_SECRET=$SECRET "$tmp/httpload" load -url "http://127.0.0.1:$port/webhook" -body "$BODY" -c "$CONC" -d 2s >/dev/null
+done
 
+ratios=()
 for round in $(seq "$ROUNDS"); do
 	r=$(load $RECEIVER_PORT)
 	n=$(load $NAIVE_PORT)
+	f=$(load $FLOOR_PORT)
 	echo "round $round  receiver $r"
 	echo "round $round  naive    $n"
-	awk -v r="$r" -v n="$n" -v round="$round" 'BEGIN { split(r, a, " "); split(n, b, " "); printf "round %d  receiver/naive throughput: %.2f\n", round, a[1] / b[1] }'
+	echo "round $round  floor    $f"
+	line=$(awk -v r="$r" -v n="$n" -v f="$f" 'BEGIN { split(r, a, " "); split(n, b, " "); split(f, c, " "); printf "%.2f %.2f", a[1] / b[1], a[1] / c[1] }')
+	echo "round $round  receiver/naive throughput: ${line% *}  receiver/floor throughput: ${line#* }"
+	ratios+=("$line")
 done
+printf '%s\n' "${ratios[@]}" | awk '
+	{ n++; a[n] = $1; b[n] = $2 }
+	function median(v, m,    i, j, t) {
+		for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+		return (m % 2) ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2
+	}
+	END { printf "median over %d rounds  receiver/naive: %.2f  receiver/floor: %.2f\n", n, median(a, n), median(b, n) }'

@@ -1,9 +1,11 @@
 // Command httpload is the load tool of scripts/bench-http.sh. It serves
-// the hand-written baseline receiver, or sends a signed delivery to a
+// the hand-written baseline receiver or the floor (a server that only
+// reads the body and checks its HMAC), or sends a signed delivery to a
 // receiver on loopback in a closed loop and prints the throughput and the
 // latency percentiles.
 //
 //	httpload naive -addr 127.0.0.1:18082 -secret S
+//	httpload floor -addr 127.0.0.1:18083 -secret S
 //	httpload load -url http://127.0.0.1:18081/webhook -secret S -body typical -c 16 -d 10s
 package main
 
@@ -31,19 +33,23 @@ func main() {
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: httpload naive|load [flags]")
+		return errors.New("usage: httpload naive|floor|load [flags]")
 	}
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	secret := fs.String("secret", os.Getenv("WEBHOOKS_SECRET"), "webhook secret (env WEBHOOKS_SECRET)")
 	switch args[0] {
-	case "naive":
+	case "naive", "floor":
 		addr := fs.String("addr", "127.0.0.1:18082", "listen address (loopback)")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 		defer stop()
-		srv := &http.Server{Addr: *addr, Handler: &bench.Naive{Secret: *secret}, ReadHeaderTimeout: 10 * time.Second}
+		var h http.Handler = &bench.Naive{Secret: *secret}
+		if args[0] == "floor" {
+			h = &bench.Floor{Secret: *secret}
+		}
+		srv := &http.Server{Addr: *addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
 		go func() { <-ctx.Done(); _ = srv.Close() }()
 		if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
 			return err
@@ -75,5 +81,5 @@ func run(args []string) error {
 		fmt.Println(res)
 		return nil
 	}
-	return fmt.Errorf("unknown mode %q: want naive or load", args[0])
+	return fmt.Errorf("unknown mode %q: want naive, floor or load", args[0])
 }
