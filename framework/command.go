@@ -498,9 +498,13 @@ func (r *Router) reportSchemas(out io.Writer) error {
 			fmt.Fprintln(out)
 		}
 		ws := s.Warnings()
-		fmt.Fprintf(out, "%s (%s): %d note(s)\n", kind, s.ID(), len(ws))
+		overlaps := r.overlapNotes(kind)
+		fmt.Fprintf(out, "%s (%s): %d note(s)\n", kind, s.ID(), len(ws)+len(overlaps))
 		for _, w := range ws {
 			fmt.Fprintf(out, "  - [%s] %s\n", w.Code, w)
+		}
+		for _, o := range overlaps {
+			fmt.Fprintf(out, "  - [overlap] %s\n", o)
 		}
 	}
 	return nil

@@ -50,6 +50,8 @@ type route struct {
 
 	output *schemas.Schema   // HandleCall's response schema; nil for webhooks
 	fast   *fastpath.Program // nil: the full validator only
+
+	overlaps []overlap // kinds whose schemas accept a common instance (written under mu)
 }
 
 // NewRouter builds a router. It fails when no secret is configured, unless
@@ -131,6 +133,7 @@ func (r *Router) register(typ reflect.Type, decode func([]byte) (any, error), ca
 		rv = &review{policy: hc.review.policy, typ: hc.review.typ, call: r.wrap(hc.review.call, hc.middleware)}
 	}
 
+	overlaps := r.findOverlaps(sch)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if prev, ok := r.types[typ]; ok {
@@ -146,6 +149,7 @@ func (r *Router) register(typ reflect.Type, decode func([]byte) (any, error), ca
 	r.routes[kind] = rt
 	r.types[typ] = kind
 	r.order = append(r.order, rt)
+	r.addOverlaps(rt, overlaps)
 	return nil
 }
 
