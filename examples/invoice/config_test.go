@@ -119,3 +119,13 @@ func TestConfigLogger(t *testing.T) {
 	assert.NotContains(t, buf.String(), "hidden")
 	assert.Contains(t, buf.String(), `"msg":"shown"`)
 }
+
+func TestMemoryLimit(t *testing.T) {
+	limit, ok := memoryLimit(256<<20, "")
+	assert.True(t, ok)
+	assert.Equal(t, int64(256<<20+128<<20), limit)
+	_, ok = memoryLimit(256<<20, "1GiB")
+	assert.False(t, ok, "GOMEMLIMIT wins")
+	_, ok = memoryLimit(0, "")
+	assert.False(t, ok, "no bound on bodies, no limit")
+}

@@ -29,6 +29,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -56,6 +57,10 @@ func run(args []string) error {
 		return err
 	}
 	logger := cfg.logger(os.Stderr)
+	if limit, ok := memoryLimit(cfg.MaxInFlight, os.Getenv("GOMEMLIMIT")); ok {
+		debug.SetMemoryLimit(limit)
+		logger.Debug("soft memory limit set", "bytes", limit, "from", "MAX_INFLIGHT_BYTES + 128 MiB (GOMEMLIMIT overrides)")
+	}
 	if len(cfg.Secrets) == 0 && len(cfg.EnvSecrets) == 0 {
 		b := make([]byte, 24)
 		_, _ = rand.Read(b)
@@ -86,6 +91,26 @@ func run(args []string) error {
 // invoiceReview sends to review the invoices whose total the consensus
 // agrees on less than 70%.
 var invoiceReview = framework.ReviewPolicy{Threshold: 0.7, Fields: []string{"/total"}}
+
+// memoryHeadroom is what the receiver may hold beyond the bodies in
+// flight before its garbage collector works harder: the runtime, the
+// handlers, metrics, the durable engine's buffers.
+const memoryHeadroom = 128 << 20
+
+// memoryLimit is the Go runtime's soft memory limit for a receiver that
+// bounds the bodies in flight to maxInFlight bytes: maxInFlight plus
+// memoryHeadroom, unless GOMEMLIMIT (gomemlimit) sets one or the bodies
+// are not bounded. Without it the heap may grow to twice what is live
+// (GOGC=100) before a collection: the bodies of one burst of large
+// deliveries are still garbage when the next arrive, and the process
+// peaks near twice MAX_INFLIGHT_BYTES; with it, near the bound plus the
+// headroom (BENCHMARKS.md, "Hostile traffic").
+func memoryLimit(maxInFlight int64, gomemlimit string) (int64, bool) {
+	if maxInFlight <= 0 || gomemlimit != "" {
+		return 0, false
+	}
+	return maxInFlight + memoryHeadroom, true
+}
 
 // newRouter registers the example's document types.
 func newRouter(logger *slog.Logger, secrets ...string) (*framework.Router, error) {
