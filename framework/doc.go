@@ -12,8 +12,9 @@
 // [Handle] is keyed by the Go type. At registration, once, the router
 // derives the type's JSON Schema (package schemas), compiles it, checks the
 // type's `validate` tags, and names the type's kind: its name in
-// snake_case ("CalendarEvent" is "calendar_event"), its Kind method's
-// answer, or [WithKind]'s. A second registration of a type or a kind, or a
+// snake_case ("CalendarEvent" is "calendar_event"; a generic type adds its
+// type arguments, "Tagged[Expense]" is "tagged_expense", see [KindOf]),
+// its Kind method's answer, or [WithKind]'s. A second registration of a type or a kind, or a
 // type without a schema, panics; [HandleSafely] returns the error instead.
 //
 // # The pipeline

@@ -32,8 +32,9 @@ type handleConfig struct {
 }
 
 // WithKind names the kind instead of the name derived from the type (the
-// type's name in snake_case, "CalendarEvent" -> "calendar_event", or its
-// Kind method). The kind appears in paths, logs and metrics.
+// type's name in snake_case, "CalendarEvent" -> "calendar_event", with a
+// generic type's arguments, "Tagged[Expense]" -> "tagged_expense", or its
+// Kind method; see [KindOf]). The kind appears in paths, logs and metrics.
 func WithKind(kind string) HandleOption { return func(c *handleConfig) { c.kind = kind } }
 
 // WithSchema validates deliveries of this type against s instead of the
@@ -102,7 +103,11 @@ func checkKind(kind string) error {
 }
 
 // KindOf returns the kind derived for T: its Kind method's answer, or its
-// type name in snake_case.
+// type name in snake_case. A generic type's name carries its type
+// arguments, each named the same way without its package, so that two
+// instantiations get two kinds: Tagged[Expense] is "tagged_expense",
+// Tagged[Receipt] "tagged_receipt", Pair[Invoice, []LineItem]
+// "pair_invoice_line_item", Page[map[string]int] "page_map_string_int".
 func KindOf[T any]() string { return kindOf(reflect.TypeFor[T]()) }
 
 func kindOf(t reflect.Type) string {
@@ -114,14 +119,40 @@ func kindOf(t reflect.Type) string {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	return snakeCase(t.Name())
+	return typeNameKind(t.Name())
+}
+
+// typeNameKind names a kind after a reflect type name: snake_case, and for
+// a generic instantiation ("Tagged[example.com/pkg.Expense]") the words of
+// its type arguments after it, without their package paths, array lengths
+// or punctuation: "tagged_expense".
+func typeNameKind(name string) string {
+	base, args, generic := strings.Cut(name, "[")
+	words := []string{snakeCase(base)}
+	if !generic {
+		return words[0]
+	}
+	isWordRune := func(c rune) bool {
+		// Package paths hold '.', '/', '-', '~' and '+' besides letters
+		// and digits; they are cut off below, at the last '.'.
+		return unicode.IsLetter(c) || unicode.IsDigit(c) || strings.ContainsRune("_./-~+", c)
+	}
+	for _, tok := range strings.FieldsFunc(args, func(c rune) bool { return !isWordRune(c) }) {
+		if i := strings.LastIndexByte(tok, '.'); i >= 0 {
+			tok = tok[i+1:]
+		}
+		for _, w := range strings.FieldsFunc(tok, func(c rune) bool { return c != '_' && !unicode.IsLetter(c) && !unicode.IsDigit(c) }) {
+			if strings.TrimFunc(w, unicode.IsDigit) != "" { // not an array length
+				words = append(words, snakeCase(w))
+			}
+		}
+	}
+	return strings.Join(words, "_")
 }
 
 // snakeCase turns a Go type name into snake_case, keeping initialisms
 // together: CalendarEvent -> calendar_event, HTTPInvoice -> http_invoice.
-// Generic arguments are dropped.
 func snakeCase(name string) string {
-	name, _, _ = strings.Cut(name, "[")
 	rs := []rune(name)
 	var b strings.Builder
 	for i, c := range rs {

@@ -286,3 +286,55 @@ func TestObserver(t *testing.T) {
 	assert.ErrorIs(t, obs.outcomes[0].Err, framework.ErrInvalidSignature)
 	assert.Nil(t, obs.outcomes[0].Delivery)
 }
+
+// Tagged and Pair are generic document types: each instantiation is a
+// type of its own and gets a kind of its own.
+type Tagged[T any] struct {
+	Tag string `json:"tag"`
+	Doc T      `json:"doc"`
+}
+
+type Pair[A, B any] struct {
+	First  A `json:"first"`
+	Second B `json:"second"`
+}
+
+type Expense struct {
+	Amount float64 `json:"amount"`
+}
+
+func TestGenericKindNames(t *testing.T) {
+	for _, tc := range []struct{ got, want string }{
+		{framework.KindOf[Tagged[Expense]](), "tagged_expense"},
+		{framework.KindOf[Tagged[Receipt]](), "tagged_receipt"},
+		{framework.KindOf[Tagged[HTTPRequestForm]](), "tagged_http_request_form"},
+		{framework.KindOf[*Tagged[Expense]](), "tagged_expense"},
+		{framework.KindOf[Tagged[Tagged[Expense]]](), "tagged_tagged_expense"},
+		{framework.KindOf[Pair[Invoice, []LineItem]](), "pair_invoice_line_item"},
+		{framework.KindOf[Tagged[map[string]int]](), "tagged_map_string_int"},
+		{framework.KindOf[Tagged[[3]Expense]](), "tagged_expense"},
+		{framework.KindOf[Tagged[namedDoc]](), "tagged_named_doc"}, // the argument's Kind method is not asked
+	} {
+		assert.Equal(t, tc.want, tc.got)
+	}
+
+	r, err := framework.NewRouter(framework.WithSecrets(secret), framework.WithLogger(slog.New(slog.DiscardHandler)))
+	require.NoError(t, err)
+	var got []string
+	framework.Handle(r, func(_ context.Context, v Tagged[Expense]) error { got = append(got, "expense "+v.Tag); return nil })
+	framework.Handle(r, func(_ context.Context, v Tagged[Receipt]) error { got = append(got, "receipt "+v.Tag); return nil })
+	assert.Equal(t, []string{"tagged_expense", "tagged_receipt"}, r.Kinds())
+	mux := kindMux(r)
+	w := post(t, mux, "/webhook/tagged_receipt", fixtures.ContentEnvelope(`{"tag":"r1","doc":{"merchant":"Café","total":3.5}}`), secret)
+	require.Equal(t, 200, w.Code, w.Body.String())
+	w = post(t, mux, "/webhook/tagged_expense", fixtures.ContentEnvelope(`{"tag":"e1","doc":{"amount":12}}`), secret)
+	require.Equal(t, 200, w.Code, w.Body.String())
+	assert.Equal(t, []string{"receipt r1", "expense e1"}, got)
+
+	// Two types that derive one kind: the message says to use WithKind.
+	err = framework.HandleSafely(r, func(context.Context, Tagged[[3]Expense]) error { return nil })
+	require.ErrorIs(t, err, framework.ErrRegistration)
+	assert.EqualError(t, err, `retabhook: registration: kind "tagged_expense" is already registered for framework_test.Tagged[github.com/retabhook/retabhook/framework_test.Expense]: `+
+		`give framework_test.Tagged[[3]github.com/retabhook/retabhook/framework_test.Expense] another kind with WithKind`)
+	require.NoError(t, framework.HandleSafely(r, func(context.Context, Tagged[[3]Expense]) error { return nil }, framework.WithKind("tagged_expense_triple")))
+}

@@ -140,7 +140,7 @@ func (r *Router) register(typ reflect.Type, decode func([]byte) (any, error), ca
 		return fmt.Errorf("%w: type %s is already registered (kind %q)", ErrRegistration, typ, prev)
 	}
 	if prev, ok := r.routes[kind]; ok {
-		return fmt.Errorf("%w: kind %q is already registered for %s", ErrRegistration, kind, prev.typ)
+		return fmt.Errorf("%w: kind %q is already registered for %s: give %s another kind with WithKind", ErrRegistration, kind, prev.typ, typ)
 	}
 	if (hc.output != nil) != (r.cfg.apiCall != nil) {
 		return fmt.Errorf("%w: %s: an API Call router takes HandleCall handlers only, a webhook router Handle and HandleEvent ones", ErrRegistration, typ)
