@@ -59,11 +59,11 @@ func Prepare(content []byte) (clean []byte, anns []Annotation, err error) {
 	p := preparer{b: content, repeated: -1}
 	i := jsonscan.SkipSpace(content, 0)
 	end, ok := p.value(i, 0)
-	if p.repeated >= 0 {
-		return nil, nil, &RepeatedKeyError{Pointer: tokensPointer(jsonscan.Path(content, p.repeated))}
-	}
 	if !ok || jsonscan.SkipSpace(content, end) != len(content) {
 		return nil, nil, syntaxError(content)
+	}
+	if p.repeated >= 0 {
+		return nil, nil, &RepeatedKeyError{Pointer: tokensPointer(jsonscan.Path(content, p.repeated))}
 	}
 	if !p.rewrite {
 		return content, nil, nil
@@ -175,9 +175,8 @@ func (p *preparer) object(i, depth int) (int, bool) {
 			dup = set[string(key)]
 			set[string(key)] = true
 		}
-		if dup {
-			p.repeated = start
-			return v, false
+		if dup && p.repeated < 0 {
+			p.repeated = start // reported once the syntax is known to be right
 		}
 		if annotationPrefixBytes(key) != "" {
 			p.rewrite = true
