@@ -208,6 +208,8 @@ type ignoredBody struct {
 	EventType  string `json:"event_type"`
 	EventID    string `json:"event_id"`
 	DeliveryID string `json:"delivery_id"`
+	// QuarantineID names the quarantine entry (WithQuarantineIgnoredEvents).
+	QuarantineID string `json:"quarantine_id,omitempty"`
 }
 
 // writeAnswer answers a delivery that succeeded: 200 processed, 202
@@ -223,7 +225,7 @@ func writeAnswer(w http.ResponseWriter, d *Delivery, out *Outcome) {
 		out.Status = status
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
-		_ = json.NewEncoder(w).Encode(ignoredBody{Status: "ignored", EventType: d.Event.Type, EventID: d.Event.ID, DeliveryID: d.ID})
+		_ = json.NewEncoder(w).Encode(ignoredBody{Status: "ignored", EventType: d.Event.Type, EventID: d.Event.ID, DeliveryID: d.ID, QuarantineID: out.QuarantineID})
 		return
 	case out.Duplicate:
 		word = "duplicate"

@@ -22,32 +22,33 @@ var ErrNoSecret = errors.New("retabhook: no webhook secret configured (WithSecre
 type Option func(*config) error
 
 type config struct {
-	secrets          []string
-	insecure         bool
-	signatureHeaders []string
-	maxBody          int64
-	maxInFlight      int64
-	busyTimeout      time.Duration // budget.go
-	bodyTimeout      time.Duration // body.go
-	minBodyRate      int64         // body.go
-	parse            parseLimits   // limits.go
-	logger           *slog.Logger
-	errorWriter      ErrorWriterFunc
-	route            RouteFunc
-	middleware       []Middleware
-	observer         Observer
-	dispatcher       Dispatcher          // dispatch.go
-	deduper          Deduper             // dedupe.go
-	dedupeKey        DedupeKeyFunc       // dedupe.go
-	schemaOptions    []schemas.Option    // schemaopts.go
-	envSecrets       map[string][]string // auth.go
-	schemes          []Scheme            // auth.go
-	formula          Formula             // auth.go
-	tolerance        time.Duration       // auth.go
-	now              func() time.Time    // auth.go
-	formats          []Format            // format.go
-	apiCall          *apiCall            // apicall.go
-	quarantine       QuarantineStore     // quarantine.go
+	secrets           []string
+	insecure          bool
+	signatureHeaders  []string
+	maxBody           int64
+	maxInFlight       int64
+	busyTimeout       time.Duration // budget.go
+	bodyTimeout       time.Duration // body.go
+	minBodyRate       int64         // body.go
+	parse             parseLimits   // limits.go
+	logger            *slog.Logger
+	errorWriter       ErrorWriterFunc
+	route             RouteFunc
+	middleware        []Middleware
+	observer          Observer
+	dispatcher        Dispatcher          // dispatch.go
+	deduper           Deduper             // dedupe.go
+	dedupeKey         DedupeKeyFunc       // dedupe.go
+	schemaOptions     []schemas.Option    // schemaopts.go
+	envSecrets        map[string][]string // auth.go
+	schemes           []Scheme            // auth.go
+	formula           Formula             // auth.go
+	tolerance         time.Duration       // auth.go
+	now               func() time.Time    // auth.go
+	formats           []Format            // format.go
+	apiCall           *apiCall            // apicall.go
+	quarantine        QuarantineStore     // quarantine.go
+	quarantineIgnored bool                // quarantine.go
 }
 
 // WithSecrets sets the webhook secrets. A delivery signed with any of them

@@ -118,6 +118,21 @@ func WithQuarantine(s QuarantineStore) Option {
 	}
 }
 
+// ErrIgnoredEvent is the reason of a quarantine entry kept by
+// [WithQuarantineIgnoredEvents]: an authentic event whose type no handler
+// is registered for. It is no failure (the event is answered 200
+// {"status":"ignored"}); its Status is 200.
+var ErrIgnoredEvent = &Problem{"ignored-event", "No handler for the event type", http.StatusOK}
+
+// WithQuarantineIgnoredEvents also keeps, in the [WithQuarantine] store,
+// the authentic events whose type no handler is registered for (still
+// answered 200 {"status":"ignored"}, now with their quarantine_id), so
+// that they can be replayed once a handler for their type exists.
+// Default: off (such events are only logged and counted).
+func WithQuarantineIgnoredEvents() Option {
+	return func(c *config) error { c.quarantineIgnored = true; return nil }
+}
+
 // Quarantine returns the store given to [WithQuarantine], or nil.
 func (r *Router) Quarantine() QuarantineStore { return r.cfg.quarantine }
 
@@ -179,7 +194,7 @@ func ValidQuarantineID(id string) bool { return validQuarantineID(id) }
 func (r *Router) quarantinable(err error) bool {
 	switch ProblemOf(err) {
 	case ErrUnrecognizedFormat, ErrMalformedEnvelope, ErrMissingCompletion, ErrNoContent, ErrInvalidContent,
-		ErrNoRoute, ErrAmbiguousRoute, ErrUnknownKind, ErrSchemaViolation, ErrRuleViolation, ErrRejected:
+		ErrNoRoute, ErrAmbiguousRoute, ErrUnknownKind, ErrSchemaViolation, ErrRuleViolation, ErrRejected, ErrIgnoredEvent:
 		return true
 	case ErrHandler, ErrPanic:
 		return r.cfg.dispatcher == nil
@@ -233,6 +248,18 @@ func (r *Router) keep(ctx context.Context, req *http.Request, body []byte, d *De
 		}
 	}
 	return r.store(ctx, e, err)
+}
+
+// keepIgnored stores an ignored event when [WithQuarantineIgnoredEvents]
+// asks for it, and names the entry in out.
+func (r *Router) keepIgnored(ctx context.Context, req *http.Request, body []byte, d *Delivery, out *Outcome) {
+	if !r.cfg.quarantineIgnored || r.cfg.quarantine == nil || r.cfg.insecure {
+		return
+	}
+	var qe *QuarantinedError
+	if errors.As(r.keep(ctx, req, body, d, fmt.Errorf("%w: %q", ErrIgnoredEvent, d.Event.Type)), &qe) {
+		out.QuarantineID = qe.ID
+	}
 }
 
 // store puts e with err as its refusal, returning the error to answer.
@@ -304,13 +331,12 @@ func (r *Router) rerun(ctx context.Context, e *QuarantineEntry) (*Delivery, erro
 	if err != nil {
 		return d, err
 	}
-	rt, inst, err := r.choose(e.Route, c)
+	d, rt, err := r.resolve(ctx, d, c, func() (*route, []byte, error) { return r.choose(e.Route, c) })
 	if err != nil {
 		return d, err
 	}
-	d.Kind = rt.kind
-	if err := r.check(rt, d, c, inst); err != nil {
-		return d, err
+	if rt == nil {
+		return d, fmt.Errorf("%w: %q", ErrIgnoredEvent, d.Event.Type)
 	}
 	var out Outcome
 	return d, r.deliver(ctx, rt, d, e.Body, &out)

@@ -3,6 +3,7 @@ package framework_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/retabhook/retabhook/framework"
+	"github.com/retabhook/retabhook/framework/retabtest"
 	"github.com/retabhook/retabhook/internal/fixtures"
 )
 
@@ -361,3 +363,57 @@ func TestRejectIsAnError(t *testing.T) {
 }
 
 func textLogger(w *fixtures.SyncBuffer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+
+// TestQuarantineIgnoredEvents: with WithQuarantineIgnoredEvents an event
+// nobody handles is kept (still answered 200 ignored, with its id) and
+// replays to the handler registered later; without it nothing is kept.
+func TestQuarantineIgnoredEvents(t *testing.T) {
+	d, err := retabtest.NewEvent("workflow.run.started", json.RawMessage(`{"id":"run_2"}`))
+	require.NoError(t, err)
+	dir := t.TempDir()
+	for _, keep := range []bool{false, true} {
+		opts := []framework.Option{framework.WithSecrets(retabtest.Secret), framework.WithLogger(quietLogger()), framework.WithQuarantine(openDisk(t, dir))}
+		if keep {
+			opts = append(opts, framework.WithQuarantineIgnoredEvents())
+		}
+		r, err := framework.NewRouter(opts...)
+		require.NoError(t, err)
+		framework.HandleEvent(r, framework.EventWorkflowRunCompleted, func(context.Context, framework.WorkflowRun) error { return nil })
+		res := retabtest.Serve(r, d, "/webhook")
+		require.Equal(t, http.StatusOK, res.Status)
+		var answer struct {
+			Status       string
+			QuarantineID string `json:"quarantine_id"`
+		}
+		require.NoError(t, json.Unmarshal(res.Body, &answer))
+		assert.Equal(t, "ignored", answer.Status)
+		list, err := r.Quarantine().List(context.Background())
+		require.NoError(t, err)
+		if !keep {
+			assert.Empty(t, answer.QuarantineID)
+			assert.Empty(t, list)
+			continue
+		}
+		require.Len(t, list, 1)
+		assert.Equal(t, answer.QuarantineID, list[0].ID, "answer: %s", res.Body)
+		assert.Equal(t, framework.ErrIgnoredEvent.Type(), list[0].Problem.Type)
+
+		// Still nobody handles it: it stays.
+		rr, err := r.Replay(context.Background(), answer.QuarantineID)
+		require.NoError(t, err)
+		require.ErrorIs(t, rr.Err, framework.ErrIgnoredEvent)
+
+		later, err := framework.NewRouter(framework.WithSecrets(retabtest.Secret), framework.WithLogger(quietLogger()), framework.WithQuarantine(openDisk(t, dir)))
+		require.NoError(t, err)
+		var runs []framework.WorkflowRun
+		framework.HandleEvent(later, "workflow.run.started", func(_ context.Context, run framework.WorkflowRun) error {
+			runs = append(runs, run)
+			return nil
+		})
+		rr, err = later.Replay(context.Background(), answer.QuarantineID)
+		require.NoError(t, err)
+		require.NoError(t, rr.Err)
+		require.Len(t, runs, 1)
+		assert.Equal(t, "run_2", runs[0].ID)
+	}
+}

@@ -301,6 +301,9 @@ func (r *Router) serve(ctx context.Context, w http.ResponseWriter, req *http.Req
 	if err == nil {
 		err = r.deliver(ctx, rt, d, body, out)
 	}
+	if err == nil && out.Ignored {
+		r.keepIgnored(ctx, req, body, d, out)
+	}
 	if err != nil && !r.cfg.insecure {
 		// Authentic and refused: kept before the answer (quarantine.go).
 		err = r.keep(ctx, req, body, d, err)
@@ -324,14 +327,21 @@ func (r *Router) prepare(ctx context.Context, req *http.Request, body []byte, su
 	if err != nil {
 		return d, nil, err
 	}
+	return r.resolve(ctx, d, c, func() (*route, []byte, error) { return r.pick(req, d, c) })
+}
+
+// resolve routes a decoded delivery (events by type, content with pick),
+// then validates and decodes its content. A nil route with a nil error is
+// an event nobody handles.
+func (r *Router) resolve(ctx context.Context, d *Delivery, c *content, pick func() (*route, []byte, error)) (*Delivery, *route, error) {
 	if d.Event != nil {
 		if rt, ok := r.eventRoute(d.Event.Type); ok || c == nil || len(r.Kinds()) == 0 {
 			return d, rt, r.checkEvent(ctx, rt, d)
 		}
 	}
 
-	_, end = r.stage(ctx, StageRoute)
-	rt, inst, err := r.pick(req, d, c)
+	_, end := r.stage(ctx, StageRoute)
+	rt, inst, err := pick()
 	end(err)
 	if err != nil {
 		return d, nil, err

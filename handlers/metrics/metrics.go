@@ -307,7 +307,11 @@ func (c *Collector) Finish(ctx context.Context, o framework.Outcome) {
 	}
 	c.deliveries.WithLabelValues(kind, strconv.Itoa(o.Status), outcome).Inc()
 	if o.QuarantineID != "" {
-		c.quarantined.WithLabelValues(kind, framework.ProblemOf(o.Err).Slug).Inc()
+		problem := framework.ErrIgnoredEvent.Slug // kept with WithQuarantineIgnoredEvents
+		if o.Err != nil {
+			problem = framework.ProblemOf(o.Err).Slug
+		}
+		c.quarantined.WithLabelValues(kind, problem).Inc()
 	}
 	c.requestDuration.WithLabelValues(kind).Observe(o.Duration.Seconds())
 	if o.BodyBytes > 0 {
