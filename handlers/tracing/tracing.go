@@ -180,7 +180,7 @@ func (o *Observer) Finish(ctx context.Context, out framework.Outcome) {
 		attrs = append(attrs, attribute.String("error.type", p.Slug))
 		var ve *framework.ViolationError
 		if errors.As(out.Err, &ve) {
-			attrs = append(attrs, AttrViolations.Int(len(ve.Violations)))
+			attrs = append(attrs, AttrViolations.Int(ve.Total()))
 		}
 		if out.Status >= 500 {
 			span.SetStatus(codes.Error, p.Title)

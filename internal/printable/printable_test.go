@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 
@@ -51,4 +53,23 @@ func ExampleEscape() {
 func TestEscapeLinesKeepsLines(t *testing.T) {
 	assert.Equal(t, "{\n\t\"a\": \"\\x1b[2J\"\n}", printable.EscapeLines("{\n\t\"a\": \"\x1b[2J\"\n}"))
 	assert.Equal(t, `cr\r`, printable.EscapeLines("cr\r"), "a carriage return could overwrite the line")
+}
+
+// FuzzEscape: whatever the input, Escape's output holds no control byte,
+// no format character and no invalid UTF-8, and EscapeCut never exceeds
+// what it was given to escape plus its marker.
+func FuzzEscape(f *testing.F) {
+	f.Add("a\x1b[2J\nb\u202e\xff")
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, out := range []string{printable.Escape(s), printable.EscapeCut(s, 7)} {
+			if !utf8.ValidString(out) {
+				t.Fatalf("Escape(%q) = %q: invalid UTF-8", s, out)
+			}
+			for _, r := range out {
+				if r != ' ' && !unicode.IsGraphic(r) {
+					t.Fatalf("Escape(%q) = %q keeps %U", s, out, r)
+				}
+			}
+		}
+	})
 }
