@@ -60,7 +60,10 @@ func WithBusyTimeout(d time.Duration) Option {
 }
 
 // budget is a weighted semaphore of bytes. Waiters are served in order,
-// so a large body is not starved by a stream of small ones.
+// so a large body is not starved by a stream of small ones. It is what
+// golang.org/x/sync/semaphore.Weighted does (FIFO, TryAcquire only when
+// nobody waits, cancellable waits), kept here because the root module
+// holds only the design's dependencies and the tests read its queue.
 type budget struct {
 	mu      sync.Mutex
 	size    int64
