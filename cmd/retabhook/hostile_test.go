@@ -114,3 +114,17 @@ func TestAdviceEscapesTheReceiversWords(t *testing.T) {
 	assertNoControls(t, out.String())
 	assert.Contains(t, out.String(), `ok\x1b[2J\x00`)
 }
+
+// TestErrorsReachTheTerminalEscaped: the CLI's last word (an unknown
+// command, a refused argument, a file name in an error) is escaped too.
+func TestErrorsReachTheTerminalEscaped(t *testing.T) {
+	r := cmd(t, nil, "", "\x1b[2Jsend")
+	assert.Equal(t, exitUsage, r.code)
+	assertNoControls(t, r.stderr)
+	assert.Contains(t, r.stderr, `unknown command "\x1b[2Jsend"`)
+
+	r = cmd(t, withSecret, "", "send", "-content", "/nonexistent/\x1b]0;x\x07.json", "http://127.0.0.1:1/webhook")
+	assert.NotEqual(t, exitOK, r.code)
+	assertNoControls(t, r.stderr)
+	assert.Contains(t, r.stderr, `\x1b]0;x\x07`)
+}
