@@ -43,6 +43,7 @@
 //	                        body or content over WithParseLimits   422 ErrTooComplex
 //	                        (64 deep, 100,000 values)
 //	                        not JSON                               422 ErrInvalidContent
+//	                        a key repeated in an object            422 ErrRepeatedKey
 //	routing                 no registered type fits                422 ErrNoRoute
 //	                        several fit                            422 ErrAmbiguousRoute
 //	                        named kind not registered              422 ErrUnknownKind

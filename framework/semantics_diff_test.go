@@ -554,13 +554,26 @@ func TestContentSemanticsAgainstLibraryPath(t *testing.T) {
 	for _, c := range diffCases {
 		compareOne(t, d, ref, []byte(c), counts)
 	}
-	for k, m := range fixtures.Mutants([]byte(diffSeed), 3000, 11) {
-		_ = k
+	for _, m := range fixtures.Mutants([]byte(diffSeed), 3000, 11) {
 		compareOne(t, d, ref, m, counts)
 	}
-	t.Logf("statuses: %v", counts)
+	t.Logf("diffDoc: statuses %v", counts)
 	require.Greater(t, counts[http.StatusOK], 100)
 	require.Greater(t, counts[http.StatusUnprocessableEntity], 100)
+
+	// The example invoice, whose schema the fast path decides.
+	d, s = newDiffRouter[fixtures.Invoice](t)
+	ref = newReference(t, reflect.TypeFor[fixtures.Invoice](), s.JSON())
+	counts = map[int]int{}
+	for k, seed := range [][]byte{fixtures.InvoiceContent(3), fixtures.InvoiceContent(fixtures.TypicalLines)} {
+		compareOne(t, d, ref, seed, counts)
+		for _, m := range fixtures.Mutants(seed, 300, uint64(k)) {
+			compareOne(t, d, ref, m, counts)
+		}
+	}
+	t.Logf("Invoice: statuses %v", counts)
+	require.Greater(t, counts[http.StatusOK], 20)
+	require.Greater(t, counts[http.StatusUnprocessableEntity], 20)
 }
 
 // FuzzContentSemantics is the differential test on fuzzed content, through

@@ -113,21 +113,25 @@
 // number, enum values become strings, format, minLength, maxLength and
 // default are dropped, and every property becomes required.
 // [Schema.Warnings] lists what that changes in a given schema, with what
-// to do, before it is uploaded. The validator is lenient to match:
-// [ParseInstance] reads 3.0 as 3 for an integer, and [Schema.Validate]
-// accepts "3" for 3 in an enum of numbers (and "True", "None" for true and
-// null).
+// to do, before it is uploaded. The validator is lenient to match, with
+// exact textual rewrites: [Prepare] writes 3.0 as 3 (only when the decimal
+// value is exactly an integer), and [Schema.Accept] reads "3" as 3 in an
+// enum of numbers (and "True", "None" as true and null).
 //
 // # Validating
 //
-// [ParseInstance] reads the extracted object (the JSON string Retab puts
-// in completion.choices[0].message.content). It sets aside the keys Retab
-// adds beyond the user's schema (reasoning___*, source___*, quote___*) at
-// every depth, keeping them as [Annotation] values, and rewrites integral
-// numbers such as 3.0 as 3. [Schema.Validate] then checks the cleaned
-// value and reports every violation as a JSON Pointer into the extracted
-// object, the failing keyword and a message ("/line_items/0/quantity:
-// must be an integer, not a string").
+// [Prepare] reads the extracted object (the JSON string Retab puts in
+// completion.choices[0].message.content). It removes the keys Retab adds
+// beyond the user's schema (reasoning___*, source___*, quote___*) at every
+// depth, keeping them as [Annotation] values, rewrites integral numbers
+// such as 3.0 as 3 and refuses a repeated key ([RepeatedKeyError]);
+// every other byte stays. [ParseInstance] also decodes the result.
+// [Schema.Validate] checks the decoded value, never modifying it, and
+// reports every violation as a JSON Pointer into the extracted object,
+// the failing keyword and a message ("/line_items/0/quantity: must be an
+// integer, not a string"); [Schema.Accept] returns the bytes a Go type
+// is decoded from. docs/schemas.md, "What the handler gets", states the
+// semantics whole.
 //
 // # Validate tags
 //
