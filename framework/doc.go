@@ -49,9 +49,11 @@
 //	                        named kind not registered              422 ErrUnknownKind
 //	schema                  violations (JSON Pointers)             422 ErrSchemaViolation
 //	validate tags           violations (JSON Pointers)             422 ErrRuleViolation
-//	handler                 returned an error                      500 ErrHandler
+//	handler                 returned Reject(err)                   422 ErrRejected
+//	                        returned an error                      500 ErrHandler
 //	                        panicked (recovered, logged)           500 ErrPanic
 //	success                                                        200 {"status":"processed",...}
+//	review policy tripped   the review handler returned nil        200 {"status":"review",...}
 //	de-duplication          key accepted within the window         200 {"status":"duplicate",...}
 //	                        copy still in progress                 409 ErrDuplicateInProgress
 //	durable mode            stored for the workers                 202 {"status":"accepted",...}
@@ -136,6 +138,23 @@
 // rerun sends the same body) was processed within a window, without
 // calling the handler again; [WithDeduper] shares the window between
 // instances. In the durable mode the engine de-duplicates on the same key.
+//
+// # Quarantine, refusals and review
+//
+// Retab sends a completion once. [WithQuarantine] keeps every authentic
+// delivery the router refuses (content, routing, schema, rules, a
+// handler's [Reject], and a failed handler in the synchronous mode) in a
+// [QuarantineStore] before answering, and names the entry in the problem
+// document (quarantine_id); nothing unauthenticated is kept.
+// [OpenDiskQuarantine] is a crash-safe store on local disk, bounded by
+// size and age; package handlers/durable's engine is one in JetStream,
+// shared by every instance. [Router.Replay] runs an entry again through
+// the current registrations. [Reject] marks a handler's error as
+// permanent (422, never retried). [WithReview] sends the deliveries a
+// [ReviewPolicy] trips (a field's consensus likelihood below a threshold,
+// or the completion's requires_human_review) to a typed handler of
+// [Review] values instead of the normal one. docs/quarantine.md has the
+// details.
 //
 // # Errors
 //

@@ -38,10 +38,6 @@ func quarantineCommand(getenv func(string) string) *framework.Command {
 	return c
 }
 
-// errNotFound is the command's error for an id the store does not hold:
-// framework.Command exits 1 for it.
-var errNotFound = errors.New("no such quarantined delivery")
-
 // errRefusedAgain reports a replay the router refused again.
 var errRefusedAgain = errors.New("refused again; the entry stays with the new reason")
 
@@ -161,13 +157,10 @@ type quarantineCLI struct {
 	out     io.Writer
 }
 
-// found turns the store's not-found error into the command's.
-func (q quarantineCLI) found(err error) error {
-	if errors.Is(err, framework.ErrNotQuarantined) {
-		return fmt.Errorf("%w: %w", errNotFound, err)
-	}
-	return err
-}
+// found is the store's error: for an id it does not hold, it wraps
+// framework.ErrNotQuarantined, which framework.Command exits 1 for like any
+// error that is not a usage error.
+func (q quarantineCLI) found(err error) error { return err }
 
 func (q quarantineCLI) list(ctx context.Context) error {
 	es, err := q.store.List(ctx)

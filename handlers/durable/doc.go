@@ -98,4 +98,14 @@
 // [WithPropagator] takes a [Propagator] (handlers/tracing's Observer is
 // one) that carries each request's trace context, through the stored
 // message's headers, to the worker that runs its handler.
+//
+// # Quarantine
+//
+// The engine is also a framework.QuarantineStore ([Engine.Put],
+// [Engine.Get], [Engine.List], [Engine.Delete]): given to
+// framework.WithQuarantine, it keeps the authentic deliveries the router
+// refuses during the request in the stream NAME_QUARANTINE, shared by
+// every instance, bounded by [WithQuarantineLimits]. A handler's
+// framework.Reject is a 4xx, so its delivery is dead-lettered after the
+// first attempt.
 package durable

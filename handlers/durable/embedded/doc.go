@@ -9,4 +9,10 @@
 // the NATS server (about 20 MB of binary; README.md has the figures).
 // Every option of durable.Open applies; durable.WithDir, WithListen,
 // WithSyncInterval and WithSyncAlways configure this server.
+//
+// While it runs, the server also takes the receiver's own commands on a
+// loopback port that admits only clients presenting a random token; both
+// are written, mode 0600, to retabhook-attach.json in the directory.
+// [Attach] and [OpenOrAttach] connect there, so that the dead-letter and
+// quarantine commands work beside the running receiver.
 package embedded
