@@ -131,10 +131,12 @@ func (r *Router) Process(ctx context.Context, s Stored) (*Delivery, error) {
 	} else {
 		r.mu.RLock()
 		rt, ok = r.routes[s.Kind]
-		r.mu.RUnlock()
 		if !ok || c == nil {
-			return d, &RouteError{Kind: s.Kind, Err: ErrUnknownKind}
+			err := r.unknownKindLocked(s.Kind, c)
+			r.mu.RUnlock()
+			return d, err
 		}
+		r.mu.RUnlock()
 		d.Kind = rt.kind
 		err = r.check(rt, d, c, nil)
 	}

@@ -95,7 +95,11 @@
 // [RouteByPath]("kind"), reads the {kind} wildcard of a pattern such as
 // "POST /webhook/{kind}". When it names none (a plain "POST /webhook"), the
 // router matches by schema: the content must validate against exactly one
-// registered schema. Schema match is the fallback because it needs no
+// registered schema. An unknown kind is refused with the registered kinds
+// and those the content matches ([RouteError]); a named kind whose schema
+// refuses the content is refused with its violations and the other kinds
+// the content matches ([ViolationError].Matches), in the problem
+// document's candidates. Schema match is the fallback because it needs no
 // configuration on Retab's side and a Retab automation extracts against
 // one of the schemas registered here; naming the kind in the URL or in
 // metadata ([RouteByMetadata]) is cheaper and unambiguous, so it wins when

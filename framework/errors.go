@@ -73,6 +73,12 @@ type ViolationError struct {
 	Violations []schemas.Violation
 	// Omitted counts the violations beyond Violations.
 	Omitted int
+	// Matches lists, when the delivery named its kind (a path's {kind},
+	// metadata) and that kind's schema refused the content, the other
+	// registered kinds whose schema the content does match: the delivery
+	// was most likely sent to the wrong kind. The problem document's
+	// candidates and the text list at most [MaxListedKinds].
+	Matches []string
 	Err     *Problem // ErrSchemaViolation, ErrRuleViolation or ErrRepeatedKey
 }
 
@@ -112,6 +118,9 @@ func (e *ViolationError) Error() string {
 		}
 		fmt.Fprintf(&b, "; %s: %s", pointerOrRoot(v.Pointer), v.Message)
 	}
+	if len(e.Matches) > 0 {
+		b.WriteString("; the content matches the registered kind " + quoteKinds(e.Matches) + " instead")
+	}
 	return b.String()
 }
 
@@ -127,19 +136,40 @@ func pointerOrRoot(p string) string {
 
 // RouteError reports a delivery that could not be routed to exactly one
 // registered type: [ErrNoRoute], [ErrAmbiguousRoute] (Candidates lists the
-// kinds that matched) or [ErrUnknownKind] (Kind names what was asked for).
+// kinds that matched) or [ErrUnknownKind] (Kind names what was asked for,
+// Registered the kinds there are, and Candidates those whose schema the
+// content matches).
 type RouteError struct {
 	Kind       string
 	Candidates []string
+	// Registered lists, for ErrUnknownKind, the registered kinds in
+	// registration order; the text and the problem document list at most
+	// [MaxListedKinds] of them.
+	Registered []string
 	// Reasons says, for ErrNoRoute after schema matching, why each
 	// registered kind did not match (its first violation).
 	Reasons []string
 	Err     *Problem
 }
 
+// MaxListedKinds is the most kinds a refusal lists (the registered kinds
+// of an unknown kind, the kinds the content matches); the text says how
+// many more there are.
+const MaxListedKinds = 20
+
 // Error implements error.
 func (e *RouteError) Error() string {
 	switch {
+	case e.Kind != "" && e.Err == ErrUnknownKind:
+		var b strings.Builder
+		fmt.Fprintf(&b, "%v: %s", e.Err, printable.Quote(e.Kind, printable.MaxEcho))
+		if len(e.Registered) > 0 {
+			b.WriteString("; registered kinds: " + quoteKinds(e.Registered))
+		}
+		if len(e.Candidates) > 0 {
+			b.WriteString("; the content matches " + quoteKinds(e.Candidates))
+		}
+		return b.String()
 	case len(e.Candidates) > 0:
 		return fmt.Sprintf("%v: %s", e.Err, strings.Join(e.Candidates, ", "))
 	case len(e.Reasons) > 0:
@@ -151,8 +181,25 @@ func (e *RouteError) Error() string {
 	}
 }
 
+// quoteKinds writes kinds quoted and cut, "a", "b", at most
+// MaxListedKinds of them and then "and N more".
+func quoteKinds(kinds []string) string {
+	q := make([]string, 0, min(len(kinds), MaxListedKinds+1))
+	for i, k := range kinds {
+		if i == MaxListedKinds {
+			q = append(q, fmt.Sprintf("and %d more", len(kinds)-i))
+			break
+		}
+		q = append(q, printable.Quote(k, printable.MaxEcho))
+	}
+	return strings.Join(q, ", ")
+}
+
 // Unwrap returns the sentinel.
 func (e *RouteError) Unwrap() error { return e.Err }
+
+// firstKinds is kinds cut to MaxListedKinds, for a problem document.
+func firstKinds(kinds []string) []string { return kinds[:min(len(kinds), MaxListedKinds)] }
 
 // HandlerError wraps the error a handler returned; errors.Is matches both
 // [ErrHandler] and the handler's own error. Its text is logged, never sent.
@@ -258,8 +305,15 @@ type ProblemDocument struct {
 	Violations []schemas.Violation `json:"violations,omitempty"`
 	// ViolationsOmitted counts the violations found beyond the
 	// [MaxViolations] listed.
-	ViolationsOmitted int      `json:"violations_omitted,omitempty"`
-	Candidates        []string `json:"candidates,omitempty"`
+	ViolationsOmitted int `json:"violations_omitted,omitempty"`
+	// Candidates lists registered kinds whose schema the content matches:
+	// the several that matched ([ErrAmbiguousRoute]), or those that match
+	// when the kind named was unknown ([ErrUnknownKind]) or refused the
+	// content ([ErrSchemaViolation]); at most [MaxListedKinds].
+	Candidates []string `json:"candidates,omitempty"`
+	// Registered lists the registered kinds when the kind named is
+	// unknown ([ErrUnknownKind]); at most [MaxListedKinds].
+	Registered []string `json:"registered_kinds,omitempty"`
 	// QuarantineID names the quarantine entry that keeps the delivery
 	// ([WithQuarantine]), so that a person reading the sender's delivery
 	// log can find it.
@@ -289,10 +343,12 @@ func NewProblemDocument(err error) ProblemDocument {
 	var ve *ViolationError
 	if errors.As(err, &ve) {
 		doc.Violations, doc.ViolationsOmitted = ve.Violations, ve.Omitted
+		doc.Candidates = firstKinds(ve.Matches)
 	}
 	var re *RouteError
 	if errors.As(err, &re) {
-		doc.Candidates = re.Candidates
+		doc.Candidates = firstKinds(re.Candidates)
+		doc.Registered = firstKinds(re.Registered)
 	}
 	return doc
 }

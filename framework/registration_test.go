@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -144,14 +146,7 @@ func TestRouting(t *testing.T) {
 		assert.Equal(t, framework.ErrSchemaViolation.Type(), problem(t, w).Type)
 		assert.Empty(t, rec.invoices)
 	})
-	t.Run("unknown kind in path", func(t *testing.T) {
-		r, _ := newTestRouter(t)
-		w := post(t, kindMux(r), "/webhook/receipt", invoice, secret)
-		require.Equal(t, 422, w.Code)
-		doc := problem(t, w)
-		assert.Equal(t, framework.ErrUnknownKind.Type(), doc.Type)
-		assert.Contains(t, doc.Detail, `"receipt"`)
-	})
+	// An unknown kind in the path: TestWrongKindSaysWhichMatches.
 	t.Run("by schema", func(t *testing.T) {
 		r, rec := newTestRouter(t)
 		require.Equal(t, 200, post(t, r, "/webhook", invoice, secret).Code)
@@ -337,4 +332,69 @@ func TestGenericKindNames(t *testing.T) {
 	assert.EqualError(t, err, `retabhook: registration: kind "tagged_expense" is already registered for framework_test.Tagged[github.com/retabhook/retabhook/framework_test.Expense]: `+
 		`give framework_test.Tagged[[3]github.com/retabhook/retabhook/framework_test.Expense] another kind with WithKind`)
 	require.NoError(t, framework.HandleSafely(r, func(context.Context, Tagged[[3]Expense]) error { return nil }, framework.WithKind("tagged_expense_triple")))
+}
+
+// A delivery that names a kind the router does not have is told which
+// kinds there are and which of them its content matches; one posted to a
+// registered kind whose schema refuses it is told which kind it matches.
+func TestWrongKindSaysWhichMatches(t *testing.T) {
+	invoice := fixtures.ContentEnvelope(validInvoice)
+	seed := fixtures.ContentEnvelope(fixtures.SeedContent)
+	// refused posts body to target and returns the 422's problem document;
+	// no handler ran.
+	refused := func(t *testing.T, target string, body []byte, want *framework.Problem) framework.ProblemDocument {
+		t.Helper()
+		r, rec := newTestRouter(t)
+		w := post(t, kindMux(r), target, body, secret)
+		require.Equal(t, 422, w.Code)
+		doc := problem(t, w)
+		assert.Equal(t, want.Type(), doc.Type)
+		assert.Empty(t, rec.invoices)
+		assert.Empty(t, rec.events)
+		return doc
+	}
+	t.Run("unknown kind lists the registered ones", func(t *testing.T) {
+		doc := refused(t, "/webhook/receipts", invoice, framework.ErrUnknownKind)
+		assert.Equal(t, `retabhook: unknown kind: "receipts"; registered kinds: "invoice", "calendar_event"; the content matches "invoice"`, doc.Detail)
+		assert.Equal(t, []string{"invoice", "calendar_event"}, doc.Registered)
+		assert.Equal(t, []string{"invoice"}, doc.Candidates)
+	})
+	t.Run("unknown kind, content that matches none", func(t *testing.T) {
+		doc := refused(t, "/webhook/receipts", fixtures.ContentEnvelope(`{"merchant":"Café"}`), framework.ErrUnknownKind)
+		assert.Equal(t, `retabhook: unknown kind: "receipts"; registered kinds: "invoice", "calendar_event"`, doc.Detail)
+		assert.Nil(t, doc.Candidates)
+	})
+	t.Run("wrong kind names the one that matches", func(t *testing.T) {
+		doc := refused(t, "/webhook/calendar_event", invoice, framework.ErrSchemaViolation)
+		assert.NotEmpty(t, doc.Violations, "the named kind's violations are still listed")
+		assert.Equal(t, []string{"invoice"}, doc.Candidates)
+		assert.True(t, strings.HasSuffix(doc.Detail, `; the content matches the registered kind "invoice" instead`), doc.Detail)
+
+		doc = refused(t, "/webhook/invoice", seed, framework.ErrSchemaViolation)
+		assert.Equal(t, []string{"calendar_event"}, doc.Candidates)
+	})
+	t.Run("a violation that matches nothing else names nothing", func(t *testing.T) {
+		doc := refused(t, "/webhook/invoice", fixtures.ContentEnvelope(`{"number":"INV-1"}`), framework.ErrSchemaViolation)
+		assert.Nil(t, doc.Candidates)
+		assert.NotContains(t, doc.Detail, "matches")
+	})
+}
+
+// The lists are bounded: MaxListedKinds kinds, each quoted and cut, then
+// the count of the others.
+func TestRouteErrorListsAreBounded(t *testing.T) {
+	kinds := make([]string, framework.MaxListedKinds+5)
+	for i := range kinds {
+		kinds[i] = fmt.Sprintf("k%02d", i)
+	}
+	kinds[0] = strings.Repeat("x", 300) + "\n"
+	err := &framework.RouteError{Kind: "receipts", Err: framework.ErrUnknownKind, Registered: kinds}
+	text := err.Error()
+	assert.Contains(t, text, `, "k19", and 5 more`)
+	assert.NotContains(t, text, "k20")
+	assert.NotContains(t, text, "\n")
+	assert.Less(t, len(text), 600)
+	doc := framework.NewProblemDocument(err)
+	assert.Len(t, doc.Registered, framework.MaxListedKinds)
+	assert.Equal(t, text, doc.Detail)
 }

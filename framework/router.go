@@ -168,11 +168,43 @@ func (r *Router) wrap(call HandlerFunc, own []Middleware) HandlerFunc {
 func (r *Router) Kinds() []string {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
+	return r.kindsLocked()
+}
+
+// kindsLocked is Kinds for a caller that holds r.mu.
+func (r *Router) kindsLocked() []string {
 	out := make([]string, len(r.order))
 	for i, rt := range r.order {
 		out[i] = rt.kind
 	}
 	return out
+}
+
+// matchingLocked returns, in registration order, the kinds other than
+// except's whose schema the content matches, for the refusals of a
+// delivery that named a kind: an unknown one, or one whose schema refused
+// it. The caller holds r.mu. It costs one validation per other kind, on
+// the refusal path only.
+func (r *Router) matchingLocked(c *content, except *route) []string {
+	if c == nil {
+		return nil
+	}
+	var out []string
+	for _, rt := range r.order {
+		if rt == except {
+			continue
+		}
+		if _, ok := c.matches(rt); ok {
+			out = append(out, rt.kind)
+		}
+	}
+	return out
+}
+
+// unknownKindLocked is the refusal of a kind that is not registered: it lists
+// the registered kinds and those the content matches.
+func (r *Router) unknownKindLocked(kind string, c *content) *RouteError {
+	return &RouteError{Kind: kind, Err: ErrUnknownKind, Registered: r.kindsLocked(), Candidates: r.matchingLocked(c, nil)}
 }
 
 // Schema returns the schema deliveries of a kind are validated against.
@@ -428,7 +460,7 @@ func (r *Router) choose(kind string, c *content) (rt *route, inst []byte, err er
 	if kind != "" {
 		rt, ok := r.routes[kind]
 		if !ok {
-			return nil, nil, &RouteError{Kind: kind, Err: ErrUnknownKind}
+			return nil, nil, r.unknownKindLocked(kind, c)
 		}
 		return rt, nil, nil
 	}
@@ -474,11 +506,18 @@ func (r *Router) check(rt *route, d *Delivery, c *content, inst []byte) error {
 	if inst == nil {
 		var err error
 		if inst, err = c.validate(rt); err != nil {
+			var vs []schemas.Violation
 			var se *schemas.ValidationError
 			if errors.As(err, &se) {
-				return NewViolationError(rt.kind, se.Violations, ErrSchemaViolation)
+				vs = se.Violations
+			} else {
+				vs = []schemas.Violation{{Message: err.Error()}}
 			}
-			return NewViolationError(rt.kind, []schemas.Violation{{Message: err.Error()}}, ErrSchemaViolation)
+			ve := NewViolationError(rt.kind, vs, ErrSchemaViolation)
+			r.mu.RLock()
+			ve.Matches = r.matchingLocked(c, rt) // the kind was named (or is the only one): say which fits
+			r.mu.RUnlock()
+			return ve
 		}
 	}
 	v, err := rt.decode(inst)

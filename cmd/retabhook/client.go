@@ -143,6 +143,13 @@ func statusAdvice(a answer, bodySize int, sigHeader string) string {
 		if p.ViolationsOmitted > 0 {
 			fmt.Fprintf(&b, "\n  and %d more violation(s)", p.ViolationsOmitted)
 		}
+		if len(p.Violations) > 0 && len(p.Candidates) > 0 {
+			q := make([]string, len(p.Candidates))
+			for i, k := range p.Candidates {
+				q[i] = printable.Quote(k, printable.MaxEcho)
+			}
+			fmt.Fprintf(&b, "\n  the content matches the registered kind %s: was it sent to the wrong /webhook/{kind}?", strings.Join(q, ", "))
+		}
 	}
 	return b.String()
 }
