@@ -4,8 +4,9 @@
 // A schema is derived once, from a Go type, through
 // github.com/invopop/jsonschema, and compiled once, with
 // github.com/santhosh-tekuri/jsonschema/v6. The same *Schema value is what
-// a user uploads to Retab (its JSON form) and what the router validates
-// every delivery against, so the two cannot drift apart silently; and
+// a user gives Retab (its JSON form, inline in a workflow's Extract block
+// or on an extraction) and what the router validates every delivery
+// against, so the two cannot drift apart silently; and
 // [Compare] finds where a schema file and a struct disagree, for the day
 // they do.
 //
@@ -28,7 +29,18 @@
 //     a comma inside a value ("description=Total, tax included",
 //     "pattern=^[A-Z]{2,3}$") is kept, unless the text after it starts
 //     another item ("enum=", "minimum=", "required"...);
-//   - Go doc comments can serve as descriptions ([WithComments], [Comments]);
+//   - `validate` rules (go-playground/validator) become keywords where
+//     JSON Schema can say them: required, min, max, len, gt, gte, lt, lte,
+//     oneof, email, url, uri, uuid, datetime, e164, iso4217,
+//     iso3166_1_alpha2, iso3166_1_alpha3, bcp47_language_tag, and dive to
+//     the items or map values (keys ... endkeys to the keys); each is also
+//     stated in words at the end of the description ("At least one
+//     entry."), since strict mode hides some keywords from the model. A
+//     rule with no schema form is a validate-untold warning; a jsonschema
+//     tag that contradicts a rule is an error wrapping [ErrTagConflict];
+//   - Go doc comments can serve as descriptions ([WithComments], [Comments]),
+//     rewritten for a model: "Number is the invoice number." is read as
+//     "The invoice number.";
 //   - nested named types become "$defs" entries named after the type
 //     (Party), qualified only when two types share a name
 //     (billing_Party, shipping_Party); a generic type's name lists its
@@ -41,6 +53,8 @@
 //     maps become objects with "additionalProperties" (their values'
 //     schema); json.RawMessage and interface fields accept anything ({});
 //     time.Time is a "date-time" string; [Date] is a "date" string;
+//     [DateTime] is a date and time of day without a zone;
+//     time.Duration is refused (its JSON is nanoseconds);
 //     [Amount] is an exact decimal number; a type with a MarshalText
 //     method is a string. A type with its own MarshalJSON needs a
 //     JSONSchema method or [WithTypeSchema], since its JSON form is not
@@ -99,13 +113,14 @@
 //
 // # Schema ids
 //
-// [Schema.ID] and [Schema.DataID] are the ids Retab shows for a schema
-// (sch_id_..., sch_data_id_...): the BLAKE2b-64 of the schema serialised
-// as Python's json.dumps(schema, sort_keys=True) writes it, the data id
-// after removing descriptions, titles, defaults, examples, required and
-// X- keys. [IDs] computes them for any document. Retab's hash covers the
-// document Retab stores, so an id matches the dashboard's when the
-// uploaded file is this package's output, unchanged.
+// [Schema.ID] and [Schema.DataID] are Retab's schema ids (sch_id_...,
+// sch_data_id_...) as its SDKs computed them until 2026-05: the
+// BLAKE2b-64 of the schema serialised as Python's json.dumps(schema,
+// sort_keys=True) writes it, the data id after removing descriptions,
+// titles, defaults, examples, required and X- keys. [IDs] computes them
+// for any document. No current Retab client computes them and nothing
+// public shows that the dashboard still displays them: they are stable
+// fingerprints of a schema.
 //
 // # Strict mode
 //
@@ -113,7 +128,7 @@
 // number, enum values become strings, format, minLength, maxLength and
 // default are dropped, and every property becomes required.
 // [Schema.Warnings] lists what that changes in a given schema, with what
-// to do, before it is uploaded. The validator is lenient to match, with
+// to do, before it is given to Retab. The validator is lenient to match, with
 // exact textual rewrites: [Prepare] writes 3.0 as 3 (only when the decimal
 // value is exactly an integer), and [Schema.Accept] reads "3" as 3 in an
 // enum of numbers (and "True", "None" as true and null).
