@@ -37,6 +37,7 @@ type DiskQuarantine struct {
 
 	mu      sync.Mutex
 	sizes   map[string]int64 // id -> bytes of its two files, as last seen
+	ids     []string         // the keys of sizes, sorted: oldest first
 	total   int64
 	scanned time.Time // last directory scan
 }
@@ -135,7 +136,7 @@ func (q *DiskQuarantine) scan(clean bool) error {
 			records[id] = true
 		}
 	}
-	q.sizes, q.total = map[string]int64{}, 0
+	q.sizes, q.ids, q.total = map[string]int64{}, nil, 0
 	for _, e := range ents {
 		name := e.Name()
 		info, err := e.Info()
@@ -152,9 +153,13 @@ func (q *DiskQuarantine) scan(clean bool) error {
 		case !records[id] || (ext != "json" && ext != "body"):
 			continue
 		}
+		if _, ok := q.sizes[id]; !ok {
+			q.ids = append(q.ids, id)
+		}
 		q.sizes[id] += info.Size()
 		q.total += info.Size()
 	}
+	slices.Sort(q.ids)
 	q.scanned = time.Now()
 	return nil
 }
@@ -182,6 +187,9 @@ func (q *DiskQuarantine) Put(ctx context.Context, e *QuarantineEntry) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	n := int64(len(e.Body) + len(rec))
+	if _, ok := q.sizes[e.ID]; !ok {
+		q.index(e.ID)
+	}
 	q.total += n - q.sizes[e.ID]
 	q.sizes[e.ID] = n
 	q.bound(ctx, e.ID)
@@ -204,13 +212,10 @@ func (q *DiskQuarantine) bound(ctx context.Context, keep string) {
 		}
 		over = q.total > q.maxBytes
 	}
-	ids := make([]string, 0, len(q.sizes))
-	for id := range q.sizes {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids) // oldest first: ids begin with the time
-	for _, id := range ids {
+	for i := 0; i < len(q.ids); { // oldest first: ids begin with the time
+		id := q.ids[i]
 		if id == keep {
+			i++
 			continue
 		}
 		t, _ := quarantineIDTime(id)
@@ -223,7 +228,30 @@ func (q *DiskQuarantine) bound(ctx context.Context, keep string) {
 		default:
 			return
 		}
-		q.drop(ctx, id, reason)
+		q.drop(ctx, id, reason) // removes q.ids[i]
+	}
+}
+
+// index adds a new id to q.ids, in order: usually at the end, since ids
+// begin with the time. q.mu is held.
+func (q *DiskQuarantine) index(id string) {
+	if n := len(q.ids); n == 0 || q.ids[n-1] < id {
+		q.ids = append(q.ids, id)
+		return
+	}
+	i, _ := slices.BinarySearch(q.ids, id)
+	q.ids = slices.Insert(q.ids, i, id)
+}
+
+// forget removes id from the index. q.mu is held.
+func (q *DiskQuarantine) forget(id string) {
+	if _, ok := q.sizes[id]; !ok {
+		return
+	}
+	q.total -= q.sizes[id]
+	delete(q.sizes, id)
+	if i, ok := slices.BinarySearch(q.ids, id); ok {
+		q.ids = slices.Delete(q.ids, i, i+1)
 	}
 }
 
@@ -235,8 +263,7 @@ func (q *DiskQuarantine) drop(ctx context.Context, id, reason string) {
 	}
 	e.ID = id
 	err := q.remove(id)
-	q.total -= q.sizes[id]
-	delete(q.sizes, id)
+	q.forget(id)
 	if errors.Is(err, ErrNotQuarantined) {
 		return // removed by another process meanwhile
 	}
@@ -313,8 +340,7 @@ func (q *DiskQuarantine) Delete(_ context.Context, id string) error {
 	}
 	err := q.remove(id)
 	q.mu.Lock()
-	q.total -= q.sizes[id]
-	delete(q.sizes, id)
+	q.forget(id)
 	q.mu.Unlock()
 	return err
 }

@@ -417,3 +417,39 @@ func TestQuarantineIgnoredEvents(t *testing.T) {
 		assert.Equal(t, "run_2", runs[0].ID)
 	}
 }
+
+// TestDiskQuarantineConcurrentPuts: concurrent writers within the bound
+// all land, and a second store on the directory (another process) sees
+// them and its deletes are seen.
+func TestDiskQuarantineConcurrentPuts(t *testing.T) {
+	dir := t.TempDir()
+	q := openDisk(t, dir, framework.DiskMaxBytes(1<<20))
+	var wg sync.WaitGroup
+	for i := range 40 {
+		wg.Go(func() { putEntry(t, q, time.Now().Add(time.Duration(i)*time.Millisecond), 100) })
+	}
+	wg.Wait()
+	other := openDisk(t, dir)
+	list, err := other.List(context.Background())
+	require.NoError(t, err)
+	require.Len(t, list, 40)
+	for _, e := range list[:20] {
+		require.NoError(t, other.Delete(context.Background(), e.ID))
+	}
+	list, err = q.List(context.Background())
+	require.NoError(t, err)
+	assert.Len(t, list, 20)
+}
+
+func BenchmarkDiskQuarantinePut(b *testing.B) {
+	q, err := framework.OpenDiskQuarantine(b.TempDir(), framework.DiskLogger(quietLogger()))
+	require.NoError(b, err)
+	body := fixtures.TypicalDelivery()
+	for b.Loop() {
+		now := time.Now()
+		e := &framework.QuarantineEntry{ID: framework.NewQuarantineID(now), ReceivedAt: now, Body: body, Size: int64(len(body))}
+		if err := q.Put(context.Background(), e); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
