@@ -84,7 +84,7 @@ func (c durableConfig) openWith(ctx context.Context, open func(context.Context, 
 	}
 	e, err := open(ctx, append(opts, extra...)...)
 	if errors.Is(err, durable.ErrDirInUse) {
-		return nil, fmt.Errorf("%w (is the receiver running? start it with --nats-listen and pass --nats-url)", err)
+		return nil, fmt.Errorf("%w (is the receiver running? the commands beside it attach to it; another receiver needs --nats-url)", err)
 	}
 	return e, err
 }
