@@ -48,7 +48,7 @@ func (e *Engine) deadLetter(ctx context.Context, msg jetstream.Msg, md *jetstrea
 	id := ev.DeliveryID
 	dl := nats.NewMsg(e.dlSubj + "." + token(id))
 	dl.Data = msg.Data()
-	for _, k := range []string{HeaderKind, HeaderDeliveryID, HeaderKey, HeaderReplayOf} {
+	for _, k := range []string{HeaderKind, HeaderDeliveryID, HeaderKey, HeaderSeen, HeaderReplayOf} {
 		if v := msg.Headers().Get(k); v != "" {
 			dl.Header.Set(k, v)
 		}
@@ -63,6 +63,7 @@ func (e *Engine) deadLetter(ctx context.Context, msg jetstream.Msg, md *jetstrea
 		_ = msg.NakWithDelay(e.cfg.backoffMin)
 		return
 	}
+	e.markDone(ctx, msg)
 	if err := msg.DoubleAck(ctx); err != nil {
 		e.log.Warn("durable: acknowledging a dead-lettered delivery failed", "delivery_id", id, "error", err.Error())
 	}
@@ -187,12 +188,16 @@ func (e *Engine) Replay(ctx context.Context, id string) error {
 	}
 	m := nats.NewMsg(e.inSubj)
 	m.Data = raw.Data
-	for _, k := range []string{HeaderKind, HeaderDeliveryID, HeaderKey} {
-		m.Header.Set(k, raw.Header.Get(k))
+	for _, k := range []string{HeaderKind, HeaderDeliveryID, HeaderKey, HeaderSeen} {
+		if v := raw.Header.Get(k); v != "" {
+			m.Header.Set(k, v)
+		}
 	}
 	seq := strconv.FormatUint(raw.Sequence, 10)
 	m.Header.Set(HeaderReplayOf, seq)
-	if _, err := e.publish(ctx, m, "replay:"+token(id)+":"+seq); err != nil {
+	ctx, cancel := context.WithTimeout(ctx, e.cfg.publishWait)
+	defer cancel()
+	if _, err := e.publish(ctx, m, "replay:"+token(id)+":"+seq, true); err != nil {
 		return err
 	}
 	if err := e.dead.DeleteMsg(ctx, raw.Sequence); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {

@@ -66,20 +66,48 @@
 // A delivery whose key (framework.WithDedupeKey; by default the SHA-256 of
 // the body, so a Retab rerun is a duplicate) was accepted within
 // [WithDedupeWindow] (24 hours by default) is answered 200
-// {"status":"duplicate"} and not stored again. The key is the message's
-// Nats-Msg-Id, which JetStream checks atomically, and it is also written to
-// the NAME_SEEN bucket, which keeps it across restarts for the whole
-// window. Synchronous receivers can share the same window through the
-// engine: the engine is a framework.Deduper (framework.WithDeduper).
+// {"status":"duplicate"} and not stored again. The key is recorded in the
+// NAME_SEEN bucket (atomically, before the delivery is stored) and is the
+// message's Nats-Msg-Id, which the inbox checks too; a worker marks it
+// done before it acknowledges the delivery. Both writes are awaited, so
+// the window survives the process being killed at any point and a restart
+// of the server. Synchronous receivers can share the same window through
+// the engine: the engine is a framework.Deduper (framework.WithDeduper);
+// their claims expire on the server ([WithClaimTTL]) if their process
+// dies, and copies waiting for a claim watch its key.
 //
 // # Delivery guarantees
+//
+// A 202 means the delivery and its de-duplication record are both stored
+// (by a majority of the replicas). A 503 ([Engine.Dispatch] failed) means
+// it was not accepted: the client buffers nothing while disconnected, so
+// no publish is sent after the answer. The one exception is a store whose
+// acknowledgement was lost (a leader failing over mid-write): the delivery
+// may then be stored and processed, and a re-send of the same body is safe
+// (a duplicate if it was stored, stored if not). Every wait in the request
+// path has its own deadline (2s a try) within [WithPublishWait] (10s): a
+// 503 comes at most that long after the delivery reached the engine.
 //
 // Every delivery answered 202 is processed at least once: it stays in the
 // inbox until a handler returned nil for it or it reached the dead
 // letters. It is processed exactly once unless a process dies, or loses
 // its connection, between the handler's success and the acknowledgement
 // (then it runs again, with a higher Attempt): handlers with side effects
-// should be idempotent on Delivery.ID.
+// should be idempotent on Delivery.ID. A delivery whose handler never
+// finished [WithMaxAttempts] attempts (each killed its process) goes to
+// the dead letters with [ErrUnfinished] instead of running again; the
+// attempt is recorded before the handler runs, so the count survives the
+// embedded server dying with the process.
+//
+// # Storage errors and readiness
+//
+// [Engine.Ready] writes a probe into the inbox stream: it fails while a
+// delivery would not be stored (a full disk, a full inbox under
+// [WithMaxBytes], no quorum). The embedded server, which keeps refusing
+// writes to a stream after a write error (ENOSPC) until it restarts, is
+// healed in place (its JetStream subsystem restarted) as soon as the
+// engine sees the error: once space is freed, deliveries are accepted
+// again without a restart of the process.
 //
 // # Shutdown
 //

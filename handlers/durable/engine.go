@@ -34,13 +34,21 @@ type Engine struct {
 	nc  *nats.Conn
 	js  jetstream.JetStream
 
-	inbox  jetstream.Stream
-	dead   jetstream.Stream
-	seen   jetstream.KeyValue
-	cons   jetstream.Consumer
-	inSubj string           // name.inbox
-	dlSubj string           // name.dead
-	quar   jetstream.Stream // NAME_QUARANTINE (quarantine.go)
+	inbox     jetstream.Stream
+	dead      jetstream.Stream
+	seen      jetstream.KeyValue
+	cons      jetstream.Consumer
+	inSubj    string           // name.inbox
+	probeSubj string           // name.probe: readiness probes, in the inbox stream
+	dlSubj    string           // name.dead
+	quar      jetstream.Stream // NAME_QUARANTINE (quarantine.go)
+
+	refused  atomic.Int64 // size of the last delivery refused by a full inbox, 0 once one was stored
+	lastHeal atomic.Int64 // unix nanos of the last attempt to heal the embedded server
+	healMu   sync.Mutex
+
+	pull   atomic.Pointer[jetstream.MessagesContext] // Run's pull, nil when it does not run
+	repull atomic.Bool                               // Run pulls again when its pull ends
 
 	running atomic.Bool
 	closed  atomic.Bool
@@ -68,10 +76,11 @@ func Open(ctx context.Context, opts ...Option) (*Engine, error) {
 		cfg.logger = slog.Default()
 	}
 	e := &Engine{
-		cfg:    cfg,
-		log:    cfg.logger,
-		inSubj: strings.ToLower(cfg.name) + ".inbox",
-		dlSubj: strings.ToLower(cfg.name) + ".dead",
+		cfg:       cfg,
+		log:       cfg.logger,
+		inSubj:    strings.ToLower(cfg.name) + ".inbox",
+		probeSubj: strings.ToLower(cfg.name) + ".probe",
+		dlSubj:    strings.ToLower(cfg.name) + ".dead",
 	}
 	if err := e.connect(); err != nil {
 		e.shutdown()
@@ -89,6 +98,9 @@ func (e *Engine) connect() error {
 		nats.Name("retabhook"),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(250 * time.Millisecond),
+		// No buffering while disconnected: a publish that a request gave
+		// up on (and answered 503) must not be sent on reconnection.
+		nats.ReconnectBufSize(-1),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
 				e.log.Warn("durable: disconnected from NATS", "error", err.Error())
@@ -123,9 +135,7 @@ func (e *Engine) connect() error {
 		return fmt.Errorf("durable: connecting to NATS: %w", err)
 	}
 	e.nc = nc
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, m *nats.Msg, err error) {
-		e.log.Warn("durable: could not record a de-duplication key", "subject", m.Subject, "error", err.Error())
-	}))
+	js, err := jetstream.New(nc)
 	if err != nil {
 		return fmt.Errorf("durable: %w", err)
 	}
@@ -140,12 +150,14 @@ func (e *Engine) setup(ctx context.Context) error {
 	e.inbox, err = e.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        c.name,
 		Description: "retabhook: accepted deliveries waiting for their handler",
-		Subjects:    []string{e.inSubj},
+		Subjects:    []string{e.inSubj, e.probeSubj},
 		Retention:   jetstream.WorkQueuePolicy,
 		Storage:     jetstream.FileStorage,
 		Replicas:    c.replicas,
 		Duplicates:  c.dedupeWindow,
 		Discard:     jetstream.DiscardNew,
+		MaxBytes:    c.maxBytes,
+		AllowMsgTTL: true, // readiness probes expire if a delete fails
 	})
 	if err != nil {
 		return fmt.Errorf("durable: inbox stream %s: %w", c.name, err)
@@ -170,6 +182,10 @@ func (e *Engine) setup(ctx context.Context) error {
 		TTL:         c.dedupeWindow,
 		Storage:     jetstream.FileStorage,
 		Replicas:    c.replicas,
+		// Per-key TTLs (server 2.11+): a synchronous receiver's claim
+		// expires on the server if its process dies; the marker tells
+		// the copies waiting for it.
+		LimitMarkerTTL: claimMarkerTTL,
 	})
 	if err != nil {
 		return fmt.Errorf("durable: de-duplication bucket %s_SEEN: %w", c.name, err)
@@ -179,7 +195,12 @@ func (e *Engine) setup(ctx context.Context) error {
 		Description:   "retabhook workers",
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       c.ackWait,
-		MaxDeliver:    -1, // the engine counts attempts itself, to dead-letter with the last error
+		FilterSubject: e.inSubj, // not the readiness probes
+		// The engine counts attempts itself, to dead-letter with the last
+		// error, and dead-letters a delivery whose handler never finished
+		// its attempts (it killed the process). The server's cap is a
+		// margin above, for a process that dies dead-lettering too.
+		MaxDeliver:    c.maxAttempts + deliverMargin,
 		MaxAckPending: -1, // deliveries waiting for a retry must not hold new ones back
 		Replicas:      c.replicas,
 	})
@@ -214,12 +235,6 @@ func (e *Engine) Close() error {
 	defer e.closeMu.Unlock()
 	if e.closed.Swap(true) {
 		return nil
-	}
-	if e.js != nil {
-		select {
-		case <-e.js.PublishAsyncComplete():
-		case <-time.After(e.cfg.publishWait):
-		}
 	}
 	e.shutdown()
 	return nil

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/retabhook/retabhook/framework"
@@ -241,6 +242,7 @@ func TestOptionsRefuseBadValues(t *testing.T) {
 		durable.WithBackoff(0, time.Second), durable.WithBackoff(time.Second, time.Millisecond),
 		durable.WithWorkers(0), durable.WithAckWait(time.Millisecond), durable.WithPublishWait(0),
 		durable.WithShutdownGrace(-1), durable.WithLogger(nil), durable.WithEmbedded(nil),
+		durable.WithMaxBytes(0), durable.WithClaimTTL(time.Millisecond),
 	} {
 		_, err := durable.Open(context.Background(), o)
 		require.Error(t, err)
@@ -264,4 +266,56 @@ func TestRunTwiceIsRefused(t *testing.T) {
 func TestOpenWithoutAServerIsRefused(t *testing.T) {
 	_, err := durable.Open(context.Background(), durable.WithDir(t.TempDir()))
 	require.ErrorIs(t, err, durable.ErrNoServer)
+}
+
+// TestClaimOfADeadProcessExpiresOnTheServer claims a key in one engine,
+// which then stops without finishing (its process "died"): a copy waiting
+// in another engine takes the claim over once it expired on the server,
+// whatever the clocks say; the finisher is safe to call concurrently and
+// counts once.
+func TestClaimOfADeadProcessExpiresOnTheServer(t *testing.T) {
+	host := openEngine(t, append(fast(t.TempDir()), durable.WithListen("127.0.0.1:0"))...)
+	opts := []durable.Option{durable.WithURLs(host.ClientURL()), durable.WithLogger(quiet()), durable.WithClaimTTL(time.Second)}
+	dead := openEngine(t, opts...)
+	live := openEngine(t, opts...)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	dup, _, err := dead.Begin(ctx, "key-1")
+	require.NoError(t, err)
+	require.False(t, dup)
+	require.NoError(t, dead.Close()) // never finishes
+
+	dup, finish, err := live.Begin(ctx, "key-1")
+	require.NoError(t, err, "the waiting copy took the expired claim over")
+	require.False(t, dup)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() { finish(true) })
+	}
+	wg.Wait()
+
+	dup, _, err = live.Begin(ctx, "key-1")
+	require.NoError(t, err)
+	require.True(t, dup, "processed: a later copy is a duplicate")
+
+	// A claim whose handler runs longer than the TTL is renewed: a copy
+	// waits for its outcome instead of taking it over (the renewals, every
+	// third of the TTL, have two thirds of it to spare).
+	slow := openEngine(t, durable.WithURLs(host.ClientURL()), durable.WithLogger(quiet()), durable.WithClaimTTL(2*time.Second))
+	_, finish, err = slow.Begin(ctx, "key-2")
+	require.NoError(t, err)
+	got := make(chan bool, 1)
+	go func() {
+		dup, _, err := host.Begin(ctx, "key-2")
+		assert.NoError(t, err)
+		got <- dup
+	}()
+	select {
+	case <-got:
+		t.Fatal("the copy did not wait for the running claim")
+	case <-time.After(5 * time.Second): // two and a half TTLs
+	}
+	finish(true)
+	require.True(t, <-got, "the waiting copy is a duplicate once processed")
 }

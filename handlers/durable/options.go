@@ -25,6 +25,7 @@ const (
 	DefaultAckWait       = 30 * time.Second
 	DefaultPublishWait   = 10 * time.Second
 	DefaultShutdownGrace = 30 * time.Second
+	DefaultClaimTTL      = 30 * time.Second
 )
 
 // embeddedMaxPayload is the largest message the embedded server takes:
@@ -42,6 +43,7 @@ type config struct {
 	start        func(ServerConfig) (Server, error)
 	natsOpts     []nats.Option
 	replicas     int
+	maxBytes     int64
 	syncInterval time.Duration
 	syncAlways   bool
 	dedupeWindow time.Duration
@@ -52,6 +54,7 @@ type config struct {
 	ackWait      time.Duration
 	publishWait  time.Duration
 	grace        time.Duration
+	claimTTL     time.Duration
 	logger       *slog.Logger
 	observer     framework.QueueObserver
 	quarantine   quarantineConfig // quarantine.go
@@ -63,6 +66,7 @@ func defaultConfig() config {
 		name:         DefaultName,
 		dir:          DefaultDir,
 		replicas:     1,
+		maxBytes:     -1,
 		dedupeWindow: DefaultDedupeWindow,
 		maxAttempts:  DefaultMaxAttempts,
 		backoffMin:   DefaultBackoffMin,
@@ -71,6 +75,7 @@ func defaultConfig() config {
 		ackWait:      DefaultAckWait,
 		publishWait:  DefaultPublishWait,
 		grace:        DefaultShutdownGrace,
+		claimTTL:     DefaultClaimTTL,
 	}
 }
 
@@ -150,6 +155,20 @@ func WithReplicas(n int) Option {
 			return fmt.Errorf("durable: WithReplicas(%d): use 1 to 5", n)
 		}
 		c.replicas = n
+		return nil
+	}
+}
+
+// WithMaxBytes bounds the inbox stream to n bytes of stored deliveries
+// (bodies and headers). Past it, a delivery is answered 503 at once and
+// the readiness check ([Engine.Ready]) fails until the workers have made
+// room. Default: no limit but the disk's.
+func WithMaxBytes(n int64) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("durable: WithMaxBytes(%d): must be positive", n)
+		}
+		c.maxBytes = n
 		return nil
 	}
 }
@@ -266,6 +285,21 @@ func WithShutdownGrace(d time.Duration) Option {
 			return fmt.Errorf("durable: WithShutdownGrace(%s): must not be negative", d)
 		}
 		c.grace = d
+		return nil
+	}
+}
+
+// WithClaimTTL sets how long a synchronous receiver's claim on a
+// de-duplication key (framework.WithDeduper) outlives the process that
+// took it: the claim expires on the server after d unless its handler is
+// still running (the engine renews it every third of d), and a copy
+// waiting for it then takes it over. Default: [DefaultClaimTTL] (30s).
+func WithClaimTTL(d time.Duration) Option {
+	return func(c *config) error {
+		if d < time.Second {
+			return fmt.Errorf("durable: WithClaimTTL(%s): must be at least 1s", d)
+		}
+		c.claimTTL = d
 		return nil
 	}
 }

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/retabhook/retabhook/framework"
@@ -15,6 +18,17 @@ import (
 
 // ErrRunning is returned by [Engine.Run] when it is already running.
 var ErrRunning = errors.New("durable: Run is already running")
+
+// ErrUnfinished is the error a delivery is dead-lettered with when its
+// handler ran [WithMaxAttempts] times without ever finishing: the process
+// running it stopped each time (killed, out of memory, a crash in C code,
+// or a shutdown past the grace). It is not run again.
+var ErrUnfinished = errors.New("durable: the handler never finished its attempts (the process running it stopped each time: killed, out of memory or crashed?)")
+
+// deliverMargin is how many deliveries past WithMaxAttempts the server
+// makes (MaxDeliver) before it gives up on a message: the first is the
+// one a worker dead-letters with ErrUnfinished.
+const deliverMargin = 3
 
 // Processor runs the handler of a stored delivery. *framework.Router is
 // one (framework.Router.Process).
@@ -54,7 +68,8 @@ func (e *Engine) Run(ctx context.Context, p Processor) error {
 	if err != nil {
 		return fmt.Errorf("durable: consuming the inbox: %w", err)
 	}
-	defer it.Stop()
+	e.pull.Store(&it)
+	defer func() { e.pull.Store(nil); it.Stop() }()
 
 	hctx, hcancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer hcancel()
@@ -70,12 +85,31 @@ func (e *Engine) Run(ctx context.Context, p Processor) error {
 			}
 		})
 	}
-	stop := context.AfterFunc(ctx, it.Drain)
+	stop := context.AfterFunc(ctx, func() {
+		if p := e.pull.Swap(nil); p != nil {
+			(*p).Drain()
+		}
+	})
 	defer stop()
 
 	var runErr error
 	for {
 		msg, err := it.Next()
+		if errors.Is(err, jetstream.ErrMsgIteratorClosed) && ctx.Err() == nil && e.repull.Swap(false) {
+			// The embedded server was healed: pull again from its new
+			// consumer rather than wait for the old pull to time out.
+			next, nerr := e.cons.Messages(jetstream.PullMaxMessages(e.cfg.workers))
+			if nerr != nil {
+				runErr = fmt.Errorf("durable: consuming the inbox: %w", nerr)
+				break
+			}
+			it = next
+			e.pull.Store(&it)
+			if ctx.Err() != nil {
+				it.Drain()
+			}
+			continue
+		}
 		if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
 			break
 		}
@@ -135,7 +169,16 @@ func (e *Engine) handle(ctx context.Context, p Processor, msg jetstream.Msg) {
 		e.handBack(msg)
 		return
 	}
-	attempt := int(md.NumDelivered)
+	attempt := e.startAttempt(ctx, h, int(md.NumDelivered))
+	if attempt > e.cfg.maxAttempts {
+		// Every earlier attempt ended without an answer: running it again
+		// would likely kill this process too.
+		actx, cancel := context.WithTimeout(context.Background(), e.cfg.publishWait)
+		defer cancel()
+		e.deadLetter(actx, msg, md, framework.QueueEvent{Kind: kind, DeliveryID: id, Attempt: attempt - 1,
+			Err: fmt.Errorf("%w: %d attempts", ErrUnfinished, attempt-1)})
+		return
+	}
 	stopProgress := e.progress(msg)
 	pctx := ctx
 	if e.cfg.propagator != nil {
@@ -151,6 +194,7 @@ func (e *Engine) handle(ctx context.Context, p Processor, msg jetstream.Msg) {
 	ev := framework.QueueEvent{Kind: kind, DeliveryID: id, Attempt: attempt, Err: perr, Duration: dur}
 	switch {
 	case perr == nil:
+		e.markDone(actx, msg)
 		if err := msg.DoubleAck(actx); err != nil {
 			// The delivery will be processed again after AckWait.
 			e.log.Warn("durable: acknowledging a processed delivery failed; it will run again", "delivery_id", id, "error", err.Error())
@@ -172,25 +216,80 @@ func (e *Engine) handle(ctx context.Context, p Processor, msg jetstream.Msg) {
 	}
 }
 
+// seenAttempt prefixes the de-duplication record of a delivery whose
+// handler is running: "attempt N".
+const seenAttempt = "attempt "
+
+// startAttempt records, before the handler runs, that attempt n of the
+// delivery with headers h starts, and returns n: the server's delivery
+// count (delivered, from its metadata), or one more than the last attempt
+// recorded if that is higher. The record is what counts an attempt whose
+// process died: an embedded server killed with its process may lose its
+// own count of the last deliveries. Without a record (an older message, a
+// failed write) the server's count is used.
+func (e *Engine) startAttempt(ctx context.Context, h nats.Header, delivered int) int {
+	key := h.Get(HeaderSeen)
+	if key == "" {
+		return delivered
+	}
+	ctx, cancel := context.WithTimeout(ctx, e.cfg.publishWait)
+	defer cancel()
+	n := delivered
+	if entry, err := e.seen.Get(ctx, key); err == nil {
+		if prev, ok := strings.CutPrefix(string(entry.Value()), seenAttempt); ok {
+			if k, err := strconv.Atoi(prev); err == nil && k+1 > n {
+				n = k + 1
+			}
+		}
+	}
+	if _, err := e.seen.Put(ctx, key, []byte(seenAttempt+strconv.Itoa(n))); err != nil {
+		e.log.Warn("durable: could not record the start of an attempt", "delivery_id", h.Get(HeaderDeliveryID), "attempt", n, "error", err.Error())
+	}
+	return n
+}
+
+// markDone records in the de-duplication bucket that msg left the inbox
+// (processed or dead-lettered), before it is acknowledged: a re-send of
+// it is then a duplicate even after the stream forgot its id. If the
+// record fails, a re-send after a restart of the server may be stored
+// and processed again.
+func (e *Engine) markDone(ctx context.Context, msg jetstream.Msg) {
+	key := msg.Headers().Get(HeaderSeen)
+	if key == "" {
+		return // stored by an older version, which recorded the key itself
+	}
+	if _, err := e.seen.Put(ctx, key, []byte(seenDone)); err != nil {
+		e.log.Warn("durable: could not record a processed delivery's de-duplication key", "delivery_id", msg.Headers().Get(HeaderDeliveryID), "error", err.Error())
+	}
+}
+
 // progress tells the server, every third of AckWait, that the handler of
 // msg is still running, until the returned function is called.
 func (e *Engine) progress(msg jetstream.Msg) func() {
-	stop := make(chan struct{})
+	return every(e.cfg.ackWait/3, func() bool { _ = msg.InProgress(); return true })
+}
+
+// every calls f every d, until f returns false or the returned stop is
+// called; stop returns once f is no longer running.
+func every(d time.Duration, f func() bool) (stop func()) {
+	quit := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		t := time.NewTicker(e.cfg.ackWait / 3)
+		t := time.NewTicker(d)
 		defer t.Stop()
 		for {
 			select {
-			case <-stop:
+			case <-quit:
 				return
 			case <-t.C:
-				_ = msg.InProgress()
+				if !f() {
+					return
+				}
 			}
 		}
 	}()
-	return func() { close(stop); <-done }
+	return func() { close(quit); <-done }
 }
 
 // backoff is the delay before the attempt after attempt n: min*2^(n-1)

@@ -2,6 +2,7 @@ package embedded
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -44,7 +45,7 @@ func Start(c durable.ServerConfig) (durable.Server, error) {
 		unlock()
 		return nil, err
 	}
-	s := &embedded{Server: srv, listen: c.Listen != "", unlock: unlock, dir: c.Dir}
+	s := &embedded{Server: srv, cfg: c, listen: c.Listen != "", unlock: unlock, dir: c.Dir}
 	tok := token
 	if c.Listen != "" {
 		tok = "" // WithListen's port takes clients without a token, as before
@@ -108,6 +109,7 @@ func start(c durable.ServerConfig, token string) (*server.Server, error) {
 // embedded is a running server and the lock on its directory.
 type embedded struct {
 	*server.Server
+	cfg    durable.ServerConfig
 	listen bool
 	unlock func()
 	dir    string
@@ -126,3 +128,37 @@ func (s *embedded) Shutdown() {
 	s.WaitForShutdown()
 	s.unlock()
 }
+
+// Healthy returns the server's health error: JetStream off, or a stream
+// that hit a write error (a full disk), which the server keeps refusing
+// writes for until its JetStream restarts.
+func (s *embedded) Healthy() error {
+	if !s.JetStreamEnabled() {
+		return errors.New("JetStream is off")
+	}
+	if h := s.Healthz(nil); h.Error != "" {
+		return errors.New(h.Error)
+	}
+	return nil
+}
+
+// Heal restarts the server's JetStream subsystem in place: the streams are
+// reloaded from their files, without the write errors they had. The
+// engine's connection stays up.
+func (s *embedded) Heal() error {
+	if s.JetStreamEnabled() {
+		if err := s.ShutdownJetStream(); err != nil {
+			return fmt.Errorf("durable: stopping JetStream: %w", err)
+		}
+	}
+	if err := s.EnableJetStream(&server.JetStreamConfig{
+		StoreDir:     s.cfg.Dir,
+		SyncInterval: s.cfg.SyncInterval,
+		SyncAlways:   s.cfg.SyncAlways,
+	}); err != nil {
+		return fmt.Errorf("durable: starting JetStream: %w", err)
+	}
+	return nil
+}
+
+var _ durable.Healer = (*embedded)(nil)
