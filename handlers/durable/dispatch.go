@@ -67,8 +67,10 @@ func (e *Engine) Dispatch(ctx context.Context, s framework.Submission) (framewor
 	id := msgID(s.Key)
 	dup := framework.QueueEvent{Type: framework.QueueDuplicate, Kind: s.Delivery.Kind, DeliveryID: s.Delivery.ID}
 	var known string // the record's value when the key was there already
+	var rev uint64   // the record's revision when this copy created it
 	err := e.retry(ctx, "recording the de-duplication key", func(ctx context.Context) error {
-		_, err := e.seen.Create(ctx, id, []byte(seenAccepted))
+		var err error
+		rev, err = e.seen.Create(ctx, id, []byte(seenAccepted))
 		if !errors.Is(err, jetstream.ErrKeyExists) {
 			return err
 		}
@@ -104,9 +106,22 @@ func (e *Engine) Dispatch(ctx context.Context, s framework.Submission) (framewor
 	// was stored too, the stream's Nats-Msg-Id window says (it covers every
 	// message still in the inbox, across restarts): a duplicate if so.
 	// Otherwise (its answer was a 503) this copy is stored now.
-	stored, err := e.publish(ctx, msg, id, known == "")
+	// The store gets the budget but a reserve, in which a failure removes
+	// the record this copy created.
+	deadline, _ := ctx.Deadline()
+	pctx, pcancel := context.WithDeadline(ctx, deadline.Add(-min(tryWait, e.cfg.publishWait/4)))
+	stored, err := e.publish(pctx, msg, id, known == "")
+	pcancel()
 	if err != nil {
 		e.noteStoreErr(err, len(s.Body))
+		if known == "" {
+			// Not needed for safety (a re-send finds the delivery in the
+			// stream's window if the failure was a lost acknowledgement),
+			// but a refused delivery leaves no trace.
+			if derr := e.seen.Delete(ctx, id, jetstream.LastRevision(rev)); derr != nil {
+				e.log.WarnContext(ctx, "durable: could not remove the de-duplication record of a refused delivery", "delivery_id", s.Delivery.ID, "error", derr.Error())
+			}
+		}
 		return framework.Acceptance{}, err
 	}
 	e.refused.Store(0)

@@ -45,7 +45,9 @@ func Start(c durable.ServerConfig) (durable.Server, error) {
 		unlock()
 		return nil, err
 	}
-	s := &embedded{Server: srv, cfg: c, listen: c.Listen != "", unlock: unlock, dir: c.Dir}
+	js := *srv.JetStreamConfig()
+	js.StoreDir = c.Dir // EnableJetStream adds the "jetstream" directory again
+	s := &embedded{Server: srv, js: js, listen: c.Listen != "", unlock: unlock, dir: c.Dir}
 	tok := token
 	if c.Listen != "" {
 		tok = "" // WithListen's port takes clients without a token, as before
@@ -109,7 +111,7 @@ func start(c durable.ServerConfig, token string) (*server.Server, error) {
 // embedded is a running server and the lock on its directory.
 type embedded struct {
 	*server.Server
-	cfg    durable.ServerConfig
+	js     server.JetStreamConfig // as started, with the store limit computed from the disk then
 	listen bool
 	unlock func()
 	dir    string
@@ -151,11 +153,10 @@ func (s *embedded) Heal() error {
 			return fmt.Errorf("durable: stopping JetStream: %w", err)
 		}
 	}
-	if err := s.EnableJetStream(&server.JetStreamConfig{
-		StoreDir:     s.cfg.Dir,
-		SyncInterval: s.cfg.SyncInterval,
-		SyncAlways:   s.cfg.SyncAlways,
-	}); err != nil {
+	// The configuration it started with: computed again now, the store
+	// limit would be what is free on a disk that may still be full.
+	js := s.js
+	if err := s.EnableJetStream(&js); err != nil {
 		return fmt.Errorf("durable: starting JetStream: %w", err)
 	}
 	return nil
