@@ -39,7 +39,8 @@ type Engine struct {
 	seen      jetstream.KeyValue
 	cons      jetstream.Consumer
 	inSubj    string           // name.inbox
-	probeSubj string           // name.probe: readiness probes, in the inbox stream
+	probe     jetstream.Stream // NAME_PROBE: Ready's writes
+	probeSubj string           // name.probe
 	dlSubj    string           // name.dead
 	quar      jetstream.Stream // NAME_QUARANTINE (quarantine.go)
 
@@ -150,17 +151,27 @@ func (e *Engine) setup(ctx context.Context) error {
 	e.inbox, err = e.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        c.name,
 		Description: "retabhook: accepted deliveries waiting for their handler",
-		Subjects:    []string{e.inSubj, e.probeSubj},
+		Subjects:    []string{e.inSubj},
 		Retention:   jetstream.WorkQueuePolicy,
 		Storage:     jetstream.FileStorage,
 		Replicas:    c.replicas,
 		Duplicates:  c.dedupeWindow,
 		Discard:     jetstream.DiscardNew,
 		MaxBytes:    c.maxBytes,
-		AllowMsgTTL: true, // readiness probes expire if a delete fails
 	})
 	if err != nil {
 		return fmt.Errorf("durable: inbox stream %s: %w", c.name, err)
+	}
+	e.probe, err = e.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:              c.name + "_PROBE",
+		Description:       "retabhook: the readiness check's writes (one message, overwritten)",
+		Subjects:          []string{e.probeSubj},
+		Storage:           jetstream.FileStorage,
+		Replicas:          c.replicas,
+		MaxMsgsPerSubject: 1,
+	})
+	if err != nil {
+		return fmt.Errorf("durable: probe stream %s_PROBE: %w", c.name, err)
 	}
 	e.dead, err = e.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:              c.name + "_DEAD",
@@ -191,11 +202,10 @@ func (e *Engine) setup(ctx context.Context) error {
 		return fmt.Errorf("durable: de-duplication bucket %s_SEEN: %w", c.name, err)
 	}
 	e.cons, err = e.inbox.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
-		Durable:       consumerName,
-		Description:   "retabhook workers",
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       c.ackWait,
-		FilterSubject: e.inSubj, // not the readiness probes
+		Durable:     consumerName,
+		Description: "retabhook workers",
+		AckPolicy:   jetstream.AckExplicitPolicy,
+		AckWait:     c.ackWait,
 		// The engine counts attempts itself, to dead-letter with the last
 		// error, and dead-letters a delivery whose handler never finished
 		// its attempts (it killed the process). The server's cap is a

@@ -32,11 +32,11 @@ type Healer interface {
 const healEvery = 2 * time.Second
 
 // Ready reports whether a delivery would be stored now, for a readiness
-// probe: it writes a small probe message into the inbox stream (on a
-// subject the workers do not read) and deletes it, so it fails while the
-// store refuses writes (a full disk, no quorum, JetStream off), and while
-// the inbox lacks room ([ErrInboxFull]) for a delivery as large as the
-// last one it refused. With the embedded server it also checks the
+// probe: it writes a small message to the store (stream NAME_PROBE, which
+// keeps only the last one), so it fails while the store refuses writes (a
+// full disk, no quorum, JetStream off); and it fails while the inbox is at
+// its limit ([WithMaxBytes]), or lacks room for a delivery as large as
+// the last one it refused ([ErrInboxFull]). With the embedded server it also checks the
 // server's own health, and restarts its JetStream subsystem when a storage
 // error left it refusing writes: once the cause is gone (space freed), the
 // engine accepts deliveries again without a restart of the process.
@@ -49,26 +49,21 @@ func (e *Engine) Ready(ctx context.Context) error {
 	if err := e.checkServer(); err != nil {
 		return err
 	}
-	probe := nats.NewMsg(e.probeSubj)
-	probe.Data = []byte("ready?")
-	ack, err := e.js.PublishMsg(ctx, probe, jetstream.WithExpectStream(e.cfg.name), jetstream.WithMsgTTL(time.Minute))
+	m := nats.NewMsg(e.probeSubj)
+	m.Data = []byte("ready?")
+	_, err := e.js.PublishMsg(ctx, m, jetstream.WithExpectStream(e.cfg.name+"_PROBE"))
 	if err != nil {
 		e.noteStoreErr(err, 0)
-		if storeFull(err) {
-			return fmt.Errorf("%w: %w", ErrInboxFull, err)
-		}
-		return fmt.Errorf("durable: the inbox refuses writes: %w", err)
+		return fmt.Errorf("durable: the store refuses writes: %w", err)
 	}
-	if err := e.inbox.DeleteMsg(ctx, ack.Sequence); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
-		e.log.Debug("durable: deleting a readiness probe failed; it expires in a minute", "error", err.Error())
-	}
-	if need := e.refused.Load(); need > 0 {
+	if e.cfg.maxBytes > 0 {
 		info, err := e.inbox.Info(ctx)
 		if err != nil {
 			return fmt.Errorf("durable: inbox stream: %w", err)
 		}
-		if mb := info.Config.MaxBytes; mb > 0 && int64(info.State.Bytes)+need > mb {
-			return fmt.Errorf("%w: %d of %d bytes used, the last delivery refused needed %d", ErrInboxFull, info.State.Bytes, mb, need)
+		need := max(e.refused.Load(), 1)
+		if used := int64(info.State.Bytes); used+need > e.cfg.maxBytes {
+			return fmt.Errorf("%w: %d of %d bytes used (the last delivery refused needed %d)", ErrInboxFull, used, e.cfg.maxBytes, e.refused.Load())
 		}
 		e.refused.Store(0)
 	}
