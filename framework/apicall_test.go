@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/retabhook/retabhook/framework"
+	"github.com/retabhook/retabhook/framework/retabtest"
 	"github.com/retabhook/retabhook/internal/fixtures"
 )
 
@@ -155,4 +156,20 @@ func TestAPICall(t *testing.T) {
 	assert.Equal(t, 200, call(hk, string(body), "X-Api-Key", "k1").Code)
 	assert.Equal(t, 401, call(hk, string(body), "X-Api-Key", "k2").Code)
 	assert.Equal(t, 401, call(hk, string(body), "Authorization", "Bearer k1").Code)
+}
+
+func TestAPICallWithTestKit(t *testing.T) {
+	h, ds := apiRouter(t, framework.WithAPICallToken("tok"))
+	inv := sampleInvoice(t)
+	d, err := retabtest.NewAPICall(inv, "tok")
+	require.NoError(t, err)
+	res := retabtest.Serve(h, d, "/api/invoice-check")
+	require.Equal(t, 200, res.Status, string(res.Body))
+	require.Len(t, *ds, 1)
+	var got invoiceCheck
+	require.NoError(t, json.Unmarshal(res.Body, &got))
+	assert.Equal(t, inv.Number, got.Number)
+	d, err = retabtest.NewAPICall(inv, "")
+	require.NoError(t, err)
+	assert.Equal(t, 401, retabtest.Serve(h, d, "/api/invoice-check").Status)
 }

@@ -164,6 +164,13 @@ func (r *Router) wrap(call HandlerFunc, own []Middleware) HandlerFunc {
 	return call
 }
 
+// noKinds reports whether no struct handler is registered.
+func (r *Router) noKinds() bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return len(r.order) == 0
+}
+
 // Kinds returns the registered kinds in registration order.
 func (r *Router) Kinds() []string {
 	r.mu.RLock()
@@ -367,7 +374,7 @@ func (r *Router) prepare(ctx context.Context, req *http.Request, body []byte, su
 // an event nobody handles.
 func (r *Router) resolve(ctx context.Context, d *Delivery, c *content, pick func() (*route, []byte, error)) (*Delivery, *route, error) {
 	if d.Event != nil {
-		if rt, ok := r.eventRoute(d.Event.Type); ok || c == nil || len(r.Kinds()) == 0 {
+		if rt, ok := r.eventRoute(d.Event.Type); ok || c == nil || r.noKinds() {
 			return d, rt, r.checkEvent(ctx, rt, d)
 		}
 	}

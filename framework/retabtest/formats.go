@@ -286,3 +286,19 @@ func (b *builder) event(eventType string, data json.RawMessage) (*Delivery, erro
 	d.Header.Set(b.header, sig)
 	return d, nil
 }
+
+// NewAPICall builds the request a workflow's API Call block sends: the
+// body is v as JSON (a Go value, or JSON text as a json.RawMessage), with
+// "Authorization: Bearer <token>" (no token: no header). Serve it to a
+// router built with framework.WithAPICallToken.
+func NewAPICall(v any, token string) (*Delivery, error) {
+	body, err := jsonOf(v)
+	if err != nil {
+		return nil, err
+	}
+	d := &Delivery{Body: body, Header: http.Header{"Content-Type": {"application/json"}}}
+	if token != "" {
+		d.Header.Set("Authorization", "Bearer "+token)
+	}
+	return d, nil
+}
