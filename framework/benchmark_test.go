@@ -155,8 +155,8 @@ func BenchmarkStage(b *testing.B) {
 			}
 		})
 	}
+	hdr := http.Header{"X-Retab-Signature": {sig}}
 	stage("verify", func() error {
-		hdr := http.Header{"X-Retab-Signature": {sig}}
 		a, err := r.authenticate(hdr)
 		if err != nil {
 			return err

@@ -128,28 +128,62 @@ func (s hexScheme) Parse(h http.Header) (*Signature, error) {
 	if v == "" || isTimestamped(v) {
 		return nil, nil
 	}
-	got, err := parseHex(v)
-	if err != nil {
+	// One allocation for the signature, its list and its MAC: this runs
+	// on every request.
+	x := new(struct {
+		sig  Signature
+		macs [1][]byte
+		mac  [sha256.Size]byte
+	})
+	if err := decodeHex(x.mac[:], v); err != nil {
 		return nil, err
 	}
-	return &Signature{MACs: [][]byte{got}, Formula: FormulaBody}, nil
+	x.macs[0] = x.mac[:]
+	x.sig.MACs, x.sig.Formula = x.macs[:], FormulaBody
+	return &x.sig, nil
 }
 
 // parseHex decodes a plain hex signature.
 func parseHex(signature string) ([]byte, error) {
-	signature = strings.TrimSpace(signature)
-	if signature == "" {
-		return nil, &SignatureError{Reason: SignatureMissing, Err: ErrMissingSignature}
-	}
-	if len(signature) != 2*sha256.Size {
-		return nil, &SignatureError{Reason: SignatureMalformed, Err: ErrInvalidSignature,
-			detail: fmt.Sprintf("want %d hex digits, got %d characters", 2*sha256.Size, len(signature))}
-	}
 	got := make([]byte, sha256.Size)
-	if _, err := hex.Decode(got, []byte(signature)); err != nil {
-		return nil, &SignatureError{Reason: SignatureMalformed, Err: ErrInvalidSignature, detail: "not hexadecimal"}
+	if err := decodeHex(got, signature); err != nil {
+		return nil, err
 	}
 	return got, nil
+}
+
+// decodeHex decodes a plain hex signature (surrounding spaces ignored)
+// into dst, which holds sha256.Size bytes, without allocating.
+func decodeHex(dst []byte, signature string) error {
+	signature = strings.TrimSpace(signature)
+	if signature == "" {
+		return &SignatureError{Reason: SignatureMissing, Err: ErrMissingSignature}
+	}
+	if len(signature) != 2*sha256.Size {
+		return &SignatureError{Reason: SignatureMalformed, Err: ErrInvalidSignature,
+			detail: fmt.Sprintf("want %d hex digits, got %d characters", 2*sha256.Size, len(signature))}
+	}
+	for i := range dst {
+		hi, ok1 := fromHex(signature[2*i])
+		lo, ok2 := fromHex(signature[2*i+1])
+		if !ok1 || !ok2 {
+			return &SignatureError{Reason: SignatureMalformed, Err: ErrInvalidSignature, detail: "not hexadecimal"}
+		}
+		dst[i] = hi<<4 | lo
+	}
+	return nil
+}
+
+func fromHex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }
 
 // isTimestamped reports whether a header value has the timestamped form:
