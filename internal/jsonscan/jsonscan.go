@@ -11,6 +11,7 @@
 package jsonscan
 
 import (
+	"bytes"
 	"encoding/binary"
 	"strconv"
 	"unicode"
@@ -72,9 +73,25 @@ func String(b []byte, i int) (end int, flags StringFlags, ok bool) {
 		return i, 0, false
 	}
 	i++
+	// quote and bslash are the indexes of the next quote and of the next
+	// backslash before it, at or after i, once looked for (in a long
+	// string: a document's base64); each is looked for again only once i
+	// has passed it, so the string is searched once.
+	quote, bslash := -1, -1
 	for {
+		words := 0
 		for i+8 <= len(b) && !special(binary.LittleEndian.Uint64(b[i:])) {
 			i += 8
+			if words++; words == longRun {
+				if quote < i {
+					quote = indexFrom(b, i, len(b), '"')
+				}
+				if bslash < i {
+					bslash = indexFrom(b, i, quote, '\\')
+				}
+				i = skipPrintable(b, i, bslash)
+				words = 0
+			}
 		}
 		if i >= len(b) {
 			return i, flags, false
@@ -108,6 +125,41 @@ func String(b []byte, i int) (end int, flags StringFlags, ok bool) {
 			i++
 		}
 	}
+}
+
+// longRun is the number of plain 8-byte words after which String looks
+// for the string's end with bytes.IndexByte (assembly) rather than word
+// by word.
+const longRun = 8
+
+// indexFrom returns the index of the first c in b[i:end] (end when there
+// is none), with bytes.IndexByte.
+func indexFrom(b []byte, i, end int, c byte) int {
+	if k := bytes.IndexByte(b[i:end], c); k >= 0 {
+		return i + k
+	}
+	return end
+}
+
+// skipPrintable advances i over 32-byte blocks of printable ASCII
+// (0x20..0x7f) before end, which holds no quote or backslash before it:
+// it returns the start of the first block that holds another byte, or
+// of the last, shorter one.
+func skipPrintable(b []byte, i, end int) int {
+	for i+32 <= end {
+		w := b[i : i+32]
+		w0 := binary.LittleEndian.Uint64(w[0:8])
+		w1 := binary.LittleEndian.Uint64(w[8:16])
+		w2 := binary.LittleEndian.Uint64(w[16:24])
+		w3 := binary.LittleEndian.Uint64(w[24:32])
+		// A byte below 0x20 borrows (its high bit set in w-0x20), a byte
+		// from 0x80 has it set in w.
+		if ((w0-0x20*ones)|w0|(w1-0x20*ones)|w1|(w2-0x20*ones)|w2|(w3-0x20*ones)|w3)&highs != 0 {
+			return i
+		}
+		i += 32
+	}
+	return i
 }
 
 func isHex(c byte) bool {

@@ -112,3 +112,34 @@ func TestIntegerForm(t *testing.T) {
 		}
 	}
 }
+
+// TestLongStringsAgreeWithEncodingJSON puts one byte or escape of each
+// kind at every position of strings long enough for String's long-run
+// search (bytes.IndexByte and the 32-byte blocks), and checks the end,
+// the verdict and the flags against encoding/json.
+func TestLongStringsAgreeWithEncodingJSON(t *testing.T) {
+	inserts := []string{`\"`, `\\`, `\n`, `\u00e9`, "\x01", "\x1f", "\x7f", "é", "\xff", `"`, `\`, `\q`}
+	for _, n := range []int{64, 70, 97, 130, 300} {
+		for _, ins := range inserts {
+			for at := 0; at <= n; at++ {
+				inner := strings.Repeat("A", at) + ins + strings.Repeat("b", n-at)
+				for _, tail := range []string{`"`, `",1`, ``} {
+					b := []byte(`"` + inner + tail)
+					end, flags, ok := jsonscan.String(b, 0)
+					if !ok {
+						require.False(t, json.Valid(b[:min(len(b), len(inner)+2)]) && strings.Count(inner, `"`) == 0 && tail != "",
+							"refused a valid string: %q", b)
+						continue
+					}
+					var v string
+					require.NoError(t, json.Unmarshal(b[:end], &v), "accepted %q", b[:end])
+					require.Equal(t, strings.Contains(string(b[:end]), `\`), flags&jsonscan.Escaped != 0, "%q", b[:end])
+					require.Equal(t, strings.ContainsFunc(string(b[:end]), func(r rune) bool { return r >= 0x80 }), flags&jsonscan.NonASCII != 0, "%q", b[:end])
+					if !strings.Contains(ins, `"`) || ins == `\"` {
+						require.Equal(t, len(inner)+2, end, "%q", b)
+					}
+				}
+			}
+		}
+	}
+}
