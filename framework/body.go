@@ -3,10 +3,10 @@ package framework
 import (
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
+	"hash/crc32"
 	"io"
 	"net/http"
 	"os"
@@ -19,27 +19,31 @@ const (
 	// is hashed right after it is read, while it is still in the CPU's
 	// cache, and while the rest of the body is still on the wire.
 	readChunk = 256 << 10
-	// parallelIDMin is the declared body size from which the delivery ID's
-	// SHA-256 runs on a goroutine of its own, beside the HMACs, when the
-	// process has more than one CPU.
-	parallelIDMin = 1 << 20
+	// parallelMACMin is the declared body size from which the HMACs run
+	// on a goroutine of their own, while the request's goroutine reads
+	// (and checksums) the next chunks, when the process has more than
+	// one CPU.
+	parallelMACMin = 1 << 20
 )
 
 // bodyHashes digests a body while it is read: its HMAC-SHA256 with each
-// secret (the signature check) and its SHA-256 (the delivery ID). The
-// router keeps them in a pool: a keyed HMAC is reset, not rebuilt.
+// secret (the signature check) and, for a body large enough to carry a
+// document the delivery's digest leaves out (ElideDocumentMin), its
+// CRC-32C. The router keeps them in a pool: a keyed HMAC is reset, not
+// rebuilt.
 type bodyHashes struct {
-	macs  []hash.Hash // one per secret, in WithSecrets order
-	sums  [][]byte    // their results, after finish
-	id    hash.Hash
-	idSum [sha256.Size]byte
+	macs []hash.Hash // one per secret, in WithSecrets order
+	sums [][]byte    // their results, after finish
 
-	par  chan []byte // chunks for the ID goroutine; nil when it is not running
+	withCRC bool
+	crc     uint32
+
+	par  chan []byte // chunks for the HMAC goroutine; nil when it is not running
 	done chan struct{}
 }
 
 func newBodyHashes(secrets []string) *bodyHashes {
-	h := &bodyHashes{id: sha256.New(), macs: make([]hash.Hash, len(secrets)), sums: make([][]byte, len(secrets))}
+	h := &bodyHashes{macs: make([]hash.Hash, len(secrets)), sums: make([][]byte, len(secrets))}
 	for i, s := range secrets {
 		h.macs[i] = hmac.New(sha256.New, []byte(s))
 		h.sums[i] = make([]byte, 0, sha256.Size)
@@ -50,7 +54,7 @@ func newBodyHashes(secrets []string) *bodyHashes {
 // reset prepares h for a body: the HMACs (when withMACs) are reset and fed
 // prefix, the signature scheme's bytes before the body.
 func (h *bodyHashes) reset(withMACs bool, prefix []byte) {
-	h.id.Reset()
+	h.withCRC, h.crc = false, 0
 	if !withMACs {
 		h.macs = h.macs[:0]
 		return
@@ -62,13 +66,18 @@ func (h *bodyHashes) reset(withMACs bool, prefix []byte) {
 	}
 }
 
-// parallel hashes the ID on its own goroutine until finish.
+// parallel runs the HMACs on their own goroutine until finish.
 func (h *bodyHashes) parallel() {
+	if len(h.macs) == 0 {
+		return
+	}
 	h.par, h.done = make(chan []byte, 64), make(chan struct{})
 	go func() {
 		defer close(h.done)
 		for chunk := range h.par {
-			h.id.Write(chunk)
+			for _, m := range h.macs {
+				m.Write(chunk)
+			}
 		}
 	}()
 }
@@ -77,42 +86,34 @@ func (h *bodyHashes) write(chunk []byte) {
 	if h.par != nil {
 		h.par <- chunk
 	} else {
-		h.id.Write(chunk)
+		for _, m := range h.macs {
+			m.Write(chunk)
+		}
 	}
-	for _, m := range h.macs {
-		m.Write(chunk)
+	if h.withCRC {
+		h.crc = crc32.Update(h.crc, castagnoli, chunk)
 	}
 }
 
 // finish computes the sums; it must be called once after the last write,
-// also on failure, to stop the ID goroutine.
+// also on failure, to stop the HMAC goroutine.
 func (h *bodyHashes) finish() {
 	if h.par != nil {
 		close(h.par)
 		<-h.done
 		h.par, h.done = nil, nil
 	}
-	h.id.Sum(h.idSum[:0])
 	for i, m := range h.macs {
 		h.sums[i] = m.Sum(h.sums[i][:0])
 	}
 }
 
-// deliveryID is Delivery.ID for a body's SHA-256.
-// DeliveryID returns the ID the router gives the delivery of body
-// (Delivery.ID): "dlv_" and the first 32 hex digits of the body's
-// SHA-256. Tools that record raw bodies use it to name them as the
-// receiver's logs do.
-func DeliveryID(body []byte) string {
-	sum := sha256.Sum256(body)
-	return deliveryID(&sum)
-}
-
-func deliveryID(sum *[sha256.Size]byte) string {
-	var b [4 + 32]byte
-	copy(b[:], "dlv_")
-	hex.Encode(b[4:], sum[:16])
-	return string(b[:])
+// bodyCRC is the body's CRC-32C when it was computed while reading.
+func (h *bodyHashes) bodyCRC() *uint32 {
+	if !h.withCRC {
+		return nil
+	}
+	return &h.crc
 }
 
 // firstAlloc is the body buffer's first size when the body declares more,
@@ -231,7 +232,8 @@ func (c *bodyClock) end() {
 func (r *Router) readBody(req *http.Request, h *bodyHashes, clock *bodyClock, pre []byte, preErr error) (body []byte, err error) {
 	limit := r.cfg.maxBody
 	if h != nil {
-		if req.ContentLength >= parallelIDMin && runtime.GOMAXPROCS(0) > 1 {
+		h.withCRC = req.ContentLength >= ElideDocumentMin
+		if req.ContentLength >= parallelMACMin && runtime.GOMAXPROCS(0) > 1 {
 			h.parallel()
 		}
 		defer h.finish()

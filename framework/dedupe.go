@@ -2,8 +2,6 @@ package framework
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"sync"
@@ -16,17 +14,19 @@ import (
 type DedupeKeyFunc func(d *Delivery, body []byte) string
 
 // KeyByBody is a [DedupeKeyFunc], the default for every delivery but
-// events ([KeyByEvent]): "sha256:" and the hex SHA-256
-// of the raw body. Retab's rerun sends the same body again, so a rerun has
-// the same key. For a delivery the router decoded, the digest computed
-// while the body was read (the one behind Delivery.ID) is reused, so a
-// large body is not hashed again.
+// events ([KeyByEvent]): "sha256:" and the hex SHA-256 of the raw body,
+// or, for a body whose document is [ElideDocumentMin] bytes or more,
+// "sha256-doc:" and the hex digest behind Delivery.ID (the document
+// counted by its length and the body's CRC-32C, not hashed). Retab's
+// rerun sends the same body again, so a rerun has the same key. For a
+// delivery the router decoded, the digest behind Delivery.ID is reused,
+// so a body is not hashed again.
 func KeyByBody(d *Delivery, body []byte) string {
 	if d != nil && d.hasBodySum(body) {
-		return "sha256:" + hex.EncodeToString(d.bodySum[:])
+		return d.digest.key()
 	}
-	sum := sha256.Sum256(body)
-	return "sha256:" + hex.EncodeToString(sum[:])
+	dg := digestOf(body)
+	return dg.key()
 }
 
 // KeyByEvent is the default [DedupeKeyFunc]: an event's id ("event:" +

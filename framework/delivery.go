@@ -18,7 +18,11 @@ import (
 type Delivery struct {
 	// ID identifies the delivery: "dlv_" and the first 32 hex digits of the
 	// SHA-256 of the body. A rerun sends the same body, so it has the same
-	// ID.
+	// ID. A body whose document (file_payload.url, an End-node body's
+	// document.url) is [ElideDocumentMin] bytes or more is hashed with
+	// the document's bytes replaced by their offset and length and the
+	// body's length and CRC-32C (see [DeliveryID]): the HMAC already
+	// authenticated every byte, and the document is not hashed twice.
 	ID string
 	// Kind is the registered type the delivery was routed to.
 	Kind string
@@ -88,10 +92,11 @@ type Delivery struct {
 	// File is the source document.
 	File File
 
-	// bodySum is the SHA-256 of the body the delivery was decoded from;
-	// body is that body (its slices are already held by Content and File).
-	bodySum [32]byte
-	body    []byte
+	// digest is the digest of the body the delivery was decoded from
+	// (ID and KeyByBody); body is that body (its slices are already held
+	// by Content and File).
+	digest bodyDigest
+	body   []byte
 }
 
 // Choice is one of the completion's choices.
@@ -169,10 +174,11 @@ type File struct {
 	// Size is the decoded size in bytes (0 when not a data URI).
 	Size int
 	url  []byte
+	at   int // url's offset in the body it may be a slice of (see digestBody)
 }
 
-func newFile(filename string, url []byte) File {
-	f := File{Filename: filename, url: url}
+func newFile(filename string, url []byte, at int) File {
+	f := File{Filename: filename, url: url, at: at}
 	rest, ok := bytes.CutPrefix(url, []byte("data:"))
 	if !ok {
 		return f

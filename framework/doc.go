@@ -138,7 +138,7 @@
 // input is refused exactly as in the synchronous mode and never stored.
 //
 // [WithDeduplication] answers 200 {"status":"duplicate"} to a delivery
-// whose key ([WithDedupeKey], by default the SHA-256 of the body: a Retab
+// whose key ([WithDedupeKey], by default the body's digest, [KeyByBody]: a Retab
 // rerun sends the same body) was processed within a window, without
 // calling the handler again; [WithDeduper] shares the window between
 // instances. In the durable mode the engine de-duplicates on the same key.

@@ -132,7 +132,7 @@ func (completionFormat) Decode(body []byte) (*Delivery, error) {
 		return d, err
 	}
 	if env.FilePayload != nil {
-		d.File = newFile(env.FilePayload.Filename, env.FilePayload.URL)
+		d.File = newFile(env.FilePayload.Filename, env.FilePayload.URL, env.FilePayload.At)
 	}
 	if len(c.Choices) == 0 {
 		contentErr = envelope.ErrNoChoice
@@ -228,7 +228,7 @@ func (endNodeFormat) Decode(body []byte) (*Delivery, error) {
 	}
 	d := &Delivery{}
 	if n.Document != nil {
-		d.File = newFile(n.Document.Filename, n.Document.URL)
+		d.File = newFile(n.Document.Filename, n.Document.URL, n.Document.At)
 	}
 	d.Content, err = objectContent(n.Data, "data")
 	return d, err

@@ -2,7 +2,6 @@ package framework
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -336,7 +335,7 @@ func (r *Router) serve(ctx context.Context, w http.ResponseWriter, req *http.Req
 	}
 	out.SecretIndex = secretIndex
 
-	d, rt, err := r.prepare(ctx, req, body, &h.idSum, &auth, secretIndex)
+	d, rt, err := r.prepare(ctx, req, body, h.bodyCRC(), &auth, secretIndex)
 	if err == nil {
 		err = r.deliver(ctx, rt, d, body, out)
 	}
@@ -353,9 +352,9 @@ func (r *Router) serve(ctx context.Context, w http.ResponseWriter, req *http.Req
 // prepare decodes, routes, validates and decodes the body into the
 // registered type.
 // A nil route with a nil error is an event nobody handles (ignored).
-func (r *Router) prepare(ctx context.Context, req *http.Request, body []byte, sum *[sha256.Size]byte, a *auth, secretIndex int) (*Delivery, *route, error) {
+func (r *Router) prepare(ctx context.Context, req *http.Request, body []byte, crc *uint32, a *auth, secretIndex int) (*Delivery, *route, error) {
 	_, end := r.stage(ctx, StageDecode)
-	d, c, err := r.decode(body, sum)
+	d, c, err := r.decode(body, crc)
 	if d != nil {
 		a.describe(d, secretIndex)
 		if err == nil {
@@ -405,9 +404,9 @@ func checkMediaType(ct string) error {
 }
 
 // decode finds the body's format and decodes it, then prepares the
-// extracted content. sum is the body's SHA-256 when it was computed while
-// reading (nil to compute it here).
-func (r *Router) decode(body []byte, sum *[sha256.Size]byte) (*Delivery, *content, error) {
+// extracted content. crc is the body's CRC-32C when it was computed while
+// reading (nil to compute it here if the digest needs it).
+func (r *Router) decode(body []byte, crc *uint32) (*Delivery, *content, error) {
 	// The envelope's own trees (metadata, likelihoods) are bounded with
 	// the body; the content, often a JSON string in it, on its own below.
 	if err := r.cfg.parse.check("the body", body); err != nil {
@@ -417,11 +416,8 @@ func (r *Router) decode(body []byte, sum *[sha256.Size]byte) (*Delivery, *conten
 	if d == nil {
 		return nil, nil, err
 	}
-	if sum == nil {
-		s := sha256.Sum256(body)
-		sum = &s
-	}
-	d.ID, d.bodySum, d.body = deliveryID(sum), *sum, body
+	d.digest = digestBody(body, d.File.url, d.File.at, crc)
+	d.ID, d.body = d.digest.id(), body
 	d.SecretIndex, d.Attempt = -1, 1
 	if err != nil || d.Content == nil && d.Event != nil {
 		return d, nil, err

@@ -101,35 +101,55 @@ func Median(samples []Sample, unit string) (float64, bool) {
 // WriteRatios writes one Markdown table per group: each implementation's
 // median time, throughput, bytes and allocations, its time and
 // allocations as a multiple of impl "naive", and its throughput as a
-// share of impl "hmac" (the floor), when the group has them.
+// share of impl "hmac" (the floor), when the group has them. When the
+// lines report cpu-ns/op (the process's CPU time per operation, which a
+// loaded machine disturbs less than the wall clock), its median and the
+// same two ratios by CPU time follow.
 func WriteRatios(w io.Writer, s *Samples) error {
 	for _, g := range s.Groups {
 		runs := s.Runs[g]
-		naive, hasNaive := runs["naive"]
-		hmacRuns, hasHMAC := runs["hmac"]
-		fmt.Fprintf(w, "\n%s (runs: %d)\n\n", g, len(runs[s.Impls[g][0]]))
-		fmt.Fprintln(w, "| impl | time/op | MB/s | B/op | allocs/op | time / naive | allocs / naive | of hmac throughput |")
-		fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- | --- |")
-		nt, _ := Median(naive, "ns/op")
-		na, _ := Median(naive, "allocs/op")
-		ht, _ := Median(hmacRuns, "ns/op")
+		first := runs[s.Impls[g][0]]
+		_, hasCPU := Median(first, "cpu-ns/op")
+		fmt.Fprintf(w, "\n%s (runs: %d)\n\n", g, len(first))
+		head := "| impl | time/op | MB/s | B/op | allocs/op | time / naive | allocs / naive | of hmac throughput |"
+		rule := "| --- | --- | --- | --- | --- | --- | --- | --- |"
+		if hasCPU {
+			head += " CPU/op | CPU / naive | of hmac, by CPU |"
+			rule += " --- | --- | --- |"
+		}
+		fmt.Fprintln(w, head)
+		fmt.Fprintln(w, rule)
+		ratio := func(impl, unit string, base string, inverse bool) string {
+			v, ok1 := Median(runs[impl], unit)
+			b, ok2 := Median(runs[base], unit)
+			switch {
+			case !ok1 || !ok2 || v == 0 || b == 0:
+				return ""
+			case inverse:
+				return fmt.Sprintf("%.0f%%", 100*b/v)
+			default:
+				return fmt.Sprintf("%.2fx", v/b)
+			}
+		}
 		for _, impl := range s.Impls[g] {
 			rs := runs[impl]
 			t, _ := Median(rs, "ns/op")
-			mbs, okM := Median(rs, "MB/s")
-			b, okB := Median(rs, "B/op")
-			a, okA := Median(rs, "allocs/op")
-			cell := func(ok bool, f string, v float64) string {
+			cell := func(unit, f string) string {
+				v, ok := Median(rs, unit)
 				if !ok {
 					return ""
 				}
 				return fmt.Sprintf(f, v)
 			}
-			_, err := fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", impl, Duration(t),
-				cell(okM, "%.0f", mbs), cell(okB, "%.0f", b), cell(okA, "%.0f", a),
-				cell(hasNaive && nt > 0, "%.2fx", t/nt), cell(hasNaive && okA && na > 0, "%.2fx", a/na),
-				cell(hasHMAC && t > 0, "%.0f%%", 100*ht/t))
-			if err != nil {
+			line := fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s | %s |", impl, Duration(t),
+				cell("MB/s", "%.0f"), cell("B/op", "%.0f"), cell("allocs/op", "%.0f"),
+				ratio(impl, "ns/op", "naive", false), ratio(impl, "allocs/op", "naive", false),
+				ratio(impl, "ns/op", "hmac", true))
+			if hasCPU {
+				c, _ := Median(rs, "cpu-ns/op")
+				line += fmt.Sprintf(" %s | %s | %s |", Duration(c), ratio(impl, "cpu-ns/op", "naive", false), ratio(impl, "cpu-ns/op", "hmac", true))
+			}
+			if _, err := fmt.Fprintln(w, line); err != nil {
 				return err
 			}
 		}
