@@ -453,3 +453,52 @@ func BenchmarkDiskQuarantinePut(b *testing.B) {
 		}
 	}
 }
+
+// TestQuarantineEveryFormat: an End-node delivery and a signed extraction
+// event refused for their content are kept with their exact bytes and the
+// headers of their own signature schemes (Retab-Signature; the
+// timestamped X-Retab-Signature and X-Retab-Environment), and replay after
+// a fix, with no signature check (a timestamped one would have expired).
+func TestQuarantineEveryFormat(t *testing.T) {
+	bad := map[string]string{"name": "Party", "date": "15/03/2024"}
+	endNode, err := retabtest.NewEndNodeDelivery(bad)
+	require.NoError(t, err)
+	event, err := retabtest.NewExtractionEvent(bad, retabtest.WithEnvironment("production"))
+	require.NoError(t, err)
+	for name, tt := range map[string]struct {
+		d       *retabtest.Delivery
+		headers []string
+	}{
+		"end node":         {endNode, []string{"Retab-Signature"}},
+		"extraction event": {event, []string{"X-Retab-Signature", "X-Retab-Environment"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			opts := []framework.Option{framework.WithSecrets(retabtest.Secret), framework.WithEnvironmentSecrets("production", retabtest.Secret),
+				framework.WithLogger(quietLogger()), framework.WithQuarantine(openDisk(t, dir))}
+			r, err := framework.NewRouter(opts...)
+			require.NoError(t, err)
+			framework.Handle(r, func(context.Context, Strict) error { return nil })
+			res := retabtest.Serve(r, tt.d, "/webhook")
+			require.Equal(t, http.StatusUnprocessableEntity, res.Status, "body: %s", res.Body)
+			require.NotNil(t, res.Problem)
+			id := res.Problem.QuarantineID
+			e, err := r.Quarantine().Get(context.Background(), id)
+			require.NoError(t, err)
+			assert.Equal(t, tt.d.Body, e.Body)
+			for _, h := range tt.headers {
+				assert.Equal(t, tt.d.Header.Get(h), e.Header.Get(h), h)
+				assert.NotEmpty(t, e.Header.Get(h), h)
+			}
+
+			fixed, err := framework.NewRouter(opts...)
+			require.NoError(t, err)
+			var got []Fixed
+			framework.Handle(fixed, func(_ context.Context, v Fixed) error { got = append(got, v); return nil })
+			rr, err := fixed.Replay(context.Background(), id)
+			require.NoError(t, err)
+			require.NoError(t, rr.Err)
+			assert.Equal(t, []Fixed{{Name: "Party", Date: "15/03/2024"}}, got)
+		})
+	}
+}
