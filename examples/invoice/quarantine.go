@@ -26,5 +26,10 @@ func openQuarantine(cfg config, logger *slog.Logger, tel *telemetry, dm *durable
 	if tel != nil && tel.collector != nil {
 		opts = append(opts, framework.DiskObserver(tel.collector))
 	}
-	return framework.OpenDiskQuarantine(quarantineDir(cfg.Durable), opts...)
+	dir := quarantineDir(cfg.Durable)
+	q, err := framework.OpenDiskQuarantine(dir, opts...)
+	if err == nil {
+		logger.Info("quarantine", "dir", dir, "max_bytes", framework.DefaultQuarantineMaxBytes, "max_age", framework.DefaultQuarantineMaxAge)
+	}
+	return q, err
 }
