@@ -182,6 +182,9 @@ func (c *config) validate(getenv func(string) string) error {
 	if v := getenv("WEBHOOKS_SECRET"); v != "" && len(c.Secrets) == 0 {
 		return errors.New("WEBHOOKS_SECRET is set but holds no secret (only spaces or commas): set it to the secret shown in Retab's dashboard, or unset it to have one generated")
 	}
+	if err := c.Durable.validate(getenv); err != nil {
+		return err
+	}
 	if c.ShutdownTimeout <= 0 {
 		return errors.New("shutdown timeout must be positive")
 	}

@@ -26,12 +26,24 @@ import (
 //	--nats-url      NATS_URL      ""               use this NATS cluster (comma-separated URLs) instead
 //	--nats-listen   NATS_LISTEN   ""               let other processes reach the embedded server (127.0.0.1:4222)
 //	--replicas      REPLICAS      1                stream replicas on a cluster (0 means the default)
+//	--durable-name  DURABLE_NAME  RETABHOOK        the engine's name: prefix of its streams, bucket and subjects;
+//	                                               give each application on one NATS cluster its own
+//	--max-attempts  MAX_ATTEMPTS  10               handler attempts before the dead letters (0 means the default)
+//	--backoff-min   BACKOFF_MIN   5s               delay before the first retry, doubled each retry (0 means the default)
+//	--backoff-max   BACKOFF_MAX   30m              longest delay between two attempts (0 means the default)
+//	--ack-wait      ACK_WAIT      30s              how long a delivery whose worker stopped reporting stays with it
+//	                                               before another worker takes it (0 means the default)
 type durableConfig struct {
-	Enabled  bool
-	Dir      string
-	URLs     string
-	Listen   string
-	Replicas int
+	Enabled     bool
+	Dir         string
+	URLs        string
+	Listen      string
+	Replicas    int
+	Name        string
+	MaxAttempts int
+	BackoffMin  time.Duration
+	BackoffMax  time.Duration
+	AckWait     time.Duration
 }
 
 // register declares the durable mode's flags on fs, with defaults from
@@ -44,6 +56,49 @@ func (c *durableConfig) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.Listen, "nats-listen", getenv("NATS_LISTEN"), "durable mode: address where the embedded server accepts NATS clients, such as 127.0.0.1:4222; none by default (env NATS_LISTEN)")
 	replicas, _ := strconv.Atoi(getenv("REPLICAS"))
 	fs.IntVar(&c.Replicas, "replicas", replicas, "durable mode: stream replicas on a NATS cluster; 0 means 1 (env REPLICAS)")
+	fs.StringVar(&c.Name, "durable-name", getenv("DURABLE_NAME"), "durable mode: the engine's name, prefix of its streams (NAME, NAME_DEAD...), bucket (NAME_SEEN) and subjects; applications sharing a NATS cluster need different names; empty means "+durable.DefaultName+" (env DURABLE_NAME)")
+	attempts, _ := strconv.Atoi(getenv("MAX_ATTEMPTS"))
+	fs.IntVar(&c.MaxAttempts, "max-attempts", attempts, fmt.Sprintf("durable mode: handler attempts before a delivery goes to the dead letters; 0 means %d (env MAX_ATTEMPTS)", durable.DefaultMaxAttempts))
+	fs.DurationVar(&c.BackoffMin, "backoff-min", envDuration(getenv("BACKOFF_MIN"), 0), fmt.Sprintf("durable mode: delay before the first retry, doubled at each retry (with jitter); 0 means %s (env BACKOFF_MIN)", durable.DefaultBackoffMin))
+	fs.DurationVar(&c.BackoffMax, "backoff-max", envDuration(getenv("BACKOFF_MAX"), 0), fmt.Sprintf("durable mode: longest delay between two attempts; 0 means %s (env BACKOFF_MAX)", durable.DefaultBackoffMax))
+	fs.DurationVar(&c.AckWait, "ack-wait", envDuration(getenv("ACK_WAIT"), 0), fmt.Sprintf("durable mode: how long a delivery stays with a worker that stopped reporting (its process died) before another takes it; 0 means %s (env ACK_WAIT)", durable.DefaultAckWait))
+}
+
+// validate checks the durable settings' environment variables, which the
+// flags' defaults read without reporting a bad value.
+func (c durableConfig) validate(getenv func(string) string) error {
+	for _, name := range []string{"BACKOFF_MIN", "BACKOFF_MAX", "ACK_WAIT"} {
+		if v := getenv(name); v != "" {
+			if d, err := time.ParseDuration(v); err != nil || d < 0 {
+				return fmt.Errorf("%s %q: want a duration such as 30s", name, v)
+			}
+		}
+	}
+	if v := getenv("MAX_ATTEMPTS"); v != "" {
+		if n, err := strconv.Atoi(v); err != nil || n < 0 {
+			return fmt.Errorf("MAX_ATTEMPTS %q: want a number of attempts such as 10", v)
+		}
+	}
+	return nil
+}
+
+// options are the durable options the tuning flags give; the backoff's
+// unset bound keeps its default.
+func (c durableConfig) options() []durable.Option {
+	var opts []durable.Option
+	if c.Name != "" {
+		opts = append(opts, durable.WithName(c.Name))
+	}
+	if c.MaxAttempts != 0 {
+		opts = append(opts, durable.WithMaxAttempts(c.MaxAttempts))
+	}
+	if c.BackoffMin != 0 || c.BackoffMax != 0 {
+		opts = append(opts, durable.WithBackoff(cmp.Or(c.BackoffMin, durable.DefaultBackoffMin), cmp.Or(c.BackoffMax, durable.DefaultBackoffMax)))
+	}
+	if c.AckWait != 0 {
+		opts = append(opts, durable.WithAckWait(c.AckWait))
+	}
+	return opts
 }
 
 // open opens the engine the configuration names, with its embedded
@@ -64,7 +119,7 @@ func (c durableConfig) attach(ctx context.Context, logger *slog.Logger, extra ..
 
 func (c durableConfig) openWith(ctx context.Context, open func(context.Context, ...durable.Option) (*durable.Engine, error),
 	logger *slog.Logger, extra ...durable.Option) (*durable.Engine, error) {
-	opts := []durable.Option{durable.WithLogger(logger)}
+	opts := append([]durable.Option{durable.WithLogger(logger)}, c.options()...)
 	if c.Dir != "" {
 		opts = append(opts, durable.WithDir(c.Dir))
 	}
@@ -107,7 +162,8 @@ func startDurable(c durableConfig, logger *slog.Logger, opts ...durable.Option) 
 	if err != nil {
 		return nil, err
 	}
-	logger.Info("durable mode", "data_dir", cmp.Or(c.Dir, durable.DefaultDir), "nats_url", c.URLs, "nats_listen", e.ClientURL())
+	logger.Info("durable mode", "name", cmp.Or(c.Name, durable.DefaultName), "data_dir", cmp.Or(c.Dir, durable.DefaultDir),
+		"nats_url", c.URLs, "nats_listen", e.ClientURL())
 	return &durableMode{engine: e, logger: logger, stop: func() {}}, nil
 }
 

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/require"
 
 	"github.com/retabhook/retabhook/framework"
@@ -48,6 +51,12 @@ func TestDurableMode(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	dm.close()
+	var a struct {
+		DeliveryID string `json:"delivery_id"`
+	}
+	require.NoError(t, json.Unmarshal(do(t, newMux(mustRouter(t)), http.MethodPost, "/webhook", body).Body.Bytes(), &a))
+	require.Regexp(t, `msg="calendar event received" name="Team Meeting!" date=2023-12-31 delivery_id=`+a.DeliveryID+` attempt=1\n`, logs.String(),
+		"the worker's line names the delivery and the attempt")
 
 	var out, errOut bytes.Buffer
 	cmd := deadLettersCommand(env())
@@ -68,4 +77,55 @@ func TestDurableModeOffByDefault(t *testing.T) {
 	require.Empty(t, dm.routerOptions())
 	dm.run(nil)
 	dm.close()
+}
+
+func mustRouter(t *testing.T) *framework.Router {
+	t.Helper()
+	r, err := newRouter(slog.New(slog.DiscardHandler), testSecret)
+	require.NoError(t, err)
+	return r
+}
+
+// TestDurableTuningFlags reads the durable mode's tuning from flags and
+// from the environment, refuses bad values, and checks that the engine's
+// name prefixes its objects: two applications on one NATS server, with
+// different names, have inboxes of their own.
+func TestDurableTuningFlags(t *testing.T) {
+	cfg := testConfig(t, "--durable-name", "BILLING", "--max-attempts", "3", "--backoff-min", "1s", "--backoff-max", "1m", "--ack-wait", "5s")
+	require.Equal(t, durableConfig{Enabled: false, Dir: cfg.Durable.Dir, Name: "BILLING", MaxAttempts: 3,
+		BackoffMin: time.Second, BackoffMax: time.Minute, AckWait: 5 * time.Second}, cfg.Durable)
+	c, err := loadConfig(nil, env("WEBHOOKS_SECRET", testSecret, "DURABLE_NAME", "HR", "MAX_ATTEMPTS", "4",
+		"BACKOFF_MIN", "2s", "ACK_WAIT", "7s"), io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, "HR", c.Durable.Name)
+	require.Equal(t, 4, c.Durable.MaxAttempts)
+	require.Equal(t, 2*time.Second, c.Durable.BackoffMin)
+	require.Zero(t, c.Durable.BackoffMax, "unset: the default")
+	require.Equal(t, 7*time.Second, c.Durable.AckWait)
+	for _, kv := range [][2]string{{"MAX_ATTEMPTS", "many"}, {"BACKOFF_MIN", "soon"}, {"ACK_WAIT", "-1s"}} {
+		_, err := loadConfig(nil, env("WEBHOOKS_SECRET", testSecret, kv[0], kv[1]), io.Discard)
+		require.ErrorContains(t, err, kv[0], "%s=%s", kv[0], kv[1])
+	}
+
+	dir := t.TempDir()
+	logger := slog.New(slog.DiscardHandler)
+	host, err := durableConfig{Dir: dir, Listen: "127.0.0.1:0", Name: "BILLING"}.open(context.Background(), logger)
+	require.NoError(t, err)
+	defer host.Close()
+	other, err := durableConfig{URLs: host.ClientURL(), Name: "HR", MaxAttempts: 2}.open(context.Background(), logger)
+	require.NoError(t, err)
+	defer other.Close()
+	nc, err := nats.Connect(host.ClientURL())
+	require.NoError(t, err)
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	require.NoError(t, err)
+	var names []string
+	for n := range js.StreamNames(context.Background()).Name() {
+		names = append(names, n)
+	}
+	require.Subset(t, names, []string{"BILLING", "BILLING_DEAD", "KV_BILLING_SEEN", "HR", "HR_DEAD", "KV_HR_SEEN"})
+	ci, err := js.Consumer(context.Background(), "HR", "workers")
+	require.NoError(t, err)
+	require.Equal(t, 2+3, ci.CachedInfo().Config.MaxDeliver, "the redelivery cap follows --max-attempts")
 }

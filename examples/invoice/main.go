@@ -112,6 +112,37 @@ func memoryLimit(maxInFlight int64, gomemlimit string) (int64, bool) {
 	return maxInFlight + memoryHeadroom, true
 }
 
+// deliveryLogger returns logger adding, to every line logged with the
+// context of a delivery (the handlers' lines, in a request or a durable
+// worker), its delivery_id and, in the durable mode, its attempt: the
+// lines of one delivery, across retries, are found by its id.
+func deliveryLogger(logger *slog.Logger) *slog.Logger {
+	if _, ok := logger.Handler().(deliveryHandler); ok {
+		return logger
+	}
+	return slog.New(deliveryHandler{logger.Handler()})
+}
+
+type deliveryHandler struct{ slog.Handler }
+
+func (h deliveryHandler) Handle(ctx context.Context, r slog.Record) error {
+	if d, ok := framework.DeliveryFrom(ctx); ok {
+		r.AddAttrs(slog.String("delivery_id", d.ID))
+		if d.Attempt > 0 {
+			r.AddAttrs(slog.Int("attempt", d.Attempt))
+		}
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h deliveryHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return deliveryHandler{h.Handler.WithAttrs(as)}
+}
+
+func (h deliveryHandler) WithGroup(name string) slog.Handler {
+	return deliveryHandler{h.Handler.WithGroup(name)}
+}
+
 // newRouter registers the example's document types.
 func newRouter(logger *slog.Logger, secrets ...string) (*framework.Router, error) {
 	return newRouterWith(logger, framework.WithSecrets(secrets...))
@@ -119,13 +150,14 @@ func newRouter(logger *slog.Logger, secrets ...string) (*framework.Router, error
 
 // newRouterWith is newRouter with the router's options.
 func newRouterWith(logger *slog.Logger, opts ...framework.Option) (*framework.Router, error) {
+	hlog := deliveryLogger(logger) // the handlers' lines
 	opts = append(opts, framework.WithLogger(logger), framework.WithSchemaOptions(schemas.WithComments(schemaDocs)))
 	r, err := framework.NewRouter(opts...)
 	if err != nil {
 		return nil, err
 	}
 	framework.Handle(r, func(ctx context.Context, inv Invoice) error {
-		logger.InfoContext(ctx, "invoice received", "number", inv.Number, "supplier", inv.Supplier.Name,
+		hlog.InfoContext(ctx, "invoice received", "number", inv.Number, "supplier", inv.Supplier.Name,
 			"total", inv.Total, "currency", inv.Currency, "lines", len(inv.Lines))
 		return nil
 	}, framework.WithReview(invoiceReview, func(ctx context.Context, rv framework.Review[Invoice]) error {
@@ -135,16 +167,16 @@ func newRouterWith(logger *slog.Logger, opts ...framework.Option) (*framework.Ro
 		for _, f := range rv.Fields {
 			attrs = append(attrs, "likelihood"+strings.ReplaceAll(f.Pointer, "/", "."), f.Likelihood)
 		}
-		logger.WarnContext(ctx, "invoice sent to review", attrs...)
+		hlog.WarnContext(ctx, "invoice sent to review", attrs...)
 		return nil
 	}))
 	framework.Handle(r, func(ctx context.Context, ev CalendarEvent) error {
-		logger.InfoContext(ctx, "calendar event received", "name", ev.Name, "date", ev.Date)
+		hlog.InfoContext(ctx, "calendar event received", "name", ev.Name, "date", ev.Date)
 		return nil
 	})
 	framework.HandleEvent(r, framework.EventWorkflowRunCompleted, func(ctx context.Context, run framework.WorkflowRun) error {
 		d, _ := framework.DeliveryFrom(ctx)
-		logger.InfoContext(ctx, "workflow run completed", "run_id", run.ID, "status", run.Lifecycle.Status,
+		hlog.InfoContext(ctx, "workflow run completed", "run_id", run.ID, "status", run.Lifecycle.Status,
 			"workflow_id", run.WorkflowID, "environment", d.Environment, "event_id", d.Event.ID)
 		return nil
 	})
@@ -154,6 +186,7 @@ func newRouterWith(logger *slog.Logger, opts ...framework.Option) (*framework.Ro
 // newAPICallRouter serves the workflow API Call block behind
 // POST /api/invoice-check: it takes an Invoice and answers a check of it.
 func newAPICallRouter(logger *slog.Logger, token string, opts ...framework.Option) (*framework.Router, error) {
+	hlog := deliveryLogger(logger) // the handlers' lines
 	opts = append(opts, framework.WithAPICallToken(token), framework.WithLogger(logger), framework.WithSchemaOptions(schemas.WithComments(schemaDocs)))
 	r, err := framework.NewRouter(opts...)
 	if err != nil {
@@ -161,7 +194,7 @@ func newAPICallRouter(logger *slog.Logger, token string, opts ...framework.Optio
 	}
 	framework.HandleCall(r, func(ctx context.Context, inv Invoice) (InvoiceCheck, error) {
 		c := checkInvoice(inv)
-		logger.InfoContext(ctx, "invoice checked", "number", inv.Number, "ok", c.OK)
+		hlog.InfoContext(ctx, "invoice checked", "number", inv.Number, "ok", c.OK)
 		return c, nil
 	})
 	return r, nil

@@ -69,11 +69,9 @@ func (t *telemetry) durableOptions() []durable.Option {
 	return []durable.Option{durable.WithObserver(t.collector), durable.WithQuarantineObserver(t.collector)}
 }
 
-// engineReady is the durable mode's readiness check: the engine answers
-// for its queue.
+// engineReady is the durable mode's readiness check: a delivery would be
+// stored now (durable.Engine.Ready: a probe write, the inbox's room, the
+// embedded server's health, which it heals after a storage error).
 func engineReady(e *durable.Engine) func(context.Context) error {
-	return func(ctx context.Context) error {
-		_, err := e.Stats(ctx)
-		return err
-	}
+	return e.Ready
 }
