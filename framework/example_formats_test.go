@@ -2,6 +2,8 @@ package framework_test
 
 import (
 	"context"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -92,4 +94,62 @@ func ExampleHandleCall() {
 	// Output:
 	// 200 {"lines_match_subtotal":true}
 	// 401 {"type":"urn:retabhook:problem:invalid-token","title":"Invalid token","status":401,"detail":"retabhook: invalid token: the Authorization token matches none configured (check API_CALL_TOKEN and the header set on the API Call block)"}
+}
+
+// proxyScheme is a user's signature scheme: a gateway that re-signs what
+// it forwards as "X-Gateway-Signature: sha256=<hex of HMAC(secret, body)>".
+type proxyScheme struct{}
+
+func (proxyScheme) Name() string { return "gateway" }
+
+func (proxyScheme) Parse(h http.Header) (*framework.Signature, error) {
+	v, ok := strings.CutPrefix(h.Get("X-Gateway-Signature"), "sha256=")
+	if !ok {
+		return nil, nil // not this scheme's header
+	}
+	mac, err := hex.DecodeString(v)
+	if err != nil || len(mac) != 32 {
+		return nil, fmt.Errorf("%w: X-Gateway-Signature is not sha256=<64 hex digits>", framework.ErrInvalidSignature)
+	}
+	return &framework.Signature{MACs: [][]byte{mac}, Formula: framework.FormulaBody}, nil
+}
+
+// A format and a scheme of your own, beside the built-in ones: a gateway
+// that wraps each delivery as {"forwarded_by": ..., "payload": <Retab's
+// body>} and signs it in its own header.
+func ExampleNewFormat() {
+	wrapped := framework.NewFormat("gateway", func(body []byte) (*framework.Delivery, error) {
+		var env struct {
+			Payload json.RawMessage `json:"payload"`
+		}
+		if json.Unmarshal(body, &env) != nil || env.Payload == nil {
+			return nil, framework.ErrUnrecognizedFormat // not wrapped: the next format tries
+		}
+		return framework.Decode(env.Payload) // Retab's own body inside, any built-in format
+	})
+	r, err := framework.NewRouter(
+		framework.WithSecrets("whsec_gateway"),
+		framework.WithFormats(append([]framework.Format{wrapped}, framework.DefaultFormats()...)...),
+		framework.WithSchemes(proxyScheme{}, framework.HexScheme(), framework.TimestampScheme(framework.FormulaTimestamped)),
+		framework.WithLogger(slog.New(slog.DiscardHandler)),
+	)
+	if err != nil {
+		panic(err)
+	}
+	framework.Handle(r, func(ctx context.Context, inv CheckedInvoice) error {
+		d, _ := framework.DeliveryFrom(ctx)
+		fmt.Printf("subtotal %v via %s, signed by %s\n", inv.Subtotal, d.Format, d.Scheme)
+		return nil
+	})
+
+	body := `{"forwarded_by":"gw-1","payload":{"document":null,"data":{"lines":[1,2],"subtotal":3}}}`
+	req := httptest.NewRequest(http.MethodPost, "/webhook", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Gateway-Signature", "sha256="+framework.Sign("whsec_gateway", []byte(body)))
+	w := httptest.NewRecorder()
+	r.ServeHTTP(w, req)
+	fmt.Println(w.Code)
+	// Output:
+	// subtotal 3 via gateway, signed by gateway
+	// 200
 }
