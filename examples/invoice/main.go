@@ -16,7 +16,7 @@
 // or SIGINT shuts it down gracefully. Its command line also exports and
 // checks the schemas of its types (help lists the commands):
 //
-//	go run ./examples/invoice schemas export examples/invoice/schemas
+//	go run ./examples/invoice schemas export -blocks examples/invoice/schemas
 //	go run ./examples/invoice schemas check examples/invoice/schemas
 package main
 
@@ -48,7 +48,20 @@ func main() {
 		fmt.Fprintln(os.Stderr, "invoice:", err)
 		os.Exit(1)
 	}
-	framework.Main(types, func(_ context.Context, args []string) error { return run(args) }, deadLettersCommand(os.Getenv), quarantineCommand(os.Getenv))
+	framework.Main(types, func(_ context.Context, args []string) error { return run(args) }, deadLettersCommand(os.Getenv), quarantineCommand(os.Getenv), apiCallSchemasCommand())
+}
+
+// apiCallSchemasCommand is "api-call-schemas export|check|report" for the
+// API Call router (POST /api/invoice-check): its Request and Output
+// Schemas, and with export -blocks the API Call block's configuration.
+func apiCallSchemasCommand() *framework.Command {
+	api, err := newAPICallRouter(slog.New(slog.DiscardHandler), "unused")
+	if err != nil {
+		panic(err) // the router's options are constants
+	}
+	cmd := api.Command(nil).Lookup("schemas")
+	cmd.Name, cmd.Summary = "api-call-schemas", "Export, check and review the schemas of the API Call block (POST /api/invoice-check)"
+	return cmd
 }
 
 func run(args []string) error {

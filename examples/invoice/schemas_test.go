@@ -13,7 +13,7 @@ import (
 // TestExportedSchemasAreUpToDate is the drift check CI runs: the files in
 // schemas/ are what the types derive now. After changing a type, run
 //
-//	go run ./examples/invoice schemas export examples/invoice/schemas
+//	go run ./examples/invoice schemas export -blocks examples/invoice/schemas
 //
 // and upload the changed files to Retab.
 func TestExportedSchemasAreUpToDate(t *testing.T) {
@@ -56,9 +56,12 @@ func TestReadmeSchemaIDs(t *testing.T) {
 }
 
 // TestExportedSchemasGolden keeps the committed files byte for byte what
-// "schemas export" writes (the drift check compares documents; this
-// keeps the reviewable text too). After changing a type, run the export
-// command above.
+// "schemas export -blocks" and "api-call-schemas export -blocks" write
+// (the drift check compares documents; this keeps the reviewable text
+// too). After changing a type, run
+//
+//	go run ./examples/invoice schemas export -blocks examples/invoice/schemas
+//	go run ./examples/invoice api-call-schemas export -blocks -url https://your-receiver.example/api/invoice-check examples/invoice/schemas/api-call
 func TestExportedSchemasGolden(t *testing.T) {
 	r, err := newRouter(slog.New(slog.DiscardHandler), "whsec_test")
 	if err != nil {
@@ -68,20 +71,50 @@ func TestExportedSchemasGolden(t *testing.T) {
 	var out bytes.Buffer
 	cmd := r.Command(nil)
 	cmd.Name, cmd.Stdout, cmd.Stderr = "invoice", &out, &out
-	if code := cmd.Execute(context.Background(), []string{"schemas", "export", dir}); code != 0 {
+	if code := cmd.Execute(context.Background(), []string{"schemas", "export", "-blocks", dir}); code != 0 {
 		t.Fatalf("exit status %d:\n%s", code, out.String())
 	}
-	for _, kind := range r.Kinds() {
-		got, err := os.ReadFile(filepath.Join(dir, kind+".json"))
-		if err != nil {
-			t.Fatal(err)
+	api := apiCallSchemasCommand()
+	api.Stdout, api.Stderr = &out, &out
+	if code := api.Execute(context.Background(), []string{"export", "-blocks", "-url", "https://your-receiver.example/api/invoice-check", filepath.Join(dir, "api-call")}); code != 0 {
+		t.Fatalf("exit status %d:\n%s", code, out.String())
+	}
+	want := map[string]bool{}
+	err = filepath.WalkDir("schemas", func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
 		}
-		want, err := os.ReadFile(filepath.Join("schemas", kind+".json"))
-		if err != nil {
-			t.Fatal(err)
+		rel, _ := filepath.Rel("schemas", path)
+		want[rel] = true
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
 		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("schemas/%s.json is not what schemas export writes: run go run ./examples/invoice schemas export examples/invoice/schemas", kind)
+		rel, _ := filepath.Rel(dir, path)
+		got, _ := os.ReadFile(path)
+		committed, err := os.ReadFile(filepath.Join("schemas", rel))
+		if err != nil || !bytes.Equal(got, committed) {
+			t.Errorf("schemas/%s is not what export writes: run the commands above", rel)
 		}
+		delete(want, rel)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rel := range want {
+		t.Errorf("schemas/%s is not written by export: delete it", rel)
+	}
+
+	// The API Call block's schemas pass the drift check too.
+	api = apiCallSchemasCommand()
+	api.Stdout, api.Stderr = &out, &out
+	if code := api.Execute(context.Background(), []string{"check", filepath.Join("schemas", "api-call")}); code != 0 {
+		t.Fatalf("exit status %d:\n%s", code, out.String())
 	}
 }
