@@ -143,3 +143,31 @@ func TestLongStringsAgreeWithEncodingJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestPathAndLocate(t *testing.T) {
+	doc := []byte(` {"a": [1, {"b\u002fc": "x", "d": [true]}], "e": {}} `)
+	for _, c := range []struct {
+		at   string // a unique substring; its first byte is the offset
+		path []string
+	}{
+		{`"a"`, []string{"a"}},
+		{`1,`, []string{"a", "0"}},
+		{`"x"`, []string{"a", "1", "b/c"}},
+		{`"b\u`, []string{"a", "1", "b/c"}},
+		{`true`, []string{"a", "1", "d", "0"}},
+		{`{}`, []string{"e"}},
+	} {
+		off := strings.Index(string(doc), c.at)
+		require.Equal(t, c.path, jsonscan.Path(doc, off), c.at)
+		start, end, ok := jsonscan.Locate(doc, c.path)
+		require.True(t, ok, c.at)
+		want, _ := jsonscan.Skip(doc, start)
+		require.Equal(t, want, end)
+	}
+	start, end, ok := jsonscan.Locate(doc, []string{"a", "1", "b/c"})
+	require.True(t, ok)
+	require.Equal(t, `"x"`, string(doc[start:end]))
+	_, _, ok = jsonscan.Locate(doc, []string{"a", "2"})
+	require.False(t, ok)
+	require.Empty(t, jsonscan.Path(doc, 0), "the whitespace before the root")
+}
