@@ -378,3 +378,33 @@ func TestRetabKeysNoLongerDocumented(t *testing.T) {
 		require.NotEqual(t, "/properties/total", w.Pointer, "%s", w)
 	}
 }
+
+// Rules whose keywords Retab's strict mode drops (minLength, maxLength,
+// format) are stated in words, in the description and in X-FieldPrompt,
+// so the strict-mode warnings for them are not given; the same keyword
+// from a jsonschema tag alone still is.
+func TestStrictDroppedRulesAreStatedInWords(t *testing.T) {
+	type Doc struct {
+		Code  string `json:"code" jsonschema:"description=The product code" validate:"min=2,max=5"`
+		Email string `json:"email" validate:"email" retab:"prompt=The buyer's address"`
+		Tag   string `json:"tag" jsonschema:"minLength=2"`
+	}
+	s, err := schemas.For[Doc]()
+	require.NoError(t, err)
+	code, _ := propertyNamed(t, s, "code")
+	require.Equal(t, "The product code. At least 2 characters. At most 5 characters.", code["description"])
+	email, _ := propertyNamed(t, s, "email")
+	require.Equal(t, "An email address.", email["description"])
+	require.Equal(t, "The buyer's address. An email address.", email["X-FieldPrompt"])
+	var length []string
+	for _, w := range s.Warnings() {
+		require.NotEqual(t, schemas.WarnStrictFormat, w.Code, "%s", w)
+		if w.Code == schemas.WarnStrictLength {
+			length = append(length, w.Pointer)
+		}
+	}
+	require.Equal(t, []string{"/properties/tag"}, length)
+	again, err := schemas.For[Doc]()
+	require.NoError(t, err)
+	require.Equal(t, s.JSON(), again.JSON(), "the words are the same every time")
+}
