@@ -101,7 +101,7 @@
 //
 // # Storage errors and readiness
 //
-// [Engine.Ready] writes a probe into the inbox stream: it fails while a
+// [Engine.Ready] writes a probe to the store (stream NAME_PROBE): it fails while a
 // delivery would not be stored (a full disk, a full inbox under
 // [WithMaxBytes], no quorum). The embedded server, which keeps refusing
 // writes to a stream after a write error (ENOSPC) until it restarts, is
