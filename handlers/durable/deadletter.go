@@ -46,24 +46,12 @@ type DeadLetter struct {
 // in the inbox and is tried again later.
 func (e *Engine) deadLetter(ctx context.Context, msg jetstream.Msg, md *jetstream.MsgMetadata, ev framework.QueueEvent) {
 	id := ev.DeliveryID
-	dl := nats.NewMsg(e.dlSubj + "." + token(id))
-	dl.Data = msg.Data()
-	for _, k := range []string{HeaderKind, HeaderDeliveryID, HeaderKey, HeaderSeen, HeaderReplayOf} {
-		if v := msg.Headers().Get(k); v != "" {
-			dl.Header.Set(k, v)
-		}
-	}
-	dl.Header.Set(HeaderAttempts, strconv.Itoa(ev.Attempt))
-	dl.Header.Set(HeaderError, headerValue(ev.Err.Error(), 4096))
-	dl.Header.Set(HeaderAcceptedAt, md.Timestamp.UTC().Format(time.RFC3339Nano))
-	dl.Header.Set(HeaderFailedAt, time.Now().UTC().Format(time.RFC3339Nano))
-	seq := strconv.FormatUint(md.Sequence.Stream, 10)
-	if _, err := e.js.PublishMsg(ctx, dl, jetstream.WithMsgID("dead:"+id+":"+seq)); err != nil {
+	if _, err := e.storeDeadLetter(ctx, msg.Data(), msg.Headers(), md.Timestamp, md.Sequence.Stream, ev); err != nil {
 		e.log.Error("durable: storing a dead letter failed; the delivery stays in the inbox", "delivery_id", id, "error", err.Error())
 		_ = msg.NakWithDelay(e.cfg.backoffMin)
 		return
 	}
-	e.markDone(ctx, msg)
+	e.markDone(ctx, msg.Headers())
 	if err := msg.DoubleAck(ctx); err != nil {
 		e.log.Warn("durable: acknowledging a dead-lettered delivery failed", "delivery_id", id, "error", err.Error())
 	}
@@ -71,6 +59,69 @@ func (e *Engine) deadLetter(ctx context.Context, msg jetstream.Msg, md *jetstrea
 		"kind", ev.Kind, "delivery_id", id, "attempts", ev.Attempt, "error", ev.Err.Error())
 	ev.Type = framework.QueueDeadLettered
 	e.event(ctx, ev)
+}
+
+// storeDeadLetter stores the dead letter of the inbox message with body
+// data and headers h, stored at acceptedAt with stream sequence seq. It
+// reports a duplicate when that dead letter was stored already.
+func (e *Engine) storeDeadLetter(ctx context.Context, data []byte, h nats.Header, acceptedAt time.Time, seq uint64, ev framework.QueueEvent) (duplicate bool, err error) {
+	id := ev.DeliveryID
+	dl := nats.NewMsg(e.dlSubj + "." + token(id))
+	dl.Data = data
+	for _, k := range []string{HeaderKind, HeaderDeliveryID, HeaderKey, HeaderSeen, HeaderReplayOf} {
+		if v := h.Get(k); v != "" {
+			dl.Header.Set(k, v)
+		}
+	}
+	dl.Header.Set(HeaderAttempts, strconv.Itoa(ev.Attempt))
+	dl.Header.Set(HeaderError, headerValue(ev.Err.Error(), 4096))
+	dl.Header.Set(HeaderAcceptedAt, acceptedAt.UTC().Format(time.RFC3339Nano))
+	dl.Header.Set(HeaderFailedAt, time.Now().UTC().Format(time.RFC3339Nano))
+	ack, err := e.js.PublishMsg(ctx, dl, jetstream.WithMsgID("dead:"+id+":"+strconv.FormatUint(seq, 10)))
+	if err != nil {
+		return false, err
+	}
+	return ack.Duplicate, nil
+}
+
+// giveUpsSubject is the advisory the server sends when it stops
+// redelivering a message of the workers' consumer (MaxDeliver).
+func (e *Engine) giveUpsSubject() string {
+	return "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + e.cfg.name + "." + consumerName
+}
+
+// deadLetterGivenUp moves to the dead letters the inbox message seq that
+// the server stopped redelivering after deliveries attempts: the worker's
+// own dead-lettering failed each time (ErrUnfinished). Without it the
+// message would stay in the inbox, never delivered again. Several
+// instances may do it at once: the dead letter is stored once.
+func (e *Engine) deadLetterGivenUp(seq uint64, deliveries int) {
+	ctx, cancel := context.WithTimeout(context.Background(), e.cfg.publishWait)
+	defer cancel()
+	raw, err := e.inbox.GetMsg(ctx, seq)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return // settled meanwhile
+	}
+	if err != nil {
+		e.log.Error("durable: reading a delivery the server gave up on failed; it stays in the inbox (replay it from there)", "sequence", seq, "error", err.Error())
+		return
+	}
+	ev := framework.QueueEvent{Type: framework.QueueDeadLettered, Kind: raw.Header.Get(HeaderKind), DeliveryID: raw.Header.Get(HeaderDeliveryID),
+		Attempt: deliveries, Err: fmt.Errorf("%w: the server stopped redelivering it after %d deliveries", ErrUnfinished, deliveries)}
+	dup, err := e.storeDeadLetter(ctx, raw.Data, raw.Header, raw.Time, seq, ev)
+	if err != nil {
+		e.log.Error("durable: storing the dead letter of a delivery the server gave up on failed; it stays in the inbox", "delivery_id", ev.DeliveryID, "error", err.Error())
+		return
+	}
+	e.markDone(ctx, raw.Header)
+	if err := e.inbox.DeleteMsg(ctx, seq); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+		e.log.Warn("durable: removing a dead-lettered delivery from the inbox failed", "delivery_id", ev.DeliveryID, "error", err.Error())
+	}
+	if !dup {
+		e.log.Error("durable: the server stopped redelivering a delivery; moved to the dead letters",
+			"kind", ev.Kind, "delivery_id", ev.DeliveryID, "deliveries", deliveries)
+		e.event(ctx, ev)
+	}
 }
 
 // token makes a delivery id a valid subject token.

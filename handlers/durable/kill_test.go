@@ -2,11 +2,14 @@ package durable_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/require"
 
 	"github.com/retabhook/retabhook/handlers/durable"
@@ -110,4 +113,48 @@ func TestRedeliveryCapDeadLettersAProcessKiller(t *testing.T) {
 	st, err := e.Stats(context.Background())
 	require.NoError(t, err)
 	require.Zero(t, st.Waiting+st.InFlight, "the inbox is empty")
+}
+
+// TestServerRedeliveryCapDeadLetters lowers the consumer's MaxDeliver
+// below the engine's attempts (as when the engine's own dead-lettering
+// failed each time): the server stops redelivering a failing delivery, and
+// the engine, told by the server's advisory, moves it to the dead letters
+// with durable.ErrUnfinished instead of leaving it in the inbox for good.
+func TestServerRedeliveryCapDeadLetters(t *testing.T) {
+	e := openEngine(t, append(fast(t.TempDir()), durable.WithListen("127.0.0.1:0"), durable.WithMaxAttempts(5))...)
+	nc, err := nats.Connect(e.ClientURL())
+	require.NoError(t, err)
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	require.NoError(t, err)
+	ctx := context.Background()
+	cons, err := js.Consumer(ctx, durable.DefaultName, "workers")
+	require.NoError(t, err)
+	cfg := cons.CachedInfo().Config
+	require.Equal(t, 5+3, cfg.MaxDeliver, "the cap is the attempts and a margin")
+	cfg.MaxDeliver = 1
+	_, err = js.UpdateConsumer(ctx, durable.DefaultName, cfg)
+	require.NoError(t, err)
+
+	r := newRouter(t, e, func(context.Context, Event) error { return errors.New("calendar API down") })
+	run(t, e, r)
+	srv := serve(t, r)
+	rep, err := send(srv.Client(), srv.URL, eventBody(1), secret)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusAccepted, rep.Code)
+
+	var dls []durable.DeadLetter
+	waitFor(t, 30*time.Second, "the delivery dead-lettered", func() bool {
+		dls, err = e.DeadLetters(ctx)
+		require.NoError(t, err)
+		return len(dls) == 1
+	})
+	require.Equal(t, rep.DeliveryID, dls[0].ID)
+	require.Contains(t, dls[0].Error, durable.ErrUnfinished.Error())
+	require.Contains(t, dls[0].Error, "stopped redelivering it after 1 deliveries")
+	waitFor(t, 10*time.Second, "the inbox empty", func() bool {
+		info, err := js.Stream(ctx, durable.DefaultName)
+		require.NoError(t, err)
+		return info.CachedInfo().State.Msgs == 0
+	})
 }

@@ -2,6 +2,7 @@ package durable
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -27,7 +28,8 @@ var ErrUnfinished = errors.New("durable: the handler never finished its attempts
 
 // deliverMargin is how many deliveries past WithMaxAttempts the server
 // makes (MaxDeliver) before it gives up on a message: the first is the
-// one a worker dead-letters with ErrUnfinished.
+// one a worker dead-letters with ErrUnfinished. Run watches the server's
+// advisory for a message it gave up on and dead-letters it.
 const deliverMargin = 3
 
 // Processor runs the handler of a stored delivery. *framework.Router is
@@ -70,6 +72,19 @@ func (e *Engine) Run(ctx context.Context, p Processor) error {
 	}
 	e.pull.Store(&it)
 	defer func() { e.pull.Store(nil); it.Stop() }()
+	giveUps, err := e.nc.Subscribe(e.giveUpsSubject(), func(m *nats.Msg) {
+		var adv struct {
+			StreamSeq  uint64 `json:"stream_seq"`
+			Deliveries int    `json:"deliveries"`
+		}
+		if json.Unmarshal(m.Data, &adv) == nil && adv.StreamSeq > 0 {
+			go e.deadLetterGivenUp(adv.StreamSeq, adv.Deliveries)
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("durable: watching the server's redelivery cap: %w", err)
+	}
+	defer func() { _ = giveUps.Unsubscribe() }()
 
 	hctx, hcancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer hcancel()
@@ -194,7 +209,7 @@ func (e *Engine) handle(ctx context.Context, p Processor, msg jetstream.Msg) {
 	ev := framework.QueueEvent{Kind: kind, DeliveryID: id, Attempt: attempt, Err: perr, Duration: dur}
 	switch {
 	case perr == nil:
-		e.markDone(actx, msg)
+		e.markDone(actx, msg.Headers())
 		if err := msg.DoubleAck(actx); err != nil {
 			// The delivery will be processed again after AckWait.
 			e.log.Warn("durable: acknowledging a processed delivery failed; it will run again", "delivery_id", id, "error", err.Error())
@@ -253,13 +268,13 @@ func (e *Engine) startAttempt(ctx context.Context, h nats.Header, delivered int)
 // it is then a duplicate even after the stream forgot its id. If the
 // record fails, a re-send after a restart of the server may be stored
 // and processed again.
-func (e *Engine) markDone(ctx context.Context, msg jetstream.Msg) {
-	key := msg.Headers().Get(HeaderSeen)
+func (e *Engine) markDone(ctx context.Context, h nats.Header) {
+	key := h.Get(HeaderSeen)
 	if key == "" {
 		return // stored by an older version, which recorded the key itself
 	}
 	if _, err := e.seen.Put(ctx, key, []byte(seenDone)); err != nil {
-		e.log.Warn("durable: could not record a processed delivery's de-duplication key", "delivery_id", msg.Headers().Get(HeaderDeliveryID), "error", err.Error())
+		e.log.Warn("durable: could not record a processed delivery's de-duplication key", "delivery_id", h.Get(HeaderDeliveryID), "error", err.Error())
 	}
 }
 
