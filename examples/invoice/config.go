@@ -93,15 +93,22 @@ func (c *config) register(fs *flag.FlagSet, getenv func(string) string) {
 		c.LogFormat = f
 	}
 	c.Secrets = splitSecrets(getenv("WEBHOOKS_SECRET"))
-	for env, name := range map[string]string{"test": "WEBHOOKS_SECRET_TEST", "production": "WEBHOOKS_SECRET_PRODUCTION"} {
-		if ss := splitSecrets(getenv(name)); len(ss) > 0 {
+	for _, v := range envSecretVars {
+		if ss := splitSecrets(getenv(v.name)); len(ss) > 0 {
 			if c.EnvSecrets == nil {
 				c.EnvSecrets = map[string][]string{}
 			}
-			c.EnvSecrets[env] = ss
+			c.EnvSecrets[v.env] = ss
 		}
 	}
 	c.APICallToken = strings.TrimSpace(getenv("API_CALL_TOKEN"))
+}
+
+// envSecretVars are the variables that hold one environment's secrets, in
+// the order they are read and checked.
+var envSecretVars = []struct{ env, name string }{
+	{"test", "WEBHOOKS_SECRET_TEST"},
+	{"production", "WEBHOOKS_SECRET_PRODUCTION"},
 }
 
 // splitSecrets reads a comma-separated list of secrets.
@@ -174,9 +181,9 @@ func (c *config) validate(getenv func(string) string) error {
 			return fmt.Errorf("METRICS %q: want true or false", v)
 		}
 	}
-	for env, name := range map[string]string{"test": "WEBHOOKS_SECRET_TEST", "production": "WEBHOOKS_SECRET_PRODUCTION"} {
-		if v := getenv(name); v != "" && len(c.EnvSecrets[env]) == 0 {
-			return fmt.Errorf("%s is set but holds no secret (only spaces or commas): set it to the %s environment's signing secret, or unset it", name, env)
+	for _, v := range envSecretVars {
+		if getenv(v.name) != "" && len(c.EnvSecrets[v.env]) == 0 {
+			return fmt.Errorf("%s is set but holds no secret (only spaces or commas): set it to the %s environment's signing secret, or unset it", v.name, v.env)
 		}
 	}
 	if v := getenv("WEBHOOKS_SECRET"); v != "" && len(c.Secrets) == 0 {
