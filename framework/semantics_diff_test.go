@@ -118,7 +118,7 @@ var errRepeated = errors.New("repeated key")
 
 func (r *reference) run(content []byte) refOutcome {
 	refused := func(p *framework.Problem) refOutcome { return refOutcome{status: p.Status, problem: p.Type()} }
-	if len(content) == 0 {
+	if len(bytes.TrimSpace(content)) == 0 { // as the envelope reads it
 		return refused(framework.ErrNoContent)
 	}
 	if !json.Valid(content) {
