@@ -1,6 +1,7 @@
 package schemas_test
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/retabhook/retabhook/schemas"
@@ -169,4 +170,43 @@ func ExampleDate() {
 	}
 	fmt.Println(d, d.AddDays(30), d.Month)
 	// Output: 2024-01-31 2024-03-01 January
+}
+
+// Preparing content: annotations removed, integral numbers written as
+// integers (exactly), every other byte kept; a repeated key is refused.
+func ExamplePrepare() {
+	clean, anns, err := schemas.Prepare([]byte(`{"qty": 3.0, "reasoning___qty": "Read on page 2.", "price": 2.50, "zero": -0.0, "near": 2.9999999999999999}`))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(string(clean))
+	fmt.Println(anns[0].Pointer+"/"+anns[0].Field, anns[0].Value)
+
+	_, _, err = schemas.Prepare([]byte(`{"prices": {"a": 1, "a": 2}}`))
+	var rk *schemas.RepeatedKeyError
+	fmt.Println(errors.As(err, &rk), rk.Pointer)
+	// Output:
+	// {"qty": 3, "price": 2.50, "zero": -0, "near": 2.9999999999999999}
+	// /qty Read on page 2.
+	// true /prices/a
+}
+
+// Accept returns the bytes a Go type is decoded from: here the string
+// strict mode made of the enum's 2.
+func ExampleSchema_Accept() {
+	type Ticket struct {
+		Priority int `json:"priority" jsonschema:"enum=1,enum=2,enum=3"`
+	}
+	s, err := schemas.For[Ticket]()
+	if err != nil {
+		panic(err)
+	}
+	inst, err := schemas.ParseInstance([]byte(`{"priority": "2"}`))
+	if err != nil {
+		panic(err)
+	}
+	b, err := s.Accept(inst.Clean, inst.Value)
+	fmt.Println(string(b), err)
+	// Output:
+	// {"priority": 2} <nil>
 }
