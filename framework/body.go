@@ -12,6 +12,8 @@ import (
 	"os"
 	"runtime"
 	"time"
+
+	"github.com/retabhook/retabhook/internal/jsonscan"
 )
 
 const (
@@ -24,19 +26,26 @@ const (
 	// (and checksums) the next chunks, when the process has more than
 	// one CPU.
 	parallelMACMin = 1 << 20
+	// minPlainRun is the shortest read whose plain run is noted: a body
+	// trickled in small reads has its strings scanned after it is read,
+	// rather than a run noted per read (at most body/minPlainRun runs).
+	minPlainRun = 4 << 10
 )
 
 // bodyHashes digests a body while it is read: its HMAC-SHA256 with each
 // secret (the signature check) and, for a body large enough to carry a
 // document the delivery's digest leaves out (ElideDocumentMin), its
-// CRC-32C. The router keeps them in a pool: a keyed HMAC is reset, not
-// rebuilt.
+// CRC-32C and its plain runs (which the decoding's string scans jump
+// over: a document's base64 is checked while it is still in the CPU's
+// cache, not read again). The router keeps them in a pool: a keyed HMAC
+// is reset, not rebuilt.
 type bodyHashes struct {
 	macs []hash.Hash // one per secret, in WithSecrets order
 	sums [][]byte    // their results, after finish
 
-	withCRC bool
-	crc     uint32
+	large bool // CRC-32C and plain runs
+	crc   uint32
+	runs  jsonscan.PlainRuns
 
 	par  chan []byte // chunks for the HMAC goroutine; nil when it is not running
 	done chan struct{}
@@ -54,7 +63,8 @@ func newBodyHashes(secrets []string) *bodyHashes {
 // reset prepares h for a body: the HMACs (when withMACs) are reset and fed
 // prefix, the signature scheme's bytes before the body.
 func (h *bodyHashes) reset(withMACs bool, prefix []byte) {
-	h.withCRC, h.crc = false, 0
+	h.large, h.crc = false, 0
+	h.runs.Reset()
 	if !withMACs {
 		h.macs = h.macs[:0]
 		return
@@ -82,6 +92,16 @@ func (h *bodyHashes) parallel() {
 	}()
 }
 
+// read digests buf[start:end], bytes just read into buf (buf's length may
+// not cover them yet).
+func (h *bodyHashes) read(buf []byte, start, end int) {
+	buf = buf[:end]
+	h.write(buf[start:end:end])
+	if h.large && end-start >= minPlainRun {
+		h.runs.Note(buf, start, end)
+	}
+}
+
 func (h *bodyHashes) write(chunk []byte) {
 	if h.par != nil {
 		h.par <- chunk
@@ -90,7 +110,7 @@ func (h *bodyHashes) write(chunk []byte) {
 			m.Write(chunk)
 		}
 	}
-	if h.withCRC {
+	if h.large {
 		h.crc = crc32.Update(h.crc, castagnoli, chunk)
 	}
 }
@@ -108,12 +128,21 @@ func (h *bodyHashes) finish() {
 	}
 }
 
-// bodyCRC is the body's CRC-32C when it was computed while reading.
+// bodyCRC is the body's CRC-32C when it was computed while reading (h
+// may be nil: the body was not read by the router).
 func (h *bodyHashes) bodyCRC() *uint32 {
-	if !h.withCRC {
+	if h == nil || !h.large {
 		return nil
 	}
 	return &h.crc
+}
+
+// plainRuns are the body's plain runs noted while reading (nil: none).
+func (h *bodyHashes) plainRuns() *jsonscan.PlainRuns {
+	if h == nil || !h.large {
+		return nil
+	}
+	return &h.runs
 }
 
 // firstAlloc is the body buffer's first size when the body declares more,
@@ -232,7 +261,7 @@ func (c *bodyClock) end() {
 func (r *Router) readBody(req *http.Request, h *bodyHashes, clock *bodyClock, pre []byte, preErr error) (body []byte, err error) {
 	limit := r.cfg.maxBody
 	if h != nil {
-		h.withCRC = req.ContentLength >= ElideDocumentMin
+		h.large = req.ContentLength >= ElideDocumentMin
 		if req.ContentLength >= parallelMACMin && runtime.GOMAXPROCS(0) > 1 {
 			h.parallel()
 		}
@@ -266,7 +295,7 @@ func (r *Router) readBody(req *http.Request, h *bodyHashes, clock *bodyClock, pr
 	buf := make([]byte, 0, first)
 	buf = append(buf, pre...)
 	if h != nil && len(pre) > 0 {
-		h.write(buf[:len(pre):len(pre)])
+		h.read(buf, 0, len(pre))
 	}
 	err = preErr
 	for err == nil {
@@ -281,7 +310,7 @@ func (r *Router) readBody(req *http.Request, h *bodyHashes, clock *bodyClock, pr
 		n, err = req.Body.Read(buf[len(buf):end])
 		if n > 0 {
 			if h != nil {
-				h.write(buf[len(buf) : len(buf)+n : len(buf)+n])
+				h.read(buf, len(buf), len(buf)+n)
 			}
 			buf = buf[:len(buf)+n]
 		}

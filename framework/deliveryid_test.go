@@ -81,3 +81,30 @@ func TestDigestLeavesALargeDocumentOut(t *testing.T) {
 	id, _ = plainID(escaped)
 	assert.Equal(t, id, serveDelivery(t, escaped, false).ID)
 }
+
+// TestLargeBodyBadByteIsRefused: a raw control byte, a quote or a
+// backslash anywhere in a large document is found although the plain
+// runs noted while reading let the scans jump over the rest.
+func TestLargeBodyBadByteIsRefused(t *testing.T) {
+	body := fixtures.LargeDelivery(2 << 20)
+	start := bytes.Index(body, []byte("base64,")) + len("base64,")
+	end := start + bytes.IndexByte(body[start:], '"')
+	r := benchRouter(t, nil)
+	for _, at := range []int{start + 10, start + 300<<10, start + 1<<20 + 7, end - 1} {
+		for _, c := range []byte{0x01, '"', '\\', 0xff} {
+			bad := bytes.Clone(body)
+			bad[at] = c
+			for _, chunked := range []bool{false, true} {
+				w := httptest.NewRecorder()
+				r.ServeHTTP(w, signedPost(bad, "X-Retab-Signature", Sign(benchSecret, bad), chunked))
+				if c == 0xff {
+					// Invalid UTF-8 is encoding/json's to replace: accepted,
+					// the document then is no slice of the body.
+					assert.Equal(t, http.StatusOK, w.Code, "%#x at %d", c, at-start)
+					continue
+				}
+				assert.Equal(t, http.StatusBadRequest, w.Code, "%#x at %d: %s", c, at-start, w.Body)
+			}
+		}
+	}
+}

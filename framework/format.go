@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/retabhook/retabhook/internal/envelope"
+	"github.com/retabhook/retabhook/internal/jsonscan"
 )
 
 // ErrUnrecognizedFormat is answered when the body is none of the router's
@@ -89,8 +90,10 @@ type completionFormat struct{}
 
 func (completionFormat) Name() string { return "completion" }
 
-func (completionFormat) Decode(body []byte) (*Delivery, error) {
-	env, err := envelope.Decode(body)
+func (f completionFormat) Decode(body []byte) (*Delivery, error) { return f.decodeRuns(body, nil) }
+
+func (completionFormat) decodeRuns(body []byte, runs *jsonscan.PlainRuns) (*Delivery, error) {
+	env, err := envelope.DecodeRuns(body, runs)
 	switch {
 	case errors.Is(err, envelope.ErrNoCompletion):
 		if !envelope.HasKey(body, "completion") {
@@ -176,11 +179,28 @@ func contentReason(err error) error {
 // authentication fields are the router's. A body no format recognises is
 // an error wrapping [ErrUnrecognizedFormat] that names the formats.
 func Decode(body []byte, formats ...Format) (*Delivery, error) {
+	return decodeFormats(body, nil, formats)
+}
+
+// runsFormat is a built-in format that takes the plain runs the router
+// noted while reading the body.
+type runsFormat interface {
+	decodeRuns(body []byte, runs *jsonscan.PlainRuns) (*Delivery, error)
+}
+
+// decodeFormats is Decode with the body's plain runs (nil: none).
+func decodeFormats(body []byte, runs *jsonscan.PlainRuns, formats []Format) (*Delivery, error) {
 	if len(formats) == 0 {
 		formats = DefaultFormats()
 	}
 	for _, f := range formats {
-		d, err := f.Decode(body)
+		var d *Delivery
+		var err error
+		if rf, ok := f.(runsFormat); ok {
+			d, err = rf.decodeRuns(body, runs)
+		} else {
+			d, err = f.Decode(body)
+		}
 		if errors.Is(err, ErrUnrecognizedFormat) {
 			continue
 		}
@@ -218,11 +238,13 @@ type endNodeFormat struct{}
 
 func (endNodeFormat) Name() string { return "end_node" }
 
-func (endNodeFormat) Decode(body []byte) (*Delivery, error) {
+func (f endNodeFormat) Decode(body []byte) (*Delivery, error) { return f.decodeRuns(body, nil) }
+
+func (endNodeFormat) decodeRuns(body []byte, runs *jsonscan.PlainRuns) (*Delivery, error) {
 	if !envelope.HasKey(body, "data") && !envelope.HasKey(body, "json") && !envelope.HasKey(body, "document") {
 		return nil, ErrUnrecognizedFormat
 	}
-	n, err := envelope.DecodeEndNode(body)
+	n, err := envelope.DecodeEndNodeRuns(body, runs)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformedEnvelope, err)
 	}

@@ -42,8 +42,11 @@ func WithParseLimits(maxDepth, maxValues int) Option {
 type parseLimits struct{ depth, values int }
 
 // check measures b (what names it) against the limits.
-func (l parseLimits) check(what string, b []byte) error {
-	depth, _, over := jsonscan.Measure(b, l.depth, l.values)
+func (l parseLimits) check(what string, b []byte) error { return l.checkRuns(what, b, nil) }
+
+// checkRuns is check with b's plain runs (nil: none).
+func (l parseLimits) checkRuns(what string, b []byte, runs *jsonscan.PlainRuns) error {
+	depth, _, over := jsonscan.MeasureRuns(b, l.depth, l.values, runs)
 	switch {
 	case !over:
 		return nil

@@ -335,7 +335,7 @@ func (r *Router) serve(ctx context.Context, w http.ResponseWriter, req *http.Req
 	}
 	out.SecretIndex = secretIndex
 
-	d, rt, err := r.prepare(ctx, req, body, h.bodyCRC(), &auth, secretIndex)
+	d, rt, err := r.prepare(ctx, req, body, h, &auth, secretIndex)
 	if err == nil {
 		err = r.deliver(ctx, rt, d, body, out)
 	}
@@ -352,9 +352,9 @@ func (r *Router) serve(ctx context.Context, w http.ResponseWriter, req *http.Req
 // prepare decodes, routes, validates and decodes the body into the
 // registered type.
 // A nil route with a nil error is an event nobody handles (ignored).
-func (r *Router) prepare(ctx context.Context, req *http.Request, body []byte, crc *uint32, a *auth, secretIndex int) (*Delivery, *route, error) {
+func (r *Router) prepare(ctx context.Context, req *http.Request, body []byte, h *bodyHashes, a *auth, secretIndex int) (*Delivery, *route, error) {
 	_, end := r.stage(ctx, StageDecode)
-	d, c, err := r.decode(body, crc)
+	d, c, err := r.decode(body, h)
 	if d != nil {
 		a.describe(d, secretIndex)
 		if err == nil {
@@ -404,19 +404,20 @@ func checkMediaType(ct string) error {
 }
 
 // decode finds the body's format and decodes it, then prepares the
-// extracted content. crc is the body's CRC-32C when it was computed while
-// reading (nil to compute it here if the digest needs it).
-func (r *Router) decode(body []byte, crc *uint32) (*Delivery, *content, error) {
+// extracted content. h holds what was computed while reading the body
+// (nil when it was not read by the router: computed here if needed).
+func (r *Router) decode(body []byte, h *bodyHashes) (*Delivery, *content, error) {
 	// The envelope's own trees (metadata, likelihoods) are bounded with
 	// the body; the content, often a JSON string in it, on its own below.
-	if err := r.cfg.parse.check("the body", body); err != nil {
+	runs := h.plainRuns()
+	if err := r.cfg.parse.checkRuns("the body", body, runs); err != nil {
 		return nil, nil, err
 	}
-	d, err := Decode(body, r.cfg.formats...)
+	d, err := decodeFormats(body, runs, r.cfg.formats)
 	if d == nil {
 		return nil, nil, err
 	}
-	d.digest = digestBody(body, d.File.url, d.File.at, crc)
+	d.digest = digestBody(body, d.File.url, d.File.at, h.bodyCRC())
 	d.ID, d.body = d.digest.id(), body
 	d.SecretIndex, d.Attempt = -1, 1
 	if err != nil || d.Content == nil && d.Event != nil {

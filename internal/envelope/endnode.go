@@ -24,8 +24,12 @@ var endNodeKeys = [...]string{"document", "data", "json"}
 // DecodeEndNode parses an End-node body, in place like [Decode] (the
 // document's data URI is not copied), with encoding/json deciding
 // whatever the scan does not handle with certainty.
-func DecodeEndNode(body []byte) (*EndNode, error) {
-	n, ok := scanEndNode(body)
+func DecodeEndNode(body []byte) (*EndNode, error) { return DecodeEndNodeRuns(body, nil) }
+
+// DecodeEndNodeRuns is DecodeEndNode with body's plain runs (see
+// [DecodeRuns]).
+func DecodeEndNodeRuns(body []byte, runs *jsonscan.PlainRuns) (*EndNode, error) {
+	n, ok := scanEndNode(body, runs)
 	if !ok {
 		var err error
 		if n, err = decodeEndNodeStd(body); err != nil {
@@ -35,8 +39,8 @@ func DecodeEndNode(body []byte) (*EndNode, error) {
 	return n, nil
 }
 
-func scanEndNode(body []byte) (*EndNode, bool) {
-	s := scanner{b: body}
+func scanEndNode(body []byte, runs *jsonscan.PlainRuns) (*EndNode, bool) {
+	s := scanner{b: body, runs: runs}
 	i := jsonscan.SkipSpace(body, 0)
 	if i >= len(body) || body[i] != '{' {
 		return nil, false

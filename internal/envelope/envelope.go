@@ -102,8 +102,12 @@ type FilePayload struct {
 }
 
 // Decode parses a webhook body.
-func Decode(body []byte) (*Envelope, error) {
-	env, ok := scan(body)
+func Decode(body []byte) (*Envelope, error) { return DecodeRuns(body, nil) }
+
+// DecodeRuns is Decode with the plain runs of body recorded while it was
+// read (nil: none), which the scan of a long string jumps over.
+func DecodeRuns(body []byte, runs *jsonscan.PlainRuns) (*Envelope, error) {
+	env, ok := scan(body, runs)
 	if !ok {
 		var err error
 		if env, err = decodeStd(body); err != nil {

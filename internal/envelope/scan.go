@@ -13,9 +13,8 @@ import (
 // in another case (encoding/json matches keys case-insensitively and
 // merges repeats), an escaped key, a value of a type the field does not
 // take. For every body where ok is true, the result equals decodeStd's.
-func scan(body []byte) (env *Envelope, ok bool) {
-	var s scanner
-	s.b = body
+func scan(body []byte, runs *jsonscan.PlainRuns) (env *Envelope, ok bool) {
+	s := scanner{b: body, runs: runs}
 	i := jsonscan.SkipSpace(body, 0)
 	if i >= len(body) || body[i] != '{' {
 		return nil, false
@@ -53,7 +52,10 @@ var (
 	fileKeys       = [...]string{"filename", "url"}
 )
 
-type scanner struct{ b []byte }
+type scanner struct {
+	b    []byte
+	runs *jsonscan.PlainRuns // b's plain runs, for the file URL; may be nil
+}
 
 // object walks the object at b[i] (which must be '{'), calling field for
 // each key among keys with the index of the key and of its value, and
@@ -278,7 +280,7 @@ func (s *scanner) filePayload(i int, dst **FilePayload, fp *FilePayload) (int, b
 		if s.isNull(i) {
 			return i + 4, true
 		}
-		end, flags, ok := jsonscan.String(s.b, i)
+		end, flags, ok := jsonscan.StringRuns(s.b, i, s.runs)
 		if !ok {
 			return i, false
 		}

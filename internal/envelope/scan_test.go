@@ -30,7 +30,7 @@ func equalEnvelopes(t *testing.T, want, got *Envelope) {
 // a body, encoding/json decodes it without error to the same envelope.
 func checkAgainstStd(t *testing.T, body []byte) {
 	t.Helper()
-	got, ok := scan(body)
+	got, ok := scan(body, nil)
 	want, err := decodeStd(body)
 	if !ok {
 		return
@@ -121,14 +121,14 @@ func TestScanMatchesEncodingJSON(t *testing.T) {
 	}
 	for _, name := range []string{fixtures.QuickstartCompletion, fixtures.ConsensusCompletion} {
 		body := fixtures.Envelope(fixtures.Read(name))
-		env, ok := scan(body)
+		env, ok := scan(body, nil)
 		require.True(t, ok, "%s: the fast path must handle Retab's real output", name)
 		want, err := decodeStd(body)
 		require.NoError(t, err)
 		equalEnvelopes(t, want, env)
 	}
 	body := fixtures.TypicalDelivery()
-	_, ok := scan(body)
+	_, ok := scan(body, nil)
 	require.True(t, ok)
 	checkAgainstStd(t, body)
 }
@@ -184,7 +184,7 @@ func lastWins(t *testing.T, body []byte) []byte {
 func TestRepeatedKeyLastWins(t *testing.T) {
 	for _, body := range repeated {
 		t.Run(body, func(t *testing.T) {
-			_, ok := scan([]byte(body))
+			_, ok := scan([]byte(body), nil)
 			require.False(t, ok, "a repeated key goes to encoding/json")
 			want, err := decodeStd(lastWins(t, []byte(body)))
 			require.NoError(t, err)
@@ -258,7 +258,7 @@ func TestEndNodeRepeatedKeys(t *testing.T) {
 				require.Equal(t, want.Document.Filename, got.Document.Filename)
 				require.Equal(t, string(want.Document.URL), string(got.Document.URL))
 			}
-			if scanned, ok := scanEndNode([]byte(body)); ok {
+			if scanned, ok := scanEndNode([]byte(body), nil); ok {
 				require.Equal(t, got, scanned)
 			}
 		})

@@ -13,6 +13,7 @@ package jsonscan
 import (
 	"bytes"
 	"encoding/binary"
+	"slices"
 	"strconv"
 	"unicode"
 	"unicode/utf16"
@@ -69,6 +70,12 @@ func special(w uint64) bool {
 // ok is false when the token is not a valid JSON string (unterminated, a
 // raw control character, an unknown escape).
 func String(b []byte, i int) (end int, flags StringFlags, ok bool) {
+	return StringRuns(b, i, nil)
+}
+
+// StringRuns is String that jumps over the runs of b that p records
+// (nil: none).
+func StringRuns(b []byte, i int, p *PlainRuns) (end int, flags StringFlags, ok bool) {
 	if i >= len(b) || b[i] != '"' {
 		return i, 0, false
 	}
@@ -83,8 +90,16 @@ func String(b []byte, i int) (end int, flags StringFlags, ok bool) {
 		for i+8 <= len(b) && !special(binary.LittleEndian.Uint64(b[i:])) {
 			i += 8
 			if words++; words == longRun {
+				j, limit := p.skip(i, len(b))
+				if j > i {
+					i, words = j, 0
+					continue
+				}
+				// The searches stop at the next plain run, which is
+				// jumped over when i reaches it: a quote index of limit
+				// only says that no quote comes before it.
 				if quote < i {
-					quote = indexFrom(b, i, len(b), '"')
+					quote = indexFrom(b, i, limit, '"')
 				}
 				if bslash < i {
 					bslash = indexFrom(b, i, quote, '\\')
@@ -160,6 +175,64 @@ func skipPrintable(b []byte, i, end int) int {
 		i += 32
 	}
 	return i
+}
+
+// PlainRuns records the runs of a buffer that hold nothing but printable
+// ASCII other than '"' and '\\' (bytes 0x20 to 0x7f), as the buffer is
+// filled: a string scan jumps over them instead of reading them again,
+// so a document's base64 is checked once, while it is still in the CPU's
+// cache after it was read. The zero PlainRuns records nothing.
+type PlainRuns struct {
+	runs []plainRun // in order, not adjacent
+}
+
+type plainRun struct{ start, end int }
+
+// Reset forgets every run, keeping the memory.
+func (p *PlainRuns) Reset() { p.runs = p.runs[:0] }
+
+// Note checks b[start:end] (bytes just written) and records it when it is
+// plain.
+func (p *PlainRuns) Note(b []byte, start, end int) {
+	if end > len(b) || end-start < 32 || indexFrom(b, start, end, '"') != end || indexFrom(b, start, end, '\\') != end {
+		return
+	}
+	i := skipPrintable(b, start, end)
+	for ; i < end; i++ {
+		if c := b[i]; c < 0x20 || c >= 0x80 {
+			return
+		}
+	}
+	if n := len(p.runs); n > 0 && p.runs[n-1].end == start {
+		p.runs[n-1].end = end
+		return
+	}
+	p.runs = append(p.runs, plainRun{start, end})
+}
+
+// skip returns the end of the recorded run that holds i (i when none
+// does), and the start of the next run after i (n when there is none).
+func (p *PlainRuns) skip(i, n int) (end, next int) {
+	if p == nil {
+		return i, n
+	}
+	k, _ := slices.BinarySearchFunc(p.runs, i, func(r plainRun, i int) int {
+		switch {
+		case r.end <= i:
+			return -1
+		case r.start > i:
+			return 1
+		}
+		return 0
+	})
+	switch {
+	case k == len(p.runs):
+		return i, n
+	case p.runs[k].start <= i:
+		return p.runs[k].end, n // the caller asks again from the end
+	default:
+		return i, min(n, p.runs[k].start)
+	}
 }
 
 func isHex(c byte) bool {

@@ -126,6 +126,19 @@ func TestLongStringsAgreeWithEncodingJSON(t *testing.T) {
 				for _, tail := range []string{`"`, `",1`, ``} {
 					b := []byte(`"` + inner + tail)
 					end, flags, ok := jsonscan.String(b, 0)
+					// The same with the plain runs noted as a reader would,
+					// in chunks of 32 to 40 bytes.
+					var runs jsonscan.PlainRuns
+					for at, k := 0, 0; at < len(b); k++ {
+						next := min(len(b), at+32+k%9)
+						runs.Note(b, at, next)
+						at = next
+					}
+					e2, f2, ok2 := jsonscan.StringRuns(b, 0, &runs)
+					require.Equal(t, []any{end, flags, ok}, []any{e2, f2, ok2}, "%q with plain runs", b)
+					d1, v1, o1 := jsonscan.Measure(b, 10, 10)
+					d2, v2, o2 := jsonscan.MeasureRuns(b, 10, 10, &runs)
+					require.Equal(t, []any{d1, v1, o1}, []any{d2, v2, o2}, "%q measured with plain runs", b)
 					if !ok {
 						require.False(t, json.Valid(b[:min(len(b), len(inner)+2)]) && strings.Count(inner, `"`) == 0 && tail != "",
 							"refused a valid string: %q", b)

@@ -9,11 +9,16 @@ package jsonscan
 // bytes and a map). It does not check that b is JSON: what is not, the
 // parser refuses.
 func Measure(b []byte, maxDepth, maxValues int) (depth, values int, over bool) {
+	return MeasureRuns(b, maxDepth, maxValues, nil)
+}
+
+// MeasureRuns is Measure that jumps over the runs p records in strings.
+func MeasureRuns(b []byte, maxDepth, maxValues int, p *PlainRuns) (depth, values int, over bool) {
 	d := 0
 	for i := 0; i < len(b); {
 		switch c := b[i]; c {
 		case '"':
-			end, _, ok := String(b, i)
+			end, _, ok := StringRuns(b, i, p)
 			if !ok {
 				return depth, values, false
 			}
