@@ -2,6 +2,7 @@ package framework_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -67,4 +68,60 @@ func TestImpossibleDatesArePointedAt(t *testing.T) {
 	require.Len(t, got, 1)
 	assert.Equal(t, "2024-02-29", got[0].Shipped.String())
 	assert.Equal(t, "12.5", got[0].Legs[0].Cost.String())
+}
+
+// Booking has a date its own unmarshaller checks (schemas.Date) and
+// validate rules with no JSON Schema form (gtefield, alphanum), declared
+// out of pointer order.
+type Booking struct {
+	Ref       string       `json:"ref" validate:"alphanum"`
+	Start     schemas.Date `json:"start" validate:"required"`
+	Nights    int          `json:"nights"`
+	MaxNights int          `json:"max_nights" validate:"gtefield=Nights"`
+}
+
+// TestAllViolationsInOneOrder: a value its type's unmarshaller refuses (a
+// 30 February) no longer hides the rule violations elsewhere in the
+// delivery, nor does a schema violation; schema, decoding and rule
+// violations come in one list sorted by pointer, each refused value once.
+func TestAllViolationsInOneOrder(t *testing.T) {
+	r, err := framework.NewRouter(framework.WithSecrets(secret), framework.WithLogger(quietLogger()))
+	require.NoError(t, err)
+	var got []Booking
+	framework.Handle(r, func(_ context.Context, b Booking) error { got = append(got, b); return nil })
+
+	type v struct{ pointer, keyword string }
+	for _, tt := range []struct {
+		name    string
+		content string
+		problem *framework.Problem
+		want    []v
+	}{
+		{"rules alone, by pointer not by field", `{"ref":"A-1","start":"2024-02-29","nights":5,"max_nights":3}`,
+			framework.ErrRuleViolation, []v{{"/max_nights", "validate:gtefield"}, {"/ref", "validate:alphanum"}}},
+		{"a refused date and the rules", `{"ref":"A-1","start":"2023-02-30","nights":5,"max_nights":3}`,
+			framework.ErrSchemaViolation, []v{{"/max_nights", "validate:gtefield"}, {"/ref", "validate:alphanum"}, {"/start", "decode"}}},
+		{"a schema violation, a refused date and a rule", `{"ref":"A-1","start":"2023-02-30","nights":"five","max_nights":3}`,
+			framework.ErrSchemaViolation, []v{{"/nights", "type"}, {"/ref", "validate:alphanum"}, {"/start", "decode"}}},
+		{"a schema violation and a rule", `{"ref":"A-1","start":"2024-02-29","nights":5,"max_nights":3,"extra":1}`,
+			framework.ErrSchemaViolation, []v{{"/extra", "additionalProperties"}, {"/max_nights", "validate:gtefield"}, {"/ref", "validate:alphanum"}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := post(t, r, "/webhook", fixtures.ContentEnvelope(tt.content), secret)
+			require.Equal(t, 422, w.Code, w.Body.String())
+			doc := problem(t, w)
+			assert.Equal(t, tt.problem.Type(), doc.Type)
+			var vs []v
+			for _, x := range doc.Violations {
+				vs = append(vs, v{x.Pointer, x.Keyword})
+			}
+			assert.Equal(t, tt.want, vs, "body: %s", w.Body)
+			assert.True(t, slices.IsSortedFunc(doc.Violations, schemas.CompareViolations))
+		})
+	}
+	assert.Empty(t, got)
+	w := post(t, r, "/webhook", fixtures.ContentEnvelope(`{"ref":"A1","start":"2024-02-29","nights":3,"max_nights":5}`), secret)
+	require.Equal(t, 200, w.Code, w.Body.String())
+	require.Len(t, got, 1)
+	assert.Equal(t, "2024-02-29", got[0].Start.String())
 }

@@ -68,8 +68,10 @@ const maxViolationText = 512
 // type it was routed to. Build it with [NewViolationError].
 type ViolationError struct {
 	Kind string
-	// Violations holds at most MaxViolations, in the validator's order;
-	// each pointer and message is cut to 512 bytes.
+	// Violations holds at most MaxViolations, sorted by pointer
+	// (schemas.CompareViolations) when the router built it: the schema's,
+	// the decoding's and the validate rules' together; each pointer and
+	// message is cut to 512 bytes.
 	Violations []schemas.Violation
 	// Omitted counts the violations beyond Violations.
 	Omitted int

@@ -192,12 +192,9 @@ func (r *Router) decodeEvent(rt *route, d *Delivery) error {
 	if len(data) == 0 || string(data) == "null" {
 		return fmt.Errorf("%w: the event's data is null or absent", ErrNoContent)
 	}
-	v, err := rt.decode(data)
-	if err != nil {
-		return NewViolationError(rt.kind, decodeViolations(rt.typ, data, err), ErrSchemaViolation)
-	}
-	if err := r.rules(v); err != nil {
-		return NewViolationError(rt.kind, ruleViolations(rt.typ, v, err), ErrRuleViolation)
+	v, ve := r.verdict(rt, data, nil)
+	if ve != nil {
+		return ve
 	}
 	d.Value = v
 	return nil

@@ -507,29 +507,26 @@ func mismatchReason(kind string, err error) string {
 // instance that already passed it), decodes the instance into rt's type
 // and applies the validate rules; d.Value gets the value.
 func (r *Router) check(rt *route, d *Delivery, c *content, inst []byte) error {
+	var schemaVs []schemas.Violation
 	if inst == nil {
 		var err error
 		if inst, err = c.validate(rt); err != nil {
-			var vs []schemas.Violation
 			var se *schemas.ValidationError
-			if errors.As(err, &se) {
-				vs = se.Violations
-			} else {
-				vs = []schemas.Violation{{Message: err.Error()}}
+			if !errors.As(err, &se) || len(se.Violations) == 0 {
+				return NewViolationError(rt.kind, []schemas.Violation{{Message: err.Error()}}, ErrSchemaViolation)
 			}
-			ve := NewViolationError(rt.kind, vs, ErrSchemaViolation)
+			// The other violations are found on the content as it is.
+			schemaVs, inst = se.Violations, c.clean
+		}
+	}
+	v, ve := r.verdict(rt, inst, schemaVs)
+	if ve != nil {
+		if schemaVs != nil {
 			r.mu.RLock()
 			ve.Matches = r.matchingLocked(c, rt) // the kind was named (or is the only one): say which fits
 			r.mu.RUnlock()
-			return ve
 		}
-	}
-	v, err := rt.decode(inst)
-	if err != nil {
-		return NewViolationError(rt.kind, decodeViolations(rt.typ, inst, err), ErrSchemaViolation)
-	}
-	if err := r.rules(v); err != nil {
-		return NewViolationError(rt.kind, ruleViolations(rt.typ, v, err), ErrRuleViolation)
+		return ve
 	}
 	d.Value = v
 	if rt.review != nil {

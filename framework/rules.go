@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -281,29 +282,44 @@ func sizeWord(fe validator.FieldError, p string) string {
 	return p
 }
 
-// decodeViolations reports why encoding/json could not decode the
-// instance into t (a case the schema did not exclude, such as a type's
-// own UnmarshalJSON refusing a value, or bad base64 for a []byte): it
-// decodes the instance again value by value, alongside t, and reports
-// each value that fails at its JSON Pointer.
-func decodeViolations(t reflect.Type, inst []byte, err error) []schemas.Violation {
-	var out []schemas.Violation
-	locateRefusals(t, inst, "", 0, &out)
+// refusal is a value of an instance that does not decode into its part of
+// the Go type: its violation, where its bytes are in the instance, and
+// whether the Go type cannot hold its JSON type at all (a mismatch, which
+// the schema derived from the type reports too) rather than a type's own
+// unmarshaller refusing it.
+type refusal struct {
+	v          schemas.Violation
+	start, end int
+	mismatch   bool
+}
+
+// refusals reports why encoding/json could not decode the instance into t
+// (err is its error): it decodes the instance again value by value,
+// alongside t, and reports each value that fails at its JSON Pointer (a
+// case the schema did not exclude, such as a type's own UnmarshalJSON
+// refusing a value, or bad base64 for a []byte). When no single value is
+// to blame, the one refusal is the instance's, at the root.
+func refusals(t reflect.Type, inst []byte, err error) []refusal {
+	var out []refusal
+	locateRefusals(t, inst, 0, "", 0, &out)
 	if len(out) == 0 {
-		out = append(out, schemas.Violation{Keyword: "decode", Message: decodeMessage(err)})
+		var te *json.UnmarshalTypeError
+		out = append(out, refusal{v: schemas.Violation{Keyword: "decode", Message: decodeMessage(err)}, end: len(inst), mismatch: errors.As(err, &te)})
 	}
 	return out
 }
 
-// locateRefusals appends a violation for each value of raw that does not
-// decode into its part of t.
-func locateRefusals(t reflect.Type, raw []byte, ptr string, depth int, out *[]schemas.Violation) {
+// locateRefusals appends a refusal for each value of raw (which starts at
+// off in the instance) that does not decode into its part of t.
+func locateRefusals(t reflect.Type, raw []byte, off int, ptr string, depth int, out *[]refusal) {
 	if depth > schemas.MaxDepth+1 || len(raw) == 0 {
 		return
 	}
 	leaf := func() {
 		if err := json.Unmarshal(raw, reflect.New(t).Interface()); err != nil {
-			*out = append(*out, schemas.Violation{Pointer: ptr, Keyword: "decode", Message: decodeMessage(err)})
+			var te *json.UnmarshalTypeError
+			*out = append(*out, refusal{v: schemas.Violation{Pointer: ptr, Keyword: "decode", Message: decodeMessage(err)},
+				start: off, end: off + len(raw), mismatch: errors.As(err, &te)})
 		}
 	}
 	if t.Implements(jsonUnmarshaler) || t.Implements(textUnmarshaler) ||
@@ -316,16 +332,16 @@ func locateRefusals(t reflect.Type, raw []byte, ptr string, depth int, out *[]sc
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
-		locateRefusals(t.Elem(), raw, ptr, depth+1, out)
+		locateRefusals(t.Elem(), raw, off, ptr, depth+1, out)
 	case reflect.Struct:
 		if raw[0] != '{' {
 			leaf()
 			return
 		}
 		fields, _ := gojson.Fields(t)
-		members(raw, func(key string, val []byte) {
+		members(raw, func(key string, v, end int) {
 			if f, ok := gojson.Lookup(fields, key); ok {
-				locateRefusals(f.Field.Type, val, ptr+"/"+escapeToken(key), depth+1, out)
+				locateRefusals(f.Field.Type, raw[v:end], off+v, ptr+"/"+escapeToken(key), depth+1, out)
 			}
 		})
 	case reflect.Slice, reflect.Array:
@@ -337,7 +353,7 @@ func locateRefusals(t reflect.Type, raw []byte, ptr string, depth int, out *[]sc
 		jsonscan.Array(raw, 0, func(i int) (int, bool) {
 			end, ok := jsonscan.Skip(raw, i)
 			if t.Kind() == reflect.Slice || n < t.Len() {
-				locateRefusals(t.Elem(), raw[i:end], ptr+"/"+strconv.Itoa(n), depth+1, out)
+				locateRefusals(t.Elem(), raw[i:end], off+i, ptr+"/"+strconv.Itoa(n), depth+1, out)
 			}
 			n++
 			return end, ok
@@ -348,27 +364,129 @@ func locateRefusals(t reflect.Type, raw []byte, ptr string, depth int, out *[]sc
 			return
 		}
 		keyOnly := reflect.MapOf(t.Key(), reflect.TypeFor[json.RawMessage]())
-		members(raw, func(key string, val []byte) {
+		members(raw, func(key string, v, end int) {
 			kp := ptr + "/" + escapeToken(key)
 			probe, _ := json.Marshal(map[string]any{key: nil})
 			if err := json.Unmarshal(probe, reflect.New(keyOnly).Interface()); err != nil {
-				*out = append(*out, schemas.Violation{Pointer: kp, Keyword: "decode", Message: "the key " + decodeMessage(err)})
+				// The key is refused; its value is what is set aside.
+				*out = append(*out, refusal{v: schemas.Violation{Pointer: kp, Keyword: "decode", Message: "the key " + decodeMessage(err)},
+					start: off + v, end: off + end})
 				return
 			}
-			locateRefusals(t.Elem(), val, kp, depth+1, out)
+			locateRefusals(t.Elem(), raw[v:end], off+v, kp, depth+1, out)
 		})
 	default:
 		leaf()
 	}
 }
 
-// members calls f with each member of the object raw.
-func members(raw []byte, f func(key string, val []byte)) {
+// members calls f with each member of the object raw: its key, and where
+// its value starts and ends in raw.
+func members(raw []byte, f func(key string, v, end int)) {
 	jsonscan.Object(raw, 0, func(key, keyEnd int, flags jsonscan.StringFlags, v int) (int, bool) {
 		end, ok := jsonscan.Skip(raw, v)
-		f(string(jsonscan.Unquote(nil, raw[key:keyEnd])), raw[v:end])
+		f(string(jsonscan.Unquote(nil, raw[key:keyEnd])), v, end)
 		return end, ok
 	})
+}
+
+// withoutRefused returns inst with each refused value written null, which
+// encoding/json decodes as "leave the zero value" (and a type's own
+// unmarshaller, by convention, as well), so that the rest of the instance
+// can be decoded and its validate rules applied.
+func withoutRefused(inst []byte, rs []refusal) []byte {
+	spans := slices.Clone(rs)
+	slices.SortFunc(spans, func(a, b refusal) int { return a.start - b.start })
+	out := make([]byte, 0, len(inst))
+	last := 0
+	for _, r := range spans {
+		if r.start < last {
+			continue // within a span already set aside
+		}
+		out = append(append(out, inst[last:r.start]...), "null"...)
+		last = r.end
+	}
+	return append(out, inst[last:]...)
+}
+
+// verdict decodes inst into rt's type and applies the validate rules. It
+// returns the value, or the violations of the delivery in one list sorted
+// by pointer (schemas.CompareViolations): schemaVs (the schema's, when it
+// refused the content; inst is then the content as it is), the values the
+// type's own unmarshallers refuse, and the rules broken by the value
+// decoded around those (each refused value written null). So a bad date
+// does not hide a broken rule elsewhere. A decode refusal or a rule
+// violation at or under the pointer of a value already refused is left out:
+// the value is refused once, and a rule with a schema form would say it
+// twice. The problem is [ErrSchemaViolation] when the schema or a
+// decoding refused a value, [ErrRuleViolation] when only rules did. When
+// the schema alone finds MaxViolations or more, those are the answer: the
+// content is not decoded, which bounds the work of a hostile delivery.
+func (r *Router) verdict(rt *route, inst []byte, schemaVs []schemas.Violation) (any, *ViolationError) {
+	if len(schemaVs) >= MaxViolations {
+		// The answer is full with the schema's: decoding and applying
+		// the rules to content this wrong would only add work.
+		return nil, NewViolationError(rt.kind, schemaVs, ErrSchemaViolation)
+	}
+	all := slices.Clone(schemaVs)
+	refused := refusedSet{}
+	for _, sv := range schemaVs {
+		refused[sv.Pointer] = true
+	}
+	refusedValues := len(schemaVs) // by the schema or the decoding
+	v, err := rt.decode(inst)
+	if err != nil {
+		rs := refusals(rt.typ, inst, err)
+		for _, rf := range rs {
+			// With the schema's violations, a JSON type the Go type cannot
+			// hold is the schema's to report (or an enum string it reads
+			// leniently); a type's own refusal of a value is added.
+			if !(len(schemaVs) > 0 && rf.mismatch) && !refused.covers(rf.v.Pointer) {
+				all = append(all, rf.v)
+				refusedValues++
+			}
+		}
+		for _, rf := range rs {
+			refused[rf.v.Pointer] = true
+		}
+		if v, err = rt.decode(withoutRefused(inst, rs)); err != nil {
+			v = nil // no value to apply the rules to
+		}
+	}
+	if v != nil {
+		if err := r.rules(v); err != nil {
+			for _, rv := range ruleViolations(rt.typ, v, err) {
+				if !refused.covers(rv.Pointer) {
+					all = append(all, rv)
+				}
+			}
+		}
+	}
+	if len(all) == 0 {
+		return v, nil
+	}
+	p := ErrRuleViolation
+	if refusedValues > 0 {
+		p = ErrSchemaViolation
+	}
+	slices.SortStableFunc(all, schemas.CompareViolations)
+	return nil, NewViolationError(rt.kind, all, p)
+}
+
+// refusedSet holds the pointers of the values a verdict already refused.
+type refusedSet map[string]bool
+
+// covers reports whether p is a refused value's pointer or inside one.
+func (s refusedSet) covers(p string) bool {
+	if s[p] {
+		return true
+	}
+	for i := len(p) - 1; i >= 0; i-- {
+		if p[i] == '/' && s[p[:i]] {
+			return true
+		}
+	}
+	return false
 }
 
 // decodeMessage words a decoding error without Go type names.

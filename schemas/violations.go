@@ -30,6 +30,14 @@ type Violation struct {
 	Message string `json:"message"`
 }
 
+// CompareViolations orders violations as [ValidationError] lists them: by
+// Pointer (compared as strings), then Keyword, then Message. A router
+// lists a delivery's schema, decoding and validate-rule violations in
+// this one order.
+func CompareViolations(a, b Violation) int {
+	return cmp.Or(strings.Compare(a.Pointer, b.Pointer), strings.Compare(a.Keyword, b.Keyword), strings.Compare(a.Message, b.Message))
+}
+
 // String returns "pointer: message" ("/" for the root).
 func (v Violation) String() string {
 	ptr := v.Pointer
@@ -64,9 +72,7 @@ var printer = message.NewPrinter(language.English)
 func newValidationError(ve *sjsonschema.ValidationError) *ValidationError {
 	out := &ValidationError{}
 	collectViolations(ve, &out.Violations)
-	slices.SortStableFunc(out.Violations, func(a, b Violation) int {
-		return cmp.Or(strings.Compare(a.Pointer, b.Pointer), strings.Compare(a.Keyword, b.Keyword), strings.Compare(a.Message, b.Message))
-	})
+	slices.SortStableFunc(out.Violations, CompareViolations)
 	out.Violations = slices.Compact(out.Violations)
 	return out
 }
