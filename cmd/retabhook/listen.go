@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,9 +55,12 @@ Flags:
   -max-recorded-bytes N    stop recording once the bodies recorded since start
                            reach N bytes: later deliveries get 503 (default:
                            1073741824, 1 GiB)
-  -forward URL             also POST each verified delivery to URL (your receiver)
-                           and answer the sender with that receiver's answer;
-                           502 when it cannot be reached
+  -forward URL             also POST each verified delivery to URL (your receiver),
+                           keeping the path and query it was sent to, as a reverse
+                           proxy does (-forward http://127.0.0.1:8000 sends
+                           /webhook/invoice?x=1 on to http://127.0.0.1:8000/webhook/invoice?x=1;
+                           a path in URL is a prefix), and answer the sender with
+                           that receiver's answer; 502 when it cannot be reached
   -forward-secret S        sign forwarded deliveries with S (default: the first
                            -secret; with -insecure-skip-verify and no secret, the
                            signature headers are passed on as they came)
@@ -94,10 +98,12 @@ func (c *cli) listen(ctx context.Context, args []string) error {
 	if *maxBody <= 0 || *maxInFlight <= 0 || *maxRecorded <= 0 {
 		return usageErr("-max-body-bytes, -max-inflight-bytes and -max-recorded-bytes must be positive")
 	}
+	var forwardTo *url.URL
 	if *forward != "" {
 		if err := checkURL(*forward); err != nil {
 			return err
 		}
+		forwardTo, _ = url.Parse(*forward)
 	}
 	var secrets []string
 	if !*insecure {
@@ -113,27 +119,28 @@ func (c *cli) listen(ctx context.Context, args []string) error {
 		return unreachable("could not listen on %s: %v; is another receiver using that port? Choose another with -addr", *addr, err)
 	}
 	rec := &recorder{dir: *dir, secrets: secrets, maxBody: *maxBody, maxInFlight: *maxInFlight, maxRecorded: *maxRecorded, out: c.stdout, now: time.Now,
-		forward: *forward, forwardSecret: *forwardSecret, client: newClient(*timeout, 4)}
+		forward: forwardTo, forwardSecret: *forwardSecret, client: newClient(*timeout, 4)}
 	if rec.forwardSecret == "" && len(secrets) > 0 {
 		rec.forwardSecret = secrets[0]
 	}
 	srv := &http.Server{Handler: rec, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute}
-	url := "http://" + ln.Addr().String()
+	base := "http://" + ln.Addr().String()
 	verifying := fmt.Sprintf("verifying with %d secret(s)", len(secrets))
 	if *insecure {
 		verifying = "NOT verifying signatures"
 	}
-	rec.printf("listening on %s (any path), recording to %s, %s; Ctrl-C stops\n", url, *dir, verifying)
-	if *forward != "" {
-		rec.printf("forwarding verified deliveries to %s\n", *forward)
+	rec.printf("listening on %s (any path), recording to %s, %s; Ctrl-C stops\n", base, *dir, verifying)
+	if forwardTo != nil {
+		rec.printf("forwarding verified deliveries to %s, keeping their path and query (POST /webhook/invoice goes to %s)\n",
+			*forward, forwardURL(forwardTo, &url.URL{Path: "/webhook/invoice"}))
 	}
-	rec.printf("try: retabhook send -content FILE %s/webhook\n", url)
+	rec.printf("try: retabhook send -content FILE %s/webhook\n", base)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
-		return unreachable("serving on %s: %v", url, err)
+		return unreachable("serving on %s: %v", base, err)
 	case <-ctx.Done():
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -154,7 +161,7 @@ type recorder struct {
 	maxInFlight   int64 // bytes the bodies being read may hold
 	maxRecorded   int64 // bytes of bodies recorded before refusing
 	now           func() time.Time
-	forward       string // "": not forwarding
+	forward       *url.URL // nil: not forwarding
 	forwardSecret string
 	client        *http.Client
 
@@ -313,7 +320,7 @@ func (rc *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var fwd *answer
-	if verr == nil && rc.forward != "" {
+	if verr == nil && rc.forward != nil {
 		fwd = rc.forwardBody(r, body, &m)
 	}
 	merr := rc.saveMeta(name, &m)
@@ -344,6 +351,28 @@ func (rc *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc.printf("%s\n", l)
 }
 
+// forwardURL is where a delivery sent to sent goes with -forward base: the
+// sender's path appended to base's path and its query to base's query, as
+// a reverse proxy joins them, byte for byte as escaped (so
+// /webhook/purchase_order keeps its kind through the tunnel).
+func forwardURL(base, sent *url.URL) string {
+	u := *base
+	p := strings.TrimSuffix(base.EscapedPath(), "/") + sent.EscapedPath()
+	if p == "" {
+		p = "/"
+	}
+	if unescaped, err := url.PathUnescape(p); err == nil {
+		u.Path, u.RawPath = unescaped, p
+	}
+	switch {
+	case base.RawQuery == "":
+		u.RawQuery = sent.RawQuery
+	case sent.RawQuery != "":
+		u.RawQuery = base.RawQuery + "&" + sent.RawQuery
+	}
+	return u.String()
+}
+
 // errForward is answered when -forward's receiver could not be reached.
 var errForward = &framework.Problem{Slug: "forward-failed", Title: "Forwarding failed", Status: http.StatusBadGateway}
 
@@ -369,10 +398,11 @@ func (rc *recorder) forwardBody(r *http.Request, body []byte, m *meta) *answer {
 			}
 		}
 	}
-	a := post(r.Context(), rc.client, rc.forward, body, h)
-	m.Forward = &forwarded{URL: rc.forward, Status: a.status}
+	to := forwardURL(rc.forward, r.URL)
+	a := post(r.Context(), rc.client, to, body, h)
+	m.Forward = &forwarded{URL: to, Status: a.status}
 	if a.err != nil {
-		m.Forward.Error = transportAdvice(rc.forward, rc.client.Timeout, a.err)
+		m.Forward.Error = transportAdvice(to, rc.client.Timeout, a.err)
 	}
 	m.Status = a.status
 	if a.err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -324,7 +326,7 @@ func TestSendLoad(t *testing.T) {
 	r := cmd(t, withSecret, "", "send", "-content", content, "-count", "60", "-concurrency", "4", rc.url+"/webhook/invoice")
 	require.Equal(t, exitOK, r.code, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
 	require.Contains(t, r.stdout, "sending 60 deliveries to "+rc.url+"/webhook/invoice over 4 connection(s)\n")
-	require.Regexp(t, `sent 60 in \S+: \d+\.\d deliveries/s\n`, r.stdout)
+	require.Regexp(t, `sent 60 in \S+: 60 answered, 0 failed \(no answer\); \d+\.\d answered/s\n`, r.stdout)
 	require.Contains(t, r.stdout, "status   200 x60\n")
 	require.Regexp(t, `latency  p50 \S+  p90 \S+  p99 \S+  max \S+\n`, r.stdout)
 
@@ -347,6 +349,37 @@ func TestSendLoad(t *testing.T) {
 	require.Contains(t, r.stdout, "failed   ")
 	require.Contains(t, r.stdout, "connection refused x5")
 	require.Contains(t, r.stderr, "no delivery got an answer")
+	require.Regexp(t, `sent 5 in \S+: 0 answered, 5 failed \(no answer\); 0\.0 answered/s\n`, r.stdout)
+}
+
+// A receiver that answers some deliveries and drops the others: the
+// summary counts them apart, and the rate is of answered deliveries.
+func TestSendLoadCountsAnswersAndFailuresApart(t *testing.T) {
+	var mu sync.Mutex
+	n := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		mu.Lock()
+		n++
+		answer := n <= 2
+		mu.Unlock()
+		if answer {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"status":"processed"}`)
+			return
+		}
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err == nil {
+			_ = conn.Close() // no answer
+		}
+	}))
+	t.Cleanup(srv.Close)
+	content := writeFile(t, "invoice.json", invoiceJSON)
+	r := cmd(t, withSecret, "", "send", "-content", content, "-count", "6", "-concurrency", "1", srv.URL+"/webhook")
+	require.Equal(t, exitUnreachable, r.code, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
+	require.Regexp(t, `sent 6 in \S+: 2 answered, 4 failed \(no answer\); \d+\.\d answered/s\n`, r.stdout)
+	require.Contains(t, r.stdout, "status   200 x2\n")
+	require.Contains(t, r.stderr, "4 of 6 deliveries got no answer")
 }
 
 func TestPercentile(t *testing.T) {
@@ -575,22 +608,26 @@ func TestHeadersFlag(t *testing.T) {
 }
 
 // listen -forward hands verified deliveries on to a receiver, signed with
-// that receiver's secret, and answers with the receiver's answer.
+// that receiver's secret, at the path they were sent to (so kind routing
+// survives the tunnel), and answers with the receiver's answer.
 func TestListenForward(t *testing.T) {
 	rc := newReceiver(t, "whsec_local_app")
 	dir := t.TempDir()
-	url, out, stop := startListen(t, dir, "-secret", secret, "-forward", rc.url+"/webhook", "-forward-secret", "whsec_local_app")
+	url, out, stop := startListen(t, dir, "-secret", secret, "-forward", rc.url, "-forward-secret", "whsec_local_app")
 	content := writeFile(t, "invoice.json", invoiceJSON)
 
-	r := cmd(t, withSecret, "", "send", "-content", content, url+"/anything")
+	r := cmd(t, withSecret, "", "send", "-content", content, url+"/webhook/invoice")
 	require.Equal(t, exitOK, r.code, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
 	require.Contains(t, r.stdout, `{"status":"processed","kind":"invoice"`)
 	require.Len(t, rc.invoices.Calls(), 1)
 
-	// The receiver's refusal comes back to the sender, problem document included.
-	r = cmd(t, withSecret, "", "send", "-content", writeFile(t, "bad.json", `{"number": "", "currency": "EUR", "line_items": [{"description": "x", "quantity": 1, "amount": 1}], "total": 1}`), url+"/webhook")
+	// The kind in the path reaches the receiver: an invoice sent to
+	// /webhook/calendar_event is refused there, with the receiver's problem document.
+	r = cmd(t, withSecret, "", "send", "-content", content, url+"/webhook/calendar_event")
 	require.Equal(t, exitRefused, r.code)
-	require.Contains(t, r.stderr, "at /number: must not be empty")
+	require.Contains(t, r.stderr, `the content matches the registered kind "invoice"`)
+	require.Len(t, rc.invoices.Calls(), 1)
+	require.Empty(t, rc.events.Calls())
 
 	// A delivery that fails verification is not forwarded.
 	r = cmd(t, map[string]string{"WEBHOOKS_SECRET": "whsec_wrong"}, "", "send", "-content", content, url+"/webhook")
@@ -599,9 +636,9 @@ func TestListenForward(t *testing.T) {
 
 	require.Equal(t, exitOK, stop())
 	o := out.String()
-	require.Contains(t, o, "forwarding verified deliveries to "+rc.url+"/webhook\n")
-	require.Regexp(t, `200 POST /anything .* verified\(secret 1\) .* forwarded=200 -> `, o)
-	require.Regexp(t, `422 POST /webhook .* forwarded=422 -> `, o)
+	require.Contains(t, o, "forwarding verified deliveries to "+rc.url+", keeping their path and query (POST /webhook/invoice goes to "+rc.url+"/webhook/invoice)\n")
+	require.Regexp(t, `200 POST /webhook/invoice .* verified\(secret 1\) .* forwarded=200 -> `, o)
+	require.Regexp(t, `422 POST /webhook/calendar_event .* forwarded=422 -> `, o)
 	require.Regexp(t, `401 POST /webhook .* REFUSED .* -> `, o)
 
 	bodies, err := bodyFiles([]string{dir})
@@ -611,12 +648,47 @@ func TestListenForward(t *testing.T) {
 	require.NoError(t, err)
 	var m meta
 	require.NoError(t, json.Unmarshal(raw, &m))
-	require.Equal(t, &forwarded{URL: rc.url + "/webhook", Status: 200}, m.Forward)
+	require.Equal(t, &forwarded{URL: rc.url + "/webhook/invoice", Status: 200}, m.Forward)
 	require.Equal(t, 200, m.Status)
 }
 
+// The forward URL's path is a prefix and its query comes first; the
+// sender's path and query are kept byte for byte.
+func TestListenForwardKeepsPathAndQuery(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.RequestURI)
+		mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(srv.Close)
+	content := writeFile(t, "invoice.json", invoiceJSON)
+	for _, tc := range []struct{ forward, sent, want string }{
+		{srv.URL, "/webhook/receipt?tenant=acme", "/webhook/receipt?tenant=acme"},
+		{srv.URL + "/", "/webhook/receipt", "/webhook/receipt"},
+		{srv.URL + "/retab?env=test", "/webhook/receipt?tenant=acme", "/retab/webhook/receipt?env=test&tenant=acme"},
+		{srv.URL + "/retab/", "/webhook/a%2Fb", "/retab/webhook/a%2Fb"},
+		{srv.URL + "/retab", "/", "/retab/"},
+	} {
+		t.Run(tc.forward+" "+tc.sent, func(t *testing.T) {
+			mu.Lock()
+			got = nil
+			mu.Unlock()
+			url, _, stop := startListen(t, t.TempDir(), "-secret", secret, "-forward", tc.forward)
+			r := cmd(t, withSecret, "", "send", "-content", content, url+tc.sent)
+			require.Equal(t, exitOK, r.code, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
+			require.Equal(t, exitOK, stop())
+			mu.Lock()
+			defer mu.Unlock()
+			require.Equal(t, []string{tc.want}, got)
+		})
+	}
+}
+
 func TestListenForwardUnreachable(t *testing.T) {
-	target := closedURL(t)
+	target := strings.TrimSuffix(closedURL(t), "/webhook")
 	url, out, stop := startListen(t, t.TempDir(), "-insecure-skip-verify", "-forward", target)
 	r := cmd(t, withSecret, "", "send", "-content", writeFile(t, "invoice.json", invoiceJSON), url+"/webhook")
 	require.Equal(t, exitRefused, r.code)
@@ -625,7 +697,7 @@ func TestListenForwardUnreachable(t *testing.T) {
 	require.Contains(t, r.stderr, "the receiver failed (502)")
 	require.Equal(t, exitOK, stop())
 	require.Contains(t, out.String(), "502 POST /webhook")
-	require.Contains(t, out.String(), "forward FAILED (could not connect to "+target+": connection refused.)")
+	require.Contains(t, out.String(), "forward FAILED (could not connect to "+target+"/webhook: connection refused.)")
 
 	r = cmd(t, withSecret, "", "listen", "-forward", "localhost:8000")
 	require.Equal(t, exitUsage, r.code)

@@ -396,7 +396,10 @@ func (c *cli) report(s *loadStats, o sendOptions, target string, elapsed time.Du
 	for _, n := range s.errors {
 		failed += n
 	}
-	fmt.Fprintf(c.stdout, "sent %d in %s: %.1f deliveries/s\n", answered+failed, round(elapsed), float64(answered)/elapsed.Seconds())
+	// Answers and failures apart: a rate that counted deliveries nobody
+	// answered would hide a receiver that is down.
+	fmt.Fprintf(c.stdout, "sent %d in %s: %d answered, %d failed (no answer); %.1f answered/s\n",
+		answered+failed, round(elapsed), answered, failed, float64(answered)/elapsed.Seconds())
 	codes := make([]int, 0, len(s.statuses))
 	for code := range s.statuses {
 		codes = append(codes, code)
