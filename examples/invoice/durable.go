@@ -215,29 +215,43 @@ func deadLettersCommand(getenv func(string) string) *framework.Command {
 	return c
 }
 
-// runDeadLetters parses the durable flags in args, opens the engine and
-// runs the dead-letter command that follows them.
+// runDeadLetters parses the durable flags in args (before or after the
+// command's words: "deadletters list --nats-url URL" and "deadletters
+// --nats-url URL list" are the same), opens the engine and runs the
+// dead-letter command.
 func runDeadLetters(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var c durableConfig
 	fs := flag.NewFlagSet("invoice deadletters", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	c.register(fs, getenv)
+	body := fs.Bool("body", false, "show: also print the raw body")
+	all := fs.Bool("all", false, "replay: every dead letter")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: invoice deadletters [flags] command\n\n%s\n\nFlags:\n", durable.CommandUsage)
+		fmt.Fprintf(stderr, "Usage: invoice deadletters command [flags] (flags before or after the command)\n\n%s\n\nFlags:\n", durable.CommandUsage)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(flagsFirst(fs, args)); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return fmt.Errorf("%w: %w", framework.ErrUsage, err)
+	}
+	words := fs.Args()
+	if *body && (len(words) != 2 || words[0] != "show") || *all && (len(words) != 1 || words[0] != "replay") {
+		return fmt.Errorf("%w: %q\n%s", framework.ErrUsage, strings.Join(args, " "), durable.CommandUsage)
+	}
+	if *body {
+		words = append(words, "--body") // durable.Command's own words
+	}
+	if *all {
+		words = append(words, "--all")
 	}
 	e, err := c.attach(ctx, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
 		return err
 	}
 	defer e.Close()
-	err = durable.Command(ctx, e, fs.Args(), stdout)
+	err = durable.Command(ctx, e, words, stdout)
 	if errors.Is(err, durable.ErrUsage) {
 		return fmt.Errorf("%w: %w", framework.ErrUsage, err)
 	}

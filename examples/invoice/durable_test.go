@@ -129,3 +129,37 @@ func TestDurableTuningFlags(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 2+3, ci.CachedInfo().Config.MaxDeliver, "the redelivery cap follows --max-attempts")
 }
+
+// TestDeadLettersFlagsAfterTheCommand: "deadletters list --nats-url URL"
+// works as "deadletters --nats-url URL list" does, and so do the
+// command's own --body and --all wherever they are; a flag that does not
+// fit the command is a usage error (exit 2).
+func TestDeadLettersFlagsAfterTheCommand(t *testing.T) {
+	host, err := durableConfig{Dir: t.TempDir(), Listen: "127.0.0.1:0"}.open(context.Background(), slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	defer host.Close()
+	url := host.ClientURL()
+	for _, tc := range []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{[]string{"list", "--nats-url", url}, 0, "no dead letters\n"},
+		{[]string{"--nats-url", url, "list"}, 0, "no dead letters\n"},
+		{[]string{"list", "--nats-url=" + url}, 0, "no dead letters\n"},
+		{[]string{"replay", "--all", "--nats-url", url}, 0, "replayed 0 dead letter(s)\n"},
+		{[]string{"--all", "replay", "--nats-url", url}, 0, "replayed 0 dead letter(s)\n"},
+		{[]string{"show", "dlv_0123456789abcdef", "--body", "--nats-url", url}, 1, ""}, // parsed; no such dead letter
+		{[]string{"list", "--body", "--nats-url", url}, 2, ""},
+		{[]string{"replay", "dlv_0123456789abcdef", "--all", "--nats-url", url}, 2, ""},
+		{[]string{"list", "--no-such-flag", "--nats-url", url}, 2, ""},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			code, out, errOut := cli(t, append([]string{"deadletters"}, tc.args...)...)
+			require.Equal(t, tc.code, code, "stdout: %s\nstderr: %s", out, errOut)
+			if tc.code == 0 {
+				require.Equal(t, tc.out, out)
+			}
+		})
+	}
+}

@@ -25,7 +25,7 @@ func cli(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	root := &framework.Command{Name: "invoice", Stdout: &out, Stderr: &errOut}
-	root.Add(quarantineCommand(env()))
+	root.Add(quarantineCommand(env()), deadLettersCommand(env()))
 	code = root.Execute(context.Background(), args)
 	return code, out.String(), errOut.String()
 }
