@@ -184,11 +184,11 @@
 // # Command line
 //
 // A receiver's types are compiled into its binary, so the schema tooling
-// runs from it: [Main] (or [Router.Command]) turns the program into a
-// small command line, serve by default, with "schemas export DIR" (one
-// <kind>.json per registered type, with Retab's ids), "schemas check DIR"
-// (the CI drift check: exit 1 and the differences when a file no longer
-// matches its type) and "schemas report" (what Retab's strict mode changes).
+// runs from it: package framework/cli turns the program into a small
+// command line, serve by default, with "schemas export DIR", "schemas
+// check DIR" (the CI drift check) and "schemas report", reading the router
+// through [Router.Kinds], [Router.Schema], [Router.OutputSchema],
+// [Router.TypeSchema], [Router.Overlaps] and [Router.APICallHeader].
 // [WithSchemaOptions] passes options, such as Go doc comments, to the
 // derivation of every registered type's schema.
 package framework

@@ -45,18 +45,3 @@ func (r *Router) addOverlaps(rt *route, found []overlap) {
 			"instance", o.instance, "hint", "name the kind in the URL (/webhook/{kind}) or make the schemas exclusive")
 	}
 }
-
-// overlapNotes returns the overlap notes of a kind, for schemas report.
-func (r *Router) overlapNotes(kind string) []string {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	rt := r.routes[kind]
-	if rt == nil {
-		return nil
-	}
-	notes := make([]string, 0, len(rt.overlaps))
-	for _, o := range rt.overlaps {
-		notes = append(notes, o.message(kind))
-	}
-	return notes
-}

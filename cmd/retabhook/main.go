@@ -29,11 +29,10 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"syscall"
 
-	"github.com/retabhook/retabhook/internal/printable"
+	clifw "github.com/retabhook/retabhook/framework/cli"
 )
 
 // Exit statuses.
@@ -107,64 +106,23 @@ the webhook secret shown in Retab's dashboard.
 	return b.String()
 }
 
-// run is the whole program: it returns the exit status.
+// run is the whole program: it returns the exit status. The dispatcher
+// is the receivers' own (framework/cli): it prints help, the usage of a
+// command that was given bad flags, and each error as "retabhook
+// COMMAND: message".
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
-	if len(args) == 0 {
-		fmt.Fprint(stderr, mainUsage())
-		return exitUsage
+	root := &clifw.Command{Name: "retabhook", Usage: mainUsage(), Stdout: stdout, Stderr: stderr}
+	for _, cmd := range commands() {
+		root.Add(&clifw.Command{Name: cmd.name, Summary: cmd.summary, Usage: cmd.usage,
+			Run: func(ctx context.Context, args []string) error { return cmd.run(c, ctx, args) }})
 	}
-	name, rest := args[0], args[1:]
-	switch name {
-	case "help", "-h", "-help", "--help":
-		if len(rest) == 0 {
-			fmt.Fprint(stdout, mainUsage())
-			return exitOK
-		}
-		if cmd, ok := lookup(rest[0]); ok {
-			fmt.Fprint(stdout, cmd.usage)
-			return exitOK
-		}
-		fmt.Fprintf(stderr, "retabhook: unknown command %s\n\n%s", printable.Quote(rest[0], printable.MaxEcho), mainUsage())
-		return exitUsage
-	case "version", "-version", "--version":
-		fmt.Fprintln(stdout, "retabhook", version())
-		return exitOK
-	}
-	cmd, ok := lookup(name)
-	if !ok {
-		fmt.Fprintf(stderr, "retabhook: unknown command %s\n\n%s", printable.Quote(name, printable.MaxEcho), mainUsage())
-		return exitUsage
-	}
-	err := cmd.run(c, ctx, rest)
-	var ee *exitError
-	switch {
-	case err == nil:
-		return exitOK
-	case errors.Is(err, flag.ErrHelp):
-		fmt.Fprint(stdout, cmd.usage)
-		return exitOK
-	case errors.As(err, &ee):
-		if ee.msg != "" {
-			fmt.Fprintf(stderr, "retabhook %s: %s\n", cmd.name, printable.EscapeLines(ee.msg))
-		}
-		if ee.code == exitUsage && ee.showUsage {
-			fmt.Fprintf(stderr, "\n%s", cmd.usage)
-		}
-		return ee.code
-	default:
-		fmt.Fprintf(stderr, "retabhook %s: %s\n", cmd.name, printable.EscapeLines(err.Error()))
-		return exitRefused
-	}
-}
-
-func lookup(name string) (command, bool) {
-	cmds := commands()
-	i := slices.IndexFunc(cmds, func(c command) bool { return c.name == name })
-	if i < 0 {
-		return command{}, false
-	}
-	return cmds[i], true
+	root.Add(&clifw.Command{Name: "version", Aliases: []string{"-version", "--version"}, Summary: "print the version",
+		Run: func(context.Context, []string) error {
+			fmt.Fprintln(stdout, "retabhook", version())
+			return nil
+		}})
+	return root.Execute(ctx, args)
 }
 
 func version() string {
@@ -183,6 +141,13 @@ type exitError struct {
 }
 
 func (e *exitError) Error() string { return e.msg }
+
+// ExitCode is the status the program exits with.
+func (e *exitError) ExitCode() int { return e.code }
+
+// Is makes an error that asks for the usage a usage error, which the
+// dispatcher prints the command's usage for.
+func (e *exitError) Is(target error) bool { return e.showUsage && target == clifw.ErrUsage }
 
 func usageErr(format string, a ...any) error {
 	return &exitError{code: exitUsage, msg: fmt.Sprintf(format, a...), showUsage: true}
@@ -215,28 +180,7 @@ func newFlags(name string) *flag.FlagSet {
 // parse parses flags placed before, between or after the positional
 // arguments (everything after "--" is positional) and returns the
 // positional arguments.
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
-	var tail []string
-	if i := slices.Index(args, "--"); i >= 0 {
-		args, tail = args[:i], args[i+1:]
-	}
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, usageErr("%v", err)
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			break
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
-	return append(pos, tail...), nil
-}
+func parse(fs *flag.FlagSet, args []string) ([]string, error) { return clifw.Parse(fs, args) }
 
 // secretsFlag collects -secret, which may be repeated.
 type secretsFlag []string

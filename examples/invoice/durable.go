@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/retabhook/retabhook/framework"
+	"github.com/retabhook/retabhook/framework/cli"
 	"github.com/retabhook/retabhook/handlers/durable"
 	"github.com/retabhook/retabhook/handlers/durable/embedded"
 )
@@ -202,58 +203,43 @@ func (m *durableMode) close() {
 }
 
 // deadLettersCommand is "invoice deadletters [flags] list|show|replay|discard":
-// it opens the engine with the durable flags and runs durable.Command.
-func deadLettersCommand(getenv func(string) string) *framework.Command {
-	c := &framework.Command{
+// it opens the engine with the durable flags (before or after the words)
+// and runs durable.Command.
+func deadLettersCommand(getenv func(string) string) *cli.Command {
+	var dc durableConfig
+	fs := flag.NewFlagSet("deadletters", flag.ContinueOnError)
+	dc.register(fs, getenv)
+	// durable.Command's own flags, given back to it after the words.
+	body := fs.Bool("body", false, "show: also print the raw body")
+	all := fs.Bool("all", false, "replay: every dead letter")
+	c := &cli.Command{
 		Name:    "deadletters",
-		Args:    "list|show|replay|discard ...",
+		Args:    "list|show ID [--body]|replay ID...|--all|discard ID...",
 		Summary: "List, show, replay or discard the durable mode's dead letters",
+		Flags:   fs,
 	}
-	c.Run = func(ctx context.Context, args []string) error {
-		return runDeadLetters(ctx, args, getenv, c.Out(), c.Err())
+	c.Run = func(ctx context.Context, words []string) error {
+		if *body && (len(words) != 2 || words[0] != "show") || *all && (len(words) != 1 || words[0] != "replay") {
+			return cli.Usagef("%q\n%s", strings.Join(words, " "), durable.CommandUsage)
+		}
+		if *body {
+			words = append(words, "--body") // durable.Command's own words
+		}
+		if *all {
+			words = append(words, "--all")
+		}
+		return runDeadLetters(ctx, words, dc, c.Out(), c.Err())
 	}
 	return c
 }
 
-// runDeadLetters parses the durable flags in args (before or after the
-// command's words: "deadletters list --nats-url URL" and "deadletters
-// --nats-url URL list" are the same), opens the engine and runs the
-// dead-letter command.
-func runDeadLetters(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	var c durableConfig
-	fs := flag.NewFlagSet("invoice deadletters", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	c.register(fs, getenv)
-	body := fs.Bool("body", false, "show: also print the raw body")
-	all := fs.Bool("all", false, "replay: every dead letter")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: invoice deadletters command [flags] (flags before or after the command)\n\n%s\n\nFlags:\n", durable.CommandUsage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(flagsFirst(fs, args)); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return fmt.Errorf("%w: %w", framework.ErrUsage, err)
-	}
-	words := fs.Args()
-	if *body && (len(words) != 2 || words[0] != "show") || *all && (len(words) != 1 || words[0] != "replay") {
-		return fmt.Errorf("%w: %q\n%s", framework.ErrUsage, strings.Join(args, " "), durable.CommandUsage)
-	}
-	if *body {
-		words = append(words, "--body") // durable.Command's own words
-	}
-	if *all {
-		words = append(words, "--all")
-	}
+// runDeadLetters opens the engine and runs the dead-letter command words
+// name.
+func runDeadLetters(ctx context.Context, words []string, c durableConfig, stdout, stderr io.Writer) error {
 	e, err := c.attach(ctx, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
 		return err
 	}
 	defer e.Close()
-	err = durable.Command(ctx, e, words, stdout)
-	if errors.Is(err, durable.ErrUsage) {
-		return fmt.Errorf("%w: %w", framework.ErrUsage, err)
-	}
-	return err
+	return durable.Command(ctx, e, words, stdout) // its usage errors wrap cli.ErrUsage
 }

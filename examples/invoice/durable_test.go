@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -58,14 +57,18 @@ func TestDurableMode(t *testing.T) {
 	require.Regexp(t, `msg="calendar event received" name="Team Meeting!" date=2023-12-31 delivery_id=`+a.DeliveryID+` attempt=1\n`, logs.String(),
 		"the worker's line names the delivery and the attempt")
 
-	var out, errOut bytes.Buffer
-	cmd := deadLettersCommand(env())
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	require.NoError(t, cmd.Run(context.Background(), []string{"--data-dir", dir, "list"}))
-	require.Equal(t, "no dead letters\n", out.String())
-	err = cmd.Run(context.Background(), []string{"--data-dir", dir, "frobnicate"})
-	require.ErrorIs(t, err, framework.ErrUsage)
-	require.ErrorContains(t, err, "deadletters replay ID... | --all")
+	// Flags before or after the words.
+	for _, args := range [][]string{{"deadletters", "--data-dir", dir, "list"}, {"deadletters", "list", "--data-dir", dir}} {
+		code, out, errOut := invoke(t, args...)
+		require.Equal(t, 0, code, errOut)
+		require.Equal(t, "no dead letters\n", out)
+	}
+	code, out, errOut := invoke(t, "deadletters", "--data-dir", dir, "frobnicate")
+	require.Equal(t, 2, code)
+	require.Empty(t, out)
+	require.Contains(t, errOut, "deadletters replay ID... | --all")
+	require.Contains(t, errOut, "Usage: invoice deadletters [flags]")
+
 }
 
 func TestDurableModeOffByDefault(t *testing.T) {
@@ -155,7 +158,7 @@ func TestDeadLettersFlagsAfterTheCommand(t *testing.T) {
 		{[]string{"list", "--no-such-flag", "--nats-url", url}, 2, ""},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			code, out, errOut := cli(t, append([]string{"deadletters"}, tc.args...)...)
+			code, out, errOut := invoke(t, append([]string{"deadletters"}, tc.args...)...)
 			require.Equal(t, tc.code, code, "stdout: %s\nstderr: %s", out, errOut)
 			if tc.code == 0 {
 				require.Equal(t, tc.out, out)

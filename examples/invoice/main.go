@@ -34,6 +34,7 @@ import (
 	"syscall"
 
 	"github.com/retabhook/retabhook/framework"
+	"github.com/retabhook/retabhook/framework/cli"
 	"github.com/retabhook/retabhook/schemas"
 )
 
@@ -48,18 +49,25 @@ func main() {
 		fmt.Fprintln(os.Stderr, "invoice:", err)
 		os.Exit(1)
 	}
-	framework.Main(types, func(_ context.Context, args []string) error { return run(args) }, deadLettersCommand(os.Getenv), quarantineCommand(os.Getenv), apiCallSchemasCommand())
+	cli.Main(commandLine(types, os.Getenv))
+}
+
+// commandLine is the receiver's command line: serve (the default), schemas,
+// deadletters, quarantine and api-call-schemas.
+func commandLine(types *framework.Router, getenv func(string) string) *cli.Command {
+	root := cli.New(types, func(_ context.Context, args []string) error { return run(args) })
+	return root.Add(deadLettersCommand(getenv), quarantineCommand(getenv), apiCallSchemasCommand())
 }
 
 // apiCallSchemasCommand is "api-call-schemas export|check|report" for the
 // API Call router (POST /api/invoice-check): its Request and Output
 // Schemas, and with export -blocks the API Call block's configuration.
-func apiCallSchemasCommand() *framework.Command {
+func apiCallSchemasCommand() *cli.Command {
 	api, err := newAPICallRouter(slog.New(slog.DiscardHandler), "unused")
 	if err != nil {
 		panic(err) // the router's options are constants
 	}
-	cmd := api.Command(nil).Lookup("schemas")
+	cmd := cli.Schemas(api)
 	cmd.Name, cmd.Summary = "api-call-schemas", "Export, check and review the schemas of the API Call block (POST /api/invoice-check)"
 	return cmd
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/retabhook/retabhook/framework"
+	"github.com/retabhook/retabhook/framework/cli"
 	"github.com/retabhook/retabhook/internal/printable"
 )
 
@@ -25,53 +26,51 @@ quarantine discard ID                delete a kept delivery for good`
 
 // quarantineCommand is "invoice quarantine list|show|replay|discard": it
 // opens the quarantine of the data directory (or, with --durable, the
-// engine's) and works while the receiver runs.
-func quarantineCommand(getenv func(string) string) *framework.Command {
-	c := &framework.Command{
+// engine's) and works while the receiver runs. Its flags may come before
+// or after the words.
+func quarantineCommand(getenv func(string) string) *cli.Command {
+	q := &quarantineFlags{}
+	fs := flag.NewFlagSet("quarantine", flag.ContinueOnError)
+	q.durable.register(fs, getenv)
+	fs.BoolVar(&q.body, "body", false, "show: write the body bytes, exactly, and nothing else")
+	fs.BoolVar(&q.all, "all", false, "replay: every entry")
+	fs.StringVar(&q.kind, "kind", "", "replay --all: only the entries of this kind")
+	c := &cli.Command{
 		Name:    "quarantine",
 		Args:    "list|show ID [--body]|replay ID|--all [--kind K]|discard ID",
 		Summary: "List, show, replay or discard the refused deliveries kept in the quarantine",
+		Flags:   fs,
 	}
-	c.Run = func(ctx context.Context, args []string) error {
-		return runQuarantine(ctx, args, getenv, c.Out(), c.Err())
+	c.Run = func(ctx context.Context, words []string) error {
+		return runQuarantine(ctx, words, *q, c.Out(), c.Err())
 	}
 	return c
+}
+
+// quarantineFlags are the flags of the quarantine command.
+type quarantineFlags struct {
+	durable   durableConfig
+	body, all bool
+	kind      string
 }
 
 // errRefusedAgain reports a replay the router refused again.
 var errRefusedAgain = errors.New("refused again; the entry stays with the new reason")
 
-// runQuarantine parses args (flags may come before or after the words),
-// opens the store and runs the command.
-func runQuarantine(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	var c durableConfig
-	fs := flag.NewFlagSet("invoice quarantine", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	c.register(fs, getenv)
-	body := fs.Bool("body", false, "show: write the body bytes, exactly, and nothing else")
-	all := fs.Bool("all", false, "replay: every entry")
-	kind := fs.String("kind", "", "replay --all: only the entries of this kind")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: invoice quarantine [flags] command\n\n%s\n\nFlags:\n", quarantineUsage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(flagsFirst(fs, args)); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return fmt.Errorf("%w: %w", framework.ErrUsage, err)
-	}
-	words := fs.Args()
+// runQuarantine checks the words left after the flags, opens the store and
+// runs the command.
+func runQuarantine(ctx context.Context, words []string, f quarantineFlags, stdout, stderr io.Writer) error {
+	c := f.durable
 	usage := func() error {
-		return fmt.Errorf("%w: %q\n%s", framework.ErrUsage, strings.Join(args, " "), quarantineUsage)
+		return cli.Usagef("%q\n%s", strings.Join(words, " "), quarantineUsage)
 	}
 	if len(words) == 0 {
-		return usage()
+		return cli.Usagef("missing command\n%s", quarantineUsage)
 	}
 	switch cmd := words[0]; {
 	case cmd == "list" && len(words) == 1:
 	case (cmd == "show" || cmd == "discard") && len(words) == 2:
-	case cmd == "replay" && (len(words) == 2) != *all:
+	case cmd == "replay" && (len(words) == 2) != f.all:
 	default:
 		return usage()
 	}
@@ -95,7 +94,7 @@ func runQuarantine(ctx context.Context, args []string, getenv func(string) strin
 	case "list":
 		return qc.list(ctx)
 	case "show":
-		return qc.show(ctx, words[1], *body)
+		return qc.show(ctx, words[1], f.body)
 	case "discard":
 		if err := qc.found(store.Delete(ctx, words[1])); err != nil {
 			return err
@@ -113,41 +112,10 @@ func runQuarantine(ctx context.Context, args []string, getenv func(string) strin
 		return err
 	}
 	qc.router = r
-	if *all {
-		return qc.replayAll(ctx, *kind)
+	if f.all {
+		return qc.replayAll(ctx, f.kind)
 	}
 	return qc.replay(ctx, words[1])
-}
-
-// flagsFirst moves the flags of args before the positional words, so that
-// "show ID --body" parses like "--body show ID".
-func flagsFirst(fs *flag.FlagSet, args []string) []string {
-	var flags, words []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			words = append(words, args[i+1:]...)
-			break
-		}
-		if !strings.HasPrefix(a, "-") || a == "-" {
-			words = append(words, a)
-			continue
-		}
-		flags = append(flags, a)
-		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		f := fs.Lookup(name)
-		if f == nil || hasValue {
-			continue
-		}
-		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
-			continue
-		}
-		if i+1 < len(args) {
-			i++
-			flags = append(flags, args[i])
-		}
-	}
-	return append(flags, words...)
 }
 
 type quarantineCLI struct {
@@ -158,7 +126,7 @@ type quarantineCLI struct {
 }
 
 // found is the store's error: for an id it does not hold, it wraps
-// framework.ErrNotQuarantined, which framework.Command exits 1 for like any
+// framework.ErrNotQuarantined, which the command line exits 1 for like any
 // error that is not a usage error.
 func (q quarantineCLI) found(err error) error { return err }
 

@@ -19,13 +19,13 @@ import (
 	"github.com/retabhook/retabhook/internal/fixtures"
 )
 
-// cli runs "invoice ARGS..." the way main does, and returns the exit
+// invoke runs "invoice ARGS..." the way main does, and returns the exit
 // status and what it wrote.
-func cli(t *testing.T, args ...string) (code int, stdout, stderr string) {
+func invoke(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	root := &framework.Command{Name: "invoice", Stdout: &out, Stderr: &errOut}
-	root.Add(quarantineCommand(env()), deadLettersCommand(env()))
+	root := commandLine(mustRouter(t), env())
+	root.Name, root.Stdout, root.Stderr = "invoice", &out, &errOut
 	code = root.Execute(context.Background(), args)
 	return code, out.String(), errOut.String()
 }
@@ -53,7 +53,7 @@ func TestQuarantineCommand(t *testing.T) {
 	bad := fixtures.ContentEnvelope(`{"number":"INV-7","issue_date":"\u001b[2J15/03/2024\u009b","due_date":null,"supplier":{"name":"X"},"currency":"EUR","line_items":[{"description":"d","quantity":1,"unit_price":1,"amount":1}],"subtotal":1,"tax":0,"total":1}`)
 	id := refuse(t, s.webhooks, "/webhook/invoice", bad)
 
-	code, out, errOut := cli(t, "quarantine", "list", "--data-dir", dir)
+	code, out, errOut := invoke(t, "quarantine", "list", "--data-dir", dir)
 	require.Equal(t, 0, code, errOut)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	require.Len(t, lines, 2, out)
@@ -66,7 +66,7 @@ func TestQuarantineCommand(t *testing.T) {
 	assert.NotContains(t, out, "\x1b")
 	assert.NotContains(t, out, "\u009b")
 
-	code, out, errOut = cli(t, "quarantine", "--data-dir", dir, "show", id)
+	code, out, errOut = invoke(t, "quarantine", "--data-dir", dir, "show", id)
 	require.Equal(t, 0, code, errOut)
 	assert.Contains(t, out, "id:           "+id)
 	assert.Contains(t, out, `"type": "urn:retabhook:problem:schema-violation"`)
@@ -75,14 +75,14 @@ func TestQuarantineCommand(t *testing.T) {
 	assert.NotContains(t, out, "\x1b")
 	assert.NotContains(t, out, "\u009b")
 
-	code, out, _ = cli(t, "quarantine", "show", id, "--body", "--data-dir", dir)
+	code, out, _ = invoke(t, "quarantine", "show", id, "--body", "--data-dir", dir)
 	require.Equal(t, 0, code)
 	assert.Equal(t, string(bad), out, "the exact bytes, nothing else")
 
-	code, out, _ = cli(t, "quarantine", "replay", id, "--data-dir", dir)
+	code, out, _ = invoke(t, "quarantine", "replay", id, "--data-dir", dir)
 	assert.Equal(t, 1, code, "refused again")
 	assert.Contains(t, out, id+" refused again: schema-violation: /issue_date")
-	code, _, _ = cli(t, "quarantine", "show", id, "--data-dir", dir)
+	code, _, _ = invoke(t, "quarantine", "show", id, "--data-dir", dir)
 	assert.Equal(t, 0, code, "a delivery refused again stays")
 
 	// An entry an older version refused, that the current types take.
@@ -95,27 +95,27 @@ func TestQuarantineCommand(t *testing.T) {
 	old := &framework.QuarantineEntry{ID: framework.NewQuarantineID(now), ReceivedAt: now, Kind: "invoice",
 		Path: "/webhook", Body: body, Size: int64(len(body))}
 	require.NoError(t, q.Put(context.Background(), old))
-	code, out, errOut = cli(t, "quarantine", "replay", old.ID, "--data-dir", dir)
+	code, out, errOut = invoke(t, "quarantine", "replay", old.ID, "--data-dir", dir)
 	require.Equal(t, 0, code, errOut)
 	assert.Contains(t, out, "replayed "+old.ID+": processed (invoice, "+framework.DeliveryID(body)+")")
-	code, _, _ = cli(t, "quarantine", "show", old.ID, "--data-dir", dir)
+	code, _, _ = invoke(t, "quarantine", "show", old.ID, "--data-dir", dir)
 	assert.Equal(t, 1, code, "a replayed entry is gone")
 
 	// The receiver still writes while the command reads.
 	id2 := refuse(t, s.webhooks, "/webhook/invoice", fixtures.ContentEnvelope(`{"number":"INV-8"}`))
-	code, out, _ = cli(t, "quarantine", "replay", "--all", "--kind", "calendar_event", "--data-dir", dir)
+	code, out, _ = invoke(t, "quarantine", "replay", "--all", "--kind", "calendar_event", "--data-dir", dir)
 	assert.Equal(t, 0, code)
 	assert.Contains(t, out, "replayed 0 entr(ies)")
-	code, out, _ = cli(t, "quarantine", "replay", "--all", "--kind", "invoice", "--data-dir", dir)
+	code, out, _ = invoke(t, "quarantine", "replay", "--all", "--kind", "invoice", "--data-dir", dir)
 	assert.Equal(t, 1, code)
 	assert.Contains(t, out, "replayed 2 entr(ies): 0 delivered, 2 refused again")
 
 	for _, x := range []string{id, id2} {
-		code, out, _ = cli(t, "quarantine", "discard", x, "--data-dir", dir)
+		code, out, _ = invoke(t, "quarantine", "discard", x, "--data-dir", dir)
 		require.Equal(t, 0, code)
 		assert.Equal(t, "discarded "+x+"\n", out)
 	}
-	code, out, _ = cli(t, "quarantine", "list", "--data-dir", dir)
+	code, out, _ = invoke(t, "quarantine", "list", "--data-dir", dir)
 	require.Equal(t, 0, code)
 	assert.Equal(t, "no quarantined deliveries\n", out)
 	entries, err := os.ReadDir(filepath.Join(dir, "quarantine"))
@@ -134,12 +134,12 @@ func TestQuarantineCommandExitCodes(t *testing.T) {
 		{"replay", "q_0123456789abcdef0123"},
 		{"discard", "q_0123456789abcdef0123"},
 	} {
-		code, _, errOut := cli(t, append(append([]string{"quarantine"}, args...), "--data-dir", dir)...)
+		code, _, errOut := invoke(t, append(append([]string{"quarantine"}, args...), "--data-dir", dir)...)
 		assert.Equal(t, 1, code, "%v", args)
 		assert.Contains(t, errOut, "no such quarantined delivery", "%v", args)
 	}
 	for _, args := range [][]string{{}, {"frobnicate"}, {"show"}, {"replay"}, {"replay", "x", "--all"}, {"list", "x"}, {"list", "--nope"}} {
-		code, _, _ := cli(t, append(append([]string{"quarantine"}, args...), "--data-dir", dir)...)
+		code, _, _ := invoke(t, append(append([]string{"quarantine"}, args...), "--data-dir", dir)...)
 		assert.Equal(t, 2, code, "%v", args)
 	}
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"log/slog"
 	"strings"
 	"testing"
@@ -32,32 +30,30 @@ func TestDurableQuarantineWhileRunning(t *testing.T) {
 	bad := fixtures.ContentEnvelope(`{"number":"INV-9","issue_date":"15/03/2024"}`)
 	id := refuse(t, s.webhooks, "/webhook/invoice", bad)
 
-	code, out, errOut := cli(t, "quarantine", "list", "--durable", "--data-dir", dir)
+	code, out, errOut := invoke(t, "quarantine", "list", "--durable", "--data-dir", dir)
 	require.Equal(t, 0, code, errOut)
 	assert.Contains(t, out, id)
 	assert.Contains(t, out, "schema-violation")
 
-	code, out, errOut = cli(t, "quarantine", "show", id, "--body", "--durable", "--data-dir", dir)
+	code, out, errOut = invoke(t, "quarantine", "show", id, "--body", "--durable", "--data-dir", dir)
 	require.Equal(t, 0, code, errOut)
 	assert.Equal(t, string(bad), out)
 
-	code, out, _ = cli(t, "quarantine", "replay", id, "--durable", "--data-dir", dir)
+	code, out, _ = invoke(t, "quarantine", "replay", id, "--durable", "--data-dir", dir)
 	assert.Equal(t, 1, code)
 	assert.Contains(t, out, "refused again")
 
-	code, _, _ = cli(t, "quarantine", "show", "q_0123456789abcdef0123", "--durable", "--data-dir", dir)
+	code, _, _ = invoke(t, "quarantine", "show", "q_0123456789abcdef0123", "--durable", "--data-dir", dir)
 	assert.Equal(t, 1, code)
 
-	var dlOut, dlErr bytes.Buffer
-	cmd := deadLettersCommand(env())
-	cmd.Stdout, cmd.Stderr = &dlOut, &dlErr
-	require.NoError(t, cmd.Run(context.Background(), []string{"--data-dir", dir, "list"}), dlErr.String())
-	assert.Equal(t, "no dead letters\n", dlOut.String())
+	code, out, errOut = invoke(t, "deadletters", "--data-dir", dir, "list")
+	require.Equal(t, 0, code, errOut)
+	assert.Equal(t, "no dead letters\n", out)
 
-	code, out, _ = cli(t, "quarantine", "discard", id, "--durable", "--data-dir", dir)
+	code, out, _ = invoke(t, "quarantine", "discard", id, "--durable", "--data-dir", dir)
 	require.Equal(t, 0, code)
 	assert.True(t, strings.HasPrefix(out, "discarded "))
-	code, out, _ = cli(t, "quarantine", "list", "--durable", "--data-dir", dir)
+	code, out, _ = invoke(t, "quarantine", "list", "--durable", "--data-dir", dir)
 	require.Equal(t, 0, code)
 	assert.Equal(t, "no quarantined deliveries\n", out)
 }

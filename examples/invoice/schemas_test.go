@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"testing"
+
+	"github.com/retabhook/retabhook/framework/cli"
 )
 
 // TestExportedSchemasAreUpToDate is the drift check CI runs: the files in
@@ -22,7 +24,7 @@ func TestExportedSchemasAreUpToDate(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	cmd := r.Command(nil)
+	cmd := cli.New(r, nil)
 	cmd.Name, cmd.Stdout, cmd.Stderr = "invoice", &out, &out
 	if code := cmd.Execute(context.Background(), []string{"schemas", "check", "schemas"}); code != 0 {
 		t.Fatalf("exit status %d:\n%s", code, out.String())
@@ -69,7 +71,7 @@ func TestExportedSchemasGolden(t *testing.T) {
 	}
 	dir := t.TempDir()
 	var out bytes.Buffer
-	cmd := r.Command(nil)
+	cmd := cli.New(r, nil)
 	cmd.Name, cmd.Stdout, cmd.Stderr = "invoice", &out, &out
 	if code := cmd.Execute(context.Background(), []string{"schemas", "export", "-blocks", dir}); code != 0 {
 		t.Fatalf("exit status %d:\n%s", code, out.String())

@@ -2,19 +2,21 @@ package durable
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/retabhook/retabhook/framework/cli"
 	"github.com/retabhook/retabhook/internal/printable"
 )
 
 // ErrUsage is wrapped by the errors [Command] returns for a command line
-// it does not understand; the text holds the usage.
-var ErrUsage = errors.New("durable: usage")
+// it does not understand; the text holds the usage. It wraps the receiver
+// command line's [cli.ErrUsage], so that a [cli.Command] running Command
+// exits 2 with its usage.
+var ErrUsage = fmt.Errorf("durable: %w", cli.ErrUsage)
 
 // CommandUsage is the usage of [Command].
 const CommandUsage = `deadletters list                 list the dead letters, oldest first

@@ -1,4 +1,4 @@
-package framework_test
+package cli_test
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/retabhook/retabhook/framework"
+	"github.com/retabhook/retabhook/framework/cli"
 	"github.com/retabhook/retabhook/schemas"
 )
 
@@ -38,7 +40,7 @@ func cliRouter(t *testing.T, opts ...framework.HandleOption) *framework.Router {
 }
 
 // run executes a command line and returns its status, stdout and stderr.
-func run(t *testing.T, cmd *framework.Command, args ...string) (int, string, string) {
+func run(t *testing.T, cmd *cli.Command, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	cmd.Name, cmd.Stdout, cmd.Stderr = "receiver", &out, &errOut
@@ -49,7 +51,7 @@ func run(t *testing.T, cmd *framework.Command, args ...string) (int, string, str
 func TestCommandServeIsTheDefault(t *testing.T) {
 	r := cliRouter(t)
 	var got [][]string
-	cmd := r.Command(func(ctx context.Context, args []string) error {
+	cmd := cli.New(r, func(ctx context.Context, args []string) error {
 		require.NotNil(t, ctx)
 		got = append(got, args)
 		return nil
@@ -61,23 +63,23 @@ func TestCommandServeIsTheDefault(t *testing.T) {
 	// serve receives its arguments as given: the program parses its flags.
 	require.Equal(t, [][]string{{}, {}, {"-addr", ":9000"}, {"-addr=:9001", "extra"}}, got)
 
-	failing := r.Command(func(context.Context, []string) error { return errors.New("port in use") })
+	failing := cli.New(r, func(context.Context, []string) error { return errors.New("port in use") })
 	code, _, stderr := run(t, failing)
 	require.Equal(t, 1, code)
-	require.Equal(t, "receiver: port in use\n", stderr)
+	require.Equal(t, "receiver serve: port in use\n", stderr)
 
-	code, _, stderr = run(t, r.Command(nil))
+	code, _, stderr = run(t, cli.New(r, nil))
 	require.Equal(t, 1, code)
 	require.Contains(t, stderr, "no serve function")
 
 	// A serve function that refuses its arguments with ErrUsage gets the
 	// usage printed.
-	strict := r.Command(func(_ context.Context, args []string) error {
-		return fmt.Errorf("%w: unexpected %q", framework.ErrUsage, args)
+	strict := cli.New(r, func(_ context.Context, args []string) error {
+		return fmt.Errorf("%w: unexpected %q", cli.ErrUsage, args)
 	})
 	code, _, stderr = run(t, strict, "serve", "x")
 	require.Equal(t, 2, code)
-	require.True(t, strings.HasPrefix(stderr, "receiver: unexpected [\"x\"]\n\nUsage: receiver serve [ARGS]"), stderr)
+	require.True(t, strings.HasPrefix(stderr, "receiver serve: unexpected [\"x\"]\n\nUsage: receiver serve [ARGS]"), stderr)
 
 	// Help on the root lists the commands rather than running serve.
 	code, stdout, _ := run(t, cmd, "-h")
@@ -87,8 +89,8 @@ func TestCommandServeIsTheDefault(t *testing.T) {
 }
 
 func TestCommandHelpAndUsage(t *testing.T) {
-	cmd := cliRouter(t).Command(nil)
-	cmd.Add(&framework.Command{Name: "replay", Args: "FILE", Summary: "Send a saved delivery again", Run: func(context.Context, []string) error { return nil }})
+	cmd := cli.New(cliRouter(t), nil)
+	cmd.Add(&cli.Command{Name: "replay", Args: "FILE", Summary: "Send a saved delivery again", Run: func(context.Context, []string) error { return nil }})
 	code, stdout, _ := run(t, cmd, "help")
 	require.Equal(t, 0, code)
 	require.Equal(t, `Usage: receiver COMMAND
@@ -130,7 +132,7 @@ Commands:
 
 func TestCommandSchemasExportAndCheck(t *testing.T) {
 	r := cliRouter(t)
-	cmd := r.Command(nil)
+	cmd := cli.New(r, nil)
 	dir := filepath.Join(t.TempDir(), "schemas")
 
 	code, stdout, stderr := run(t, cmd, "schemas", "export", dir)
@@ -176,7 +178,7 @@ func TestCommandSchemasExportAndCheck(t *testing.T) {
 	require.Contains(t, stdout, "cli_event.json: missing: kind cli_event has no schema file")
 	require.Contains(t, stdout, `old.json: no registered type has kind "old"`)
 	require.Contains(t, stdout, `3 schema file(s) out of date: run "receiver schemas export `+dir+`"`)
-	require.Equal(t, "receiver: retabhook: schema files out of date: 3 in "+dir+"\n", stderr)
+	require.Equal(t, "receiver schemas check: schema files out of date: 3 in "+dir+"\n", stderr)
 
 	// Exporting again brings the directory back in line (the left-over
 	// file stays: deleting is the user's call).
@@ -193,7 +195,7 @@ func TestCommandCheckWithSchema(t *testing.T) {
 	file, err := schemas.Parse([]byte(`{"type":"object","properties":{"number":{"type":"string"},"issued":{"type":"string"},"vendor":{"type":"string"}},"required":["number","issued","vendor"]}`))
 	require.NoError(t, err)
 	r := cliRouter(t, framework.WithSchema(file))
-	cmd := r.Command(nil)
+	cmd := cli.New(r, nil)
 	dir := t.TempDir()
 	code, _, _ := run(t, cmd, "schemas", "export", dir)
 	require.Equal(t, 0, code)
@@ -202,7 +204,7 @@ func TestCommandCheckWithSchema(t *testing.T) {
 	require.Equal(t, string(file.JSON()), string(data)) // the schema deliveries are validated with
 	code, stdout, _ := run(t, cmd, "schemas", "check", dir)
 	require.Equal(t, 1, code)
-	require.Contains(t, stdout, "the schema kind cli_invoice is validated against (WithSchema) and its Go type framework_test.cliInvoice disagree:")
+	require.Contains(t, stdout, "the schema kind cli_invoice is validated against (WithSchema) and its Go type cli_test.cliInvoice disagree:")
 	require.Contains(t, stdout, "  - vendor: in the file but not in the struct: add a field with `json:\"vendor\"` to cliInvoice")
 	require.Contains(t, stdout, "  - total: in the struct (cliInvoice.Total) but not in the file")
 }
@@ -214,7 +216,7 @@ func TestCommandSchemasReport(t *testing.T) {
 	r, err := framework.NewRouter(framework.WithSecrets("s"))
 	require.NoError(t, err)
 	framework.Handle(r, func(context.Context, counted) error { return nil })
-	code, stdout, _ := run(t, r.Command(nil), "schemas", "report")
+	code, stdout, _ := run(t, cli.New(r, nil), "schemas", "report")
 	require.Equal(t, 0, code)
 	s, _ := r.Schema("counted")
 	require.Equal(t, "counted ("+s.ID()+"): 1 note(s)\n  - [strict-integer] /properties/n: integer is shown to the model as number: an answer such as 3.0 is read as 3, and a fractional answer fails validation\n", stdout)
@@ -224,7 +226,7 @@ func TestCommandSchemasNeedATypes(t *testing.T) {
 	r, err := framework.NewRouter(framework.WithSecrets("s"))
 	require.NoError(t, err)
 	for _, args := range [][]string{{"schemas", "export", t.TempDir()}, {"schemas", "check", t.TempDir()}, {"schemas", "report"}} {
-		code, _, stderr := run(t, r.Command(nil), args...)
+		code, _, stderr := run(t, cli.New(r, nil), args...)
 		require.Equal(t, 1, code)
 		require.Contains(t, stderr, "no type is registered")
 	}
@@ -238,4 +240,25 @@ func TestCommandRefusesKindsThatAreNotFileNames(t *testing.T) {
 	err = framework.HandleSafely(r, func(context.Context, cliEvent) error { return nil }, framework.WithKind("../escape"))
 	require.ErrorIs(t, err, framework.ErrRegistration)
 	require.ErrorContains(t, err, `kind "../escape" cannot be a path segment`)
+}
+
+// TestCommandSchemasReportOverlaps: report lists, for each kind, the other
+// kinds whose schema accepts a common instance.
+func TestCommandSchemasReportOverlaps(t *testing.T) {
+	type looseNote struct {
+		Text string `json:"text,omitempty"`
+	}
+	type looseTally struct {
+		Count int `json:"count,omitempty"`
+	}
+	r, err := framework.NewRouter(framework.WithSecrets("s"), framework.WithLogger(slog.New(slog.DiscardHandler)))
+	require.NoError(t, err)
+	framework.Handle(r, func(context.Context, looseNote) error { return nil })
+	framework.Handle(r, func(context.Context, looseTally) error { return nil })
+	framework.Handle(r, func(context.Context, cliEvent) error { return nil })
+	code, out, _ := run(t, cli.New(r, nil), "schemas", "report")
+	require.Equal(t, 0, code)
+	require.Contains(t, out, "  - [overlap] loose_note and loose_tally both accept {}")
+	require.Contains(t, out, "  - [overlap] loose_tally and loose_note both accept {}")
+	require.NotContains(t, out, "cli_event and")
 }

@@ -1,4 +1,4 @@
-package framework_test
+package cli_test
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/retabhook/retabhook/framework"
+	"github.com/retabhook/retabhook/framework/cli"
 	"github.com/retabhook/retabhook/schemas"
 )
 
@@ -19,16 +20,16 @@ type Appointment struct {
 }
 
 // A receiver's command line: serve by default, and export and check the
-// schemas of its types. In a program, framework.Main(r, serve) does all
-// of this with os.Args.
-func ExampleRouter_Command() {
+// schemas of its types. In a program, cli.Main(cli.New(r, serve)) runs
+// it with os.Args.
+func ExampleNew() {
 	r, err := framework.NewRouter(framework.WithSecrets("whsec_example"))
 	if err != nil {
 		panic(err)
 	}
 	framework.Handle(r, func(ctx context.Context, ev Appointment) error { return nil })
 
-	cmd := r.Command(func(ctx context.Context, args []string) error { return http.ListenAndServe(":8000", r) })
+	cmd := cli.New(r, func(ctx context.Context, args []string) error { return http.ListenAndServe(":8000", r) })
 	cmd.Name = "receiver"
 	var out bytes.Buffer
 	cmd.Stdout = &out
@@ -59,13 +60,13 @@ func ExampleRouter_Command() {
 
 // The drift check fails, with the differences, when a type changed after
 // its schema was exported (here, the file is edited instead).
-func ExampleRouter_Command_drift() {
+func ExampleNew_drift() {
 	r, err := framework.NewRouter(framework.WithSecrets("whsec_example"))
 	if err != nil {
 		panic(err)
 	}
 	framework.Handle(r, func(ctx context.Context, ev Appointment) error { return nil })
-	cmd := r.Command(nil)
+	cmd := cli.New(r, nil)
 	cmd.Name = "receiver"
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
@@ -89,5 +90,5 @@ func ExampleRouter_Command_drift() {
 	//   - date: in the struct (Appointment.Date) but not in the file: export the schema again and upload it to Retab, or remove the field from the struct
 	//
 	// 1 schema file(s) out of date: run "receiver schemas export DIR", review the diff, and upload the changed schemas to Retab.
-	// receiver: retabhook: schema files out of date: 1 in DIR
+	// receiver schemas check: schema files out of date: 1 in DIR
 }

@@ -1,4 +1,4 @@
-package framework
+package cli
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/retabhook/retabhook/framework"
 	"github.com/retabhook/retabhook/schemas"
 )
 
@@ -50,7 +51,7 @@ type apiCallBlock struct {
 
 // blockFiles returns, for one kind, the block files export -blocks
 // writes: name (relative to DIR/blocks) to content.
-func (r *Router) blockFiles(kind string, opts blockOptions) (map[string][]byte, error) {
+func blockFiles(r *framework.Router, kind string, opts blockOptions) (map[string][]byte, error) {
 	s, _ := r.Schema(kind)
 	files := map[string][]byte{}
 	b, err := encodeBlock(extractBlock{Model: opts.model, JSONSchema: s.JSON()})
@@ -59,14 +60,15 @@ func (r *Router) blockFiles(kind string, opts blockOptions) (map[string][]byte, 
 	}
 	files[kind+".extract.json"] = b
 	out, ok := r.OutputSchema(kind)
-	if !ok || r.cfg.apiCall == nil {
+	header, bearer, apiCall := r.APICallHeader()
+	if !ok || !apiCall {
 		return files, nil
 	}
 	headers := map[string]string{"Content-Type": "application/json"}
-	if r.cfg.apiCall.bearer {
-		headers[r.cfg.apiCall.header] = "Bearer ${API_KEY}"
+	if bearer {
+		headers[header] = "Bearer ${API_KEY}"
 	} else {
-		headers[r.cfg.apiCall.header] = "${API_KEY}"
+		headers[header] = "${API_KEY}"
 	}
 	b, err = encodeBlock(apiCallBlock{
 		URL: strings.ReplaceAll(opts.url, "{kind}", kind), Method: "POST", Headers: headers,
@@ -94,7 +96,7 @@ func encodeBlock(v any) ([]byte, error) {
 
 // writeBlocks writes every kind's block files to dir/blocks and returns
 // their paths, relative to dir.
-func (r *Router) writeBlocks(dir string, opts blockOptions) ([]string, error) {
+func writeBlocks(r *framework.Router, dir string, opts blockOptions) ([]string, error) {
 	bd := filepath.Join(dir, blocksDir)
 	if err := os.MkdirAll(bd, 0o755); err != nil {
 		return nil, err
@@ -104,7 +106,7 @@ func (r *Router) writeBlocks(dir string, opts blockOptions) ([]string, error) {
 		if _, err := schemaFile(kind); err != nil {
 			return nil, err
 		}
-		files, err := r.blockFiles(kind, opts)
+		files, err := blockFiles(r, kind, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -121,7 +123,7 @@ func (r *Router) writeBlocks(dir string, opts blockOptions) ([]string, error) {
 // checkBlocks compares the schemas inside dir/blocks with the registered
 // ones, when that directory exists (export -blocks made it). It returns
 // the number of stale files and a line per file.
-func (r *Router) checkBlocks(dir string) (int, []string) {
+func checkBlocks(r *framework.Router, dir string) (int, []string) {
 	opts := blockOptions{}
 	bd := filepath.Join(dir, blocksDir)
 	if _, err := os.Stat(bd); err != nil {
@@ -131,7 +133,7 @@ func (r *Router) checkBlocks(dir string) (int, []string) {
 	var lines []string
 	expected := map[string]bool{}
 	for _, kind := range r.Kinds() {
-		files, err := r.blockFiles(kind, opts)
+		files, err := blockFiles(r, kind, opts)
 		if err != nil {
 			return 1, []string{err.Error()}
 		}

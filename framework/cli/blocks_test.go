@@ -1,8 +1,9 @@
-package framework_test
+package cli_test
 
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/retabhook/retabhook/framework"
+	"github.com/retabhook/retabhook/framework/cli"
 	"github.com/retabhook/retabhook/internal/fixtures"
 	"github.com/retabhook/retabhook/schemas"
 )
@@ -35,7 +37,7 @@ func requireSchema(t *testing.T, want *schemas.Schema, raw json.RawMessage) {
 func TestExportBlocks(t *testing.T) {
 	r := cliRouter(t)
 	dir := t.TempDir()
-	code, out, errOut := run(t, r.Command(nil), "schemas", "export", "-blocks", "-model", "retab-large", dir)
+	code, out, errOut := run(t, cli.New(r, nil), "schemas", "export", "-blocks", "-model", "retab-large", dir)
 	require.Equal(t, 0, code, errOut)
 	require.Contains(t, out, "Wrote 2 block configuration(s)")
 	for _, kind := range r.Kinds() {
@@ -47,7 +49,7 @@ func TestExportBlocks(t *testing.T) {
 		require.ErrorIs(t, err, os.ErrNotExist, "a webhook router has no API Call block")
 	}
 	// Without -blocks, nothing under blocks/ is written; check reads what is there.
-	code, out, _ = run(t, r.Command(nil), "schemas", "check", dir)
+	code, out, _ = run(t, cli.New(r, nil), "schemas", "check", dir)
 	require.Equal(t, 0, code, out)
 	require.Contains(t, out, "blocks/cli_event.extract.json: up to date")
 
@@ -56,18 +58,23 @@ func TestExportBlocks(t *testing.T) {
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(b), `"required"`, `"x-required"`, 1)), 0o644))
-	code, out, errOut = run(t, r.Command(nil), "schemas", "check", dir)
+	code, out, errOut = run(t, cli.New(r, nil), "schemas", "check", dir)
 	require.Equal(t, 1, code)
 	require.Contains(t, out, "blocks/cli_event.extract.json: json_schema differs")
-	require.Contains(t, errOut, framework.ErrSchemaDrift.Error())
+	require.Contains(t, errOut, cli.ErrSchemaDrift.Error())
+}
+
+type invoiceCheck struct {
+	Number string `json:"number"`
+	OK     bool   `json:"ok"`
 }
 
 func TestExportAPICallBlock(t *testing.T) {
-	r, err := framework.NewRouter(framework.WithAPICallToken("tok_test"), framework.WithLogger(quietLogger()))
+	r, err := framework.NewRouter(framework.WithAPICallToken("tok_test"), framework.WithLogger(slog.New(slog.DiscardHandler)))
 	require.NoError(t, err)
 	framework.HandleCall(r, func(context.Context, fixtures.Invoice) (invoiceCheck, error) { return invoiceCheck{}, nil })
 	dir := t.TempDir()
-	code, out, errOut := run(t, r.Command(nil), "schemas", "export", "-blocks", "-url", "https://erp.example/calls/{kind}", dir)
+	code, out, errOut := run(t, cli.New(r, nil), "schemas", "export", "-blocks", "-url", "https://erp.example/calls/{kind}", dir)
 	require.Equal(t, 0, code, errOut)
 	require.Contains(t, out, filepath.Join(dir, "blocks", "invoice.api_call.json"))
 
@@ -82,7 +89,7 @@ func TestExportAPICallBlock(t *testing.T) {
 	requireSchema(t, res, m["output_schema"])
 	requireSchema(t, req, readBlock(t, filepath.Join(dir, "blocks", "invoice.extract.json"))["json_schema"])
 
-	code, out, _ = run(t, r.Command(nil), "schemas", "check", dir)
+	code, out, _ = run(t, cli.New(r, nil), "schemas", "check", dir)
 	require.Equal(t, 0, code, out)
 	require.Contains(t, out, "blocks/invoice.api_call.json: up to date")
 }
