@@ -6,6 +6,8 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+
+	"github.com/retabhook/retabhook/internal/jsontree"
 )
 
 // ErrInvalidAmount is wrapped by the errors of [ParseAmount], of
@@ -37,11 +39,11 @@ type Amount struct {
 // ParseAmount parses a decimal number in JSON's syntax ("12113.67",
 // "-0.5", "1e3").
 func ParseAmount(s string) (Amount, error) {
-	v, err := parseValue([]byte(s))
-	if err != nil || v.kind != kindNumber {
+	v, err := jsontree.Parse([]byte(s))
+	if err != nil || v.Kind != jsontree.Number {
 		return Amount{}, fmt.Errorf("%w: %q is not a number", ErrInvalidAmount, s)
 	}
-	return amountFromText(v.s)
+	return amountFromText(v.Text)
 }
 
 // NewAmount returns minor × 10^-scale: NewAmount(1211367, 2) is 12113.67.
@@ -51,30 +53,30 @@ func NewAmount(minor int64, scale int) Amount {
 }
 
 func amountFromText(s string) (Amount, error) {
-	d := parseDecimal(s)
-	if !d.ok || d.exp > maxAmountDigits || d.exp < -maxAmountDigits || len(d.digits) > maxAmountDigits {
+	d := jsontree.ParseDecimal(s)
+	if !d.OK || d.Exp > maxAmountDigits || d.Exp < -maxAmountDigits || len(d.Digits) > maxAmountDigits {
 		return Amount{}, fmt.Errorf("%w: %q is out of range", ErrInvalidAmount, s)
 	}
-	if d.digits == "" {
+	if d.Digits == "" {
 		return Amount{}, nil
 	}
 	var b strings.Builder
-	if d.neg {
+	if d.Neg {
 		b.WriteByte('-')
 	}
-	exp := int(d.exp)
+	exp := int(d.Exp)
 	switch {
 	case exp <= 0:
 		b.WriteString("0.")
 		b.WriteString(strings.Repeat("0", -exp))
-		b.WriteString(d.digits)
-	case exp >= len(d.digits):
-		b.WriteString(d.digits)
-		b.WriteString(strings.Repeat("0", exp-len(d.digits)))
+		b.WriteString(d.Digits)
+	case exp >= len(d.Digits):
+		b.WriteString(d.Digits)
+		b.WriteString(strings.Repeat("0", exp-len(d.Digits)))
 	default:
-		b.WriteString(d.digits[:exp])
+		b.WriteString(d.Digits[:exp])
 		b.WriteByte('.')
-		b.WriteString(d.digits[exp:])
+		b.WriteString(d.Digits[exp:])
 	}
 	return Amount{text: b.String()}, nil
 }

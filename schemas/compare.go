@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/retabhook/retabhook/internal/jsontree"
 )
 
 // Kinds of [Difference].
@@ -52,7 +54,7 @@ func (d Difference) Structural() bool { return d.Kind != DiffAnnotation }
 
 // Equal reports whether two schemas are the same document: the same
 // members with the same values, whatever their order and formatting.
-func (s *Schema) Equal(o *Schema) bool { return s.tree.equal(o.tree) }
+func (s *Schema) Equal(o *Schema) bool { return s.tree.Equal(o.tree) }
 
 // Compare lists every difference between a schema file (what Retab
 // extracts against, parsed with [Parse]) and the schema derived from a Go
@@ -107,16 +109,16 @@ func (c *comparer) node(path string, f *value, fptr string, s *value, sptr strin
 	}
 	c.keywords(path, fcore, score, sptr)
 
-	fprops, sprops := fcore.get("properties"), score.get("properties")
+	fprops, sprops := fcore.Get("properties"), score.Get("properties")
 	if fprops != nil || sprops != nil {
 		c.properties(path, fcore, fptr, score, sptr)
 	}
-	fi, si := fcore.get("items"), score.get("items")
-	if fi != nil && si != nil && fi.kind == kindObject && si.kind == kindObject {
+	fi, si := fcore.Get("items"), score.Get("items")
+	if fi != nil && si != nil && fi.Kind == jsontree.Object && si.Kind == jsontree.Object {
 		c.node(path+"[]", fi, fptr+"/items", si, sptr+"/items")
 	}
-	fa, sa := fcore.get("additionalProperties"), score.get("additionalProperties")
-	if fa != nil && sa != nil && fa.kind == kindObject && sa.kind == kindObject {
+	fa, sa := fcore.Get("additionalProperties"), score.Get("additionalProperties")
+	if fa != nil && sa != nil && fa.Kind == jsontree.Object && sa.Kind == jsontree.Object {
 		c.node(path+"{}", fa, fptr+"/additionalProperties", sa, sptr+"/additionalProperties")
 	}
 }
@@ -129,21 +131,21 @@ func (c *comparer) inGo(sptr string) string {
 }
 
 func (c *comparer) properties(path string, f *value, fptr string, s *value, sptr string) {
-	fprops, sprops := f.get("properties"), s.get("properties")
+	fprops, sprops := f.Get("properties"), s.Get("properties")
 	if fprops == nil {
-		fprops = newObject()
+		fprops = jsontree.NewObject()
 	}
 	if sprops == nil {
-		sprops = newObject()
+		sprops = jsontree.NewObject()
 	}
 	freq, sreq := requiredSet(f), requiredSet(s)
 	owner := c.goName(sptr)
 	if owner == "" {
 		owner = "the struct"
 	}
-	for i, name := range fprops.keys {
+	for i, name := range fprops.Keys {
 		p := joinPath(path, name)
-		sp := sprops.get(name)
+		sp := sprops.Get(name)
 		if sp == nil {
 			c.add(Difference{Path: p, Kind: DiffMissingInStruct, Message: fmt.Sprintf(
 				"in the file but not in the struct: add a field with `json:\"%s\"` to %s, or remove it from the file (the router would accept it and drop it when decoding)", name, owner)})
@@ -151,10 +153,10 @@ func (c *comparer) properties(path string, f *value, fptr string, s *value, sptr
 		}
 		spp := sptr + "/properties/" + escapePointer(name)
 		c.required(p, name, freq[name], sreq[name], c.goName(spp))
-		c.node(p, fprops.vals[i], fptr+"/properties/"+escapePointer(name), sp, spp)
+		c.node(p, fprops.Vals[i], fptr+"/properties/"+escapePointer(name), sp, spp)
 	}
-	for _, name := range sprops.keys {
-		if fprops.get(name) != nil {
+	for _, name := range sprops.Keys {
+		if fprops.Get(name) != nil {
 			continue
 		}
 		spp := sptr + "/properties/" + escapePointer(name)
@@ -189,11 +191,11 @@ var skipped = map[string]bool{
 
 func (c *comparer) keywords(path string, f, s *value, sptr string) {
 	var names []string
-	for _, k := range f.keys {
+	for _, k := range f.Keys {
 		names = append(names, k)
 	}
-	for _, k := range s.keys {
-		if f.get(k) == nil {
+	for _, k := range s.Keys {
+		if f.Get(k) == nil {
 			names = append(names, k)
 		}
 	}
@@ -201,11 +203,11 @@ func (c *comparer) keywords(path string, f, s *value, sptr string) {
 		if skipped[k] {
 			continue
 		}
-		fv, sv := f.get(k), s.get(k)
-		if k == "additionalProperties" && fv != nil && sv != nil && fv.kind == kindObject && sv.kind == kindObject {
+		fv, sv := f.Get(k), s.Get(k)
+		if k == "additionalProperties" && fv != nil && sv != nil && fv.Kind == jsontree.Object && sv.Kind == jsontree.Object {
 			continue // compared as a node
 		}
-		if fv != nil && sv != nil && fv.equal(sv) {
+		if fv != nil && sv != nil && fv.Equal(sv) {
 			continue
 		}
 		if fv == nil && c.code.implied[sptr+"/"+k] {
@@ -248,10 +250,10 @@ func joinPath(path, name string) string {
 
 func requiredSet(s *value) map[string]bool {
 	set := map[string]bool{}
-	if r := s.get("required"); r != nil && r.kind == kindArray {
-		for _, e := range r.arr {
-			if e.kind == kindString {
-				set[e.s] = true
+	if r := s.Get("required"); r != nil && r.Kind == jsontree.Array {
+		for _, e := range r.Elems {
+			if e.Kind == jsontree.String {
+				set[e.Text] = true
 			}
 		}
 	}
@@ -263,21 +265,21 @@ func requiredSet(s *value) map[string]bool {
 // members laid over it.
 func resolve(root, v *value, ptr string) (*value, string) {
 	for range 32 {
-		if v == nil || v.kind != kindObject {
+		if v == nil || v.Kind != jsontree.Object {
 			return v, ptr
 		}
-		ref, ok := v.str("$ref")
+		ref, ok := v.Str("$ref")
 		if !ok {
 			return v, ptr
 		}
 		target, tptr := lookupPointer(root, ref)
-		if target == nil || target.kind != kindObject {
+		if target == nil || target.Kind != jsontree.Object {
 			return v, ptr
 		}
-		merged := target.clone()
-		for i, k := range v.keys {
+		merged := target.Clone()
+		for i, k := range v.Keys {
 			if k != "$ref" {
-				merged.set(k, v.vals[i])
+				merged.Set(k, v.Vals[i])
 			}
 		}
 		v, ptr = merged, tptr
@@ -298,15 +300,15 @@ func lookupPointer(root *value, ref string) (*value, string) {
 	cur := root
 	for _, tok := range strings.Split(rest, "/") {
 		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
-		switch cur.kind {
-		case kindObject:
-			cur = cur.get(tok)
-		case kindArray:
+		switch cur.Kind {
+		case jsontree.Object:
+			cur = cur.Get(tok)
+		case jsontree.Array:
 			n, err := strconv.Atoi(tok)
-			if err != nil || n < 0 || n >= len(cur.arr) {
+			if err != nil || n < 0 || n >= len(cur.Elems) {
 				return nil, ""
 			}
-			cur = cur.arr[n]
+			cur = cur.Elems[n]
 		default:
 			return nil, ""
 		}
@@ -325,24 +327,24 @@ func splitNull(root, v *value, ptr string) (*value, bool, string) {
 }
 
 func splitNullDepth(root, v *value, ptr string, depth int) (*value, bool, string) {
-	if v == nil || v.kind != kindObject || depth > 32 {
+	if v == nil || v.Kind != jsontree.Object || depth > 32 {
 		if v == nil {
-			v = newObject()
+			v = jsontree.NewObject()
 		}
 		return v, false, ptr
 	}
 	for _, k := range []string{"anyOf", "oneOf"} {
-		alt := v.get(k)
-		if alt == nil || alt.kind != kindArray || len(alt.arr) != 2 {
+		alt := v.Get(k)
+		if alt == nil || alt.Kind != jsontree.Array || len(alt.Elems) != 2 {
 			continue
 		}
-		for i, e := range alt.arr {
-			if t, _ := e.str("type"); t == "null" && len(e.keys) == 1 {
-				other, optr := resolve(root, alt.arr[1-i], fmt.Sprintf("%s/%s/%d", ptr, k, 1-i))
-				merged := other.clone()
-				for j, key := range v.keys {
+		for i, e := range alt.Elems {
+			if t, _ := e.Str("type"); t == "null" && len(e.Keys) == 1 {
+				other, optr := resolve(root, alt.Elems[1-i], fmt.Sprintf("%s/%s/%d", ptr, k, 1-i))
+				merged := other.Clone()
+				for j, key := range v.Keys {
 					if key != k {
-						merged.set(key, v.vals[j])
+						merged.Set(key, v.Vals[j])
 					}
 				}
 				core, _, _ := splitNullDepth(root, merged, optr, depth+1)
@@ -352,40 +354,40 @@ func splitNullDepth(root, v *value, ptr string, depth int) (*value, bool, string
 	}
 	null := false
 	c := v
-	if t := v.get("type"); t != nil && t.kind == kindArray {
+	if t := v.Get("type"); t != nil && t.Kind == jsontree.Array {
 		var kept []*value
-		for _, e := range t.arr {
-			if e.kind == kindString && e.s == "null" {
+		for _, e := range t.Elems {
+			if e.Kind == jsontree.String && e.Text == "null" {
 				null = true
 				continue
 			}
 			kept = append(kept, e)
 		}
 		if null {
-			c = v.clone()
+			c = v.Clone()
 			switch len(kept) {
 			case 0:
-				c.del("type")
+				c.Del("type")
 			case 1:
-				c.set("type", kept[0])
+				c.Set("type", kept[0])
 			default:
-				c.set("type", newArray(kept...))
+				c.Set("type", jsontree.NewArray(kept...))
 			}
 		}
 	}
-	if e := c.get("enum"); e != nil && e.kind == kindArray {
+	if e := c.Get("enum"); e != nil && e.Kind == jsontree.Array {
 		var kept []*value
-		for _, x := range e.arr {
-			if x.kind != kindNull {
+		for _, x := range e.Elems {
+			if x.Kind != jsontree.Null {
 				kept = append(kept, x)
 			}
 		}
-		if len(kept) != len(e.arr) {
+		if len(kept) != len(e.Elems) {
 			null = true
 			if c == v {
-				c = v.clone()
+				c = v.Clone()
 			}
-			c.set("enum", newArray(kept...))
+			c.Set("enum", jsontree.NewArray(kept...))
 		}
 	}
 	return c, null, ptr

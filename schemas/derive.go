@@ -17,6 +17,7 @@ import (
 	"github.com/invopop/jsonschema"
 
 	"github.com/retabhook/retabhook/internal/gojson"
+	"github.com/retabhook/retabhook/internal/jsontree"
 )
 
 // Prompts are Retab's object-level prompts.
@@ -95,8 +96,8 @@ func WithTypeSchema(sample any, schema string) Option {
 		for t.Kind() == reflect.Pointer {
 			t = t.Elem()
 		}
-		v, err := parseValue([]byte(schema))
-		if err != nil || v.kind != kindObject {
+		v, err := jsontree.Parse([]byte(schema))
+		if err != nil || v.Kind != jsontree.Object {
 			o.err = fmt.Errorf("%w: WithTypeSchema(%s): the schema is not a JSON object", ErrInvalidSchema, t)
 			return
 		}
@@ -202,7 +203,7 @@ func (d *deriver) derive() (s *Schema, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrUnsupportedType, d.root, err)
 	}
-	tree, err := parseValue(raw)
+	tree, err := jsontree.Parse(raw)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrUnsupportedType, d.root, err)
 	}
@@ -212,17 +213,17 @@ func (d *deriver) derive() (s *Schema, err error) {
 	// ExpandedStruct moved its definition to the root: put a copy back so
 	// that every "$ref" resolves (Retab expands only #/$defs/ references).
 	if name := d.names[d.root]; name != "" && refersTo(tree, "#/$defs/"+name) {
-		defs := tree.get("$defs")
+		defs := tree.Get("$defs")
 		if defs == nil {
-			defs = newObject()
-			tree.set("$defs", defs)
+			defs = jsontree.NewObject()
+			tree.Set("$defs", defs)
 		}
-		c := tree.clone()
-		c.del("$defs")
-		defs.set(name, c)
+		c := tree.Clone()
+		c.Del("$defs")
+		defs.Set(name, c)
 		d.doneDefs[name] = false
 	}
-	d.defs = tree.get("$defs")
+	d.defs = tree.Get("$defs")
 	if err := d.object(d.root, tree, ""); err != nil {
 		return nil, err
 	}
@@ -232,16 +233,16 @@ func (d *deriver) derive() (s *Schema, err error) {
 		p = reflect.New(d.root).Interface().(Prompter).RetabPrompts()
 	}
 	if d.opts.title != "" {
-		tree.set("title", newString(d.opts.title))
+		tree.Set("title", jsontree.NewString(d.opts.title))
 	}
 	if d.opts.description != "" {
-		tree.set("description", newString(d.opts.description))
+		tree.Set("description", jsontree.NewString(d.opts.description))
 	}
 	if sp := cmp.Or(d.opts.system, p.System); sp != "" {
-		tree.set("X-SystemPrompt", newString(sp))
+		tree.Set("X-SystemPrompt", jsontree.NewString(sp))
 	}
 	if rp := cmp.Or(d.opts.reasoning, p.Reasoning); rp != "" {
-		tree.set("X-ReasoningPrompt", newString(rp))
+		tree.Set("X-ReasoningPrompt", jsontree.NewString(rp))
 	}
 	orderKeys(tree)
 	s, err = compile(tree, d.root, d.fields, d.warnings)
@@ -546,37 +547,37 @@ func modelDescription(ident, comment string) string {
 // normalize replaces WithTypeSchema placeholders with their schemas and
 // "true" subschemas (an interface or json.RawMessage field) with {}.
 func (d *deriver) normalize(v *value, isSchema bool) {
-	switch v.kind {
-	case kindArray:
-		for i, e := range v.arr {
-			if isSchema && e.kind == kindBool && e.b {
-				v.arr[i] = newObject()
+	switch v.Kind {
+	case jsontree.Array:
+		for i, e := range v.Elems {
+			if isSchema && e.Kind == jsontree.Bool && e.Bool {
+				v.Elems[i] = jsontree.NewObject()
 				continue
 			}
 			d.normalize(e, isSchema)
 		}
-	case kindObject:
+	case jsontree.Object:
 		if isSchema {
-			if ph := v.del(placeholderKey); ph != nil {
-				n, _ := strconv.Atoi(ph.s)
+			if ph := v.Del(placeholderKey); ph != nil {
+				n, _ := strconv.Atoi(ph.Text)
 				if n >= 0 && n < len(d.typeIDs) {
-					extra := v.clone()
-					*v = *d.opts.typeSchemas[d.typeIDs[n]].clone()
-					for i, k := range extra.keys {
-						v.set(k, extra.vals[i])
+					extra := v.Clone()
+					*v = *d.opts.typeSchemas[d.typeIDs[n]].Clone()
+					for i, k := range extra.Keys {
+						v.Set(k, extra.Vals[i])
 					}
 				}
 			}
 		}
-		for i, k := range v.keys {
-			m := v.vals[i]
+		for i, k := range v.Keys {
+			m := v.Vals[i]
 			childSchema := false
 			switch k {
 			case "properties", "$defs", "patternProperties", "dependentSchemas":
-				if isSchema && m.kind == kindObject {
-					for j, e := range m.vals {
-						if e.kind == kindBool && e.b {
-							m.vals[j] = newObject()
+				if isSchema && m.Kind == jsontree.Object {
+					for j, e := range m.Vals {
+						if e.Kind == jsontree.Bool && e.Bool {
+							m.Vals[j] = jsontree.NewObject()
 							continue
 						}
 						d.normalize(e, true)
@@ -586,8 +587,8 @@ func (d *deriver) normalize(v *value, isSchema bool) {
 			case "items", "anyOf", "oneOf", "allOf", "not", "additionalProperties", "if", "then", "else", "contains", "prefixItems", "propertyNames":
 				childSchema = isSchema
 			}
-			if childSchema && m.kind == kindBool && m.b && k != "additionalProperties" {
-				v.vals[i] = newObject()
+			if childSchema && m.Kind == jsontree.Bool && m.Bool && k != "additionalProperties" {
+				v.Vals[i] = jsontree.NewObject()
 				continue
 			}
 			d.normalize(m, childSchema)
@@ -596,19 +597,19 @@ func (d *deriver) normalize(v *value, isSchema bool) {
 }
 
 func refersTo(v *value, ref string) bool {
-	switch v.kind {
-	case kindArray:
-		for _, e := range v.arr {
+	switch v.Kind {
+	case jsontree.Array:
+		for _, e := range v.Elems {
 			if refersTo(e, ref) {
 				return true
 			}
 		}
-	case kindObject:
-		for i, k := range v.keys {
-			if k == "$ref" && v.vals[i].kind == kindString && v.vals[i].s == ref {
+	case jsontree.Object:
+		for i, k := range v.Keys {
+			if k == "$ref" && v.Vals[i].Kind == jsontree.String && v.Vals[i].Text == ref {
 				return true
 			}
-			if refersTo(v.vals[i], ref) {
+			if refersTo(v.Vals[i], ref) {
 				return true
 			}
 		}
@@ -625,21 +626,21 @@ func (d *deriver) object(t reflect.Type, node *value, ptr string) error {
 	}
 	if ptr != "" && (t.Implements(prompterType) || reflect.PointerTo(t).Implements(prompterType)) {
 		if p := reflect.New(t).Interface().(Prompter).RetabPrompts(); p.Reasoning != "" {
-			node.set("X-ReasoningPrompt", newString(p.Reasoning))
+			node.Set("X-ReasoningPrompt", jsontree.NewString(p.Reasoning))
 		}
 	}
 	if err := d.followShadowing(t, node); err != nil {
 		return err
 	}
-	props := node.get("properties")
-	if props == nil || props.kind != kindObject {
+	props := node.Get("properties")
+	if props == nil || props.Kind != jsontree.Object {
 		return nil
 	}
 	fields := jsonFields(t)
 	present := map[string]bool{}
 	for _, f := range fields {
-		prop := props.get(f.name)
-		if prop == nil || prop.kind != kindObject {
+		prop := props.Get(f.name)
+		if prop == nil || prop.Kind != jsontree.Object {
 			continue
 		}
 		pptr := ptr + "/properties/" + escapePointer(f.name)
@@ -656,7 +657,7 @@ func (d *deriver) object(t reflect.Type, node *value, ptr string) error {
 		nullableTag := false
 		if inner, ok := unwrapNullable(prop); ok {
 			prop, nullableTag = inner, true
-			props.set(f.name, prop)
+			props.Set(f.name, prop)
 		}
 		if err := d.descend(f.typ, prop, pptr); err != nil {
 			return err
@@ -675,7 +676,7 @@ func (d *deriver) object(t reflect.Type, node *value, ptr string) error {
 		}
 		d.checkValidateTag(f, where, pptr)
 		if (f.nullable || nullableTag) && !fr.notNull {
-			props.set(f.name, nullable(prop))
+			props.Set(f.name, nullable(prop))
 		}
 		present[f.name] = fr.present
 	}
@@ -686,11 +687,11 @@ func (d *deriver) object(t reflect.Type, node *value, ptr string) error {
 // requireAlso adds to an object's "required" the properties whose
 // validate rules fail when the key is missing, keeping field order.
 func requireAlso(node *value, fields []jsonField, present map[string]bool) {
-	req := node.get("required")
+	req := node.Get("required")
 	has := map[string]bool{}
-	if req != nil && req.kind == kindArray {
-		for _, e := range req.arr {
-			has[e.s] = true
+	if req != nil && req.Kind == jsontree.Array {
+		for _, e := range req.Elems {
+			has[e.Text] = true
 		}
 	}
 	missing := false
@@ -700,19 +701,19 @@ func requireAlso(node *value, fields []jsonField, present map[string]bool) {
 	if !missing {
 		return
 	}
-	out := newArray()
+	out := jsontree.NewArray()
 	for _, f := range fields {
 		if has[f.name] || present[f.name] {
-			out.arr = append(out.arr, newString(f.name))
+			out.Elems = append(out.Elems, jsontree.NewString(f.name))
 			delete(has, f.name)
 		}
 	}
-	for _, e := range req.arrOrNil() {
-		if has[e.s] {
-			out.arr = append(out.arr, e)
+	for _, e := range req.Elements() {
+		if has[e.Text] {
+			out.Elems = append(out.Elems, e)
 		}
 	}
-	node.set("required", out)
+	node.Set("required", out)
 }
 
 // descend post-processes the struct types found in t's schema node.
@@ -723,12 +724,12 @@ func (d *deriver) descend(t reflect.Type, node *value, ptr string) error {
 	if leaf, _ := d.isLeaf(t); leaf {
 		return nil
 	}
-	if ref, ok := node.str("$ref"); ok {
+	if ref, ok := node.Str("$ref"); ok {
 		name, ok := strings.CutPrefix(ref, "#/$defs/")
 		if !ok || d.doneDefs[name] {
 			return nil
 		}
-		def := d.defs.get(name)
+		def := d.defs.Get(name)
 		if def == nil {
 			return nil
 		}
@@ -739,16 +740,16 @@ func (d *deriver) descend(t reflect.Type, node *value, ptr string) error {
 	case reflect.Struct:
 		return d.object(t, node, ptr)
 	case reflect.Slice, reflect.Array:
-		if items := node.get("items"); items != nil && items.kind == kindObject {
+		if items := node.Get("items"); items != nil && items.Kind == jsontree.Object {
 			return d.descend(t.Elem(), items, ptr+"/items")
 		}
 	case reflect.Map:
-		if ap := node.get("additionalProperties"); ap != nil && ap.kind == kindObject {
+		if ap := node.Get("additionalProperties"); ap != nil && ap.Kind == jsontree.Object {
 			return d.descend(t.Elem(), ap, ptr+"/additionalProperties")
 		}
-		if pp := node.get("patternProperties"); pp != nil && pp.kind == kindObject {
-			for i, k := range pp.keys {
-				if err := d.descend(t.Elem(), pp.vals[i], ptr+"/patternProperties/"+escapePointer(k)); err != nil {
+		if pp := node.Get("patternProperties"); pp != nil && pp.Kind == jsontree.Object {
+			for i, k := range pp.Keys {
+				if err := d.descend(t.Elem(), pp.Vals[i], ptr+"/patternProperties/"+escapePointer(k)); err != nil {
 					return err
 				}
 			}
@@ -766,7 +767,7 @@ func (d *deriver) integerBounds(t reflect.Type, node *value, ptr string) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if node == nil || node.kind != kindObject {
+	if node == nil || node.Kind != jsontree.Object {
 		return
 	}
 	if leaf, _ := d.isLeaf(t); leaf {
@@ -774,23 +775,23 @@ func (d *deriver) integerBounds(t reflect.Type, node *value, ptr string) {
 	}
 	switch t.Kind() {
 	case reflect.Slice, reflect.Array:
-		d.integerBounds(t.Elem(), node.get("items"), ptr+"/items")
+		d.integerBounds(t.Elem(), node.Get("items"), ptr+"/items")
 		return
 	case reflect.Map:
-		d.integerBounds(t.Elem(), node.get("additionalProperties"), ptr+"/additionalProperties")
+		d.integerBounds(t.Elem(), node.Get("additionalProperties"), ptr+"/additionalProperties")
 		return
 	}
 	lo, hi, ok := intRange(t)
-	if !ok || node.get("enum") != nil || node.get("const") != nil || !hasType(node, "integer") {
+	if !ok || node.Get("enum") != nil || node.Get("const") != nil || !hasType(node, "integer") {
 		return
 	}
 	tighten := func(key string, bound *big.Int, keep func(c int) bool) {
-		if cur := node.get(key); cur != nil && cur.kind == kindNumber {
-			if r, ok := new(big.Rat).SetString(cur.s); ok && keep(r.Cmp(new(big.Rat).SetInt(bound))) {
+		if cur := node.Get(key); cur != nil && cur.Kind == jsontree.Number {
+			if r, ok := new(big.Rat).SetString(cur.Text); ok && keep(r.Cmp(new(big.Rat).SetInt(bound))) {
 				return
 			}
 		}
-		node.set(key, &value{kind: kindNumber, s: bound.String()})
+		node.Set(key, jsontree.NewNumber(bound.String()))
 		d.implied[ptr+"/"+key] = true
 	}
 	tighten("minimum", lo, func(c int) bool { return c >= 0 })
@@ -799,15 +800,15 @@ func (d *deriver) integerBounds(t reflect.Type, node *value, ptr string) {
 
 // hasType reports whether a schema node's type is or includes name.
 func hasType(node *value, name string) bool {
-	t := node.get("type")
+	t := node.Get("type")
 	switch {
 	case t == nil:
 		return false
-	case t.kind == kindString:
-		return t.s == name
-	case t.kind == kindArray:
-		for _, e := range t.arr {
-			if e.kind == kindString && e.s == name {
+	case t.Kind == jsontree.String:
+		return t.Text == name
+	case t.Kind == jsontree.Array:
+		for _, e := range t.Elems {
+			if e.Kind == jsontree.String && e.Text == name {
 				return true
 			}
 		}
@@ -833,10 +834,10 @@ func intRange(t reflect.Type) (lo, hi *big.Int, ok bool) {
 // applyRetab sets the keys of a retab tag on a property.
 func (d *deriver) applyRetab(rt retabTag, f jsonField, prop *value) error {
 	if rt.prompt != "" {
-		prop.set("X-FieldPrompt", newString(rt.prompt))
+		prop.Set("X-FieldPrompt", jsontree.NewString(rt.prompt))
 	}
 	if rt.reasoning != "" {
-		prop.set("X-ReasoningPrompt", newString(rt.reasoning))
+		prop.Set("X-ReasoningPrompt", jsontree.NewString(rt.reasoning))
 	}
 	ft := f.typ
 	for ft.Kind() == reflect.Pointer {
@@ -847,7 +848,7 @@ func (d *deriver) applyRetab(rt retabTag, f jsonField, prop *value) error {
 		if !leaf && (ft.Kind() == reflect.Struct || ft.Kind() == reflect.Map) {
 			return fmt.Errorf("retab tag: quote asks for the text a value was read from, and %s is an object: put quote on its fields", ft)
 		}
-		prop.set("X-SourceQuote", newBool(true))
+		prop.Set("X-SourceQuote", jsontree.NewBool(true))
 	}
 	if rt.itemReasoning != "" {
 		if ft.Kind() != reflect.Slice && ft.Kind() != reflect.Array {
@@ -861,14 +862,14 @@ func (d *deriver) applyRetab(rt retabTag, f jsonField, prop *value) error {
 			return fmt.Errorf("retab tag: item-reasoning needs items that are objects (Retab adds reasoning___item inside each item), and %s is not a struct", et)
 		}
 		holder := prop
-		if ref, ok := prop.str("$ref"); ok {
-			holder = d.defs.get(strings.TrimPrefix(ref, "#/$defs/"))
+		if ref, ok := prop.Str("$ref"); ok {
+			holder = d.defs.Get(strings.TrimPrefix(ref, "#/$defs/"))
 		}
-		items := holder.get("items")
-		if items == nil || items.kind != kindObject {
+		items := holder.Get("items")
+		if items == nil || items.Kind != jsontree.Object {
 			return fmt.Errorf("retab tag: item-reasoning: the schema of %s has no items", ft)
 		}
-		items.set("X-ReasoningPrompt", newString(rt.itemReasoning))
+		items.Set("X-ReasoningPrompt", jsontree.NewString(rt.itemReasoning))
 	}
 	return nil
 }
@@ -877,8 +878,8 @@ func (d *deriver) applyRetab(rt retabTag, f jsonField, prop *value) error {
 // invopop/jsonschema cut at a comma.
 func applyCommaFixes(prop *value, fixes map[string][]string) error {
 	target := prop // where string keywords go: the items of an array
-	if t, _ := prop.str("type"); t == "array" {
-		if items := prop.get("items"); items != nil && items.kind == kindObject {
+	if t, _ := prop.Str("type"); t == "array" {
+		if items := prop.Get("items"); items != nil && items.Kind == jsontree.Object {
 			target = items
 		}
 	}
@@ -895,18 +896,18 @@ func applyCommaFixes(prop *value, fixes map[string][]string) error {
 		last := vals[len(vals)-1]
 		switch k {
 		case "title", "description":
-			prop.set(k, newString(last))
+			prop.Set(k, jsontree.NewString(last))
 		case "pattern":
-			target.set(k, newString(last))
+			target.Set(k, jsontree.NewString(last))
 		case "enum":
-			if t, _ := target.str("type"); t != "string" {
+			if t, _ := target.Str("type"); t != "string" {
 				return fmt.Errorf("jsonschema tag: enum=%s: a comma inside a non-string enum value", last)
 			}
-			arr := newArray()
+			arr := jsontree.NewArray()
 			for _, v := range vals {
-				arr.arr = append(arr.arr, newString(v))
+				arr.Elems = append(arr.Elems, jsontree.NewString(v))
 			}
-			target.set(k, arr)
+			target.Set(k, arr)
 		default:
 			return fmt.Errorf("jsonschema tag: %s=%s has a comma that is not between two items: escape it as \\\\, in the Go source, or remove it", k, last)
 		}
@@ -918,14 +919,14 @@ func applyCommaFixes(prop *value, fixes map[string][]string) error {
 // ({"oneOf": [schema, {"type": "null"}]}) so that nullable applies
 // Retab's form instead.
 func unwrapNullable(prop *value) (*value, bool) {
-	one := prop.get("oneOf")
-	if len(prop.keys) != 1 || one == nil || one.kind != kindArray || len(one.arr) != 2 {
+	one := prop.Get("oneOf")
+	if len(prop.Keys) != 1 || one == nil || one.Kind != jsontree.Array || len(one.Elems) != 2 {
 		return nil, false
 	}
-	if t, _ := one.arr[1].str("type"); t != "null" || len(one.arr[1].keys) != 1 || one.arr[0].kind != kindObject {
+	if t, _ := one.Elems[1].Str("type"); t != "null" || len(one.Elems[1].Keys) != 1 || one.Elems[0].Kind != jsontree.Object {
 		return nil, false
 	}
-	return one.arr[0], true
+	return one.Elems[0], true
 }
 
 // nullable returns a schema that also accepts null, in the forms Retab's
@@ -933,60 +934,60 @@ func unwrapNullable(prop *value) (*value, bool) {
 // type, and {"anyOf": [schema, {"type": "null"}]} for a reference or a
 // union, with annotations (description, X- keys...) kept outside.
 func nullable(s *value) *value {
-	if s.kind != kindObject {
+	if s.Kind != jsontree.Object {
 		return s
 	}
-	typ := s.get("type")
+	typ := s.Get("type")
 	switch {
-	case s.get("const") != nil:
-	case typ != nil && typ.kind == kindString:
-		if typ.s == "null" {
+	case s.Get("const") != nil:
+	case typ != nil && typ.Kind == jsontree.String:
+		if typ.Text == "null" {
 			return s
 		}
-		s.set("type", newArray(newString(typ.s), newString("null")))
+		s.Set("type", jsontree.NewArray(jsontree.NewString(typ.Text), jsontree.NewString("null")))
 		addNullToEnum(s)
 		return s
-	case typ != nil && typ.kind == kindArray:
-		for _, e := range typ.arr {
-			if e.kind == kindString && e.s == "null" {
+	case typ != nil && typ.Kind == jsontree.Array:
+		for _, e := range typ.Elems {
+			if e.Kind == jsontree.String && e.Text == "null" {
 				return s
 			}
 		}
-		typ.arr = append(typ.arr, newString("null"))
+		typ.Elems = append(typ.Elems, jsontree.NewString("null"))
 		addNullToEnum(s)
 		return s
-	case s.get("$ref") == nil && s.get("anyOf") == nil && s.get("oneOf") == nil && s.get("allOf") == nil && s.get("enum") == nil:
+	case s.Get("$ref") == nil && s.Get("anyOf") == nil && s.Get("oneOf") == nil && s.Get("allOf") == nil && s.Get("enum") == nil:
 		return s // no constraint on the type: null is already accepted
 	}
-	if any := s.get("anyOf"); any != nil && any.kind == kindArray {
-		for _, e := range any.arr {
-			if t, _ := e.str("type"); t == "null" {
+	if any := s.Get("anyOf"); any != nil && any.Kind == jsontree.Array {
+		for _, e := range any.Elems {
+			if t, _ := e.Str("type"); t == "null" {
 				return s
 			}
 		}
 	}
-	outer, inner := newObject(), newObject()
-	for i, k := range s.keys {
+	outer, inner := jsontree.NewObject(), jsontree.NewObject()
+	for i, k := range s.Keys {
 		if isAnnotation(k) {
-			outer.set(k, s.vals[i])
+			outer.Set(k, s.Vals[i])
 		} else {
-			inner.set(k, s.vals[i])
+			inner.Set(k, s.Vals[i])
 		}
 	}
-	null := newObject()
-	null.set("type", newString("null"))
-	outer.set("anyOf", newArray(inner, null))
+	null := jsontree.NewObject()
+	null.Set("type", jsontree.NewString("null"))
+	outer.Set("anyOf", jsontree.NewArray(inner, null))
 	return outer
 }
 
 func addNullToEnum(s *value) {
-	if e := s.get("enum"); e != nil && e.kind == kindArray {
-		for _, v := range e.arr {
-			if v.kind == kindNull {
+	if e := s.Get("enum"); e != nil && e.Kind == jsontree.Array {
+		for _, v := range e.Elems {
+			if v.Kind == jsontree.Null {
 				return
 			}
 		}
-		e.arr = append(e.arr, &value{kind: kindNull})
+		e.Elems = append(e.Elems, jsontree.NewNull())
 	}
 }
 
@@ -1104,28 +1105,28 @@ func jsonFields(t reflect.Type) []jsonField {
 // from the winner alone, so that no tag of a losing field leaks into it.
 func (d *deriver) followShadowing(t reflect.Type, node *value) error {
 	winners, dropped := gojson.Fields(t)
-	props := node.get("properties")
-	if len(dropped) == 0 || props == nil || props.kind != kindObject {
+	props := node.Get("properties")
+	if len(dropped) == 0 || props == nil || props.Kind != jsontree.Object {
 		return nil
 	}
 	keep := map[string]bool{}
 	for _, w := range winners {
 		keep[w.Name] = true
 	}
-	req := node.get("required")
+	req := node.Get("required")
 	setRequired := func(name string, on bool) {
-		if req == nil || req.kind != kindArray {
-			req = newArray()
-			node.set("required", req)
+		if req == nil || req.Kind != jsontree.Array {
+			req = jsontree.NewArray()
+			node.Set("required", req)
 		}
-		req.arr = slices.DeleteFunc(req.arr, func(v *value) bool { return v.kind == kindString && v.s == name })
+		req.Elems = slices.DeleteFunc(req.Elems, func(v *value) bool { return v.Kind == jsontree.String && v.Text == name })
 		if on {
-			req.arr = append(req.arr, newString(name))
+			req.Elems = append(req.Elems, jsontree.NewString(name))
 		}
 	}
-	for _, k := range slices.Clone(props.keys) {
+	for _, k := range slices.Clone(props.Keys) {
 		if !keep[k] {
-			props.del(k)
+			props.Del(k)
 			setRequired(k, false)
 		}
 	}
@@ -1153,18 +1154,18 @@ func (d *deriver) followShadowing(t reflect.Type, node *value) error {
 		if err != nil {
 			return fmt.Errorf("%w: %s: %w", ErrUnsupportedType, t, err)
 		}
-		tree, err := parseValue(raw)
+		tree, err := jsontree.Parse(raw)
 		if err != nil {
 			return fmt.Errorf("%w: %s: %w", ErrUnsupportedType, t, err)
 		}
 		d.normalize(tree, true)
-		if p := tree.get("properties").get(w.Name); p != nil {
-			props.set(w.Name, p)
+		if p := tree.Get("properties").Get(w.Name); p != nil {
+			props.Set(w.Name, p)
 		}
 		required := false
-		if r := tree.get("required"); r != nil {
-			for _, v := range r.arr {
-				required = required || v.kind == kindString && v.s == w.Name
+		if r := tree.Get("required"); r != nil {
+			for _, v := range r.Elems {
+				required = required || v.Kind == jsontree.String && v.Text == w.Name
 			}
 		}
 		setRequired(w.Name, required)
@@ -1198,7 +1199,7 @@ var keywordOrder = func() map[string]int {
 // orderKeys puts the keywords of every schema object in keywordOrder,
 // keeps property names in field order and sorts $defs by name.
 func orderKeys(v *value) {
-	if v.kind != kindObject {
+	if v.Kind != jsontree.Object {
 		return
 	}
 	rank := func(k string) int {
@@ -1210,50 +1211,50 @@ func orderKeys(v *value) {
 		}
 		return len(keywordOrder)
 	}
-	idx := make([]int, len(v.keys))
+	idx := make([]int, len(v.Keys))
 	for i := range idx {
 		idx[i] = i
 	}
 	slices.SortStableFunc(idx, func(a, b int) int {
-		return cmp.Or(cmp.Compare(rank(v.keys[a]), rank(v.keys[b])), func() int {
-			if rank(v.keys[a]) == len(keywordOrder) {
-				return strings.Compare(v.keys[a], v.keys[b])
+		return cmp.Or(cmp.Compare(rank(v.Keys[a]), rank(v.Keys[b])), func() int {
+			if rank(v.Keys[a]) == len(keywordOrder) {
+				return strings.Compare(v.Keys[a], v.Keys[b])
 			}
 			return 0
 		}())
 	})
 	keys, vals := make([]string, len(idx)), make([]*value, len(idx))
 	for n, i := range idx {
-		keys[n], vals[n] = v.keys[i], v.vals[i]
+		keys[n], vals[n] = v.Keys[i], v.Vals[i]
 	}
-	v.keys, v.vals = keys, vals
-	for i, k := range v.keys {
-		m := v.vals[i]
+	v.Keys, v.Vals = keys, vals
+	for i, k := range v.Keys {
+		m := v.Vals[i]
 		switch k {
 		case "properties", "patternProperties", "dependentSchemas", "$defs":
-			if m.kind != kindObject {
+			if m.Kind != jsontree.Object {
 				continue
 			}
 			if k == "$defs" {
-				idx := make([]int, len(m.keys))
+				idx := make([]int, len(m.Keys))
 				for j := range idx {
 					idx[j] = j
 				}
-				slices.SortFunc(idx, func(a, b int) int { return strings.Compare(m.keys[a], m.keys[b]) })
+				slices.SortFunc(idx, func(a, b int) int { return strings.Compare(m.Keys[a], m.Keys[b]) })
 				keys, vals := make([]string, len(idx)), make([]*value, len(idx))
 				for n, j := range idx {
-					keys[n], vals[n] = m.keys[j], m.vals[j]
+					keys[n], vals[n] = m.Keys[j], m.Vals[j]
 				}
-				m.keys, m.vals = keys, vals
+				m.Keys, m.Vals = keys, vals
 			}
-			for _, e := range m.vals {
+			for _, e := range m.Vals {
 				orderKeys(e)
 			}
 		case "items", "additionalProperties", "not", "if", "then", "else", "contains", "propertyNames":
 			orderKeys(m)
 		case "anyOf", "oneOf", "allOf", "prefixItems":
-			if m.kind == kindArray {
-				for _, e := range m.arr {
+			if m.Kind == jsontree.Array {
+				for _, e := range m.Elems {
 					orderKeys(e)
 				}
 			}

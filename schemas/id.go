@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/blake2b"
+
+	"github.com/retabhook/retabhook/internal/jsontree"
 )
 
 // Schema id prefixes, as Retab's dashboard and API show them.
@@ -32,7 +34,7 @@ func (s *Schema) DataID() string { return s.dataID }
 // IDs computes the id and data id of any JSON Schema document, as Retab
 // does (see [Schema.ID] and [Schema.DataID]). The document need not compile.
 func IDs(doc []byte) (id, dataID string, err error) {
-	v, err := parseValue(doc)
+	v, err := jsontree.Parse(doc)
 	if err != nil {
 		return "", "", fmt.Errorf("%w: %w", ErrInvalidSchema, err)
 	}
@@ -50,58 +52,9 @@ func hash(v *value) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// appendPython appends v as Python's json.dumps(v, sort_keys=True) writes
-// it with its defaults: separators ", " and ": ", keys sorted by code
-// point, every character outside printable ASCII escaped as \uXXXX
-// (astral characters as surrogate pairs), numbers as Python prints the
-// int or float json.loads made of them.
-func appendPython(b []byte, v *value) []byte {
-	switch v.kind {
-	case kindNull:
-		return append(b, "null"...)
-	case kindBool:
-		if v.b {
-			return append(b, "true"...)
-		}
-		return append(b, "false"...)
-	case kindNumber:
-		return append(b, pythonNumber(v.s)...)
-	case kindString:
-		return appendPythonString(b, v.s)
-	case kindArray:
-		b = append(b, '[')
-		for i, e := range v.arr {
-			if i > 0 {
-				b = append(b, ", "...)
-			}
-			b = appendPython(b, e)
-		}
-		return append(b, ']')
-	default:
-		// WTF-8 byte order is code point order, which is how Python
-		// compares str keys.
-		order := make([]int, len(v.keys))
-		for i := range order {
-			order[i] = i
-		}
-		slices.SortFunc(order, func(i, j int) int { return strings.Compare(v.keys[i], v.keys[j]) })
-		b = append(b, '{')
-		for n, i := range order {
-			if n > 0 {
-				b = append(b, ", "...)
-			}
-			b = appendPythonString(b, v.keys[i])
-			b = append(b, ": "...)
-			b = appendPython(b, v.vals[i])
-		}
-		return append(b, '}')
-	}
-}
-
-// appendPythonString quotes s as Python's json.dumps does with
-// ensure_ascii: everything outside printable ASCII as \uXXXX, astral
-// characters as surrogate pairs.
-func appendPythonString(b []byte, s string) []byte { return appendQuoted(b, s, true) }
+// appendPython appends v as Retab serialises a schema it hashes:
+// Python's json.dumps(v, sort_keys=True).
+func appendPython(b []byte, v *value) []byte { return jsontree.Dumps{SortKeys: true}.Append(b, v) }
 
 // dataRemoved are the keywords removed for the data id, compared without
 // regard to case, as Retab does.
@@ -116,37 +69,37 @@ var dataRemoved = []string{"description", "default", "title", "required", "examp
 // descended into: the subschemas of oneOf, not, additionalProperties,
 // patternProperties and the like keep every key.
 func dataView(v *value) *value {
-	if v.kind != kindObject {
+	if v.Kind != jsontree.Object {
 		return v
 	}
-	out := newObject()
-	for i, k := range v.keys {
-		m := v.vals[i]
+	out := jsontree.NewObject()
+	for i, k := range v.Keys {
+		m := v.Vals[i]
 		lk := strings.ToLower(k)
-		if k == "" || (m.kind == kindObject && len(m.keys) == 0) || slices.Contains(dataRemoved, lk) || strings.HasPrefix(lk, "x-") {
+		if k == "" || (m.Kind == jsontree.Object && len(m.Keys) == 0) || slices.Contains(dataRemoved, lk) || strings.HasPrefix(lk, "x-") {
 			continue
 		}
 		switch k {
 		case "properties", "$defs":
-			if m.kind == kindObject {
-				names := newObject()
-				for j, name := range m.keys {
-					names.set(name, dataView(m.vals[j]))
+			if m.Kind == jsontree.Object {
+				names := jsontree.NewObject()
+				for j, name := range m.Keys {
+					names.Set(name, dataView(m.Vals[j]))
 				}
 				m = names
 			}
 		case "items":
 			m = dataView(m)
 		case "allOf", "anyOf":
-			if m.kind == kindArray {
-				arr := newArray()
-				for _, e := range m.arr {
-					arr.arr = append(arr.arr, dataView(e))
+			if m.Kind == jsontree.Array {
+				arr := jsontree.NewArray()
+				for _, e := range m.Elems {
+					arr.Elems = append(arr.Elems, dataView(e))
 				}
 				m = arr
 			}
 		}
-		out.set(k, m)
+		out.Set(k, m)
 	}
 	return out
 }

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/retabhook/retabhook/internal/jsontree"
 )
 
 // CommonInstance looks for an extracted object that both a and b accept,
@@ -42,40 +44,40 @@ func (g instanceGen) minimal(s *value, depth int) any {
 	if s == nil || depth > 32 {
 		return nil
 	}
-	if s.kind == kindBool {
+	if s.Kind == jsontree.Bool {
 		return nil
 	}
-	if ref, ok := s.str("$ref"); ok {
+	if ref, ok := s.Str("$ref"); ok {
 		target, _ := lookupPointer(g.root, ref)
 		return g.minimal(target, depth+1)
 	}
-	if c := s.get("const"); c != nil {
+	if c := s.Get("const"); c != nil {
 		return plain(c)
 	}
-	if e := s.get("enum"); e != nil && e.kind == kindArray && len(e.arr) > 0 {
-		for _, v := range e.arr {
-			if v.kind == kindNull && g.nullFirst {
+	if e := s.Get("enum"); e != nil && e.Kind == jsontree.Array && len(e.Elems) > 0 {
+		for _, v := range e.Elems {
+			if v.Kind == jsontree.Null && g.nullFirst {
 				return nil
 			}
 		}
-		for _, v := range e.arr {
-			if v.kind != kindNull {
+		for _, v := range e.Elems {
+			if v.Kind != jsontree.Null {
 				return plain(v)
 			}
 		}
 		return nil
 	}
 	for _, k := range []string{"anyOf", "oneOf"} {
-		if alts := s.get(k); alts != nil && alts.kind == kindArray && len(alts.arr) > 0 {
+		if alts := s.Get(k); alts != nil && alts.Kind == jsontree.Array && len(alts.Elems) > 0 {
 			if g.nullFirst {
-				for _, alt := range alts.arr {
-					if t, _ := alt.str("type"); t == "null" {
+				for _, alt := range alts.Elems {
+					if t, _ := alt.Str("type"); t == "null" {
 						return nil
 					}
 				}
 			}
-			for _, alt := range alts.arr {
-				if t, _ := alt.str("type"); t != "null" {
+			for _, alt := range alts.Elems {
+				if t, _ := alt.Str("type"); t != "null" {
 					return g.minimal(alt, depth+1)
 				}
 			}
@@ -88,19 +90,19 @@ func (g instanceGen) minimal(s *value, depth int) any {
 	switch {
 	case types["object"]:
 		out := map[string]any{}
-		props := s.get("properties")
-		for _, name := range s.get("required").arrOrNil() {
-			out[name.s] = g.minimal(props.get(name.s), depth+1)
+		props := s.Get("properties")
+		for _, name := range s.Get("required").Elements() {
+			out[name.Text] = g.minimal(props.Get(name.Text), depth+1)
 		}
 		return out
 	case types["array"]:
 		n := 0
-		if m := s.get("minItems"); m != nil {
-			n, _ = strconv.Atoi(m.s)
+		if m := s.Get("minItems"); m != nil {
+			n, _ = strconv.Atoi(m.Text)
 		}
 		out := make([]any, 0, n)
 		for range min(n, 16) {
-			out = append(out, g.minimal(s.get("items"), depth+1))
+			out = append(out, g.minimal(s.Get("items"), depth+1))
 		}
 		return out
 	case types["string"]:
@@ -116,7 +118,7 @@ func (g instanceGen) minimal(s *value, depth int) any {
 // plain converts a schema value (an enum or const member) to an instance.
 func plain(v *value) any {
 	var out any
-	_ = json.Unmarshal(writeIndented(nil, v, ""), &out)
+	_ = json.Unmarshal(jsontree.AppendIndented(nil, v), &out)
 	if n, ok := out.(float64); ok {
 		return json.Number(strconv.FormatFloat(n, 'g', -1, 64))
 	}
@@ -129,17 +131,17 @@ var stringSamples = []string{"", "a", "2024-01-01", "2024-01-01T00:00:00Z", "202
 
 func minimalString(s *value) any {
 	lo, hi := 0, -1
-	if m := s.get("minLength"); m != nil {
-		lo, _ = strconv.Atoi(m.s)
+	if m := s.Get("minLength"); m != nil {
+		lo, _ = strconv.Atoi(m.Text)
 	}
-	if m := s.get("maxLength"); m != nil {
-		hi, _ = strconv.Atoi(m.s)
+	if m := s.Get("maxLength"); m != nil {
+		hi, _ = strconv.Atoi(m.Text)
 	}
 	fits := func(c string) bool {
 		n := len([]rune(c))
 		return n >= lo && (hi < 0 || n <= hi)
 	}
-	p, ok := s.str("pattern")
+	p, ok := s.Str("pattern")
 	if !ok {
 		return strings.Repeat("a", lo)
 	}
@@ -157,19 +159,19 @@ func minimalString(s *value) any {
 
 func minimalNumber(s *value, integer bool) any {
 	lo := "0"
-	if m := s.get("minimum"); m != nil && compareNumbers(m.s, lo) > 0 {
-		lo = m.s
+	if m := s.Get("minimum"); m != nil && compareNumbers(m.Text, lo) > 0 {
+		lo = m.Text
 	}
-	if m := s.get("exclusiveMinimum"); m != nil && compareNumbers(m.s, lo) >= 0 {
-		n, _ := strconv.ParseFloat(m.s, 64)
+	if m := s.Get("exclusiveMinimum"); m != nil && compareNumbers(m.Text, lo) >= 0 {
+		n, _ := strconv.ParseFloat(m.Text, 64)
 		if integer {
 			lo = strconv.FormatFloat(float64(int64(n))+1, 'f', -1, 64)
 		} else {
 			lo = strconv.FormatFloat(n+1, 'g', -1, 64)
 		}
 	}
-	if m := s.get("maximum"); m != nil && compareNumbers(m.s, lo) < 0 {
-		lo = m.s
+	if m := s.Get("maximum"); m != nil && compareNumbers(m.Text, lo) < 0 {
+		lo = m.Text
 	}
 	return json.Number(lo)
 }

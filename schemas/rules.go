@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/retabhook/retabhook/internal/jsontree"
 )
 
 //go:generate go run ./internal/gencodes
@@ -158,8 +160,8 @@ func (d *deriver) applyRules(f jsonField, prop *value, ptr, where string) (field
 // schemaChild returns the object member key of a schema node when it is
 // an inline schema (not a $ref to a definition), or nil.
 func schemaChild(node *value, key string) *value {
-	c := node.get(key)
-	if c == nil || c.kind != kindObject {
+	c := node.Get(key)
+	if c == nil || c.Kind != jsontree.Object {
 		return nil
 	}
 	return c
@@ -236,7 +238,7 @@ func (a *ruleApplier) level(node *value, ptr string, base reflect.Type, isPtr bo
 				a.untold(ptr, r, "keys applies to a map's keys only")
 			}
 		} else {
-			names := newObject()
+			names := jsontree.NewObject()
 			for _, r := range keys {
 				res, err := a.keywords(base.Key(), r)
 				if err != nil {
@@ -255,8 +257,8 @@ func (a *ruleApplier) level(node *value, ptr string, base reflect.Type, isPtr bo
 					clauses = append(clauses, "Keys: "+lowerFirst(res.clause))
 				}
 			}
-			if len(names.keys) > 0 {
-				node.set("propertyNames", names)
+			if len(names.Keys) > 0 {
+				node.Set("propertyNames", names)
 			}
 		}
 	}
@@ -277,16 +279,16 @@ func appendClauses(node *value, clauses []string) {
 	}
 	words := strings.Join(clauses, " ")
 	for _, k := range []string{"description", "X-FieldPrompt"} {
-		d, ok := node.str(k)
+		d, ok := node.Str(k)
 		switch {
 		case !ok && k == "description":
-			node.set(k, newString(words))
+			node.Set(k, jsontree.NewString(words))
 		case ok:
 			d = strings.TrimRight(d, " ")
 			if d != "" && !strings.HasSuffix(d, ".") && !strings.HasSuffix(d, "!") && !strings.HasSuffix(d, "?") {
 				d += "."
 			}
-			node.set(k, newString(strings.TrimSpace(d+" "+words)))
+			node.Set(k, jsontree.NewString(strings.TrimSpace(d+" "+words)))
 		}
 	}
 }
@@ -327,8 +329,6 @@ type ruleResult struct {
 	notNull bool
 	why     string // no schema form, and why
 }
-
-func newNumber(s string) *value { return &value{kind: kindNumber, s: s} }
 
 // goKind classifies a Go type the way the validator's size rules do.
 type goKind int
@@ -406,7 +406,7 @@ func (a *ruleApplier) keywords(t reflect.Type, r rule) (ruleResult, error) {
 	case "required":
 		switch k {
 		case kindStr:
-			return ruleResult{kws: []keyword{{"minLength", newNumber("1")}}, clause: "Not empty.", notNull: true}, nil
+			return ruleResult{kws: []keyword{{"minLength", jsontree.NewNumber("1")}}, clause: "Not empty.", notNull: true}, nil
 		case kindList, kindMap:
 			return ruleResult{notNull: true}, nil // non-nil: present and not null
 		}
@@ -431,7 +431,7 @@ func (a *ruleApplier) keywords(t reflect.Type, r rule) (ruleResult, error) {
 				return ruleResult{}, fmt.Errorf("%q is not a whole number", r.param)
 			}
 			lo, hi, one, many := sizeKeywords(k)
-			num := func(n int64) *value { return newNumber(strconv.FormatInt(n, 10)) }
+			num := func(n int64) *value { return jsontree.NewNumber(strconv.FormatInt(n, 10)) }
 			switch r.name {
 			case "min", "gte":
 				return ruleResult{kws: []keyword{{lo, num(n)}}, clause: "At least " + countWords(n, one, many) + "."}, nil
@@ -454,32 +454,32 @@ func (a *ruleApplier) keywords(t reflect.Type, r rule) (ruleResult, error) {
 			}
 			switch r.name {
 			case "min", "gte":
-				return ruleResult{kws: []keyword{{"minimum", newNumber(p)}}, clause: "At least " + p + "."}, nil
+				return ruleResult{kws: []keyword{{"minimum", jsontree.NewNumber(p)}}, clause: "At least " + p + "."}, nil
 			case "gt":
-				return ruleResult{kws: []keyword{{"exclusiveMinimum", newNumber(p)}}, clause: "Greater than " + p + "."}, nil
+				return ruleResult{kws: []keyword{{"exclusiveMinimum", jsontree.NewNumber(p)}}, clause: "Greater than " + p + "."}, nil
 			case "max", "lte":
-				return ruleResult{kws: []keyword{{"maximum", newNumber(p)}}, clause: "At most " + p + "."}, nil
+				return ruleResult{kws: []keyword{{"maximum", jsontree.NewNumber(p)}}, clause: "At most " + p + "."}, nil
 			case "lt":
-				return ruleResult{kws: []keyword{{"exclusiveMaximum", newNumber(p)}}, clause: "Less than " + p + "."}, nil
+				return ruleResult{kws: []keyword{{"exclusiveMaximum", jsontree.NewNumber(p)}}, clause: "Less than " + p + "."}, nil
 			case "len":
-				return ruleResult{kws: []keyword{{"minimum", newNumber(p)}, {"maximum", newNumber(p)}}, clause: "Exactly " + p + "."}, nil
+				return ruleResult{kws: []keyword{{"minimum", jsontree.NewNumber(p)}, {"maximum", jsontree.NewNumber(p)}}, clause: "Exactly " + p + "."}, nil
 			}
 		}
 		return ruleResult{why: "its meaning on " + t.String() + " has no keyword"}, nil
 	case "oneof":
 		vals := oneofValues(r.param)
-		enum := newArray()
+		enum := jsontree.NewArray()
 		switch k {
 		case kindStr:
 			for _, v := range vals {
-				enum.arr = append(enum.arr, newString(v))
+				enum.Elems = append(enum.Elems, jsontree.NewString(v))
 			}
 		case kindInt, kindUint:
 			for _, v := range vals {
 				// The validator compares the decimal text of the value: a
 				// value written otherwise ("01") never matches.
 				if n, err := strconv.ParseInt(v, 10, 64); err == nil && strconv.FormatInt(n, 10) == v && (k == kindInt || n >= 0) {
-					enum.arr = append(enum.arr, newNumber(v))
+					enum.Elems = append(enum.Elems, jsontree.NewNumber(v))
 				}
 			}
 		default:
@@ -491,9 +491,9 @@ func (a *ruleApplier) keywords(t reflect.Type, r rule) (ruleResult, error) {
 			return ruleResult{why: r.name + " on " + t.String() + " is not mapped"}, nil
 		}
 		codes := map[string][]string{"iso4217": iso4217Codes, "iso3166_1_alpha2": iso3166Alpha2Codes, "iso3166_1_alpha3": iso3166Alpha3Codes}[r.name]
-		enum := newArray()
+		enum := jsontree.NewArray()
 		for _, c := range codes {
-			enum.arr = append(enum.arr, newString(c))
+			enum.Elems = append(enum.Elems, jsontree.NewString(c))
 		}
 		return ruleResult{kws: []keyword{{"enum", enum}}}, nil
 	}
@@ -504,9 +504,9 @@ func (a *ruleApplier) keywords(t reflect.Type, r rule) (ruleResult, error) {
 	if ok {
 		var kws []keyword
 		if f.format != "" {
-			kws = append(kws, keyword{"format", newString(f.format)})
+			kws = append(kws, keyword{"format", jsontree.NewString(f.format)})
 		}
-		kws = append(kws, keyword{"pattern", newString(f.pattern)})
+		kws = append(kws, keyword{"pattern", jsontree.NewString(f.pattern)})
 		return ruleResult{kws: kws, clause: f.clause}, nil
 	}
 	if r.name == "datetime" {
@@ -517,11 +517,11 @@ func (a *ruleApplier) keywords(t reflect.Type, r rule) (ruleResult, error) {
 		var kws []keyword
 		switch r.param {
 		case "2006-01-02":
-			kws = append(kws, keyword{"format", newString("date")})
+			kws = append(kws, keyword{"format", jsontree.NewString("date")})
 		case "2006-01-02T15:04:05Z07:00":
-			kws = append(kws, keyword{"format", newString("date-time")})
+			kws = append(kws, keyword{"format", jsontree.NewString("date-time")})
 		}
-		kws = append(kws, keyword{"pattern", newString(pattern)})
+		kws = append(kws, keyword{"pattern", jsontree.NewString(pattern)})
 		return ruleResult{kws: kws, clause: "Written " + human + "."}, nil
 	}
 	return ruleResult{why: "it is a cross-field, custom or unmapped rule"}, nil
@@ -583,12 +583,12 @@ func oneofValues(p string) []string {
 // tightened; a keyword the field's jsonschema tag wrote with another value
 // is a conflict.
 func (a *ruleApplier) set(node *value, key string, v *value, r rule) error {
-	old := node.get(key)
+	old := node.Get(key)
 	if old == nil {
-		node.set(key, v)
+		node.Set(key, v)
 		return nil
 	}
-	if old.equal(v) || (old.kind == kindNumber && v.kind == kindNumber && numbersEqual(old.s, v.s)) || sameEnum(old, v) {
+	if old.Equal(v) || (old.Kind == jsontree.Number && v.Kind == jsontree.Number && jsontree.NumbersEqual(old.Text, v.Text)) || sameEnum(old, v) {
 		return nil
 	}
 	if vals, ok := a.fromTag[key]; ok {
@@ -597,22 +597,22 @@ func (a *ruleApplier) set(node *value, key string, v *value, r rule) error {
 			key, strings.Join(vals, ","), r.String(), key, describe(v), key)
 	}
 	switch {
-	case slices.Contains(lowerBounds, key) && old.kind == kindNumber && v.kind == kindNumber:
-		if compareNumbers(v.s, old.s) > 0 {
-			node.set(key, v)
+	case slices.Contains(lowerBounds, key) && old.Kind == jsontree.Number && v.Kind == jsontree.Number:
+		if compareNumbers(v.Text, old.Text) > 0 {
+			node.Set(key, v)
 		}
-	case slices.Contains(upperBounds, key) && old.kind == kindNumber && v.kind == kindNumber:
-		if compareNumbers(v.s, old.s) < 0 {
-			node.set(key, v)
+	case slices.Contains(upperBounds, key) && old.Kind == jsontree.Number && v.Kind == jsontree.Number:
+		if compareNumbers(v.Text, old.Text) < 0 {
+			node.Set(key, v)
 		}
-	case key == "enum" && old.kind == kindArray && v.kind == kindArray:
-		both := newArray()
-		for _, e := range old.arr {
-			if slices.ContainsFunc(v.arr, e.equal) {
-				both.arr = append(both.arr, e)
+	case key == "enum" && old.Kind == jsontree.Array && v.Kind == jsontree.Array:
+		both := jsontree.NewArray()
+		for _, e := range old.Elems {
+			if slices.ContainsFunc(v.Elems, e.Equal) {
+				both.Elems = append(both.Elems, e)
 			}
 		}
-		node.set(key, both)
+		node.Set(key, both)
 	default:
 		return fmt.Errorf("%w: field %s: validate rule %q gives %s %s, and the field already has %s %s", ErrTagConflict, a.where,
 			r.String(), key, describe(v), key, describe(old))
@@ -620,14 +620,14 @@ func (a *ruleApplier) set(node *value, key string, v *value, r rule) error {
 	return nil
 }
 
-func describe(v *value) string { return string(writeIndented(nil, v, "")) }
+func describe(v *value) string { return string(jsontree.AppendIndented(nil, v)) }
 
 func sameEnum(a, b *value) bool {
-	if a.kind != kindArray || b.kind != kindArray || len(a.arr) != len(b.arr) {
+	if a.Kind != jsontree.Array || b.Kind != jsontree.Array || len(a.Elems) != len(b.Elems) {
 		return false
 	}
-	for _, e := range a.arr {
-		if !slices.ContainsFunc(b.arr, e.equal) {
+	for _, e := range a.Elems {
+		if !slices.ContainsFunc(b.Elems, e.Equal) {
 			return false
 		}
 	}
@@ -649,14 +649,14 @@ func checkBounds(node *value, where string) error {
 	pairs := [][2]string{{"minLength", "maxLength"}, {"minItems", "maxItems"}, {"minProperties", "maxProperties"},
 		{"minimum", "maximum"}, {"exclusiveMinimum", "maximum"}, {"minimum", "exclusiveMaximum"}, {"exclusiveMinimum", "exclusiveMaximum"}}
 	for _, p := range pairs {
-		lo, hi := node.get(p[0]), node.get(p[1])
-		if lo == nil || hi == nil || lo.kind != kindNumber || hi.kind != kindNumber {
+		lo, hi := node.Get(p[0]), node.Get(p[1])
+		if lo == nil || hi == nil || lo.Kind != jsontree.Number || hi.Kind != jsontree.Number {
 			continue
 		}
-		c := compareNumbers(lo.s, hi.s)
+		c := compareNumbers(lo.Text, hi.Text)
 		if c > 0 || (c == 0 && (strings.HasPrefix(p[0], "exclusive") || strings.HasPrefix(p[1], "exclusive"))) {
 			return fmt.Errorf("%w: field %s: %s %s and %s %s leave no value: the jsonschema tag and the validate rules disagree",
-				ErrTagConflict, where, p[0], lo.s, p[1], hi.s)
+				ErrTagConflict, where, p[0], lo.Text, p[1], hi.Text)
 		}
 	}
 	return nil

@@ -15,6 +15,7 @@ import (
 	skind "github.com/santhosh-tekuri/jsonschema/v6/kind"
 
 	"github.com/retabhook/retabhook/internal/jsonscan"
+	"github.com/retabhook/retabhook/internal/jsontree"
 )
 
 // ErrUnsupportedType is returned by [For] and [ForType] for a Go type whose
@@ -58,11 +59,11 @@ type Schema struct {
 // result for a registered type with framework.WithSchema, and [Compare] it
 // with the type's derived schema to find where they disagree.
 func Parse(doc []byte) (*Schema, error) {
-	v, err := parseValue(doc)
+	v, err := jsontree.Parse(doc)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidSchema, err)
 	}
-	if v.kind != kindObject {
+	if v.Kind != jsontree.Object {
 		return nil, fmt.Errorf("%w: the document is not a JSON object", ErrInvalidSchema)
 	}
 	return compile(v, nil, nil, nil)
@@ -71,7 +72,7 @@ func Parse(doc []byte) (*Schema, error) {
 // compile writes the document out, compiles it and computes its ids and
 // warnings.
 func compile(v *value, typ reflect.Type, fields map[string]string, goWarnings []Warning) (*Schema, error) {
-	doc := append(writeIndented(nil, v, ""), '\n')
+	doc := append(jsontree.AppendIndented(nil, v), '\n')
 	parsed, err := sjsonschema.UnmarshalJSON(bytes.NewReader(doc))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidSchema, err)
@@ -274,7 +275,7 @@ func (s *Schema) enumFixes(e *sjsonschema.ValidationError, v any, out []enumFix)
 		return out
 	}
 	base, frag, _ := strings.Cut(e.SchemaURL, "#")
-	if id, _ := s.tree.str("$id"); base != schemaLocation && (id == "" || base != strings.TrimSuffix(id, "#")) {
+	if id, _ := s.tree.Str("$id"); base != schemaLocation && (id == "" || base != strings.TrimSuffix(id, "#")) {
 		return out // a schema resource of its own: its pointers are not the root's
 	}
 	if u, err := url.PathUnescape(frag); err == nil {
@@ -284,9 +285,9 @@ func (s *Schema) enumFixes(e *sjsonschema.ValidationError, v any, out []enumFix)
 	if frag != "" {
 		node, _ = lookupPointer(s.tree, "#"+frag)
 	}
-	enum := node.get("enum")
+	enum := node.Get("enum")
 	str, ok := valueAt(v, e.InstanceLocation).(string)
-	if enum == nil || enum.kind != kindArray || !ok {
+	if enum == nil || enum.Kind != jsontree.Array || !ok {
 		return out
 	}
 	for _, f := range out {
@@ -294,7 +295,7 @@ func (s *Schema) enumFixes(e *sjsonschema.ValidationError, v any, out []enumFix)
 			return out
 		}
 	}
-	for _, w := range enum.arr {
+	for _, w := range enum.Elems {
 		if to, ok := standsFor(str, w); ok {
 			return append(out, enumFix{loc: e.InstanceLocation, to: to})
 		}
@@ -324,16 +325,16 @@ func valueAt(v any, loc []string) any {
 // standsFor reports whether s is how Retab's strict mode shows the enum
 // value w to the model (Python's str(w)), and returns the value to use.
 func standsFor(s string, w *value) (any, bool) {
-	switch w.kind {
-	case kindNumber:
-		if isJSONNumber(s) && numbersEqual(s, w.s) {
-			return json.Number(w.s), true
+	switch w.Kind {
+	case jsontree.Number:
+		if isJSONNumber(s) && jsontree.NumbersEqual(s, w.Text) {
+			return json.Number(w.Text), true
 		}
-	case kindBool:
-		if (w.b && (s == "True" || s == "true")) || (!w.b && (s == "False" || s == "false")) {
-			return w.b, true
+	case jsontree.Bool:
+		if (w.Bool && (s == "True" || s == "true")) || (!w.Bool && (s == "False" || s == "false")) {
+			return w.Bool, true
 		}
-	case kindNull:
+	case jsontree.Null:
 		if s == "None" || s == "null" {
 			return nil, true
 		}
@@ -342,6 +343,6 @@ func standsFor(s string, w *value) (any, bool) {
 }
 
 func isJSONNumber(s string) bool {
-	v, err := parseValue([]byte(s))
-	return err == nil && v.kind == kindNumber
+	v, err := jsontree.Parse([]byte(s))
+	return err == nil && v.Kind == jsontree.Number
 }

@@ -3,6 +3,8 @@ package schemas
 import (
 	"fmt"
 	"strings"
+
+	"github.com/retabhook/retabhook/internal/jsontree"
 )
 
 // Warning is one thing to know about a schema before uploading it to
@@ -64,25 +66,25 @@ func strictWarnings(root *value) []Warning {
 // walkSchemas calls f on every schema object of a document, in document
 // order.
 func walkSchemas(v *value, ptr string, f func(s *value, ptr string)) {
-	if v.kind != kindObject {
+	if v.Kind != jsontree.Object {
 		return
 	}
 	f(v, ptr)
-	for i, k := range v.keys {
-		m := v.vals[i]
+	for i, k := range v.Keys {
+		m := v.Vals[i]
 		p := ptr + "/" + escapePointer(k)
 		switch k {
 		case "properties", "$defs", "definitions", "patternProperties", "dependentSchemas":
-			if m.kind == kindObject {
-				for j, name := range m.keys {
-					walkSchemas(m.vals[j], p+"/"+escapePointer(name), f)
+			if m.Kind == jsontree.Object {
+				for j, name := range m.Keys {
+					walkSchemas(m.Vals[j], p+"/"+escapePointer(name), f)
 				}
 			}
 		case "items", "additionalProperties", "not", "if", "then", "else", "contains", "propertyNames", "unevaluatedProperties", "unevaluatedItems":
 			walkSchemas(m, p, f)
 		case "anyOf", "oneOf", "allOf", "prefixItems":
-			if m.kind == kindArray {
-				for j, e := range m.arr {
+			if m.Kind == jsontree.Array {
+				for j, e := range m.Elems {
 					walkSchemas(e, fmt.Sprintf("%s/%d", p, j), f)
 				}
 			}
@@ -99,70 +101,70 @@ func nodeWarnings(s *value, ptr string) []Warning {
 	if types["integer"] {
 		add(WarnStrictInteger, "integer is shown to the model as number: an answer such as 3.0 is read as 3, and a fractional answer fails validation")
 	}
-	if e := s.get("enum"); e != nil && e.kind == kindArray {
+	if e := s.Get("enum"); e != nil && e.Kind == jsontree.Array {
 		var shown []string
 		nonString := false
-		for _, v := range e.arr {
+		for _, v := range e.Elems {
 			shown = append(shown, `"`+pythonStr(v)+`"`)
-			nonString = nonString || v.kind != kindString
+			nonString = nonString || v.Kind != jsontree.String
 		}
 		if nonString {
 			add(WarnStrictEnum, "enum values are shown to the model as the strings %s; the router reads such a string back as the value it stands for", strings.Join(shown, ", "))
 		}
 	}
-	if f, ok := s.str("format"); ok && s.get("pattern") == nil {
+	if f, ok := s.Str("format"); ok && s.Get("pattern") == nil {
 		add(WarnStrictFormat, "format %q is not shown to the model (it is not checked here either): say the format in the description, or add a pattern", f)
 	}
 	for _, k := range []string{"minLength", "maxLength"} {
-		if s.get(k) != nil {
+		if s.Get(k) != nil {
 			add(WarnStrictLength, "%s is not shown to the model (it is still checked here): say the limit in the description", k)
 		}
 	}
-	if s.get("default") != nil {
+	if s.Get("default") != nil {
 		add(WarnStrictDefault, "default is not shown to the model: a missing value is not replaced by it")
 	}
-	if props := s.get("properties"); props != nil && props.kind == kindObject {
+	if props := s.Get("properties"); props != nil && props.Kind == jsontree.Object {
 		required := map[string]bool{}
-		if r := s.get("required"); r != nil && r.kind == kindArray {
-			for _, e := range r.arr {
-				if e.kind == kindString {
-					required[e.s] = true
+		if r := s.Get("required"); r != nil && r.Kind == jsontree.Array {
+			for _, e := range r.Elems {
+				if e.Kind == jsontree.String {
+					required[e.Text] = true
 				}
 			}
 		}
-		for i, name := range props.keys {
-			if !required[name] && !acceptsNull(props.vals[i]) {
+		for i, name := range props.Keys {
+			if !required[name] && !acceptsNull(props.Vals[i]) {
 				out = append(out, Warning{Code: WarnStrictRequired, Pointer: ptr + "/properties/" + escapePointer(name), Message: fmt.Sprintf(
 					"%q is optional, but strict mode makes every property required and this one does not accept null: "+
 						"the model must answer a value even when the document has none. Make it nullable (a pointer, or omitempty)", name)})
 			}
 		}
-		if ap := s.get("additionalProperties"); ap == nil || ap.kind != kindBool || ap.b {
+		if ap := s.Get("additionalProperties"); ap == nil || ap.Kind != jsontree.Bool || ap.Bool {
 			add(WarnStrictAdditional, "additional properties are allowed here, but strict mode forbids them: the model answers only the listed properties")
 		}
-	} else if types["object"] && s.get("$ref") == nil {
+	} else if types["object"] && s.Get("$ref") == nil {
 		add(WarnStrictMap, "an object without properties (a map): strict mode needs every property named in advance, so the model may only be able to answer {}")
 	}
-	if s.get("oneOf") != nil {
+	if s.Get("oneOf") != nil {
 		add(WarnStrictOneOf, "oneOf is not supported by strict mode: use anyOf")
 	}
-	if all := s.get("allOf"); all != nil && all.kind == kindArray && len(all.arr) != 1 {
-		add(WarnRetabAllOf, "Retab accepts allOf with exactly one schema; this one has %d", len(all.arr))
+	if all := s.Get("allOf"); all != nil && all.Kind == jsontree.Array && len(all.Elems) != 1 {
+		add(WarnRetabAllOf, "Retab accepts allOf with exactly one schema; this one has %d", len(all.Elems))
 	}
-	if ref, ok := s.str("$ref"); ok && !strings.HasPrefix(ref, "#/$defs/") {
+	if ref, ok := s.Str("$ref"); ok && !strings.HasPrefix(ref, "#/$defs/") {
 		add(WarnRetabRef, "Retab expands only references of the form #/$defs/Name; %q would be refused", ref)
 	}
-	if ptr != "" && s.get("X-SystemPrompt") != nil {
+	if ptr != "" && s.Get("X-SystemPrompt") != nil {
 		add(WarnRetabSystem, "X-SystemPrompt is read at the root only: move it there")
 	}
 	// Retab's current docs document X-SystemPrompt and X-ReasoningPrompt;
 	// these two keys left them (dates of the docs commits).
-	if s.get("X-SourceQuote") != nil {
+	if s.Get("X-SourceQuote") != nil {
 		add(WarnRetabSourceQuote, "X-SourceQuote is no longer in Retab's docs (removed on 2026-03-09), so Retab may ignore it: "+
 			"the sources of extracted values now come from GET /v1/extractions/{id}/sources. "+
 			"The router still sets aside the source___ and quote___ keys if the model adds them")
 	}
-	if s.get("X-FieldPrompt") != nil {
+	if s.Get("X-FieldPrompt") != nil {
 		add(WarnRetabFieldPrompt, "X-FieldPrompt has been missing from Retab's docs since 2025-05-11, so Retab may no longer read it: "+
 			"put the text in the description, which the model reads (jsonschema:\"description=...\", or the field's doc comment)")
 	}
@@ -172,14 +174,14 @@ func nodeWarnings(s *value, ptr string) []Warning {
 // typeSet returns the types a schema node names in "type".
 func typeSet(s *value) map[string]bool {
 	set := map[string]bool{}
-	switch t := s.get("type"); {
+	switch t := s.Get("type"); {
 	case t == nil:
-	case t.kind == kindString:
-		set[t.s] = true
-	case t.kind == kindArray:
-		for _, e := range t.arr {
-			if e.kind == kindString {
-				set[e.s] = true
+	case t.Kind == jsontree.String:
+		set[t.Text] = true
+	case t.Kind == jsontree.Array:
+		for _, e := range t.Elems {
+			if e.Kind == jsontree.String {
+				set[e.Text] = true
 			}
 		}
 	}
@@ -190,51 +192,51 @@ func typeSet(s *value) map[string]bool {
 // (type null, an enum with null, an anyOf or oneOf branch of type null)
 // or has no type at all.
 func acceptsNull(s *value) bool {
-	if s.kind == kindBool {
-		return s.b
+	if s.Kind == jsontree.Bool {
+		return s.Bool
 	}
-	if s.kind != kindObject {
+	if s.Kind != jsontree.Object {
 		return false
 	}
 	if typeSet(s)["null"] {
 		return true
 	}
 	for _, k := range []string{"anyOf", "oneOf"} {
-		if a := s.get(k); a != nil && a.kind == kindArray {
-			for _, e := range a.arr {
+		if a := s.Get(k); a != nil && a.Kind == jsontree.Array {
+			for _, e := range a.Elems {
 				if acceptsNull(e) {
 					return true
 				}
 			}
 		}
 	}
-	if e := s.get("enum"); e != nil && e.kind == kindArray {
-		for _, v := range e.arr {
-			if v.kind == kindNull {
+	if e := s.Get("enum"); e != nil && e.Kind == jsontree.Array {
+		for _, v := range e.Elems {
+			if v.Kind == jsontree.Null {
 				return true
 			}
 		}
 		return false
 	}
-	return s.get("type") == nil && s.get("$ref") == nil && s.get("anyOf") == nil && s.get("oneOf") == nil &&
-		s.get("allOf") == nil && s.get("const") == nil && s.get("not") == nil
+	return s.Get("type") == nil && s.Get("$ref") == nil && s.Get("anyOf") == nil && s.Get("oneOf") == nil &&
+		s.Get("allOf") == nil && s.Get("const") == nil && s.Get("not") == nil
 }
 
 // pythonStr is Python's str() of a JSON value, as Retab's strict mode
 // writes enum values.
 func pythonStr(v *value) string {
-	switch v.kind {
-	case kindNull:
+	switch v.Kind {
+	case jsontree.Null:
 		return "None"
-	case kindBool:
-		if v.b {
+	case jsontree.Bool:
+		if v.Bool {
 			return "True"
 		}
 		return "False"
-	case kindNumber:
-		return pythonNumber(v.s)
-	case kindString:
-		return v.s
+	case jsontree.Number:
+		return jsontree.PythonNumber(v.Text)
+	case jsontree.String:
+		return v.Text
 	default:
 		return string(appendPython(nil, v))
 	}

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/retabhook/retabhook/internal/jsontree"
 )
 
 // TagName is the struct tag that carries Retab's keys on a field.
@@ -195,7 +197,7 @@ func checkSchemaTag(tag string, t reflect.Type) error {
 		bad := ""
 		switch k {
 		case "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf":
-			if n, err := parseValue([]byte(v)); err != nil || n.kind != kindNumber {
+			if n, err := jsontree.Parse([]byte(v)); err != nil || n.Kind != jsontree.Number {
 				bad = "is not a number"
 			}
 		case "minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties":
