@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/retabhook/retabhook/framework"
+	"github.com/retabhook/retabhook/internal/jsontree"
 	"github.com/retabhook/retabhook/schemas"
 )
 
@@ -42,8 +43,8 @@ const DefaultModel = "gpt-4.1-2025-04-14"
 const DefaultCreated int64 = 1754039748
 
 // ErrContent is wrapped by [NewDelivery]'s errors about the extracted
-// value: it does not marshal to JSON, or an option refers to a field the
-// value does not have.
+// value: it does not marshal to JSON (or its JSON text is not valid JSON
+// in UTF-8), or an option refers to a field the value does not have.
 var ErrContent = errors.New("retabtest: content")
 
 // Delivery is a signed webhook delivery: the exact bytes Retab would POST
@@ -247,7 +248,9 @@ func WithRepeatedAPICost() Option { return func(b *builder) { b.repeatCost = tru
 
 // NewDelivery builds a complete, signed delivery whose extracted object is
 // v: a Go value (an Invoice{...}), or the content's JSON text as a
-// json.RawMessage or []byte, kept as written (key order, 3.0).
+// json.RawMessage or []byte, kept as written (key order, a repeated key,
+// 3.0); JSON text that is not valid UTF-8 is refused with [ErrContent],
+// as Retab's content is always Unicode.
 //
 // The body is what Retab sends: a chat.completion with id, model,
 // created, choices (message.content is the object as a JSON string,
@@ -267,7 +270,7 @@ func NewDelivery(v any, opts ...Option) (*Delivery, error) {
 		return nil, err
 	}
 	if b.floatInts {
-		content.floatIntegers()
+		floatIntegers(content)
 	}
 
 	votes := make([]*node, 0, b.agreeing+len(b.votes))
@@ -280,7 +283,7 @@ func NewDelivery(v any, opts ...Option) (*Delivery, error) {
 			return nil, fmt.Errorf("WithVote %d: %w", i, err)
 		}
 		if b.floatInts {
-			t.floatIntegers()
+			floatIntegers(t)
 		}
 		votes = append(votes, t)
 	}
@@ -356,10 +359,10 @@ func (b *builder) annotate(root *node) error {
 // writes it.
 func place(root *node, prefix, pointer string, val *node) error {
 	if pointer == "" {
-		if root.kind != '{' {
+		if root.Kind != jsontree.Object {
 			return errors.New("the content is not an object")
 		}
-		root.insertBefore("", prefix+"root", val)
+		root.InsertBefore("", prefix+"root", val)
 		return nil
 	}
 	if !strings.HasPrefix(pointer, "/") {
@@ -380,27 +383,27 @@ func place(root *node, prefix, pointer string, val *node) error {
 	switch {
 	case target == nil:
 		return errors.New("no such field in the content")
-	case parent.kind == '[':
-		if target.kind != '{' {
+	case parent.Kind == jsontree.Array:
+		if target.Kind != jsontree.Object {
 			return errors.New("an array item gets reasoning___item only when it is an object")
 		}
-		target.insertBefore("", prefix+"item", val)
+		target.InsertBefore("", prefix+"item", val)
 	default:
-		parent.insertBefore(last, prefix+last, val)
+		parent.InsertBefore(last, prefix+last, val)
 	}
 	return nil
 }
 
 func child(n *node, tok string) *node {
-	switch n.kind {
-	case '{':
-		return n.get(tok)
-	case '[':
+	switch n.Kind {
+	case jsontree.Object:
+		return n.Get(tok)
+	case jsontree.Array:
 		i, err := strconv.Atoi(tok)
-		if err != nil || i < 0 || i >= len(n.vals) || strconv.Itoa(i) != tok {
+		if err != nil || i < 0 || i >= len(n.Elems) || strconv.Itoa(i) != tok {
 			return nil
 		}
-		return n.vals[i]
+		return n.Elems[i]
 	}
 	return nil
 }
@@ -499,15 +502,15 @@ func (b *builder) completion(content *node, votes []*node, fileSize int) *comple
 	case b.text != nil:
 		c0.Message.Content, c0.Message.Parsed = jsonString(*b.text), json.RawMessage("null")
 	default:
-		c0.Message.Content, c0.Message.Parsed = jsonString(string(content.bytes(true))), content.bytes(false)
+		c0.Message.Content, c0.Message.Parsed = jsonString(string(pythonText(content))), compact(content)
 	}
 	choices := []choice{c0}
 	completionTokens := 0
 	for i, v := range votes {
-		text := string(v.bytes(true))
+		text := string(pythonText(v))
 		completionTokens += tokens(len(text))
 		choices = append(choices, choice{FinishReason: "stop", Index: i + 1, Message: message{
-			Role: "assistant", Content: jsonString(text), Parsed: v.bytes(false),
+			Role: "assistant", Content: jsonString(text), Parsed: compact(v),
 		}})
 	}
 	calls := max(1, len(votes))
@@ -523,13 +526,13 @@ func (b *builder) completion(content *node, votes []*node, fileSize int) *comple
 		if b.nullContent || b.text != nil {
 			lk = json.RawMessage("{}")
 		} else {
-			lk = likelihoods(content, votes).bytes(false)
+			lk = compact(likelihoods(content, votes))
 		}
 	}
 
 	id := b.id
 	if id == "" {
-		id = "chatcmpl-" + digest(29, b.model, strconv.FormatInt(b.created.Unix(), 10), string(content.bytes(false)))
+		id = "chatcmpl-" + digest(29, b.model, strconv.FormatInt(b.created.Unix(), 10), string(compact(content)))
 	}
 	requestAt := b.created.Add(203402 * time.Microsecond)
 	firstToken := requestAt.Add(870884 * time.Microsecond)

@@ -74,9 +74,9 @@ func (b *builder) contentBytes(v any) (json.RawMessage, error) {
 		return nil, err
 	}
 	if b.floatInts {
-		content.floatIntegers()
+		floatIntegers(content)
 	}
-	return content.bytes(false), nil
+	return compact(content), nil
 }
 
 // signHex returns the delivery of body with the plain hex signature the

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -595,22 +596,22 @@ func TestSignedFixtureThroughRouter(t *testing.T) {
 	require.Len(t, res.Delivery.Choices, 16)
 }
 
-// FuzzNewDeliveryContent checks that any JSON text given as content comes
-// out of the router's envelope decoding with the same meaning, and that
-// anything else is refused with ErrContent.
+// FuzzNewDeliveryContent checks that any JSON text in UTF-8 given as
+// content comes out of the router's envelope decoding with the same
+// meaning, and that anything else is refused with ErrContent.
 func FuzzNewDeliveryContent(f *testing.F) {
 	for _, s := range []string{
 		fixtures.SeedContent,
 		`{"a":[1,2.0,-3e2,{"b":null}],"c":"\u00e9\ud83d\ude00\n"}`,
-		`"just a string"`, `[]`, `12`, `{"a":`, `{} x`, "\xff", `{"a":"\u2028"}`,
+		`"just a string"`, `[]`, `12`, `{"a":`, `{} x`, "\xff", "\"\xff\"", `{"a":"\u2028"}`, `{"a":1,"a":2}`, `"\ud800"`,
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, content []byte) {
 		d, err := retabtest.NewDelivery(json.RawMessage(content), retabtest.WithIntegersAsFloats(), retabtest.WithConsensus(1))
-		if !json.Valid(content) {
+		if !json.Valid(content) || !utf8.Valid(content) {
 			if !errors.Is(err, retabtest.ErrContent) {
-				t.Fatalf("invalid JSON %q: err = %v", content, err)
+				t.Fatalf("invalid JSON or UTF-8 %q: err = %v", content, err)
 			}
 			return
 		}
