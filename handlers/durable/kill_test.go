@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -157,4 +158,41 @@ func TestServerRedeliveryCapDeadLetters(t *testing.T) {
 		require.NoError(t, err)
 		return info.CachedInfo().State.Msgs == 0
 	})
+}
+
+// TestConcurrentCopiesAreAcceptedOnce sends one body 8 times at once to
+// two engines sharing a server: the de-duplication record, created
+// atomically before the delivery is stored, makes exactly one answer 202
+// and the others 200 duplicate, and the delivery is processed once.
+func TestConcurrentCopiesAreAcceptedOnce(t *testing.T) {
+	a := openEngine(t, append(fast(t.TempDir()), durable.WithListen("127.0.0.1:0"))...)
+	b := openEngine(t, durable.WithURLs(a.ClientURL()), durable.WithLogger(quiet()))
+	ta := newTally()
+	h := func(ctx context.Context, ev Event) error { ta.record(ctx, true); return nil }
+	ra, rb := newRouter(t, a, h), newRouter(t, b, h)
+	urls := []string{serve(t, ra).URL, serve(t, rb).URL}
+	statuses := make([]string, 8)
+	var wg sync.WaitGroup
+	for i := range statuses {
+		wg.Go(func() {
+			rep, err := send(http.DefaultClient, urls[i%2], eventBody(42), secret)
+			if err != nil {
+				statuses[i] = err.Error()
+				return
+			}
+			statuses[i] = rep.Status
+		})
+	}
+	wg.Wait()
+	require.ElementsMatch(t, []string{"accepted", "duplicate", "duplicate", "duplicate", "duplicate", "duplicate", "duplicate", "duplicate"}, statuses)
+	run(t, a, ra)
+	waitFor(t, 30*time.Second, "processed", func() bool { return ta.successCount() == 1 })
+	st, err := a.Stats(context.Background())
+	require.NoError(t, err)
+	require.Zero(t, st.Waiting+st.InFlight)
+	ta.mu.Lock()
+	defer ta.mu.Unlock()
+	for id, n := range ta.calls {
+		require.Equal(t, 1, n, "delivery %s processed once", id)
+	}
 }
