@@ -9,9 +9,11 @@
 //	PROGRAM schemas report             what Retab's strict mode changes
 //	PROGRAM help [COMMAND]
 //
-// and a program adds its own commands (examples/invoice adds quarantine,
-// deadletters and api-call-schemas) with [Command.Add], then runs it with
-// [Main]:
+// and a program adds more with [Command.Add], then runs it with [Main].
+// [Quarantine] is "quarantine list|show|replay|discard" over the store a
+// program opens ([QuarantineSession]); examples/invoice adds it,
+// deadletters (over handlers/durable's Command) and api-call-schemas
+// ([Schemas] of its API Call router):
 //
 //	root := cli.New(r, serve)
 //	root.Add(&cli.Command{Name: "replay", Args: "FILE", Summary: "Send a saved delivery", Run: replay})
@@ -28,6 +30,7 @@
 // The schema commands read the router only through its public API
 // ([framework.Router.Kinds], [framework.Router.Schema],
 // [framework.Router.OutputSchema], [framework.Router.TypeSchema],
-// [framework.Router.Overlaps], [framework.Router.APICallHeader]), so any
-// router can be given, served or not.
+// [framework.Router.Overlaps], [framework.Router.APICallHeader]), and the
+// quarantine command through the store and [framework.Router.Replay], so
+// any router can be given, served or not.
 package cli
