@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/retabhook/retabhook/framework"
+	"github.com/retabhook/retabhook/internal/jsonpointer"
 	"github.com/retabhook/retabhook/internal/jsontree"
 	"github.com/retabhook/retabhook/schemas"
 )
@@ -262,15 +263,9 @@ func WithRepeatedAPICost() Option { return func(b *builder) { b.repeatCost = tru
 // bytes.
 func NewDelivery(v any, opts ...Option) (*Delivery, error) {
 	b := newBuilder(append([]Option{WithCreated(time.Unix(DefaultCreated, 0))}, opts...))
-	content, err := contentTree(v)
+	content, err := b.content(v)
 	if err != nil {
 		return nil, err
-	}
-	if err := b.annotate(content); err != nil {
-		return nil, err
-	}
-	if b.floatInts {
-		floatIntegers(content)
 	}
 
 	votes := make([]*node, 0, b.agreeing+len(b.votes))
@@ -312,6 +307,22 @@ func NewDelivery(v any, opts ...Option) (*Delivery, error) {
 	}
 
 	return b.signHex(body), nil
+}
+
+// content is v as the extracted object's JSON tree, with the annotation
+// and number options applied.
+func (b *builder) content(v any) (*node, error) {
+	content, err := contentTree(v)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.annotate(content); err != nil {
+		return nil, err
+	}
+	if b.floatInts {
+		floatIntegers(content)
+	}
+	return content, nil
 }
 
 // contentTree turns the value given for a choice into a JSON tree.
@@ -370,7 +381,7 @@ func place(root *node, prefix, pointer string, val *node) error {
 	}
 	toks := strings.Split(pointer[1:], "/")
 	for i, t := range toks {
-		toks[i] = strings.ReplaceAll(strings.ReplaceAll(t, "~1", "/"), "~0", "~")
+		toks[i] = jsonpointer.Unescape(t)
 	}
 	parent := root
 	for _, t := range toks[:len(toks)-1] {

@@ -66,15 +66,9 @@ func (b *builder) contentBytes(v any) (json.RawMessage, error) {
 	if b.nullContent {
 		return json.RawMessage("null"), nil
 	}
-	content, err := contentTree(v)
+	content, err := b.content(v)
 	if err != nil {
 		return nil, err
-	}
-	if err := b.annotate(content); err != nil {
-		return nil, err
-	}
-	if b.floatInts {
-		floatIntegers(content)
 	}
 	return compact(content), nil
 }
