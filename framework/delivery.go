@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/retabhook/retabhook/internal/jsonpointer"
 	"github.com/retabhook/retabhook/schemas"
 )
 
@@ -133,7 +134,7 @@ func (d *Delivery) Likelihood(pointer string) (float64, bool) {
 	}
 	if pointer != "" {
 		for _, tok := range strings.Split(pointer[1:], "/") {
-			tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+			tok = jsonpointer.Unescape(tok)
 			switch x := v.(type) {
 			case map[string]any:
 				var ok bool

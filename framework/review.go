@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/retabhook/retabhook/internal/jsonpointer"
 )
 
 // ReviewPolicy says when a delivery of a type goes to its review handler
@@ -164,7 +166,7 @@ func likelihoodLeaves(raw json.RawMessage) []FieldLikelihood {
 			}
 			slices.Sort(keys)
 			for _, k := range keys {
-				walk(prefix+"/"+escapeToken(k), x[k])
+				walk(prefix+"/"+jsonpointer.Escape(k), x[k])
 			}
 		case []any:
 			for i, e := range x {

@@ -13,6 +13,7 @@ import (
 	"github.com/go-playground/validator/v10"
 
 	"github.com/retabhook/retabhook/internal/gojson"
+	"github.com/retabhook/retabhook/internal/jsonpointer"
 	"github.com/retabhook/retabhook/internal/jsonscan"
 	"github.com/retabhook/retabhook/schemas"
 )
@@ -60,7 +61,7 @@ func checkRulesAt(v *validator.Validate, t reflect.Type, path string, seen map[r
 	seen[t] = true
 	fields, _ := gojson.Fields(t)
 	for _, f := range fields {
-		fpath := path + "/" + escapeToken(f.Name)
+		fpath := path + "/" + jsonpointer.Escape(f.Name)
 		if tag := f.Field.Tag.Get("validate"); tag != "" && tag != "-" {
 			if err := applyOne(v, t, f.Index); err != nil {
 				return fmt.Errorf("%w: %s: field %s.%s (at %s): validate tag %q: %v", ErrRegistration, t, t.Name(), f.Field.Name, fpath, tag, err)
@@ -165,7 +166,7 @@ func structPointer(t reflect.Type, v reflect.Value, ns string) (string, bool) {
 			if jsonName == "" {
 				jsonName = sf.Name
 			}
-			b.WriteString("/" + escapeToken(jsonName))
+			b.WriteString("/" + jsonpointer.Escape(jsonName))
 		}
 		for strings.HasPrefix(rest, "[") {
 			deref()
@@ -199,7 +200,7 @@ func structPointer(t reflect.Type, v reflect.Value, ns string) (string, bool) {
 				if !key.IsValid() {
 					return "", false
 				}
-				b.WriteString("/" + escapeToken(text))
+				b.WriteString("/" + jsonpointer.Escape(text))
 				rest, t, v = rest[len(text)+2:], t.Elem(), v.MapIndex(key)
 			default:
 				return "", false
@@ -221,19 +222,15 @@ func namespacePointer(ns string) string {
 	var b strings.Builder
 	for _, seg := range strings.Split(rest, ".") {
 		name, idx, _ := strings.Cut(seg, "[")
-		b.WriteString("/" + escapeToken(name))
+		b.WriteString("/" + jsonpointer.Escape(name))
 		for idx != "" {
 			var key string
 			key, idx, _ = strings.Cut(idx, "]")
-			b.WriteString("/" + escapeToken(key))
+			b.WriteString("/" + jsonpointer.Escape(key))
 			idx = strings.TrimPrefix(idx, "[")
 		}
 	}
 	return b.String()
-}
-
-func escapeToken(s string) string {
-	return strings.NewReplacer("~", "~0", "/", "~1").Replace(s)
 }
 
 func ruleMessage(fe validator.FieldError) string {
@@ -341,7 +338,7 @@ func locateRefusals(t reflect.Type, raw []byte, off int, ptr string, depth int, 
 		fields, _ := gojson.Fields(t)
 		members(raw, func(key string, v, end int) {
 			if f, ok := gojson.Lookup(fields, key); ok {
-				locateRefusals(f.Field.Type, raw[v:end], off+v, ptr+"/"+escapeToken(key), depth+1, out)
+				locateRefusals(f.Field.Type, raw[v:end], off+v, ptr+"/"+jsonpointer.Escape(key), depth+1, out)
 			}
 		})
 	case reflect.Slice, reflect.Array:
@@ -365,7 +362,7 @@ func locateRefusals(t reflect.Type, raw []byte, off int, ptr string, depth int, 
 		}
 		keyOnly := reflect.MapOf(t.Key(), reflect.TypeFor[json.RawMessage]())
 		members(raw, func(key string, v, end int) {
-			kp := ptr + "/" + escapeToken(key)
+			kp := ptr + "/" + jsonpointer.Escape(key)
 			probe, _ := json.Marshal(map[string]any{key: nil})
 			if err := json.Unmarshal(probe, reflect.New(keyOnly).Interface()); err != nil {
 				// The key is refused; its value is what is set aside.

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/retabhook/retabhook/internal/jsonpointer"
 	"github.com/retabhook/retabhook/internal/jsontree"
 )
 
@@ -151,15 +152,15 @@ func (c *comparer) properties(path string, f *value, fptr string, s *value, sptr
 				"in the file but not in the struct: add a field with `json:\"%s\"` to %s, or remove it from the file (the router would accept it and drop it when decoding)", name, owner)})
 			continue
 		}
-		spp := sptr + "/properties/" + escapePointer(name)
+		spp := sptr + "/properties/" + jsonpointer.Escape(name)
 		c.required(p, name, freq[name], sreq[name], c.goName(spp))
-		c.node(p, fprops.Vals[i], fptr+"/properties/"+escapePointer(name), sp, spp)
+		c.node(p, fprops.Vals[i], fptr+"/properties/"+jsonpointer.Escape(name), sp, spp)
 	}
 	for _, name := range sprops.Keys {
 		if fprops.Get(name) != nil {
 			continue
 		}
-		spp := sptr + "/properties/" + escapePointer(name)
+		spp := sptr + "/properties/" + jsonpointer.Escape(name)
 		field := c.goName(spp)
 		if field == "" {
 			field = strconv.Quote(name)
@@ -299,7 +300,7 @@ func lookupPointer(root *value, ref string) (*value, string) {
 	}
 	cur := root
 	for _, tok := range strings.Split(rest, "/") {
-		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+		tok = jsonpointer.Unescape(tok)
 		switch cur.Kind {
 		case jsontree.Object:
 			cur = cur.Get(tok)

@@ -17,6 +17,7 @@ import (
 	"github.com/invopop/jsonschema"
 
 	"github.com/retabhook/retabhook/internal/gojson"
+	"github.com/retabhook/retabhook/internal/jsonpointer"
 	"github.com/retabhook/retabhook/internal/jsontree"
 )
 
@@ -643,7 +644,7 @@ func (d *deriver) object(t reflect.Type, node *value, ptr string) error {
 		if prop == nil || prop.Kind != jsontree.Object {
 			continue
 		}
-		pptr := ptr + "/properties/" + escapePointer(f.name)
+		pptr := ptr + "/properties/" + jsonpointer.Escape(f.name)
 		where := f.owner + "." + f.goName
 		d.fields[pptr] = where
 		if err := checkSchemaTag(f.tag.Get("jsonschema"), f.typ); err != nil {
@@ -734,7 +735,7 @@ func (d *deriver) descend(t reflect.Type, node *value, ptr string) error {
 			return nil
 		}
 		d.doneDefs[name] = true
-		node, ptr = def, "/$defs/"+escapePointer(name)
+		node, ptr = def, "/$defs/"+jsonpointer.Escape(name)
 	}
 	switch t.Kind() {
 	case reflect.Struct:
@@ -749,7 +750,7 @@ func (d *deriver) descend(t reflect.Type, node *value, ptr string) error {
 		}
 		if pp := node.Get("patternProperties"); pp != nil && pp.Kind == jsontree.Object {
 			for i, k := range pp.Keys {
-				if err := d.descend(t.Elem(), pp.Vals[i], ptr+"/patternProperties/"+escapePointer(k)); err != nil {
+				if err := d.descend(t.Elem(), pp.Vals[i], ptr+"/patternProperties/"+jsonpointer.Escape(k)); err != nil {
 					return err
 				}
 			}

@@ -5,7 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
+
+	"github.com/retabhook/retabhook/internal/jsonpointer"
 )
 
 // ErrInvalidJSON is returned by [ParseInstance] for content that is not a
@@ -91,12 +92,5 @@ func (a Annotation) target() string {
 	if a.Field == "root" || a.Field == "item" {
 		return a.Pointer
 	}
-	return a.Pointer + "/" + escapePointer(a.Field)
-}
-
-func escapePointer(s string) string {
-	if !strings.ContainsAny(s, "~/") {
-		return s
-	}
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+	return a.Pointer + "/" + jsonpointer.Escape(a.Field)
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/retabhook/retabhook/internal/jsonpointer"
 	"github.com/retabhook/retabhook/internal/jsonscan"
 )
 
@@ -189,7 +190,7 @@ func tokensPointer(tokens []string) string {
 	var sb strings.Builder
 	for _, tok := range tokens {
 		sb.WriteByte('/')
-		sb.WriteString(escapePointer(tok))
+		sb.WriteString(jsonpointer.Escape(tok))
 	}
 	return sb.String()
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/retabhook/retabhook/internal/jsonpointer"
 	"github.com/retabhook/retabhook/internal/jsontree"
 )
 
@@ -72,12 +73,12 @@ func walkSchemas(v *value, ptr string, f func(s *value, ptr string)) {
 	f(v, ptr)
 	for i, k := range v.Keys {
 		m := v.Vals[i]
-		p := ptr + "/" + escapePointer(k)
+		p := ptr + "/" + jsonpointer.Escape(k)
 		switch k {
 		case "properties", "$defs", "definitions", "patternProperties", "dependentSchemas":
 			if m.Kind == jsontree.Object {
 				for j, name := range m.Keys {
-					walkSchemas(m.Vals[j], p+"/"+escapePointer(name), f)
+					walkSchemas(m.Vals[j], p+"/"+jsonpointer.Escape(name), f)
 				}
 			}
 		case "items", "additionalProperties", "not", "if", "then", "else", "contains", "propertyNames", "unevaluatedProperties", "unevaluatedItems":
@@ -134,7 +135,7 @@ func nodeWarnings(s *value, ptr string) []Warning {
 		}
 		for i, name := range props.Keys {
 			if !required[name] && !acceptsNull(props.Vals[i]) {
-				out = append(out, Warning{Code: WarnStrictRequired, Pointer: ptr + "/properties/" + escapePointer(name), Message: fmt.Sprintf(
+				out = append(out, Warning{Code: WarnStrictRequired, Pointer: ptr + "/properties/" + jsonpointer.Escape(name), Message: fmt.Sprintf(
 					"%q is optional, but strict mode makes every property required and this one does not accept null: "+
 						"the model must answer a value even when the document has none. Make it nullable (a pointer, or omitempty)", name)})
 			}

@@ -12,6 +12,8 @@ import (
 	skind "github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
+
+	"github.com/retabhook/retabhook/internal/jsonpointer"
 )
 
 // Violation is one way an extracted object fails its schema.
@@ -104,17 +106,17 @@ func collectViolations(e *sjsonschema.ValidationError, out *[]Violation) {
 	}
 	ptr := ""
 	for _, tok := range e.InstanceLocation {
-		ptr += "/" + escapePointer(tok)
+		ptr += "/" + jsonpointer.Escape(tok)
 	}
 	switch k := e.ErrorKind.(type) {
 	case *skind.Required:
 		for _, m := range k.Missing {
-			*out = append(*out, Violation{Pointer: ptr + "/" + escapePointer(m), Keyword: "required", Message: "is required but missing"})
+			*out = append(*out, Violation{Pointer: ptr + "/" + jsonpointer.Escape(m), Keyword: "required", Message: "is required but missing"})
 		}
 		return
 	case *skind.AdditionalProperties:
 		for _, m := range k.Properties {
-			*out = append(*out, Violation{Pointer: ptr + "/" + escapePointer(m), Keyword: "additionalProperties", Message: "is not a property of the schema (additional properties are not allowed)"})
+			*out = append(*out, Violation{Pointer: ptr + "/" + jsonpointer.Escape(m), Keyword: "additionalProperties", Message: "is not a property of the schema (additional properties are not allowed)"})
 		}
 		return
 	}

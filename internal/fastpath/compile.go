@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/retabhook/retabhook/internal/jsonpointer"
 )
 
 // ErrUnsupported is wrapped by Compile's errors: the schema uses something
@@ -164,7 +166,7 @@ func (c *compiler) compile(ptr string, v any) (*node, error) {
 					return fail("%s is not an object", defs)
 				}
 				for name, sub := range dm {
-					if _, err := c.compile(ptr+"/"+defs+"/"+escapePointer(name), sub); err != nil {
+					if _, err := c.compile(ptr+"/"+defs+"/"+jsonpointer.Escape(name), sub); err != nil {
 						return nil, err
 					}
 				}
@@ -190,7 +192,7 @@ func (c *compiler) compile(ptr string, v any) (*node, error) {
 					return fail("properties is not an object")
 				}
 				for name, sub := range props {
-					sn, err := c.compile(ptr+"/properties/"+escapePointer(name), sub)
+					sn, err := c.compile(ptr+"/properties/"+jsonpointer.Escape(name), sub)
 					if err != nil {
 						return nil, err
 					}
@@ -380,7 +382,7 @@ func (c *compiler) resolve(ptr string) (*node, error) {
 	}
 	v := c.doc
 	for _, tok := range strings.Split(ptr, "/")[1:] {
-		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+		tok = jsonpointer.Unescape(tok)
 		switch x := v.(type) {
 		case map[string]any:
 			var ok bool
@@ -461,11 +463,4 @@ func (n *node) sameValue() []*node {
 	out = append(out, n.allOf...)
 	out = append(out, n.anyOf...)
 	return append(out, n.oneOf...)
-}
-
-func escapePointer(s string) string {
-	if !strings.ContainsAny(s, "~/") {
-		return s
-	}
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
 }
