@@ -173,8 +173,15 @@ func TestGracefulShutdown(t *testing.T) {
 		c, body := get(t, opsURL+"/readyz")
 		return c == 503 && strings.Contains(body, "stopping")
 	}, 5*time.Second, 10*time.Millisecond, "readyz turns 503 while requests drain")
-	_, err = net.DialTimeout("tcp", web.Addr().String(), time.Second)
-	assert.Error(t, err, "the webhook listener no longer accepts connections")
+	// Readiness turns 503 just before the webhook listener closes, so the
+	// listener is given a moment to follow.
+	assert.Eventually(t, func() bool {
+		c, err := net.DialTimeout("tcp", web.Addr().String(), time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err != nil
+	}, 5*time.Second, 10*time.Millisecond, "the webhook listener no longer accepts connections")
 
 	close(release)
 	wg.Wait()
