@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -202,44 +201,16 @@ func (m *durableMode) close() {
 	_ = m.engine.Close()
 }
 
-// deadLettersCommand is "invoice deadletters [flags] list|show|replay|discard":
-// it opens the engine with the durable flags (before or after the words)
-// and runs durable.Command.
+// deadLettersCommand is "invoice deadletters [flags] list|show|replay|discard"
+// (durable.DeadLettersCommand): it attaches to the engine with the durable
+// flags, given before or after the words.
 func deadLettersCommand(getenv func(string) string) *cli.Command {
 	var dc durableConfig
 	fs := flag.NewFlagSet("deadletters", flag.ContinueOnError)
 	dc.register(fs, getenv)
-	// durable.Command's own flags, given back to it after the words.
-	body := fs.Bool("body", false, "show: also print the raw body")
-	all := fs.Bool("all", false, "replay: every dead letter")
-	c := &cli.Command{
-		Name:    "deadletters",
-		Args:    "list|show ID [--body]|replay ID...|--all|discard ID...",
-		Summary: "List, show, replay or discard the durable mode's dead letters",
-		Flags:   fs,
-	}
-	c.Run = func(ctx context.Context, words []string) error {
-		if *body && (len(words) != 2 || words[0] != "show") || *all && (len(words) != 1 || words[0] != "replay") {
-			return cli.Usagef("%q\n%s", strings.Join(words, " "), durable.CommandUsage)
-		}
-		if *body {
-			words = append(words, "--body") // durable.Command's own words
-		}
-		if *all {
-			words = append(words, "--all")
-		}
-		return runDeadLetters(ctx, words, dc, c.Out(), c.Err())
-	}
-	return c
-}
-
-// runDeadLetters opens the engine and runs the dead-letter command words
-// name.
-func runDeadLetters(ctx context.Context, words []string, c durableConfig, stdout, stderr io.Writer) error {
-	e, err := c.attach(ctx, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	if err != nil {
-		return err
-	}
-	defer e.Close()
-	return durable.Command(ctx, e, words, stdout) // its usage errors wrap cli.ErrUsage
+	var cmd *cli.Command
+	cmd = durable.DeadLettersCommand(fs, func(ctx context.Context) (*durable.Engine, error) {
+		return dc.attach(ctx, slog.New(slog.NewTextHandler(cmd.Err(), &slog.HandlerOptions{Level: slog.LevelWarn})))
+	})
+	return cmd
 }

@@ -52,7 +52,10 @@ type Command struct {
 	// Flags are parsed before Run, which receives the arguments left;
 	// flags may come before, between or after the positional arguments
 	// ("--" ends them). nil means Run receives the arguments as given and
-	// parses its own flags (as serve does, or with [Parse]).
+	// parses its own flags (as serve does, or with [Parse]). The values
+	// stay in the flags' variables: a command executed twice in one
+	// process keeps those the second run does not give (build the command
+	// line once per run, as a process does).
 	Flags *flag.FlagSet
 	// Run runs the command with the positional arguments left after the
 	// flags. It is nil for a command that only groups subcommands

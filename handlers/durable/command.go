@@ -2,6 +2,7 @@ package durable
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -87,4 +88,49 @@ func Command(ctx context.Context, e *Engine, args []string, out io.Writer) error
 		return nil
 	}
 	return fmt.Errorf("%w: %q\n%s", ErrUsage, strings.Join(args, " "), CommandUsage)
+}
+
+// DeadLettersCommand is [Command] as "deadletters" on the receiver's
+// command line (package framework/cli): flags, when not nil, holds the
+// program's own flags (where its engine is); the command adds --body and
+// --all, and the flags may come before or after the words ("deadletters
+// list --nats-url URL"). open attaches to the engine once the command
+// line parsed, and the engine is closed when the command is done. Exit
+// status: 0, 1 for an id that is not a dead letter or an engine that
+// cannot be reached, 2 for a command line that does not parse.
+func DeadLettersCommand(flags *flag.FlagSet, open func(ctx context.Context) (*Engine, error)) *cli.Command {
+	fs := flags
+	if fs == nil {
+		fs = flag.NewFlagSet("deadletters", flag.ContinueOnError)
+	}
+	// Command's own words, given back to it after the others.
+	body := fs.Bool("body", false, "show: also print the raw body")
+	all := fs.Bool("all", false, "replay: every dead letter")
+	c := &cli.Command{
+		Name:    "deadletters",
+		Args:    "list|show ID [--body]|replay ID...|--all|discard ID...",
+		Summary: "List, show, replay or discard the durable mode's dead letters",
+		Flags:   fs,
+	}
+	c.Run = func(ctx context.Context, words []string) error {
+		if len(words) == 0 {
+			return fmt.Errorf("%w: missing command\n%s", ErrUsage, CommandUsage)
+		}
+		if *body && (len(words) != 2 || words[0] != "show") || *all && (len(words) != 1 || words[0] != "replay") {
+			return fmt.Errorf("%w: %q\n%s", ErrUsage, strings.Join(words, " "), CommandUsage)
+		}
+		if *body {
+			words = append(words, "--body")
+		}
+		if *all {
+			words = append(words, "--all")
+		}
+		e, err := open(ctx)
+		if err != nil {
+			return err
+		}
+		defer e.Close()
+		return Command(ctx, e, words, c.Out())
+	}
+	return c
 }

@@ -3,6 +3,7 @@ package durable_test
 import (
 	"context"
 	"errors"
+	"flag"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/retabhook/retabhook/framework/cli"
 	"github.com/retabhook/retabhook/handlers/durable"
 	"github.com/retabhook/retabhook/handlers/durable/embedded"
 )
@@ -97,4 +99,52 @@ func TestDataDirectoryIsLocked(t *testing.T) {
 	openEngine(t, fast(dir)...)
 	_, err := embedded.Open(context.Background(), fast(dir)...)
 	require.ErrorIs(t, err, durable.ErrDirInUse)
+}
+
+// TestDeadLettersCommand: the command on the receiver's command line takes
+// its flags before or after the words, refuses a misplaced --body or --all
+// (and a missing command) without opening the engine, and closes the
+// engine it opened.
+func TestDeadLettersCommand(t *testing.T) {
+	dir := t.TempDir()
+	opened := 0
+	var label *string
+	exec := func(args ...string) (int, string, string) {
+		// A command line per run, as a process has: flags keep their values.
+		fs := flag.NewFlagSet("deadletters", flag.ContinueOnError)
+		label = fs.String("label", "", "a flag of the program's own")
+		root := &cli.Command{Name: "receiver"}
+		root.Add(durable.DeadLettersCommand(fs, func(context.Context) (*durable.Engine, error) {
+			opened++
+			return embedded.Open(context.Background(), fast(dir)...)
+		}))
+		var out, errOut strings.Builder
+		root.Stdout, root.Stderr = &out, &errOut
+		code := root.Execute(context.Background(), append([]string{"deadletters"}, args...))
+		return code, out.String(), errOut.String()
+	}
+	for _, args := range [][]string{{"list", "--label", "x"}, {"--label=x", "list"}} {
+		code, out, errOut := exec(args...)
+		require.Equal(t, 0, code, errOut)
+		require.Equal(t, "no dead letters\n", out)
+		require.Equal(t, "x", *label)
+	}
+	code, out, _ := exec("replay", "--all")
+	require.Equal(t, 0, code)
+	require.Equal(t, "replayed 0 dead letter(s)\n", out)
+	code, _, errOut := exec("--body", "show", "dlv_missing")
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "receiver deadletters: ")
+	require.Equal(t, 4, opened, "each run opens the engine, and closes it (the next open of the directory succeeds)")
+
+	for _, args := range [][]string{{}, {"list", "--body"}, {"replay", "x", "--all"}, {"list", "--nope"}} {
+		code, out, errOut := exec(args...)
+		require.Equal(t, 2, code, "%q", args)
+		require.Empty(t, out)
+		require.Contains(t, errOut, "Usage: receiver deadletters [flags] list|show ID", "%q", args)
+	}
+	require.Equal(t, 4, opened, "a command line that does not parse opens nothing")
+	code, _, errOut = exec("frobnicate")
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "deadletters replay ID... | --all")
 }
