@@ -1,7 +1,6 @@
 package framework
 
 import (
-	"container/list"
 	"context"
 	"errors"
 	"fmt"
@@ -9,9 +8,10 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/semaphore"
 )
 
 // ErrBusy is answered when a request waited for room under
@@ -59,91 +59,53 @@ func WithBusyTimeout(d time.Duration) Option {
 	}
 }
 
-// budget is a weighted semaphore of bytes. Waiters are served in order,
-// so a large body is not starved by a stream of small ones. It is what
-// golang.org/x/sync/semaphore.Weighted does (FIFO, TryAcquire only when
-// nobody waits, cancellable waits), kept here because the root module
-// holds only the design's dependencies and the tests read its queue.
+// budget is a weighted semaphore of bytes (golang.org/x/sync/semaphore:
+// waiters are served in order, so a large body is not starved by a stream
+// of small ones; TryAcquire succeeds only when nobody waits; a wait ends
+// with its context), with counts of the bytes reserved and the requests
+// waiting, for tests and logs.
 type budget struct {
-	mu      sync.Mutex
+	sem     *semaphore.Weighted
 	size    int64
-	used    int64
-	waiters list.List // of *budgetWaiter
+	used    atomic.Int64
+	waiting atomic.Int64
 }
 
-type budgetWaiter struct {
-	n     int64
-	ready chan struct{}
+func newBudget(size int64) *budget {
+	return &budget{sem: semaphore.NewWeighted(size), size: size}
 }
-
-func newBudget(size int64) *budget { return &budget{size: size} }
 
 // tryAcquire reserves n bytes when they are free and nobody waits.
 func (b *budget) tryAcquire(n int64) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.takeLocked(n)
-}
-
-func (b *budget) takeLocked(n int64) bool {
-	if b.waiters.Len() == 0 && b.size-b.used >= n {
-		b.used += n
-		return true
+	if !b.sem.TryAcquire(n) {
+		return false
 	}
-	return false
+	b.used.Add(n)
+	return true
 }
 
 // acquire reserves n bytes (n <= size), waiting for room until ctx ends.
 func (b *budget) acquire(ctx context.Context, n int64) error {
-	b.mu.Lock()
-	if b.takeLocked(n) {
-		b.mu.Unlock()
-		return nil
+	b.waiting.Add(1)
+	err := b.sem.Acquire(ctx, n)
+	b.waiting.Add(-1)
+	if err == nil {
+		b.used.Add(n)
 	}
-	w := &budgetWaiter{n: n, ready: make(chan struct{})}
-	elem := b.waiters.PushBack(w)
-	b.mu.Unlock()
-
-	select {
-	case <-w.ready:
-		return nil
-	case <-ctx.Done():
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	select {
-	case <-w.ready:
-		// Granted while the context ended: give it back.
-		b.used -= n
-	default:
-		b.waiters.Remove(elem)
-	}
-	b.grant()
-	return ctx.Err()
+	return err
 }
 
 // release returns n bytes.
 func (b *budget) release(n int64) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.used -= n
-	if b.used < 0 {
+	if b.used.Add(-n) < 0 {
 		panic(errors.New("retabhook: budget released more than acquired"))
 	}
-	b.grant()
+	b.sem.Release(n)
 }
 
-// grant serves the waiters at the front that now fit.
-func (b *budget) grant() {
-	for e := b.waiters.Front(); e != nil; e = b.waiters.Front() {
-		w := e.Value.(*budgetWaiter)
-		if b.size-b.used < w.n {
-			return
-		}
-		b.used += w.n
-		b.waiters.Remove(e)
-		close(w.ready)
-	}
+// state reports the bytes reserved and the requests waiting for room.
+func (b *budget) state() (used int64, waiting int) {
+	return b.used.Load(), int(b.waiting.Load())
 }
 
 // errClientGone ends a wait for room whose client went away.

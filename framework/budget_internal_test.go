@@ -23,8 +23,17 @@ func TestBudgetIsFIFOAndCancellable(t *testing.T) {
 
 	// A large waiter first, then a small one that would fit: the small
 	// one waits behind the large one (no starvation).
-	queued := func(n int) func() bool {
-		return func() bool { b.mu.Lock(); defer b.mu.Unlock(); return b.waiters.Len() == n }
+	// The large one is in the semaphore's queue once a 1-byte TryAcquire,
+	// which has room, is refused (it succeeds only when nobody waits).
+	semQueued := func() bool {
+		if b.sem.TryAcquire(1) {
+			b.sem.Release(1)
+			return false
+		}
+		return true
+	}
+	counted := func(n int) func() bool {
+		return func() bool { _, w := b.state(); return w == n }
 	}
 	got := make(chan int64, 2)
 	for i, n := range []int64{8, 2} {
@@ -32,11 +41,13 @@ func TestBudgetIsFIFOAndCancellable(t *testing.T) {
 			require.NoError(t, b.acquire(ctx, n))
 			got <- n
 		}()
-		require.Eventually(t, queued(i+1), 5*time.Second, time.Millisecond)
+		require.Eventually(t, counted(i+1), 5*time.Second, time.Millisecond)
+		if i == 0 {
+			require.Eventually(t, semQueued, 5*time.Second, time.Millisecond)
+		}
 	}
-	b.mu.Lock()
-	assert.Equal(t, int64(6), b.used, "the small waiter fits but must wait behind the large one")
-	b.mu.Unlock()
+	used, _ := b.state()
+	assert.Equal(t, int64(6), used, "the small waiter fits but must wait behind the large one")
 	b.release(6)
 	assert.ElementsMatch(t, []int64{8, 2}, []int64{<-got, <-got})
 
@@ -44,15 +55,14 @@ func TestBudgetIsFIFOAndCancellable(t *testing.T) {
 	cctx, cancel := context.WithCancel(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- b.acquire(cctx, 5) }()
-	require.Eventually(t, func() bool { b.mu.Lock(); defer b.mu.Unlock(); return b.waiters.Len() == 1 }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { _, w := b.state(); return w == 1 }, 5*time.Second, time.Millisecond)
 	cancel()
 	require.ErrorIs(t, <-errc, context.Canceled)
 	b.release(8)
 	b.release(2)
-	b.mu.Lock()
-	assert.Zero(t, b.used)
-	assert.Zero(t, b.waiters.Len())
-	b.mu.Unlock()
+	used, waiting := b.state()
+	assert.Zero(t, used)
+	assert.Zero(t, waiting)
 	assert.Panics(t, func() { b.release(1) })
 }
 
@@ -90,7 +100,7 @@ func TestMaxInFlightBytesWaits(t *testing.T) {
 		return w
 	}
 	waiting := func(n int) func() bool {
-		return func() bool { r.budget.mu.Lock(); defer r.budget.mu.Unlock(); return r.budget.waiters.Len() == n }
+		return func() bool { _, w := r.budget.state(); return w == n }
 	}
 
 	var wg sync.WaitGroup
@@ -118,9 +128,8 @@ func TestMaxInFlightBytesWaits(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, []int{200, 200}, codes)
 	assert.Equal(t, "B", <-entered)
-	r.budget.mu.Lock()
-	assert.Zero(t, r.budget.used, "every reservation is given back")
-	r.budget.mu.Unlock()
+	used, _ := r.budget.state()
+	assert.Zero(t, used, "every reservation is given back")
 
 	// A body larger than the whole budget (but within the body limit)
 	// still goes through, alone.

@@ -107,12 +107,6 @@ func serveSigned(h http.Handler, body []byte) *httptest.ResponseRecorder {
 	return w
 }
 
-func (b *budget) state() (used int64, waiting int) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.used, b.waiters.Len()
-}
-
 // TestStalledDeclarationsDoNotBlock is finding 1 and 4: four connections
 // declare 64 MiB bodies without a signature and send nothing. They are
 // answered 401 at once (nothing reserved, no "100 Continue"), and a valid
