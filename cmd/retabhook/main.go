@@ -2,7 +2,7 @@
 // webhook deliveries, to exercise a receiver before Retab points at it and
 // to debug a delivery that went wrong.
 //
-//	go install github.com/retabhook/retabhook/cmd/retabhook@latest
+//	go install ./cmd/retabhook   # from a checkout; the module is not published yet
 //
 //	retabhook sign    [-secret S] [FILE]                 print the signature of a body
 //	retabhook verify  -signature HEX [-secret S] [FILE]  check a body (exit status tells)
