@@ -13,6 +13,7 @@ package jsonscan
 import (
 	"bytes"
 	"encoding/binary"
+	"math/bits"
 	"slices"
 	"strconv"
 	"unicode"
@@ -53,16 +54,18 @@ const (
 	highs = 0x8080808080808080
 )
 
-// special reports whether any byte of the little-endian word w is below
-// 0x20, a quote, a backslash or >= 0x80. False positives are possible (the
-// caller then looks byte by byte); false negatives are not.
-func special(w uint64) bool {
+// special returns the high bits of the bytes of the little-endian word w
+// that are below 0x20, a quote, a backslash or >= 0x80 (0: none). Bytes
+// above a flagged one may be flagged falsely (a borrow carries into
+// them); the lowest flag is exact, so bits.TrailingZeros64(special(w))/8
+// is the index of w's first such byte.
+func special(w uint64) uint64 {
 	ctl := (w - 0x20*ones) & ^w & highs
 	q := w ^ ('"' * ones)
 	q = (q - ones) & ^q & highs
 	bs := w ^ ('\\' * ones)
 	bs = (bs - ones) & ^bs & highs
-	return ctl|q|bs|(w&highs) != 0
+	return ctl | q | bs | (w & highs)
 }
 
 // String scans the string token starting at b[i] (which must be '"'). It
@@ -87,7 +90,12 @@ func StringRuns(b []byte, i int, p *PlainRuns) (end int, flags StringFlags, ok b
 	quote, bslash := -1, -1
 	for {
 		words := 0
-		for i+8 <= len(b) && !special(binary.LittleEndian.Uint64(b[i:])) {
+		for i+8 <= len(b) {
+			if m := special(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+				// The bytes before the first special one are plain.
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
 			i += 8
 			if words++; words == longRun {
 				j, limit := p.skip(i, len(b))
