@@ -244,11 +244,13 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	var consumed bool
 	d, err := r.serve(ctx, w, req, &out, &consumed)
 	out.Delivery, out.Err, out.Status, out.Duration = d, err, StatusOf(err), time.Since(start)
-	var qe *QuarantinedError
-	if errors.As(err, &qe) {
-		out.QuarantineID = qe.ID
-	}
 	if err != nil {
+		// Declared here, as errors.As makes it escape: the answer of a
+		// delivery processed allocates nothing for it.
+		var qe *QuarantinedError
+		if errors.As(err, &qe) {
+			out.QuarantineID = qe.ID
+		}
 		if !consumed && req.ContentLength != 0 {
 			// The body was not read (or not to its end): close the
 			// connection rather than let net/http wait to discard it.
