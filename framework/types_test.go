@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -103,13 +102,6 @@ func problem(t *testing.T, w *httptest.ResponseRecorder) framework.ProblemDocume
 	var doc framework.ProblemDocument
 	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &doc), "body: %s", w.Body)
 	return doc
-}
-
-func readAll(t *testing.T, r io.Reader) string {
-	t.Helper()
-	b, err := io.ReadAll(r)
-	require.NoError(t, err)
-	return string(b)
 }
 
 // kindMux mounts r on "POST /webhook/{kind}" so deliveries route by path.
