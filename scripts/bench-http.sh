@@ -5,7 +5,12 @@
 # body and checks its HMAC, nothing else), under the same closed-loop
 # load, in turn, in the same run. Prints requests per second and latency
 # percentiles, then each round's receiver/naive and receiver/floor
-# throughput ratios, and the median of each over the rounds.
+# throughput ratios, and the median of each over the rounds. On Linux it
+# also prints each server's CPU time per request (user + system, from
+# /proc/PID/stat) and the floor's CPU per request over the receiver's:
+# the load generator shares the CPUs, so the throughput ratio depends on
+# its cost too (a heavier generator pulls it towards 1), the CPU ratio
+# does not.
 #
 #   scripts/bench-http.sh                    # typical delivery, 16 connections, 3 rounds of 10 s
 #   BODY=1048576 CONC=4 scripts/bench-http.sh   # a delivery with a 1 MiB document
@@ -39,10 +44,14 @@ go build -o "$tmp/httpload" ./internal/bench/cmd/httpload
 
 WEBHOOKS_SECRET=$SECRET ADDR=127.0.0.1:$RECEIVER_PORT "$tmp/invoice" 2>"$tmp/receiver.log" &
 pids+=($!)
+declare -A pid_of
+pid_of[$RECEIVER_PORT]=$!
 WEBHOOKS_SECRET=$SECRET "$tmp/httpload" naive -addr 127.0.0.1:$NAIVE_PORT &
 pids+=($!)
+pid_of[$NAIVE_PORT]=$!
 WEBHOOKS_SECRET=$SECRET "$tmp/httpload" floor -addr 127.0.0.1:$FLOOR_PORT &
 pids+=($!)
+pid_of[$FLOOR_PORT]=$!
 
 # Wait until all three answer (any status).
 for port in $RECEIVER_PORT $NAIVE_PORT $FLOOR_PORT; do
@@ -53,8 +62,26 @@ for port in $RECEIVER_PORT $NAIVE_PORT $FLOOR_PORT; do
 done
 
 echo "load: body=$BODY concurrency=$CONC duration=$DURATION rounds=$ROUNDS, $(nproc) CPUs, $(go version | cut -d' ' -f3)"
+# cpu_ticks PID: the process's CPU time (user + system) in clock ticks,
+# empty where /proc is not there.
+cpu_ticks() {
+	[ -r "/proc/$1/stat" ] || return 0
+	# The fields after the command name, which is in parentheses.
+	sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+}
+ticks_per_s=$(getconf CLK_TCK 2>/dev/null || echo 100)
+# load PORT: the load's result line, then the server's CPU microseconds
+# per request (0 when unknown).
 load() {
-	WEBHOOKS_SECRET=$SECRET "$tmp/httpload" load -url "http://127.0.0.1:$1/webhook" -body "$BODY" -c "$CONC" -d "$DURATION"
+	local c0 c1 res
+	c0=$(cpu_ticks "${pid_of[$1]}")
+	res=$(WEBHOOKS_SECRET=$SECRET "$tmp/httpload" load -url "http://127.0.0.1:$1/webhook" -body "$BODY" -c "$CONC" -d "$DURATION")
+	c1=$(cpu_ticks "${pid_of[$1]}")
+	awk -v res="$res" -v c0="${c0:-0}" -v c1="${c1:-0}" -v hz="$ticks_per_s" 'BEGIN {
+		n = res; sub(/.*\(/, "", n); n += 0
+		us = (n > 0 && c1 > c0) ? (c1 - c0) * 1e6 / hz / n : 0
+		printf "%s  cpu/req %.0f us\n", res, us
+	}'
 }
 # A short warm-up of each, not counted.
 for port in $RECEIVER_PORT $NAIVE_PORT $FLOOR_PORT; do
@@ -69,14 +96,20 @@ for round in $(seq "$ROUNDS"); do
 	echo "round $round  receiver $r"
 	echo "round $round  naive    $n"
 	echo "round $round  floor    $f"
-	line=$(awk -v r="$r" -v n="$n" -v f="$f" 'BEGIN { split(r, a, " "); split(n, b, " "); split(f, c, " "); printf "%.2f %.2f", a[1] / b[1], a[1] / c[1] }')
-	echo "round $round  receiver/naive throughput: ${line% *}  receiver/floor throughput: ${line#* }"
+	line=$(awk -v r="$r" -v n="$n" -v f="$f" 'BEGIN {
+		split(r, a, " "); split(n, b, " "); split(f, c, " ")
+		# The CPU per request is the field before the last ("us").
+		cr = a[length(a) - 1]; cf = c[length(c) - 1]
+		printf "%.2f %.2f %.2f", a[1] / b[1], a[1] / c[1], (cr > 0 && cf > 0) ? cf / cr : 0
+	}')
+	read -r rn rf rc <<<"$line"
+	echo "round $round  receiver/naive throughput: $rn  receiver/floor throughput: $rf  floor/receiver CPU per request: $rc"
 	ratios+=("$line")
 done
 printf '%s\n' "${ratios[@]}" | awk '
-	{ n++; a[n] = $1; b[n] = $2 }
+	{ n++; a[n] = $1; b[n] = $2; c[n] = $3 }
 	function median(v, m,    i, j, t) {
 		for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
 		return (m % 2) ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2
 	}
-	END { printf "median over %d rounds  receiver/naive: %.2f  receiver/floor: %.2f\n", n, median(a, n), median(b, n) }'
+	END { printf "median over %d rounds  receiver/naive: %.2f  receiver/floor: %.2f  floor/receiver CPU per request: %.2f\n", n, median(a, n), median(b, n), median(c, n) }'
