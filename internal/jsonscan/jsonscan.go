@@ -199,23 +199,73 @@ type plainRun struct{ start, end int }
 // Reset forgets every run, keeping the memory.
 func (p *PlainRuns) Reset() { p.runs = p.runs[:0] }
 
-// Note checks b[start:end] (bytes just written) and records it when it is
-// plain.
+// Note checks b[start:end] (bytes just written) and records its plain
+// prefix and its plain suffix (the whole of it when it is plain), each
+// when it is at least 32 bytes long: a read that holds the start or the
+// end of a document, with JSON around it, still has the document's part
+// noted. Finding the suffix reads backwards from end to the last byte
+// that is not plain, so a read costs one pass at most.
 func (p *PlainRuns) Note(b []byte, start, end int) {
-	if end > len(b) || end-start < 32 || indexFrom(b, start, end, '"') != end || indexFrom(b, start, end, '\\') != end {
+	if end > len(b) || end-start < 32 {
 		return
 	}
-	i := skipPrintable(b, start, end)
-	for ; i < end; i++ {
-		if c := b[i]; c < 0x20 || c >= 0x80 {
-			return
-		}
+	stop := indexFrom(b, start, end, '"')
+	stop = indexFrom(b, start, stop, '\\')
+	i := skipPrintable(b, start, stop)
+	for i < stop && plain(b[i]) {
+		i++
+	}
+	p.add(start, i)
+	if i == end {
+		return
+	}
+	p.add(plainSuffix(b, i+1, end), end)
+}
+
+// add records b[start:end] when it is long enough to be worth a jump.
+func (p *PlainRuns) add(start, end int) {
+	if end-start < 32 {
+		return
 	}
 	if n := len(p.runs); n > 0 && p.runs[n-1].end == start {
 		p.runs[n-1].end = end
 		return
 	}
 	p.runs = append(p.runs, plainRun{start, end})
+}
+
+// plain reports a byte a JSON string holds as it is: printable ASCII
+// other than '"' and '\\'.
+func plain(c byte) bool { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\' }
+
+// plainSuffix returns the start of the run of plain bytes that ends at
+// end, reading backwards no further than start. special may flag a byte
+// above a flagged one falsely, never miss one, so the highest flag of a
+// word is at or above its last byte that is not plain: the run returned
+// may be a few bytes shorter than the real one, never longer.
+func plainSuffix(b []byte, start, end int) int {
+	i := end
+	for i-32 >= start {
+		w := b[i-32 : i]
+		w0 := binary.LittleEndian.Uint64(w[0:8])
+		w1 := binary.LittleEndian.Uint64(w[8:16])
+		w2 := binary.LittleEndian.Uint64(w[16:24])
+		w3 := binary.LittleEndian.Uint64(w[24:32])
+		if special(w0)|special(w1)|special(w2)|special(w3) != 0 {
+			break
+		}
+		i -= 32
+	}
+	for i-8 >= start {
+		if m := special(binary.LittleEndian.Uint64(b[i-8 : i])); m != 0 {
+			return i - 8 + (63-bits.LeadingZeros64(m))>>3 + 1
+		}
+		i -= 8
+	}
+	for i > start && plain(b[i-1]) {
+		i--
+	}
+	return i
 }
 
 // skip returns the end of the recorded run that holds i (i when none

@@ -3,6 +3,7 @@ package jsonscan
 import (
 	"encoding/binary"
 	"math/bits"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -45,6 +46,71 @@ func TestSpecialFindsTheFirstByte(t *testing.T) {
 						t.Fatalf("%q: first special byte %d, special says %d", w2, first(w2), got(w2))
 					}
 				}
+			}
+		}
+	}
+}
+
+// TestNoteRecordsPlainEdges checks Note against a byte-by-byte
+// classification: every run it records holds only plain bytes (a string
+// scan may jump over it), the plain prefix of every read is recorded
+// exactly, and its plain suffix to within the 7 bytes special may flag
+// falsely in the word of the last byte that is not plain.
+func TestNoteRecordsPlainEdges(t *testing.T) {
+	bad := []byte{'"', '\\', 0x00, 0x1f, 0x80, 0xff}
+	for seed := range 300 {
+		rng := rand.New(rand.NewPCG(uint64(seed), 7))
+		b := make([]byte, 64+rng.IntN(4000))
+		for i := range b {
+			b[i] = byte(0x20 + rng.IntN(0x60)) // 0x20..0x7f
+			if !plain(b[i]) {
+				b[i] = 'A'
+			}
+		}
+		for range rng.IntN(6) {
+			b[rng.IntN(len(b))] = bad[rng.IntN(len(bad))]
+		}
+		var p PlainRuns
+		for at := 0; at < len(b); {
+			next := min(len(b), at+1+rng.IntN(1500))
+			before := len(p.runs)
+			p.Note(b, at, next)
+			if next-at >= 32 {
+				pre := at
+				for pre < next && plain(b[pre]) {
+					pre++
+				}
+				suf := next
+				for suf > pre && plain(b[suf-1]) {
+					suf--
+				}
+				var got []plainRun
+				for _, r := range p.runs[max(0, before-1):] {
+					if r.end > at {
+						got = append(got, plainRun{max(r.start, at), r.end})
+					}
+				}
+				k := 0
+				if pre-at >= 32 {
+					require.NotEmpty(t, got, "seed %d read [%d,%d): prefix", seed, at, next)
+					require.Equal(t, plainRun{at, pre}, got[0], "seed %d read [%d,%d): prefix", seed, at, next)
+					k = 1
+				}
+				if pre < next && next-suf >= 32+7 {
+					require.Len(t, got, k+1, "seed %d read [%d,%d): suffix", seed, at, next)
+					require.Equal(t, next, got[k].end)
+					require.GreaterOrEqual(t, got[k].start, suf)
+					require.LessOrEqual(t, got[k].start, suf+7)
+				}
+			}
+			at = next
+		}
+		for k, r := range p.runs {
+			for i := r.start; i < r.end; i++ {
+				require.True(t, plain(b[i]), "seed %d: run %v holds %q at %d", seed, r, b[i], i)
+			}
+			if k > 0 {
+				require.Less(t, p.runs[k-1].end, r.start, "runs in order, not adjacent")
 			}
 		}
 	}
