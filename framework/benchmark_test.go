@@ -208,7 +208,10 @@ func BenchmarkStage(b *testing.B) {
 		if err != nil {
 			return err
 		}
-		return r.rules(v)
+		return r.rules(rt, v)
+	})
+	stage("rules", func() error { // the validate tags alone, on the decoded value
+		return r.rules(rt, d.Value)
 	})
 	stage("dispatch", func() error {
 		return r.run(context.Background(), rt, d)
@@ -221,6 +224,9 @@ func BenchmarkStage(b *testing.B) {
 		}
 		return rt.schema.Validate(inst.Value)
 	})
+	stage("rules-full", func() error { // go-playground/validator, which the rule program answers for
+		return r.validate.Struct(d.Value)
+	})
 	inst, _ := schemas.ParseInstance(content)
 	stage("decode-full", func() error {
 		clean, err := json.Marshal(inst.Value)
@@ -231,7 +237,7 @@ func BenchmarkStage(b *testing.B) {
 		if err != nil {
 			return err
 		}
-		return r.rules(v)
+		return r.rules(rt, v)
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/retabhook/retabhook/internal/envelope"
+	"github.com/retabhook/retabhook/internal/rulecheck"
 )
 
 // Event is Retab's signed event envelope: {"id": "evt_...", "type":
@@ -151,6 +152,7 @@ func HandleEventSafely[T any](r *Router, eventType string, h func(ctx context.Co
 	if err := checkRules(r.validate, typ); err != nil {
 		return err
 	}
+	rules := rulecheck.Compile(r.validate, typ)
 	var hc handleConfig
 	for _, o := range opts {
 		o(&hc)
@@ -161,7 +163,7 @@ func HandleEventSafely[T any](r *Router, eventType string, h func(ctx context.Co
 	if prev, ok := r.events[eventType]; ok {
 		return fmt.Errorf("%w: event type %q is already registered for %s", ErrRegistration, eventType, prev.typ)
 	}
-	r.events[eventType] = &route{kind: eventType, typ: typ, decode: decodeInto[T], call: call}
+	r.events[eventType] = &route{kind: eventType, typ: typ, decode: decodeInto[T], call: call, rules: rules}
 	return nil
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/retabhook/retabhook/internal/fastpath"
 	"github.com/retabhook/retabhook/internal/printable"
+	"github.com/retabhook/retabhook/internal/rulecheck"
 	"github.com/retabhook/retabhook/schemas"
 )
 
@@ -47,8 +48,9 @@ type route struct {
 	call   HandlerFunc // with middleware applied
 	review *review     // nil without WithReview
 
-	output *schemas.Schema   // HandleCall's response schema; nil for webhooks
-	fast   *fastpath.Program // nil: the full validator only
+	output *schemas.Schema    // HandleCall's response schema; nil for webhooks
+	fast   *fastpath.Program  // nil: the full validator only
+	rules  *rulecheck.Program // the validate tags without the validator, for values that pass; nil: the validator only
 
 	overlaps []overlap // kinds whose schemas accept a common instance (written under mu)
 }
@@ -123,6 +125,7 @@ func (r *Router) register(typ reflect.Type, decode func([]byte) (any, error), ca
 	if err := checkRules(r.validate, typ); err != nil {
 		return err
 	}
+	rules := rulecheck.Compile(r.validate, typ)
 	if err := checkReview(hc.review, typ); err != nil {
 		return err
 	}
@@ -144,7 +147,7 @@ func (r *Router) register(typ reflect.Type, decode func([]byte) (any, error), ca
 	if (hc.output != nil) != (r.cfg.apiCall != nil) {
 		return fmt.Errorf("%w: %s: an API Call router takes HandleCall handlers only, a webhook router Handle and HandleEvent ones", ErrRegistration, typ)
 	}
-	rt := &route{kind: kind, typ: typ, schema: sch, decode: decode, call: call, review: rv, output: hc.output, fast: compileFast(sch)}
+	rt := &route{kind: kind, typ: typ, schema: sch, decode: decode, call: call, review: rv, output: hc.output, fast: compileFast(sch), rules: rules}
 	r.routes[kind] = rt
 	r.types[typ] = kind
 	r.order = append(r.order, rt)
@@ -537,8 +540,10 @@ func (r *Router) check(rt *route, d *Delivery, c *content, inst []byte) error {
 	return nil
 }
 
-// rules applies validate tags to a decoded struct value.
-func (r *Router) rules(v any) error {
+// rules applies validate tags to a decoded struct value of rt's type: the
+// route's rule program answers for a value that passes, and the validator
+// for any other (internal/rulecheck), so errors are the validator's.
+func (r *Router) rules(rt *route, v any) error {
 	rv := reflect.ValueOf(v)
 	for rv.Kind() == reflect.Pointer {
 		if rv.IsNil() {
@@ -547,6 +552,9 @@ func (r *Router) rules(v any) error {
 		rv = rv.Elem()
 	}
 	if rv.Kind() != reflect.Struct {
+		return nil
+	}
+	if rt.rules.Passes(rv) {
 		return nil
 	}
 	return r.validate.Struct(v)

@@ -451,7 +451,7 @@ func (r *Router) verdict(rt *route, inst []byte, schemaVs []schemas.Violation) (
 		}
 	}
 	if v != nil {
-		if err := r.rules(v); err != nil {
+		if err := r.rules(rt, v); err != nil {
 			for _, rv := range ruleViolations(rt.typ, v, err) {
 				if !refused.covers(rv.Pointer) {
 					all = append(all, rv)

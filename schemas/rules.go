@@ -11,9 +11,8 @@ import (
 	"strings"
 
 	"github.com/retabhook/retabhook/internal/jsontree"
+	"github.com/retabhook/retabhook/internal/rulecheck"
 )
-
-//go:generate go run ./internal/gencodes
 
 // ErrTagConflict is wrapped by the derivation error of a field whose
 // `jsonschema` tag and `validate` rules say different things about the same
@@ -467,7 +466,7 @@ func (a *ruleApplier) keywords(t reflect.Type, r rule) (ruleResult, error) {
 		}
 		return ruleResult{why: "its meaning on " + t.String() + " has no keyword"}, nil
 	case "oneof":
-		vals := oneofValues(r.param)
+		vals := rulecheck.OneofValues(r.param)
 		enum := jsontree.NewArray()
 		switch k {
 		case kindStr:
@@ -490,7 +489,7 @@ func (a *ruleApplier) keywords(t reflect.Type, r rule) (ruleResult, error) {
 		if !isString {
 			return ruleResult{why: r.name + " on " + t.String() + " is not mapped"}, nil
 		}
-		codes := map[string][]string{"iso4217": iso4217Codes, "iso3166_1_alpha2": iso3166Alpha2Codes, "iso3166_1_alpha3": iso3166Alpha3Codes}[r.name]
+		codes := rulecheck.Codes(r.name)
 		enum := jsontree.NewArray()
 		for _, c := range codes {
 			enum.Elems = append(enum.Elems, jsontree.NewString(c))
@@ -565,18 +564,6 @@ func numberParam(k goKind, p string) (string, error) {
 		return "", fmt.Errorf("%q is not a finite number", p)
 	}
 	return strconv.FormatFloat(f, 'g', -1, 64), nil
-}
-
-var oneofSplit = regexp.MustCompile(`'[^']*'|\S+`)
-
-// oneofValues splits a oneof parameter as the validator does: on spaces,
-// with 'quoted values' kept whole.
-func oneofValues(p string) []string {
-	vals := oneofSplit.FindAllString(p, -1)
-	for i, v := range vals {
-		vals[i] = strings.ReplaceAll(v, "'", "")
-	}
-	return vals
 }
 
 // set writes keyword key on node for rule r: a bound already there is

@@ -1,0 +1,351 @@
+package rulecheck
+
+import (
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/go-playground/validator/v10"
+)
+
+// Program checks the validate tags of one struct type. Build it with
+// [Compile]; it is safe for concurrent use.
+type Program struct {
+	root *structProg
+}
+
+// structProg is what the validator's validateStruct does for a struct
+// type: each of its fields the validator looks at, in order.
+type structProg struct {
+	typ    reflect.Type
+	unsure bool // the validator panics reading the type's tags
+	fields []fieldProg
+}
+
+type fieldProg struct {
+	index int
+	n     *node
+}
+
+// node is what the validator's traverseField does with a value of one
+// static type and the rest of a tag chain: look through pointers, apply
+// the rules in order, dive into elements, descend into a struct.
+type node struct {
+	unsure bool    // the validator would call a ValidatorValue method
+	nilIs  verdict // for a nil pointer
+	viaPtr bool    // the value is reached through a pointer (the validator's fldIsPointer)
+	iface  bool    // an interface, untagged or with omit options: only its dynamic value is looked at
+	steps  []step
+	nested *structProg // descended into at the end of the chain
+}
+
+type verdict uint8
+
+const (
+	pass verdict = iota
+	fail
+	unsure
+)
+
+type stepKind uint8
+
+const (
+	stepTest       stepKind = iota
+	stepOmitEmpty           // stop, passing, when the value is empty (hasValue)
+	stepOmitZero            // stop, passing, when the value is zero (hasNotZeroValue)
+	stepOmitNil             // stop, passing, when the value is a nil slice, map...
+	stepStop                // nostructlevel: the validator returns
+	stepStructOnly          // structonly: the validator reads a struct's tags and returns
+	stepDive
+	stepUnsure // a rule the program does not implement
+)
+
+type step struct {
+	kind stepKind
+	test func(reflect.Value) bool
+	elem *node // stepDive: the elements' node
+}
+
+var (
+	timeType   = reflect.TypeFor[time.Time]()
+	valuerType = reflect.TypeFor[validator.Valuer]()
+)
+
+// Compile reads the validate tags of t (a struct type, or a pointer to
+// one) and of every struct type reachable from it. v is the validator the
+// caller falls back on: Compile asks it whether each struct type's tags
+// parse, so a tag that makes it panic makes the program unsure instead.
+// Compile returns nil when validator.Struct would refuse t itself (a type
+// that is not a struct, or converts to time.Time); a nil Program passes
+// nothing.
+func Compile(v *validator.Validate, t reflect.Type) *Program {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct || t.ConvertibleTo(timeType) {
+		return nil
+	}
+	c := &compiler{v: v, structs: map[reflect.Type]*structProg{}}
+	return &Program{root: c.structOf(t)}
+}
+
+// Passes reports whether validator.Struct would return nil for v, a value
+// of the compiled struct type (not a pointer to it). False means a rule
+// fails, or the program cannot tell: ask the validator.
+func (p *Program) Passes(v reflect.Value) bool {
+	if p == nil || !v.IsValid() || v.Type() != p.root.typ {
+		return false
+	}
+	return p.root.passes(v)
+}
+
+func (sp *structProg) passes(v reflect.Value) bool {
+	if sp.unsure {
+		return false
+	}
+	for i := range sp.fields {
+		f := &sp.fields[i]
+		if !f.n.passes(v.Field(f.index)) {
+			return false
+		}
+	}
+	return true
+}
+
+func (n *node) passes(v reflect.Value) bool {
+	if n.unsure {
+		return false
+	}
+	for v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return n.nilIs == pass
+		}
+		v = v.Elem()
+	}
+	if n.iface {
+		return v.IsNil() || dynamicPasses(v.Elem())
+	}
+	for i := range n.steps {
+		s := &n.steps[i]
+		switch s.kind {
+		case stepTest:
+			if !s.test(v) {
+				return false
+			}
+		case stepOmitEmpty:
+			if !hasValue(v, n.viaPtr) {
+				return true
+			}
+		case stepOmitZero:
+			if !hasNotZeroValue(v) {
+				return true
+			}
+		case stepOmitNil:
+			if nilable(v.Kind()) && v.IsNil() {
+				return true
+			}
+		case stepStop:
+			return true
+		case stepStructOnly:
+			return n.nested == nil || !n.nested.unsure
+		case stepDive:
+			if v.Kind() == reflect.Map {
+				for it := v.MapRange(); it.Next(); {
+					if !s.elem.passes(it.Value()) {
+						return false
+					}
+				}
+				return true
+			}
+			for i := range v.Len() {
+				if !s.elem.passes(v.Index(i)) {
+					return false
+				}
+			}
+			return true
+		default:
+			return false
+		}
+	}
+	if n.nested != nil {
+		return n.nested.passes(v)
+	}
+	return true
+}
+
+// dynamicPasses reports whether the validator passes the dynamic value e
+// of an untagged interface: it only looks inside a struct (which the
+// program has not compiled) or through a ValidatorValue method.
+func dynamicPasses(e reflect.Value) bool {
+	for {
+		if e.Type().Implements(valuerType) {
+			return false
+		}
+		if k := e.Kind(); k != reflect.Pointer && k != reflect.Interface {
+			break
+		}
+		if e.IsNil() {
+			return true
+		}
+		e = e.Elem()
+	}
+	return e.Kind() != reflect.Struct
+}
+
+func nilable(k reflect.Kind) bool {
+	switch k {
+	case reflect.Slice, reflect.Map, reflect.Pointer, reflect.Interface, reflect.Chan, reflect.Func:
+		return true
+	}
+	return false
+}
+
+// hasValue is the validator's required (and omitempty's test).
+func hasValue(v reflect.Value, viaPtr bool) bool {
+	if nilable(v.Kind()) {
+		return !v.IsNil()
+	}
+	return viaPtr || !v.IsZero()
+}
+
+// hasNotZeroValue is omitzero's test.
+func hasNotZeroValue(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Slice, reflect.Map:
+		return !v.IsNil() && v.Len() > 0
+	case reflect.Pointer, reflect.Interface, reflect.Chan, reflect.Func:
+		return !v.IsNil()
+	}
+	return !v.IsZero()
+}
+
+type compiler struct {
+	v       *validator.Validate
+	structs map[reflect.Type]*structProg
+}
+
+func (c *compiler) structOf(t reflect.Type) *structProg {
+	if sp, ok := c.structs[t]; ok {
+		return sp
+	}
+	sp := &structProg{typ: t}
+	c.structs[t] = sp
+	if !c.parses(t) {
+		sp.unsure = true
+		return sp
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.Anonymous && f.PkgPath != "" {
+			continue // the validator skips unexported fields, not embedded ones
+		}
+		tag := f.Tag.Get("validate")
+		if tag == "-" {
+			continue
+		}
+		var items []string
+		if tag != "" {
+			items = strings.Split(tag, ",")
+		}
+		sp.fields = append(sp.fields, fieldProg{index: i, n: c.node(f.Type, items)})
+	}
+	return sp
+}
+
+// parses reports whether the validator reads t's tags without panicking:
+// a partial validation that names no field parses them all and applies
+// none.
+func (c *compiler) parses(t reflect.Type) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	_ = c.v.StructPartial(reflect.New(t).Interface(), "\x00")
+	return true
+}
+
+// node compiles the tag chain items for a value of static type t.
+func (c *compiler) node(t reflect.Type, items []string) *node {
+	n := &node{}
+	for {
+		if t.Implements(valuerType) {
+			n.unsure = true
+			return n
+		}
+		if t.Kind() != reflect.Pointer {
+			break
+		}
+		t, n.viaPtr = t.Elem(), true
+	}
+	n.nilIs = nilVerdict(items)
+	switch t.Kind() {
+	case reflect.Interface:
+		// Only the omit options are implemented on an interface: they
+		// either pass or leave the dynamic value to be looked at.
+		for _, it := range items {
+			if it != "omitempty" && it != "omitnil" && it != "omitzero" {
+				n.unsure = true
+			}
+		}
+		n.iface = true
+		return n
+	case reflect.Struct:
+		if !t.ConvertibleTo(timeType) {
+			n.nested = c.structOf(t)
+		}
+	}
+	n.steps = c.steps(t, n.viaPtr, items)
+	return n
+}
+
+// nilVerdict is what the validator says of a nil pointer, which depends on
+// the first item of its tag chain only.
+func nilVerdict(items []string) verdict {
+	if len(items) == 0 {
+		return pass
+	}
+	switch items[0] {
+	case "omitempty", "omitzero", "omitnil", "isdefault":
+		return pass
+	case "dive", "structonly", "nostructlevel":
+		return fail
+	}
+	if name, _, _ := strings.Cut(items[0], "="); !strings.Contains(items[0], "|") && implemented[name] {
+		return fail // a rule that does not run on nil
+	}
+	return unsure
+}
+
+func (c *compiler) steps(t reflect.Type, viaPtr bool, items []string) []step {
+	var out []step
+	for i, it := range items {
+		switch it {
+		case "omitempty":
+			out = append(out, step{kind: stepOmitEmpty})
+		case "omitzero":
+			out = append(out, step{kind: stepOmitZero})
+		case "omitnil":
+			out = append(out, step{kind: stepOmitNil})
+		case "structonly":
+			return append(out, step{kind: stepStructOnly})
+		case "nostructlevel":
+			return append(out, step{kind: stepStop})
+		case "dive":
+			rest := items[i+1:]
+			switch k := t.Kind(); {
+			case len(rest) > 0 && (rest[0] == "keys" || rest[0] == "endkeys"):
+			case k == reflect.Slice || k == reflect.Array || k == reflect.Map:
+				return append(out, step{kind: stepDive, elem: c.node(t.Elem(), rest)})
+			}
+			return append(out, step{kind: stepUnsure})
+		default:
+			test, ok := rule(t, viaPtr, it)
+			if !ok {
+				return append(out, step{kind: stepUnsure})
+			}
+			out = append(out, step{kind: stepTest, test: test})
+		}
+	}
+	return out
+}
