@@ -261,6 +261,8 @@ func isUUID(s string) bool {
 	return true
 }
 
+//go:generate go run ./internal/gencodes
+
 // Codes returns the codes the validator's iso4217, iso3166_1_alpha2 or
 // iso3166_1_alpha3 rule accepts, sorted (nil for another rule). The slice
 // is shared: do not modify it.
