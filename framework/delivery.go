@@ -189,7 +189,7 @@ func newFile(filename string, url []byte, at int) File {
 		return f
 	}
 	mime, _, _ := bytes.Cut(meta, []byte(";"))
-	f.MIMEType = string(mime)
+	f.MIMEType = mimeType(mime)
 	n := len(payload) / 4 * 3
 	switch {
 	case bytes.HasSuffix(payload, []byte("==")):
@@ -199,6 +199,24 @@ func newFile(filename string, url []byte, at int) File {
 	}
 	f.Size = max(0, n)
 	return f
+}
+
+// mimeType returns mime as a string, without a copy for the media types
+// of the documents Retab usually sends.
+func mimeType(mime []byte) string {
+	switch string(mime) {
+	case "application/pdf":
+		return "application/pdf"
+	case "image/png":
+		return "image/png"
+	case "image/jpeg":
+		return "image/jpeg"
+	case "image/webp":
+		return "image/webp"
+	case "text/plain":
+		return "text/plain"
+	}
+	return string(mime)
 }
 
 // URL returns the file payload's URL as sent (a data URI carries the

@@ -104,7 +104,13 @@ func (completionFormat) decodeRuns(body []byte, runs *jsonscan.PlainRuns) (*Deli
 		return nil, fmt.Errorf("%w: %w", ErrMalformedEnvelope, err)
 	}
 	c := env.Completion
-	d := &Delivery{
+	// One allocation for the delivery and its choice, usually one.
+	all := new(struct {
+		d      Delivery
+		choice [1]Choice
+	})
+	d := &all.d
+	*d = Delivery{
 		CompletionID:        c.ID,
 		Model:               c.Model,
 		ExtractionID:        c.ExtractionID,
@@ -115,7 +121,11 @@ func (completionFormat) decodeRuns(body []byte, runs *jsonscan.PlainRuns) (*Deli
 	if n, err := c.Created.Int64(); err == nil && n > 0 {
 		d.Created = time.Unix(n, 0).UTC()
 	}
-	d.Choices = make([]Choice, len(c.Choices))
+	if len(c.Choices) == len(all.choice) {
+		d.Choices = all.choice[:]
+	} else {
+		d.Choices = make([]Choice, len(c.Choices))
+	}
 	var contentErr error
 	for i, ch := range c.Choices {
 		d.Choices[i] = Choice{Index: ch.Index}
@@ -147,9 +157,15 @@ func (completionFormat) decodeRuns(body []byte, runs *jsonscan.PlainRuns) (*Deli
 	return d, nil
 }
 
-// decodeMetadata decodes a metadata object (null and absent leave it nil).
+// decodeMetadata decodes a metadata object (null and absent leave it nil)
+// into *dst, which is nil, as json.Unmarshal does (envelope.Metadata, when
+// it is sure).
 func decodeMetadata(raw json.RawMessage, dst *map[string]any) error {
 	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	if m, ok := envelope.Metadata(raw); ok {
+		*dst = m
 		return nil
 	}
 	if err := json.Unmarshal(raw, dst); err != nil {

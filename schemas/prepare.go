@@ -108,8 +108,7 @@ func syntaxError(content []byte) error {
 type preparer struct {
 	b        []byte
 	rewrite  bool
-	keys     [][]byte // keys of the objects being walked, innermost last
-	repeated int      // offset of the first repeated key, or -1
+	repeated int // offset of the first repeated key, or -1
 }
 
 func (p *preparer) value(i, depth int) (int, bool) {
@@ -148,8 +147,10 @@ const pairwise = 16
 
 func (p *preparer) object(i, depth int) (int, bool) {
 	b := p.b
-	base := len(p.keys)
-	defer func() { p.keys = p.keys[:base] }()
+	// The object's first keys, on the stack (not in p, whose slices
+	// would escape), then a set.
+	var keys [pairwise][]byte
+	n := 0
 	var set map[string]bool
 	return jsonscan.Object(b, i, func(start, end int, flags jsonscan.StringFlags, v int) (int, bool) {
 		key := b[start+1 : end-1]
@@ -161,16 +162,17 @@ func (p *preparer) object(i, depth int) (int, bool) {
 		case set != nil:
 			dup = set[string(key)]
 			set[string(key)] = true
-		case len(p.keys)-base < pairwise:
-			for k := base; k < len(p.keys); k++ {
-				if bytes.Equal(p.keys[k], key) {
+		case n < pairwise:
+			for _, k := range keys[:n] {
+				if bytes.Equal(k, key) {
 					dup = true
 				}
 			}
-			p.keys = append(p.keys, key)
+			keys[n] = key
+			n++
 		default:
 			set = make(map[string]bool, 2*pairwise)
-			for _, k := range p.keys[base:] {
+			for _, k := range keys {
 				set[string(k)] = true
 			}
 			dup = set[string(key)]

@@ -19,13 +19,18 @@ func scan(body []byte, runs *jsonscan.PlainRuns) (env *Envelope, ok bool) {
 	if i >= len(body) || body[i] != '{' {
 		return nil, false
 	}
-	// One allocation for the envelope and the objects it usually holds.
+	// One allocation for the envelope and the objects it usually holds,
+	// and one for the text of its strings.
 	all := new(struct {
-		env Envelope
-		c   Completion
-		fp  FilePayload
+		env     Envelope
+		c       Completion
+		fp      FilePayload
+		choices [2]Choice
+		slots   [3]string
 	})
 	env = &all.env
+	s.choiceRoom, s.slots = all.choices[:0:len(all.choices)], all.slots[:0:len(all.slots)]
+	s.text.Grow(envelopeText)
 	i, ok = s.object(i, envelopeKeys[:], func(k, i int) (int, bool) {
 		switch k {
 		case 0:
@@ -55,6 +60,28 @@ var (
 type scanner struct {
 	b    []byte
 	runs *jsonscan.PlainRuns // b's plain runs, for the file URL; may be nil
+
+	// text holds the strings' bytes, choiceRoom and slots room for the
+	// choices and the strings pointed to (user, finish_reason) of a
+	// usual envelope, allocated with it; past it, each is allocated on
+	// its own.
+	text       text
+	choiceRoom []Choice
+	slots      []string
+}
+
+// envelopeText is the room made for the text of an envelope's strings
+// (completion id, object, model, created, extraction_id, each choice's
+// finish_reason, user, filename), usually about 150 bytes.
+const envelopeText = 256
+
+// slot returns room for a string that a field points to.
+func (s *scanner) slot() *string {
+	if len(s.slots) < cap(s.slots) {
+		s.slots = s.slots[:len(s.slots)+1]
+		return &s.slots[len(s.slots)-1]
+	}
+	return new(string)
 }
 
 // object walks the object at b[i] (which must be '{'), calling field for
@@ -106,16 +133,14 @@ func (s *scanner) isNull(i int) bool {
 	return len(s.b)-i >= 4 && string(s.b[i:i+4]) == "null"
 }
 
-// str decodes a string value.
-func (s *scanner) str(i int) (string, int, bool) {
+// str decodes the string value at b[i] into *dst.
+func (s *scanner) str(i int, dst *string) (int, bool) {
 	end, flags, ok := jsonscan.String(s.b, i)
 	if !ok {
-		return "", i, false
+		return i, false
 	}
-	if jsonscan.Plain(s.b[i:end], flags) {
-		return string(s.b[i+1 : end-1]), end, true
-	}
-	return string(jsonscan.Unquote(nil, s.b[i:end])), end, true
+	*dst = s.text.add(s.b[i:end], flags)
+	return end, true
 }
 
 // stringField decodes into a string field: a string sets it, null leaves
@@ -127,9 +152,7 @@ func (s *scanner) stringField(i int, dst *string) (int, bool) {
 	if i >= len(s.b) || s.b[i] != '"' {
 		return i, false
 	}
-	v, end, ok := s.str(i)
-	*dst = v
-	return end, ok
+	return s.str(i, dst)
 }
 
 // boolField decodes into a bool field: true or false sets it, null leaves
@@ -156,9 +179,8 @@ func (s *scanner) nullableString(i int, dst **string) (int, bool) {
 	if i >= len(s.b) || s.b[i] != '"' {
 		return i, false
 	}
-	v, end, ok := s.str(i)
-	*dst = &v
-	return end, ok
+	*dst = s.slot()
+	return s.str(i, *dst)
 }
 
 // raw keeps the value as a slice of the body, capacity clipped so that an
@@ -181,7 +203,7 @@ func (s *scanner) completion(i int, dst **Completion, c *Completion) (int, bool)
 				return i + 4, true
 			}
 			end, _, ok := jsonscan.Number(s.b, i)
-			c.Created = json.Number(s.b[i:end])
+			c.Created = json.Number(s.text.copy(s.b[i:end]))
 			return end, ok
 		case 3:
 			return s.stringField(i, &c.Model)
@@ -227,7 +249,13 @@ func (s *scanner) choices(i int, dst *[]Choice) (int, bool) {
 		}
 		break
 	}
-	out := make([]Choice, n)
+	var out []Choice
+	if k := len(s.choiceRoom); n <= cap(s.choiceRoom)-k {
+		out = s.choiceRoom[k : k+n : k+n]
+		s.choiceRoom = s.choiceRoom[:k+n]
+	} else {
+		out = make([]Choice, n)
+	}
 	i = jsonscan.SkipSpace(b, i+1)
 	for k := range out {
 		var ok bool

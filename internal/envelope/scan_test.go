@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -316,4 +317,38 @@ func FuzzScan(f *testing.F) {
 			require.NotNil(t, env.Completion)
 		}
 	})
+}
+
+// TestScanAllocations: the typical delivery's envelope is decoded with two
+// allocations (the envelope with its usual objects, and the text of all its
+// strings), and its strings are copies: they do not change with the body.
+func TestScanAllocations(t *testing.T) {
+	body := fixtures.TypicalDelivery()
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, ok := scan(body, nil); !ok {
+			t.Fatal("not scanned")
+		}
+	})
+	require.Equal(t, 2.0, allocs)
+	// A body past the room made for the text, with escapes, more
+	// choices than the room made for them.
+	long := []byte(`{"completion":{"id":"` + strings.Repeat(`a\u00e9`, 200) + `","model":"m","created":12,"choices":[{"finish_reason":"stop"},{"finish_reason":"\u0073top"},{"finish_reason":"x"}]},"user":"u","file_payload":{"filename":"f.pdf"}}`)
+	for _, b := range [][]byte{body, long} {
+		want, err := decodeStd(b)
+		require.NoError(t, err)
+		b = slices.Clone(b)
+		got, ok := scan(b, nil)
+		require.True(t, ok)
+		for i := range b {
+			b[i] = 'x'
+		}
+		strs := func(env *Envelope) []string {
+			out := []string{env.Completion.ID, env.Completion.Object, env.Completion.Model, string(env.Completion.Created), env.Completion.ExtractionID, *env.User, env.FilePayload.Filename}
+			for _, ch := range env.Completion.Choices {
+				out = append(out, *ch.FinishReason)
+			}
+			return out
+		}
+		require.Equal(t, strs(want), strs(got))
+	}
 }
