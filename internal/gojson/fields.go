@@ -21,6 +21,10 @@ type Field struct {
 	Owner  reflect.Type // the struct type that declares the field
 	// OmitEmpty and OmitZero: the tag's options.
 	OmitEmpty, OmitZero bool
+	// Quoted: the tag's string option, which encoding/json honours only
+	// for a bool, integer, float or string field (or an unnamed pointer
+	// to one); the value is then a JSON string holding the literal.
+	Quoted bool
 }
 
 // Fields lists the fields of struct type t that encoding/json uses, in
@@ -78,7 +82,8 @@ func Fields(t reflect.Type) (fields []Field, dropped []Field) {
 					}
 					o := "," + opts + ","
 					fd := Field{Name: name, Tagged: tagged, Index: index, Field: sf, Owner: f.typ,
-						OmitEmpty: strings.Contains(o, ",omitempty,"), OmitZero: strings.Contains(o, ",omitzero,")}
+						OmitEmpty: strings.Contains(o, ",omitempty,"), OmitZero: strings.Contains(o, ",omitzero,"),
+						Quoted: strings.Contains(o, ",string,") && quotable(ft.Kind())}
 					all = append(all, fd)
 					if count[f.typ] > 1 {
 						all = append(all, fd) // several instances: a tie
@@ -142,6 +147,18 @@ func Lookup(fields []Field, key string) (Field, bool) {
 		}
 	}
 	return Field{}, false
+}
+
+// quotable reports whether encoding/json applies a string tag option to a
+// field of kind k.
+func quotable(k reflect.Kind) bool {
+	switch k {
+	case reflect.Bool, reflect.String, reflect.Float32, reflect.Float64,
+		reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return true
+	}
+	return false
 }
 
 func validTag(s string) bool {

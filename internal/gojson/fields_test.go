@@ -106,3 +106,29 @@ func TestFieldsDominance(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(`{"x": "1", "Y": "2"}`), &d))
 	require.Equal(t, doc2{X: "1", inner3: inner3{Y: "2"}}, d)
 }
+
+type quoted struct {
+	N  int      `json:"n,string"`
+	P  *float64 `json:",omitempty,string"`
+	S  []int    `json:"s,string"` // not a kind the option applies to
+	B  bool     `json:"b,stringy"`
+	QS string   `json:",string"`
+}
+
+// TestFieldsQuoted: the string option is reported where encoding/json
+// honours it, which it shows by wanting the literal in a string.
+func TestFieldsQuoted(t *testing.T) {
+	fields, _ := gojson.Fields(reflect.TypeFor[quoted]())
+	got := map[string]bool{}
+	for _, f := range fields {
+		got[f.Name] = f.Quoted
+	}
+	require.Equal(t, map[string]bool{"n": true, "P": true, "s": false, "b": false, "QS": true}, got)
+	var q quoted
+	require.NoError(t, json.Unmarshal([]byte(`{"n": "1", "P": "2.5", "s": [3], "b": true, "QS": "\"x\""}`), &q))
+	require.Equal(t, 1, q.N)
+	require.Equal(t, 2.5, *q.P)
+	require.Equal(t, []int{3}, q.S)
+	require.Equal(t, "x", q.QS)
+	require.Error(t, json.Unmarshal([]byte(`{"n": 1}`), &q))
+}
