@@ -1,0 +1,689 @@
+package typeddecode
+
+import (
+	"encoding/json"
+	"math"
+	"reflect"
+	"strconv"
+	"sync"
+	"unsafe"
+
+	"github.com/retabhook/retabhook/internal/gojson"
+	"github.com/retabhook/retabhook/internal/jsonscan"
+)
+
+// Decode decodes data into the value of the decoder's type at p, which
+// must be that type's zero value. ok is false when the decoder does not
+// handle data (see the package documentation): *p is then partly written
+// and must be discarded, and json.Unmarshal into a fresh value is the
+// answer.
+func (d *Decoder) Decode(data []byte, p unsafe.Pointer) (ok bool) {
+	s := d.state.Get().(*state)
+	s.data, s.i, s.depth, s.arena = data, jsonscan.SkipSpace(data, 0), 0, nil
+	ok = s.i < len(data) && d.root.decode(s, p) && jsonscan.SkipSpace(data, s.i) == len(data)
+	s.data, s.arena = nil, nil
+	d.state.Put(s)
+	return ok
+}
+
+// DecodeAny decodes data into a new value of the decoder's type and
+// returns it in an interface, as Decode does (ok false: not handled).
+func (d *Decoder) DecodeAny(data []byte) (v any, ok bool) {
+	pv := reflect.New(d.typ)
+	p := pv.UnsafePointer()
+	if !d.Decode(data, p) {
+		return nil, false
+	}
+	if d.etyp == nil {
+		return pv.Elem().Interface(), true
+	}
+	// The value has memory of its own, which nothing else refers to: the
+	// interface can hold it without the copy Interface would make.
+	*(*eface)(unsafe.Pointer(&v)) = eface{typ: d.etyp, data: p}
+	return v, true
+}
+
+// state is one Decode's position in its input.
+type state struct {
+	data  []byte
+	i     int // the next byte (a value's first one when a node starts)
+	depth int
+	arena []byte // a copy of data the strings point into; nil until one is needed
+	key   []byte // an unescaped key
+}
+
+// node decodes the value at s.i into the memory at p (a zero value of its
+// type) and leaves s.i just past it; false: not handled.
+type node interface {
+	decode(s *state, p unsafe.Pointer) bool
+}
+
+// literal reports whether lit is at s.i, and steps over it.
+func (s *state) literal(lit string) bool {
+	if len(s.data)-s.i >= len(lit) && string(s.data[s.i:s.i+len(lit)]) == lit {
+		s.i += len(lit)
+		return true
+	}
+	return false
+}
+
+// null steps over a null at s.i: what a value that is not a pointer, a
+// slice or a map is left unchanged by.
+func (s *state) null() bool { return s.literal("null") }
+
+// text returns the string of the string token s.data[start:end].
+func (s *state) text(start, end int, flags jsonscan.StringFlags) string {
+	if end-start == 2 {
+		return ""
+	}
+	tok := s.data[start:end]
+	if jsonscan.Plain(tok, flags) {
+		return s.bytes(start+1, end-1)
+	}
+	if len(s.data) > ArenaMax {
+		return string(jsonscan.Unquote(nil, tok))
+	}
+	s.copyArena()
+	// Decoded in place of the token's own bytes in the copy: never
+	// longer unless invalid UTF-8 grows into U+FFFD, and append then
+	// moves it to an allocation of its own.
+	out := jsonscan.Unquote(s.arena[start+1:start+1:end-1], tok)
+	if len(out) == 0 {
+		return ""
+	}
+	return unsafe.String(&out[0], len(out))
+}
+
+// bytes returns s.data[start:end] as a string.
+func (s *state) bytes(start, end int) string {
+	if len(s.data) > ArenaMax {
+		return string(s.data[start:end])
+	}
+	s.copyArena()
+	return unsafe.String(&s.arena[start], end-start)
+}
+
+// copyArena makes the copy of the input the strings point into, once.
+func (s *state) copyArena() {
+	if s.arena == nil {
+		s.arena = make([]byte, len(s.data))
+		copy(s.arena, s.data)
+	}
+}
+
+// str scans the string token at s.i and returns its string.
+func (s *state) str() (string, bool) {
+	end, flags, ok := jsonscan.String(s.data, s.i)
+	if !ok {
+		return "", false
+	}
+	v := s.text(s.i, end, flags)
+	s.i = end
+	return v, true
+}
+
+// skip steps over the value at s.i, checking it.
+func (s *state) skip() bool {
+	end, ok := jsonscan.Skip(s.data, s.i)
+	s.i = end
+	return ok
+}
+
+func (s *state) enter() bool {
+	s.depth++
+	return s.depth <= MaxDepth
+}
+
+// next steps over the ',' or the closing byte after a member or an
+// element (and the space around): more is true after a ','.
+func (s *state) next(closing byte) (more, ok bool) {
+	i := jsonscan.SkipSpace(s.data, s.i)
+	if i >= len(s.data) {
+		return false, false
+	}
+	switch s.data[i] {
+	case ',':
+		s.i = jsonscan.SkipSpace(s.data, i+1)
+		return true, true
+	case closing:
+		s.i = i + 1
+		s.depth--
+		return false, true
+	}
+	return false, false
+}
+
+// open steps over the opening byte of an object or an array and the space
+// after it; empty is true when the closing byte follows (stepped over too).
+func (s *state) open(closing byte) (empty, ok bool) {
+	if !s.enter() {
+		return false, false
+	}
+	s.i = jsonscan.SkipSpace(s.data, s.i+1)
+	if s.i < len(s.data) && s.data[s.i] == closing {
+		s.i++
+		s.depth--
+		return true, true
+	}
+	return false, true
+}
+
+// member scans an object member's key token at s.i, which it returns
+// (s.data[start:end]), and the ':' after it: s.i is then the value's first
+// byte.
+func (s *state) member() (start, end int, flags jsonscan.StringFlags, ok bool) {
+	d, start := s.data, s.i
+	if start >= len(d) || d[start] != '"' {
+		return 0, 0, 0, false
+	}
+	end, flags, ok = jsonscan.String(d, start)
+	if !ok {
+		return 0, 0, 0, false
+	}
+	i := jsonscan.SkipSpace(d, end)
+	if i >= len(d) || d[i] != ':' {
+		return 0, 0, 0, false
+	}
+	s.i = jsonscan.SkipSpace(d, i+1)
+	return start, end, flags, s.i < len(d)
+}
+
+// raw steps over the value at s.i and returns its bytes.
+func (s *state) raw() ([]byte, bool) {
+	start := s.i
+	if !s.skip() {
+		return nil, false
+	}
+	return s.data[start:s.i], true
+}
+
+type failNode struct{}
+
+func (failNode) decode(*state, unsafe.Pointer) bool { return false }
+
+// unmarshalerNode calls the UnmarshalJSON method of *typ with the value's
+// bytes, null included.
+type unmarshalerNode struct{ typ reflect.Type }
+
+func (n *unmarshalerNode) decode(s *state, p unsafe.Pointer) bool {
+	raw, ok := s.raw()
+	if !ok {
+		return false
+	}
+	return reflect.NewAt(n.typ, p).Interface().(json.Unmarshaler).UnmarshalJSON(raw) == nil
+}
+
+// delegateNode decodes the value with json.Unmarshal into its address,
+// which is what encoding/json does with it in place.
+type delegateNode struct{ typ reflect.Type }
+
+func (n *delegateNode) decode(s *state, p unsafe.Pointer) bool {
+	raw, ok := s.raw()
+	if !ok {
+		return false
+	}
+	return json.Unmarshal(raw, reflect.NewAt(n.typ, p).Interface()) == nil
+}
+
+// ptrNode: null sets the pointer to nil; another value is decoded into
+// what it points to, allocated when it is nil.
+type ptrNode struct {
+	elem reflect.Type
+	to   node
+}
+
+func (n *ptrNode) decode(s *state, p unsafe.Pointer) bool {
+	pp := (*unsafe.Pointer)(p)
+	if s.data[s.i] == 'n' {
+		*pp = nil
+		return s.null()
+	}
+	if *pp == nil {
+		*pp = reflect.New(n.elem).UnsafePointer()
+	}
+	if !s.enter() {
+		return false
+	}
+	ok := n.to.decode(s, *pp)
+	s.depth--
+	return ok
+}
+
+type boolNode struct{}
+
+func (boolNode) decode(s *state, p unsafe.Pointer) bool {
+	switch s.data[s.i] {
+	case 't':
+		*(*bool)(p) = true
+		return s.literal("true")
+	case 'f':
+		*(*bool)(p) = false
+		return s.literal("false")
+	}
+	return s.null()
+}
+
+// number scans the number token at s.i: its bytes, and whether it has
+// neither a fraction nor an exponent. Literals and other tokens are not
+// numbers.
+func (s *state) number() (tok []byte, integer, ok bool) {
+	if c := s.data[s.i]; c != '-' && (c < '0' || c > '9') {
+		return nil, false, false
+	}
+	end, integer, ok := jsonscan.Number(s.data, s.i)
+	tok = s.data[s.i:end]
+	s.i = end
+	return tok, integer, ok
+}
+
+// digits returns the value of the digits of tok (no sign), ok false when
+// it overflows uint64.
+func digits(tok []byte) (n uint64, ok bool) {
+	for _, c := range tok {
+		d := uint64(c - '0')
+		if n > (math.MaxUint64-d)/10 {
+			return 0, false
+		}
+		n = n*10 + d
+	}
+	return n, true
+}
+
+// intNode decodes an integer literal into an integer of size bytes, as
+// strconv.ParseInt or ParseUint and the type's range do for encoding/json
+// (ParseUint refuses "-0" too).
+type intNode struct {
+	size   uint8
+	signed bool
+}
+
+func (n intNode) decode(s *state, p unsafe.Pointer) bool {
+	if s.data[s.i] == 'n' {
+		return s.null()
+	}
+	tok, integer, ok := s.number()
+	if !ok || !integer {
+		return false
+	}
+	neg := tok[0] == '-'
+	if neg {
+		if !n.signed {
+			return false
+		}
+		tok = tok[1:]
+	}
+	u, ok := digits(tok)
+	limit := uint64(math.MaxUint64) >> (64 - 8*n.size)
+	if n.signed {
+		limit >>= 1
+		if neg {
+			limit++
+		}
+	}
+	if !ok || u > limit {
+		return false
+	}
+	if neg {
+		u = -u // two's complement
+	}
+	switch n.size {
+	case 1:
+		*(*uint8)(p) = uint8(u)
+	case 2:
+		*(*uint16)(p) = uint16(u)
+	case 4:
+		*(*uint32)(p) = uint32(u)
+	default:
+		*(*uint64)(p) = u
+	}
+	return true
+}
+
+// floatNode decodes a number literal with strconv.ParseFloat at the
+// type's bit size, as encoding/json.
+type floatNode struct{ bits int }
+
+func (n floatNode) decode(s *state, p unsafe.Pointer) bool {
+	if s.data[s.i] == 'n' {
+		return s.null()
+	}
+	tok, _, ok := s.number()
+	if !ok {
+		return false
+	}
+	f, err := strconv.ParseFloat(unsafe.String(&tok[0], len(tok)), n.bits)
+	if err != nil {
+		return false
+	}
+	if n.bits == 32 {
+		*(*float32)(p) = float32(f)
+	} else {
+		*(*float64)(p) = f
+	}
+	return true
+}
+
+type stringNode struct{}
+
+func (stringNode) decode(s *state, p unsafe.Pointer) bool {
+	if s.data[s.i] != '"' {
+		return s.null()
+	}
+	v, ok := s.str()
+	*(*string)(p) = v
+	return ok
+}
+
+// numberNode decodes a number literal into a json.Number as written, or a
+// string holding a valid number literal.
+type numberNode struct{}
+
+func (numberNode) decode(s *state, p unsafe.Pointer) bool {
+	switch c := s.data[s.i]; {
+	case c == '"':
+		v, ok := s.str()
+		if !ok {
+			return false
+		}
+		if end, _, ok := jsonscan.Number(unsafe.Slice(unsafe.StringData(v), len(v)), 0); !ok || end != len(v) {
+			return false
+		}
+		*(*string)(p) = v
+		return true
+	case c == '-' || '0' <= c && c <= '9':
+		start := s.i
+		if _, _, ok := s.number(); !ok {
+			return false
+		}
+		*(*string)(p) = s.bytes(start, s.i)
+		return true
+	}
+	return s.null()
+}
+
+// structNode decodes an object into a struct's fields, selected and
+// matched by name as encoding/json does (gojson).
+type structNode struct {
+	selected []gojson.Field
+	fields   []field // selected's, in the same order
+}
+
+type field struct {
+	name string
+	path []embedStep // through embedded pointers
+	off  uintptr     // after the last step
+	node node
+}
+
+// embedStep is an embedded pointer on a field's path: at off, to a
+// struct of type elem, which can be allocated when the field is exported.
+type embedStep struct {
+	off      uintptr
+	elem     reflect.Type
+	settable bool
+}
+
+// at returns the address of f in the struct at p, allocating the embedded
+// structs on its way.
+func (f *field) at(p unsafe.Pointer) (unsafe.Pointer, bool) {
+	for _, st := range f.path {
+		pp := (*unsafe.Pointer)(unsafe.Add(p, st.off))
+		if *pp == nil {
+			if !st.settable {
+				return nil, false // encoding/json's "cannot set embedded pointer to unexported struct"
+			}
+			*pp = reflect.New(st.elem).UnsafePointer()
+		}
+		p = *pp
+	}
+	return unsafe.Add(p, f.off), true
+}
+
+// lookup returns the index of the field a key selects (-1: none): the
+// exact name, else encoding/json's case-insensitive match. The field after
+// the last one matched is tried first, as keys usually come in order.
+func (n *structNode) lookup(key []byte, next int) int {
+	if next < len(n.fields) && n.fields[next].name == string(key) {
+		return next
+	}
+	for k := range n.fields {
+		if n.fields[k].name == string(key) {
+			return k
+		}
+	}
+	if len(key) == 0 {
+		return -1
+	}
+	f, ok := gojson.Lookup(n.selected, unsafe.String(&key[0], len(key)))
+	if !ok {
+		return -1
+	}
+	for k := range n.fields {
+		if n.fields[k].name == f.Name {
+			return k
+		}
+	}
+	return -1
+}
+
+func (n *structNode) decode(s *state, p unsafe.Pointer) bool {
+	if s.data[s.i] != '{' {
+		return s.null()
+	}
+	empty, ok := s.open('}')
+	if empty || !ok {
+		return ok
+	}
+	var seen [maxFields / 64]uint64
+	next := 0
+	for {
+		start, end, flags, ok := s.member()
+		if !ok {
+			return false
+		}
+		key := s.data[start+1 : end-1]
+		if !jsonscan.Plain(s.data[start:end], flags) {
+			s.key = jsonscan.Unquote(s.key[:0], s.data[start:end])
+			key = s.key
+		}
+		if k := n.lookup(key, next); k < 0 {
+			if !s.skip() {
+				return false
+			}
+		} else {
+			if seen[k>>6]&(1<<(k&63)) != 0 {
+				return false // a repeated field: encoding/json merges
+			}
+			seen[k>>6] |= 1 << (k & 63)
+			f := &n.fields[k]
+			fp, ok := f.at(p)
+			if !ok || !f.node.decode(s, fp) {
+				return false
+			}
+			next = k + 1
+		}
+		more, ok := s.next('}')
+		if !more {
+			return ok
+		}
+	}
+}
+
+// scratchBytes is the size of a slice's first scratch buffer, and the
+// largest one kept in its pool.
+const scratchBytes = 4 << 10
+
+// sliceNode decodes an array into a slice: the elements into a pooled
+// scratch slice, then copied into one allocation of their number.
+type sliceNode struct {
+	typ, elemType reflect.Type
+	size          uintptr
+	noPointers    bool
+	bytes         bool // []byte-like: a string is base64, which encoding/json decodes
+	base64        delegateNode
+	empty         unsafe.Pointer // the data of an empty, non-nil slice
+	elem          node
+	scratch       sync.Pool // *scratch
+}
+
+type scratch struct {
+	v    reflect.Value // a slice of cap elements
+	base unsafe.Pointer
+	cap  int
+}
+
+func (n *sliceNode) newScratch(c int) *scratch {
+	c = max(c, 4)
+	v := reflect.MakeSlice(n.typ, c, c)
+	return &scratch{v: v, base: v.UnsafePointer(), cap: c}
+}
+
+type sliceHeader struct {
+	data     unsafe.Pointer
+	len, cap int
+}
+
+func (n *sliceNode) decode(s *state, p unsafe.Pointer) bool {
+	h := (*sliceHeader)(p)
+	switch s.data[s.i] {
+	case '[':
+	case 'n':
+		*h = sliceHeader{}
+		return s.null()
+	case '"':
+		if n.bytes {
+			return n.base64.decode(s, p)
+		}
+		return false
+	default:
+		return false
+	}
+	empty, ok := s.open(']')
+	if !ok {
+		return false
+	}
+	if empty {
+		*h = sliceHeader{data: n.empty}
+		return true
+	}
+	sc := n.scratch.Get().(*scratch)
+	k := 0
+	for {
+		if k == sc.cap {
+			bigger := n.newScratch(2 * sc.cap)
+			reflect.Copy(bigger.v, sc.v)
+			sc = bigger
+		}
+		if s.i >= len(s.data) || !n.elem.decode(s, unsafe.Add(sc.base, uintptr(k)*n.size)) {
+			return false // the scratch, partly written, is left to the collector
+		}
+		k++
+		more, ok := s.next(']')
+		if !ok {
+			return false
+		}
+		if !more {
+			break
+		}
+	}
+	v := reflect.NewAt(n.typ, p).Elem()
+	v.Grow(k)
+	v.SetLen(k)
+	dst := h.data
+	if n.noPointers {
+		b := uintptr(k) * n.size
+		copy(unsafe.Slice((*byte)(dst), b), unsafe.Slice((*byte)(sc.base), b))
+		clear(unsafe.Slice((*byte)(sc.base), b))
+	} else {
+		for j := range uintptr(k) {
+			e := reflect.NewAt(n.elemType, unsafe.Add(sc.base, j*n.size)).Elem()
+			reflect.NewAt(n.elemType, unsafe.Add(dst, j*n.size)).Elem().Set(e)
+			e.SetZero()
+		}
+	}
+	if uintptr(sc.cap)*n.size <= scratchBytes || sc.cap <= 4 {
+		n.scratch.Put(sc)
+	}
+	return true
+}
+
+// arrayNode decodes an array into a Go array: elements past its length
+// are checked and dropped, and those it lacks stay zero.
+type arrayNode struct {
+	n    int
+	size uintptr
+	elem node
+}
+
+func (n *arrayNode) decode(s *state, p unsafe.Pointer) bool {
+	if s.data[s.i] != '[' {
+		return s.null()
+	}
+	empty, ok := s.open(']')
+	if empty || !ok {
+		return ok
+	}
+	for k := 0; ; k++ {
+		if s.i >= len(s.data) {
+			return false
+		}
+		if k < n.n {
+			if !n.elem.decode(s, unsafe.Add(p, uintptr(k)*n.size)) {
+				return false
+			}
+		} else if !s.skip() {
+			return false
+		}
+		more, ok := s.next(']')
+		if !more {
+			return ok
+		}
+	}
+}
+
+// mapNode decodes an object into a map with string keys: each value into
+// a zeroed element, then stored under its key (a repeated key keeps its
+// last value, as with encoding/json).
+type mapNode struct {
+	typ, keyType, elemType reflect.Type
+	elem                   node
+}
+
+func (n *mapNode) decode(s *state, p unsafe.Pointer) bool {
+	mv := reflect.NewAt(n.typ, p).Elem()
+	switch s.data[s.i] {
+	case '{':
+	case 'n':
+		mv.SetZero()
+		return s.null()
+	default:
+		return false
+	}
+	if mv.IsNil() {
+		mv.Set(reflect.MakeMap(n.typ))
+	}
+	empty, ok := s.open('}')
+	if empty || !ok {
+		return ok
+	}
+	ep := reflect.New(n.elemType)
+	ev := ep.Elem()
+	kv := reflect.New(n.keyType).Elem()
+	for {
+		start, end, flags, ok := s.member()
+		if !ok {
+			return false
+		}
+		key := s.text(start, end, flags)
+		ev.SetZero()
+		if !n.elem.decode(s, ep.UnsafePointer()) {
+			return false
+		}
+		kv.SetString(key)
+		mv.SetMapIndex(kv, ev)
+		more, ok := s.next('}')
+		if !more {
+			return ok
+		}
+	}
+}
