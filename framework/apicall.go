@@ -189,7 +189,7 @@ func HandleCallSafely[Req, Res any](r *Router, h func(ctx context.Context, req R
 		d.Response = b
 		return nil
 	})
-	return r.register(reflect.TypeFor[Req](), decodeInto[Req], call, append(opts, withOutputSchema(out)))
+	return r.register(reflect.TypeFor[Req](), contentDecoder[Req](), call, append(opts, withOutputSchema(out)))
 }
 
 func withOutputSchema(s *schemas.Schema) HandleOption { return func(c *handleConfig) { c.output = s } }

@@ -158,12 +158,13 @@ func HandleEventSafely[T any](r *Router, eventType string, h func(ctx context.Co
 		o(&hc)
 	}
 	call := r.wrap(typedCall(h), hc.middleware)
+	decode := contentDecoder[T]()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if prev, ok := r.events[eventType]; ok {
 		return fmt.Errorf("%w: event type %q is already registered for %s", ErrRegistration, eventType, prev.typ)
 	}
-	r.events[eventType] = &route{kind: eventType, typ: typ, decode: decodeInto[T], call: call, rules: rules}
+	r.events[eventType] = &route{kind: eventType, typ: typ, decode: decode, call: call, rules: rules}
 	return nil
 }
 

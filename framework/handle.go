@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/retabhook/retabhook/internal/typeddecode"
 	"github.com/retabhook/retabhook/schemas"
 )
 
@@ -64,10 +65,28 @@ func HandleSafely[T any](r *Router, h func(ctx context.Context, v T) error, opts
 	if h == nil {
 		return fmt.Errorf("%w: nil handler", ErrRegistration)
 	}
-	return r.register(reflect.TypeFor[T](), decodeInto[T], typedCall(h), opts)
+	return r.register(reflect.TypeFor[T](), contentDecoder[T](), typedCall(h), opts)
 }
 
-// decodeInto decodes JSON into a T, as a route's decode.
+// contentDecoder returns a route's decode for T: the decoder compiled for
+// T (internal/typeddecode), which hands what it does not handle, errors
+// included, to json.Unmarshal, so the value and the error are
+// encoding/json's. A T the decoder cannot compile is decoded by
+// json.Unmarshal alone.
+func contentDecoder[T any]() func([]byte) (any, error) {
+	dec, err := typeddecode.Compile(reflect.TypeFor[T]())
+	if err != nil {
+		return decodeInto[T]
+	}
+	return func(data []byte) (any, error) {
+		if v, ok := dec.DecodeAny(data); ok {
+			return v, nil
+		}
+		return decodeInto[T](data)
+	}
+}
+
+// decodeInto decodes JSON into a T with json.Unmarshal.
 func decodeInto[T any](data []byte) (any, error) {
 	var v T
 	err := json.Unmarshal(data, &v)
