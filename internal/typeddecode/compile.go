@@ -149,7 +149,7 @@ func (c *compiler) plain(t reflect.Type) (node, error) {
 	case reflect.Struct:
 		return c.structNode(t)
 	case reflect.Slice:
-		n := &sliceNode{typ: t, elemType: t.Elem(), size: t.Elem().Size(), noPointers: noPointers(t.Elem()),
+		n := &sliceNode{typ: t, elemType: t.Elem(), size: t.Elem().Size(),
 			bytes: t.Elem().Kind() == reflect.Uint8, base64: delegateNode{typ: t}, empty: reflect.MakeSlice(t, 0, 0).UnsafePointer()}
 		n.scratch.New = func() any { return n.newScratch(int(scratchBytes / max(n.size, 1))) }
 		return n, c.elem(t, n, &n.elem)
@@ -187,6 +187,7 @@ func (c *compiler) structNode(t reflect.Type) (node, error) {
 	for k, f := range fields {
 		fd := &n.fields[k]
 		fd.name = f.Name
+		fd.plain = plainName(f.Name)
 		// The steps through embedded pointers, and the offset after the
 		// last one.
 		ct := t
@@ -216,23 +217,13 @@ func (c *compiler) structNode(t reflect.Type) (node, error) {
 	return n, nil
 }
 
-// noPointers reports whether values of type t hold no pointers, so that
-// they can be copied as bytes.
-func noPointers(t reflect.Type) bool {
-	switch t.Kind() {
-	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
-		reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128:
-		return true
-	case reflect.Array:
-		return t.Len() == 0 || noPointers(t.Elem())
-	case reflect.Struct:
-		for i := range t.NumField() {
-			if !noPointers(t.Field(i).Type) {
-				return false
-			}
+// plainName reports whether name is printable ASCII without a quote or a
+// backslash: the JSON string token of such a name is the name quoted.
+func plainName(name string) bool {
+	for i := range len(name) {
+		if c := name[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
 		}
-		return true
 	}
-	return false
+	return true
 }

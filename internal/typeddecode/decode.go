@@ -180,12 +180,19 @@ func (s *state) member() (start, end int, flags jsonscan.StringFlags, ok bool) {
 	if !ok {
 		return 0, 0, 0, false
 	}
+	return start, end, flags, s.colon(end)
+}
+
+// colon steps over the ':' after a key token that ends at end, and the
+// space around it: s.i is then the value's first byte.
+func (s *state) colon(end int) bool {
+	d := s.data
 	i := jsonscan.SkipSpace(d, end)
 	if i >= len(d) || d[i] != ':' {
-		return 0, 0, 0, false
+		return false
 	}
 	s.i = jsonscan.SkipSpace(d, i+1)
-	return start, end, flags, s.i < len(d)
+	return s.i < len(d)
 }
 
 // raw steps over the value at s.i and returns its bytes.
@@ -351,9 +358,12 @@ func (n floatNode) decode(s *state, p unsafe.Pointer) bool {
 	if !ok {
 		return false
 	}
-	f, err := strconv.ParseFloat(unsafe.String(&tok[0], len(tok)), n.bits)
-	if err != nil {
-		return false
+	f, exact := exactFloat(tok)
+	if !exact || n.bits == 32 {
+		var err error
+		if f, err = strconv.ParseFloat(unsafe.String(&tok[0], len(tok)), n.bits); err != nil {
+			return false
+		}
 	}
 	if n.bits == 32 {
 		*(*float32)(p) = float32(f)
@@ -361,6 +371,77 @@ func (n floatNode) decode(s *state, p unsafe.Pointer) bool {
 		*(*float64)(p) = f
 	}
 	return true
+}
+
+// pow10 are the powers of ten a float64 holds exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 22: 1e22}
+
+// exactFloat returns the float64 of the number token tok (valid JSON) when
+// its digits make an integer below 2^53 and its decimal exponent is within
+// ±22: both are then exact float64s, and the one IEEE multiplication or
+// division is correctly rounded, as strconv.ParseFloat is (which takes the
+// same shortcut). exact is false otherwise.
+func exactFloat(tok []byte) (f float64, exact bool) {
+	i, neg := 0, tok[0] == '-'
+	if neg {
+		i++
+	}
+	var m uint64
+	digits, exp := 0, 0
+	for ; i < len(tok); i++ {
+		c := tok[i]
+		switch {
+		case '0' <= c && c <= '9':
+			m = m*10 + uint64(c-'0')
+			digits++
+			continue
+		case c == '.':
+			for i++; i < len(tok) && '0' <= tok[i] && tok[i] <= '9'; i++ {
+				m = m*10 + uint64(tok[i]-'0')
+				digits++
+				exp--
+			}
+			i--
+			continue
+		}
+		break // 'e' or 'E'
+	}
+	if digits > 15 || m >= 1<<53 {
+		return 0, false
+	}
+	if i < len(tok) { // the exponent
+		i++
+		eneg := tok[i] == '-'
+		if tok[i] == '-' || tok[i] == '+' {
+			i++
+		}
+		if len(tok)-i > 3 {
+			return 0, false
+		}
+		e := 0
+		for ; i < len(tok); i++ {
+			e = e*10 + int(tok[i]-'0')
+		}
+		if eneg {
+			e = -e
+		}
+		exp += e
+	}
+	f = float64(m)
+	switch {
+	case exp == 0:
+	case 0 < exp && exp < len(pow10):
+		f *= pow10[exp]
+	case -len(pow10) < exp && exp < 0:
+		f /= pow10[-exp]
+	default:
+		return 0, false
+	}
+	if neg {
+		f = -f
+	}
+	return f, true
 }
 
 type stringNode struct{}
@@ -409,10 +490,11 @@ type structNode struct {
 }
 
 type field struct {
-	name string
-	path []embedStep // through embedded pointers
-	off  uintptr     // after the last step
-	node node
+	name  string
+	plain bool        // printable ASCII without '"' or '\\': the key token is the name quoted
+	path  []embedStep // through embedded pointers
+	off   uintptr     // after the last step
+	node  node
 }
 
 // embedStep is an embedded pointer on a field's path: at off, to a
@@ -477,16 +559,30 @@ func (n *structNode) decode(s *state, p unsafe.Pointer) bool {
 	var seen [maxFields / 64]uint64
 	next := 0
 	for {
-		start, end, flags, ok := s.member()
-		if !ok {
-			return false
+		k := -1
+		if next < len(n.fields) && n.fields[next].plain {
+			// The key that usually comes next, as a plain token.
+			name := n.fields[next].name
+			if d, i := s.data, s.i; len(d)-i > len(name)+1 && d[i] == '"' && d[i+1+len(name)] == '"' && string(d[i+1:i+1+len(name)]) == name {
+				if !s.colon(i + len(name) + 2) {
+					return false
+				}
+				k = next
+			}
 		}
-		key := s.data[start+1 : end-1]
-		if !jsonscan.Plain(s.data[start:end], flags) {
-			s.key = jsonscan.Unquote(s.key[:0], s.data[start:end])
-			key = s.key
+		if k < 0 {
+			start, end, flags, ok := s.member()
+			if !ok {
+				return false
+			}
+			key := s.data[start+1 : end-1]
+			if !jsonscan.Plain(s.data[start:end], flags) {
+				s.key = jsonscan.Unquote(s.key[:0], s.data[start:end])
+				key = s.key
+			}
+			k = n.lookup(key, next)
 		}
-		if k := n.lookup(key, next); k < 0 {
+		if k < 0 {
 			if !s.skip() {
 				return false
 			}
@@ -518,7 +614,6 @@ const scratchBytes = 4 << 10
 type sliceNode struct {
 	typ, elemType reflect.Type
 	size          uintptr
-	noPointers    bool
 	bytes         bool // []byte-like: a string is base64, which encoding/json decodes
 	base64        delegateNode
 	empty         unsafe.Pointer // the data of an empty, non-nil slice
@@ -527,14 +622,15 @@ type sliceNode struct {
 }
 
 type scratch struct {
-	v    reflect.Value // a slice of cap elements
+	v    reflect.Value // an addressable slice of cap elements (its length changes)
 	base unsafe.Pointer
 	cap  int
 }
 
 func (n *sliceNode) newScratch(c int) *scratch {
 	c = max(c, 4)
-	v := reflect.MakeSlice(n.typ, c, c)
+	v := reflect.New(n.typ).Elem()
+	v.Set(reflect.MakeSlice(n.typ, c, c))
 	return &scratch{v: v, base: v.UnsafePointer(), cap: c}
 }
 
@@ -589,18 +685,10 @@ func (n *sliceNode) decode(s *state, p unsafe.Pointer) bool {
 	v := reflect.NewAt(n.typ, p).Elem()
 	v.Grow(k)
 	v.SetLen(k)
-	dst := h.data
-	if n.noPointers {
-		b := uintptr(k) * n.size
-		copy(unsafe.Slice((*byte)(dst), b), unsafe.Slice((*byte)(sc.base), b))
-		clear(unsafe.Slice((*byte)(sc.base), b))
-	} else {
-		for j := range uintptr(k) {
-			e := reflect.NewAt(n.elemType, unsafe.Add(sc.base, j*n.size)).Elem()
-			reflect.NewAt(n.elemType, unsafe.Add(dst, j*n.size)).Elem().Set(e)
-			e.SetZero()
-		}
-	}
+	reflect.Copy(v, sc.v) // k elements
+	sc.v.SetLen(k)
+	sc.v.Clear()
+	sc.v.SetLen(sc.cap)
 	if uintptr(sc.cap)*n.size <= scratchBytes || sc.cap <= 4 {
 		n.scratch.Put(sc)
 	}

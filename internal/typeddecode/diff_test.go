@@ -703,3 +703,39 @@ func mutate(rng *rand.Rand, data []byte) []byte {
 	}
 	return out
 }
+
+// TestFloats decodes random number literals (up to 20 digits, a fraction,
+// an exponent) into float64 and float32 fields and ints, as json.Unmarshal.
+func TestFloats(t *testing.T) {
+	type nums struct {
+		F float64
+		G float32
+		I int64
+		U uint32
+	}
+	dec := compile(t, reflect.TypeFor[nums]())
+	rng := rand.New(rand.NewPCG(7, 8))
+	handled := 0
+	for range 20000 {
+		var b strings.Builder
+		if rng.IntN(2) == 0 {
+			b.WriteByte('-')
+		}
+		b.WriteString(strconv.FormatUint(rng.Uint64()>>rng.IntN(64), 10))
+		if rng.IntN(2) == 0 {
+			b.WriteByte('.')
+			b.WriteString(strings.Repeat("0", rng.IntN(4)))
+			b.WriteString(strconv.FormatUint(rng.Uint64()>>rng.IntN(64), 10))
+		}
+		if rng.IntN(3) == 0 {
+			b.WriteString([]string{"e", "E", "e+", "e-", "E-"}[rng.IntN(5)])
+			b.WriteString(strconv.Itoa(rng.IntN(40)))
+		}
+		lit := b.String()
+		field := []string{"F", "G", "I", "U"}[rng.IntN(4)]
+		if check(t, dec, []byte(`{"`+field+`":`+lit+`}`)) {
+			handled++
+		}
+	}
+	require.Greater(t, handled, 10000)
+}
