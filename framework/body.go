@@ -204,15 +204,40 @@ var ErrBodyTimeout = &Problem{"body-timeout", "Body too slow", http.StatusReques
 
 // bodyClock sets the connection's read deadline as a body arrives.
 type bodyClock struct {
-	rc      *http.ResponseController // nil: the ResponseWriter has no deadlines
+	rc      readDeadliner // nil: the ResponseWriter has no deadlines
 	start   time.Time
 	timeout time.Duration // 0: no deadline
 	rate    int64
 	set     bool // a deadline is set
 }
 
-func (r *Router) newBodyClock(w http.ResponseWriter) *bodyClock {
-	return &bodyClock{rc: http.NewResponseController(w), timeout: r.cfg.bodyTimeout, rate: r.cfg.minBodyRate}
+// newBodyClock returns the clock by value: the request's lives on its
+// stack.
+func (r *Router) newBodyClock(w http.ResponseWriter) bodyClock {
+	return bodyClock{rc: deadlinerOf(w), timeout: r.cfg.bodyTimeout, rate: r.cfg.minBodyRate}
+}
+
+// readDeadliner is what http.ResponseController.SetReadDeadline calls:
+// the net/http server's ResponseWriter implements it.
+type readDeadliner interface {
+	SetReadDeadline(time.Time) error
+}
+
+// deadlinerOf finds w's SetReadDeadline as http.ResponseController does
+// (w's own, or that of the ResponseWriter it unwraps to), once per
+// request rather than at every read, without the controller's allocation
+// and the error it formats for a ResponseWriter without one (nil).
+func deadlinerOf(w http.ResponseWriter) readDeadliner {
+	for {
+		switch t := w.(type) {
+		case readDeadliner:
+			return t
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = t.Unwrap()
+		default:
+			return nil
+		}
+	}
 }
 
 // begin starts the clock: the body's first bytes are due within timeout.
@@ -300,9 +325,9 @@ func (r *Router) readBody(req *http.Request, h *bodyHashes, clock *bodyClock, pr
 	err = preErr
 	for err == nil {
 		if len(buf) == cap(buf) {
-			next := make([]byte, len(buf), growTo(cap(buf), declared, most))
-			copy(next, buf)
-			buf = next
+			// append of a make: the runtime zeroes only the new part of
+			// the buffer, not the bytes it copies over.
+			buf = append(buf, make([]byte, growTo(cap(buf), declared, most)-len(buf))...)[:len(buf)]
 		}
 		clock.at(len(buf))
 		end := min(cap(buf), len(buf)+readChunk)

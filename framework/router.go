@@ -311,10 +311,10 @@ func (r *Router) serve(ctx context.Context, w http.ResponseWriter, req *http.Req
 	_, end := r.stage(ctx, StageRead)
 	var body []byte
 	clock := r.newBodyClock(w)
-	release, pre, preErr, err := r.reserve(ctx, req, clock)
+	release, pre, preErr, err := r.reserve(ctx, req, &clock)
 	if err == nil {
 		defer release()
-		body, err = r.readBody(req, h, clock, pre, preErr)
+		body, err = r.readBody(req, h, &clock, pre, preErr)
 	}
 	out.BodyBytes = int64(len(body))
 	end(err)
