@@ -1,0 +1,101 @@
+package framework
+
+import (
+	"bytes"
+	"encoding/json"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestAnswerAgreesWithEncodingJSON checks the answer of a delivery
+// processed, written by appendOK, byte for byte against json.Encoder's
+// encoding of okBody (what it was before): kinds and ids holding every
+// kind of character encoding/json escapes (quotes, backslashes, controls,
+// HTML characters, non-ASCII, invalid UTF-8, U+2028), and random bytes.
+func TestAnswerAgreesWithEncodingJSON(t *testing.T) {
+	strs := []string{"", "invoice", "dlv_0123456789abcdef0123456789abcdef", `a"b`, `a\b`, "a\nb", "\x00", "\x1f", "\x7f",
+		"<script>", "a&b", "x>y", "é", "日本", "\xff", "a\xc3", "\u2028", "\u2029", "processed", "review", "duplicate"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 500 {
+		b := make([]byte, rng.IntN(12))
+		for i := range b {
+			b[i] = byte(rng.IntN(256))
+		}
+		strs = append(strs, string(b))
+	}
+	for i, kind := range strs {
+		for _, review := range []bool{false, true} {
+			a := okBody{Status: strs[(i+3)%len(strs)], Kind: kind, DeliveryID: strs[(i*7+1)%len(strs)], Review: review}
+			var want bytes.Buffer
+			require.NoError(t, json.NewEncoder(&want).Encode(a))
+			require.Equal(t, want.String(), string(appendOK(nil, a)), "%+v", a)
+		}
+	}
+}
+
+// TestAnswerProcessed checks the whole answer of a delivery processed,
+// duplicate or accepted: status, Content-Type and body (HTML characters
+// of the kind escaped, as encoding/json does).
+func TestAnswerProcessed(t *testing.T) {
+	for _, c := range []struct {
+		out  Outcome
+		code int
+		body string
+	}{
+		{Outcome{}, http.StatusOK, `{"status":"processed","kind":"k\u003c1\u003e","delivery_id":"dlv_1"}` + "\n"},
+		{Outcome{Duplicate: true}, http.StatusOK, `{"status":"duplicate","kind":"k\u003c1\u003e","delivery_id":"dlv_1"}` + "\n"},
+		{Outcome{Accepted: true}, http.StatusAccepted, `{"status":"accepted","kind":"k\u003c1\u003e","delivery_id":"dlv_1"}` + "\n"},
+	} {
+		w := httptest.NewRecorder()
+		out := c.out
+		writeAnswer(w, &Delivery{Kind: "k<1>", ID: "dlv_1"}, &out)
+		require.Equal(t, c.code, w.Code)
+		require.Equal(t, c.code, out.Status)
+		require.Equal(t, "application/json", w.Header().Get("Content-Type"))
+		require.Equal(t, c.body, w.Body.String())
+	}
+	w := httptest.NewRecorder()
+	out := Outcome{Accepted: true}
+	writeAnswer(w, &Delivery{Kind: "k", ID: "dlv_2", Review: &ReviewReason{}}, &out)
+	require.Equal(t, `{"status":"accepted","kind":"k","delivery_id":"dlv_2","review":true}`+"\n", w.Body.String())
+}
+
+type deadlineWriter struct {
+	http.ResponseWriter
+	set []time.Time
+}
+
+func (w *deadlineWriter) SetReadDeadline(d time.Time) error {
+	w.set = append(w.set, d)
+	return nil
+}
+
+type unwrapper struct{ http.ResponseWriter }
+
+func (u unwrapper) Unwrap() http.ResponseWriter { return u.ResponseWriter }
+
+// TestBodyDeadlineThroughWrappers checks that the body's read deadline
+// is found as http.ResponseController finds it: on the ResponseWriter
+// itself, or on the one a middleware's wrapper unwraps to, and that a
+// ResponseWriter without one (httptest's recorder) is read without it.
+func TestBodyDeadlineThroughWrappers(t *testing.T) {
+	r := hostileRouter(t, nil, nil)
+	dw := &deadlineWriter{ResponseWriter: httptest.NewRecorder()}
+	for _, w := range []http.ResponseWriter{dw, unwrapper{dw}, unwrapper{unwrapper{dw}}} {
+		dw.set = nil
+		c := r.newBodyClock(w)
+		require.NotNil(t, c.rc)
+		c.at(0)
+		c.end()
+		require.Len(t, dw.set, 2)
+		require.False(t, dw.set[0].IsZero())
+		require.True(t, dw.set[1].IsZero(), "the deadline is removed once the body is read")
+	}
+	require.Nil(t, r.newBodyClock(httptest.NewRecorder()).rc)
+	require.Nil(t, r.newBodyClock(unwrapper{httptest.NewRecorder()}).rc)
+}
