@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -73,6 +74,53 @@ type Collector struct {
 
 	mu       sync.Mutex
 	pointers map[string]map[string]struct{} // kind -> normalised pointers seen
+
+	children sync.Map // finishKey -> *finishChildren, the metrics Finish updates
+}
+
+// finishKey is the labels Finish gives the metrics every request updates.
+type finishKey struct {
+	kind, outcome, env  string
+	status, secretIndex int
+}
+
+// finishChildren are the metrics of one finishKey, looked up in their
+// vectors once (label hashing, a lock, strconv) rather than at every
+// request. Their number is that of the vectors' own children.
+type finishChildren struct {
+	delivered prometheus.Counter
+	duration  prometheus.Observer
+	verified  prometheus.Counter // nil when no secret matched
+	// The stage histograms get their series when first observed (a
+	// durable receiver exports no handler_duration_seconds).
+	handler, dispatch lazyObserver
+}
+
+// lazyObserver is a histogram child looked up when first used.
+type lazyObserver struct{ v atomic.Value }
+
+func (l *lazyObserver) get(vec *prometheus.HistogramVec, kind string) prometheus.Observer {
+	if o, ok := l.v.Load().(prometheus.Observer); ok {
+		return o
+	}
+	o := vec.WithLabelValues(kind)
+	l.v.Store(o)
+	return o
+}
+
+func (c *Collector) childrenOf(k finishKey) *finishChildren {
+	if ch, ok := c.children.Load(k); ok {
+		return ch.(*finishChildren)
+	}
+	ch := &finishChildren{
+		delivered: c.deliveries.WithLabelValues(k.kind, strconv.Itoa(k.status), k.outcome),
+		duration:  c.requestDuration.WithLabelValues(k.kind),
+	}
+	if k.secretIndex >= 0 {
+		ch.verified = c.verified.WithLabelValues(k.env, strconv.Itoa(k.secretIndex))
+	}
+	got, _ := c.children.LoadOrStore(k, ch)
+	return got.(*finishChildren)
 }
 
 var (
@@ -305,7 +353,12 @@ func (c *Collector) Finish(ctx context.Context, o framework.Outcome) {
 	case o.Accepted:
 		outcome = "accepted"
 	}
-	c.deliveries.WithLabelValues(kind, strconv.Itoa(o.Status), outcome).Inc()
+	env := NoKind
+	if o.Delivery != nil && o.Delivery.Environment != "" {
+		env = o.Delivery.Environment
+	}
+	ch := c.childrenOf(finishKey{kind: kind, outcome: outcome, env: env, status: o.Status, secretIndex: max(o.SecretIndex, -1)})
+	ch.delivered.Inc()
 	if o.QuarantineID != "" {
 		problem := framework.ErrIgnoredEvent.Slug // kept with WithQuarantineIgnoredEvents
 		if o.Err != nil {
@@ -313,37 +366,40 @@ func (c *Collector) Finish(ctx context.Context, o framework.Outcome) {
 		}
 		c.quarantined.WithLabelValues(kind, problem).Inc()
 	}
-	c.requestDuration.WithLabelValues(kind).Observe(o.Duration.Seconds())
+	ch.duration.Observe(o.Duration.Seconds())
 	if o.BodyBytes > 0 {
 		c.bodyBytes.Observe(float64(o.BodyBytes))
 	}
 	if ok && req.ran {
-		h := c.handlerDuration
+		h, vec := &ch.handler, c.handlerDuration
 		if req.stage == framework.StageDispatch {
-			h = c.dispatchDuration
+			h, vec = &ch.dispatch, c.dispatchDuration
 		}
-		h.WithLabelValues(kind).Observe(req.took.Seconds())
+		h.get(vec, kind).Observe(req.took.Seconds())
 	}
+	if ch.verified != nil {
+		ch.verified.Inc()
+	}
+	if o.Err != nil {
+		c.finishError(kind, o.Err)
+	}
+}
 
+// finishError counts a refused request's verification failure and
+// violations (apart from Finish: the targets errors.As needs would be
+// allocated for every request).
+func (c *Collector) finishError(kind string, err error) {
 	var se *framework.SignatureError
 	switch {
-	case errors.As(o.Err, &se):
+	case errors.As(err, &se):
 		c.verifyFailures.WithLabelValues(string(se.Reason)).Inc()
-	case errors.Is(o.Err, framework.ErrMissingSignature):
+	case errors.Is(err, framework.ErrMissingSignature):
 		c.verifyFailures.WithLabelValues(string(framework.SignatureMissing)).Inc()
-	case errors.Is(o.Err, framework.ErrInvalidSignature):
+	case errors.Is(err, framework.ErrInvalidSignature):
 		c.verifyFailures.WithLabelValues(string(framework.SignatureMismatch)).Inc()
 	}
-	if o.SecretIndex >= 0 {
-		env := NoKind
-		if o.Delivery != nil && o.Delivery.Environment != "" {
-			env = o.Delivery.Environment
-		}
-		c.verified.WithLabelValues(env, strconv.Itoa(o.SecretIndex)).Inc()
-	}
-
 	var ve *framework.ViolationError
-	if errors.As(o.Err, &ve) {
+	if errors.As(err, &ve) {
 		c.recordViolations(kind, ve)
 	}
 }
