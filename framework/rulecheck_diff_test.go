@@ -2,6 +2,7 @@ package framework
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -425,4 +426,29 @@ type ruleFuzzDoc struct {
 	Any     any               `json:"any"`
 	Grid    [][]int           `json:"grid" validate:"dive,max=2,dive,gte=0"`
 	Plain   []fixtures.Party  `json:"plain"`
+}
+
+// TestValidInvoiceSkipsTheValidator: the rules of a valid typical invoice
+// allocate nothing (the validator allocates about 90 times), and an
+// invalid one still gets the validator's errors.
+func TestValidInvoiceSkipsTheValidator(t *testing.T) {
+	r := benchRouter(t, nil)
+	rt := r.order[0]
+	v, err := rt.decode(fixtures.InvoiceContent(fixtures.TypicalLines))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		if err := r.rules(rt, v); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Fatalf("%v allocations for the rules of a valid invoice, want 0", n)
+	}
+	inv := v.(fixtures.Invoice)
+	inv.Currency = "eur"
+	var verrs validator.ValidationErrors
+	if err := r.rules(rt, inv); !errors.As(err, &verrs) || len(verrs) != 1 || verrs[0].Tag() != "iso4217" || verrs[0].Namespace() != "Invoice.currency" {
+		t.Fatalf("got %v, want the validator's iso4217 error at Invoice.currency", err)
+	}
 }
