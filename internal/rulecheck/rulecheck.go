@@ -18,8 +18,9 @@ type Program struct {
 // type: each of its fields the validator looks at, in order.
 type structProg struct {
 	typ    reflect.Type
-	unsure bool // the validator panics reading the type's tags
-	fields []fieldProg
+	unsure bool        // the validator panics reading the type's tags
+	done   bool        // compiled (false while its own fields are being compiled)
+	fields []fieldProg // the fields with something to check
 }
 
 type fieldProg struct {
@@ -230,6 +231,7 @@ func (c *compiler) structOf(t reflect.Type) *structProg {
 	}
 	sp := &structProg{typ: t}
 	c.structs[t] = sp
+	defer func() { sp.done = true }()
 	if !c.parses(t) {
 		sp.unsure = true
 		return sp
@@ -247,9 +249,19 @@ func (c *compiler) structOf(t reflect.Type) *structProg {
 		if tag != "" {
 			items = strings.Split(tag, ",")
 		}
-		sp.fields = append(sp.fields, fieldProg{index: i, n: c.node(f.Type, items)})
+		if n := c.node(f.Type, items); !n.trivial() {
+			sp.fields = append(sp.fields, fieldProg{index: i, n: n})
+		}
 	}
 	return sp
+}
+
+// trivial reports whether n passes every value: it has no rules and
+// nothing under it to look at (a struct type still being compiled, a
+// recursive one, is not known to be trivial).
+func (n *node) trivial() bool {
+	return !n.unsure && !n.iface && n.nilIs == pass && len(n.steps) == 0 &&
+		(n.nested == nil || n.nested.done && !n.nested.unsure && len(n.nested.fields) == 0)
 }
 
 // parses reports whether the validator reads t's tags without panicking:
