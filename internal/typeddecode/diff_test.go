@@ -507,7 +507,7 @@ func space(b *strings.Builder, rng *rand.Rand) {
 func gen(b *strings.Builder, rng *rand.Rand, typ reflect.Type, depth int) {
 	space(b, rng)
 	defer space(b, rng)
-	if depth > 6 || rng.IntN(25) == 0 {
+	if depth > 6 || rng.IntN(40) == 0 {
 		anyValue(b, rng, depth)
 		return
 	}
@@ -536,7 +536,19 @@ func gen(b *strings.Builder, rng *rand.Rand, typ reflect.Type, depth int) {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
 		reflect.Float32, reflect.Float64:
-		number(b, rng)
+		if rng.IntN(4) == 0 {
+			number(b, rng)
+			return
+		}
+		// A number the kind holds.
+		switch typ.Kind() {
+		case reflect.Float32, reflect.Float64:
+			b.WriteString([]string{"0", "1.5", "-2.25", "1e3", "3.14159", "0.1", "12.50", "-0", "7E-2"}[rng.IntN(9)])
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+			b.WriteString([]string{"0", "1", "-1", "42", "-100", "127"}[rng.IntN(6)])
+		default:
+			b.WriteString([]string{"0", "1", "42", "200"}[rng.IntN(4)])
+		}
 	case reflect.String:
 		str(b, rng)
 	case reflect.Pointer:
@@ -738,4 +750,21 @@ func TestFloats(t *testing.T) {
 		}
 	}
 	require.Greater(t, handled, 10000)
+}
+
+// TestInvoiceAllocations counts the allocations of decoding the typical
+// invoice: the value, the copy its strings point into, the line slice and
+// the five pointers (json.Unmarshal: 41).
+func TestInvoiceAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts differ under the race detector")
+	}
+	dec := compile(t, reflect.TypeFor[fixtures.Invoice]())
+	data := fixtures.InvoiceContent(fixtures.TypicalLines)
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, ok := dec.DecodeAny(data); !ok {
+			t.Fatal("not handled")
+		}
+	})
+	require.LessOrEqual(t, allocs, 8.0)
 }

@@ -1,0 +1,5 @@
+//go:build !race
+
+package typeddecode_test
+
+const raceEnabled = false
