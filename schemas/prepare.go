@@ -132,13 +132,31 @@ func (p *preparer) value(i, depth int) (int, bool) {
 		return end, ok
 	case c == '-' || '0' <= c && c <= '9':
 		end, integer, ok := jsonscan.Number(b, i)
-		if ok && !integer && !p.rewrite {
+		if ok && !integer && !p.rewrite && mayBeIntegral(b[i:end]) {
 			_, p.rewrite = jsonscan.IntegerForm(nil, b[i:end])
 		}
 		return end, ok
 	default:
 		return jsonscan.Literal(b, i)
 	}
+}
+
+// mayBeIntegral reports whether the number token tok, which has a
+// fraction or an exponent, may be written as an integer
+// (jsonscan.IntegerForm): without an exponent, only when every digit of
+// its fraction is 0 (the usual 12.5 is not looked at further).
+func mayBeIntegral(tok []byte) bool {
+	for _, c := range tok {
+		if c == 'e' || c == 'E' {
+			return true
+		}
+	}
+	for _, c := range tok[bytes.IndexByte(tok, '.')+1:] {
+		if c != '0' {
+			return false
+		}
+	}
+	return true
 }
 
 // pairwise is the size up to which an object's keys are compared pairwise;
@@ -164,7 +182,7 @@ func (p *preparer) object(i, depth int) (int, bool) {
 			set[string(key)] = true
 		case n < pairwise:
 			for _, k := range keys[:n] {
-				if bytes.Equal(k, key) {
+				if len(k) == len(key) && string(k) == string(key) {
 					dup = true
 				}
 			}
@@ -287,6 +305,9 @@ func (w *rewriter) object(i int) int {
 }
 
 func annotationPrefixBytes(k []byte) string {
+	if len(k) == 0 || k[0] != ReasoningPrefix[0] && k[0] != SourcePrefix[0] && k[0] != QuotePrefix[0] {
+		return ""
+	}
 	for _, p := range [...]string{ReasoningPrefix, SourcePrefix, QuotePrefix} {
 		if len(k) >= len(p) && string(k[:len(p)]) == p {
 			return p

@@ -73,3 +73,19 @@ func TestPrepareTypicalAllocatesNothing(t *testing.T) {
 	})
 	require.Zero(t, allocs)
 }
+
+// TestPrepareLooksAtEveryIntegralNumber: the numbers skipped without
+// jsonscan.IntegerForm (a fraction with a digit that is not 0, no
+// exponent) are kept as written, and every other form is rewritten
+// exactly when it is integral.
+func TestPrepareLooksAtEveryIntegralNumber(t *testing.T) {
+	for num, want := range map[string]string{
+		"12.5": "12.5", "12.50": "12.50", "0.01": "0.01", "-3.10": "-3.10", "1.000001": "1.000001",
+		"3.0": "3", "3.000": "3", "-0.0": "-0", "12.5e1": "125", "12.5E+1": "125", "1.25e-1": "1.25e-1",
+		"30e-1": "3", "1.5e0": "1.5e0", "100.0e-2": "1", "7": "7", "2.9999999999999999": "2.9999999999999999",
+	} {
+		clean, _, err := schemas.Prepare([]byte(`{"a":[` + num + `]}`))
+		require.NoError(t, err, num)
+		require.Equal(t, `{"a":[`+want+`]}`, string(clean), num)
+	}
+}

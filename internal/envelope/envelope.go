@@ -223,11 +223,10 @@ func (c *Completion) Content(i int) ([]byte, error) {
 	case raw[0] != '"':
 		return nil, ErrContentType
 	}
-	end, _, ok := jsonscan.String(raw, 0)
+	s, end, ok := jsonscan.AppendString(make([]byte, 0, len(raw)), raw, 0)
 	if !ok || end != len(raw) {
 		return nil, fmt.Errorf("%w: content is not a valid JSON string", ErrMalformed)
 	}
-	s := jsonscan.Unquote(make([]byte, 0, len(raw)), raw)
 	if len(bytes.TrimSpace(s)) == 0 {
 		return nil, ErrEmptyContent
 	}

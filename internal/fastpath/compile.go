@@ -46,9 +46,12 @@ type node struct {
 	allOf, anyOf, oneOf []*node
 	not                 *node
 
-	enum    []any // string, bool, nil, *big.Rat
+	enum    []any           // bool, nil, *big.Rat
+	strEnum map[string]bool // the enum's strings
 	hasEnum bool
-	lenient bool // the enum holds a value that is not a string
+	// combined: ref, allOf, anyOf, oneOf or not is set.
+	combined bool
+	lenient  bool // the enum holds a value that is not a string
 
 	// object
 	fields             []field // properties and required names, by name
@@ -119,6 +122,9 @@ func Compile(doc []byte) (*Program, error) {
 	}
 	if err := checkCycles(n); err != nil {
 		return nil, err
+	}
+	for _, m := range c.byPtr {
+		m.combined = len(m.sameValue()) > 0
 	}
 	return &Program{root: n, lenient: c.lenient}, nil
 }
@@ -260,7 +266,10 @@ func (c *compiler) compile(ptr string, v any) (*node, error) {
 				for _, e := range vals {
 					switch e := e.(type) {
 					case string:
-						n.enum = append(n.enum, e)
+						if n.strEnum == nil {
+							n.strEnum = map[string]bool{}
+						}
+						n.strEnum[e] = true
 					case nil, bool:
 						n.enum = append(n.enum, e)
 						n.lenient, c.lenient = true, true

@@ -67,6 +67,18 @@ const lenientSchema = `{
   "additionalProperties": false
 }`
 
+// enumSchema has string enums looked up in a set: values spelled with
+// escapes, non-ASCII, empty, and the same text as a key.
+const enumSchema = `{
+  "type": "object",
+  "required": ["code"],
+  "properties": {
+    "code": {"type": "string", "enum": ["EUR", "USD", "caf\u00e9", "a\"b", "", "code"]},
+    "codes": {"type": "array", "items": {"enum": ["x", "y\\z", "\ud83d\ude00"]}}
+  },
+  "additionalProperties": false
+}`
+
 const keywordsSeed = `{"id": 3, "kind": "a", "fixed": "x", "tags": ["ab", "é"], "score": 2.5, "either": "s", "both": 4,
  "node": {"v": 1, "next": {"v": 2, "next": null}}, "free": {"any": [1, "thing"]}, "meta": {"k": "v"}, "extra": "ok"}`
 
@@ -108,6 +120,8 @@ func subjects(t testing.TB) []subject {
 		{"booking", mustParse(fixtures.Read(fixtures.BookingSchema)), nil, nil},
 		{"quickstart", mustParse(qs.JSONSchema), []string{qc.Choices[0].Message.Content}, nil},
 		{"keywords", mustParse([]byte(keywordsSchema)), []string{keywordsSeed}, nil},
+		{"enum", mustParse([]byte(enumSchema)), []string{`{"code": "EUR", "codes": ["x", "y\\z", "\ud83d\ude00"]}`, `{"code": "caf\u00e9"}`, `{"code": "café", "codes": []}`,
+			`{"code": "a\"b"}`, `{"code": ""}`, `{"code": "\u0045UR"}`, `{"code": "EURO"}`, `{"code": "code"}`, `{"code": "eur"}`}, nil},
 		{"lenient", mustParse([]byte(lenientSchema)), []string{`{"kind": "a", "n": 2, "flag": "True", "rest": [1, "x"]}`}, nil},
 	}
 }

@@ -58,9 +58,10 @@ func (v *validator) validate(n *node, i int) (end int, valid, sure bool) {
 		return 0, false, false
 	}
 	end = -1
+	var flags jsonscan.StringFlags
 	switch t {
 	case tString:
-		end, _, _ = jsonscan.String(b, i)
+		end, flags, _ = jsonscan.String(b, i)
 	case tNumber:
 		end, _, _ = jsonscan.Number(b, i)
 	case tBool, tNull:
@@ -71,13 +72,61 @@ func (v *validator) validate(n *node, i int) (end int, valid, sure bool) {
 			return end, false, true
 		}
 	}
-	if n.hasEnum && !v.inEnum(n, t, i, end) {
+	if n.hasEnum && !v.inEnum(n, t, i, end, flags) {
 		return end, false, true
 	}
+	unsure := false
+	if n.combined {
+		var failed bool
+		if end, failed, unsure = v.combined(n, i, end); failed {
+			return v.endOf(i, end), false, true
+		}
+	}
+	valid = true
 
-	// Keywords that apply to the same value. A sure failure of any keyword
-	// decides, whatever the others would say.
-	fail := func() (int, bool, bool) { return v.endOf(i, end), false, true }
+	// Keywords of the value's own type.
+	switch {
+	case t == tObject && n.objWalk:
+		e, ok, sure := v.object(n, i)
+		if sure && !ok {
+			return e, false, true
+		}
+		if !sure || unsure {
+			return 0, false, false
+		}
+		return e, true, true
+	case t == tArray && n.arrWalk:
+		e, ok, sure := v.array(n, i)
+		if sure && !ok {
+			return e, false, true
+		}
+		if !sure || unsure {
+			return 0, false, false
+		}
+		return e, true, true
+	case t == tString && n.strCheck:
+		if !v.str(n, i, end, flags) {
+			return end, false, true
+		}
+	case t == tNumber && n.numCheck:
+		ok, sure := numberOK(n, b[i:end])
+		if sure && !ok {
+			return end, false, true
+		}
+		unsure = unsure || !sure
+	}
+	if unsure {
+		return 0, false, false
+	}
+	return end, valid, true
+}
+
+// combined applies the keywords of n that apply to the same value at b[i]
+// (ref, allOf, anyOf, oneOf, not), whose end is end (-1: not found yet).
+// failed is a sure failure of one of them, which decides whatever the
+// others would say; unsure is that one of them could not decide.
+func (v *validator) combined(n *node, i, end int) (newEnd int, failed, unsure bool) {
+	fail := func() (int, bool, bool) { return end, true, false }
 	apply := func(s *node) (bool, bool) {
 		e, ok, sure := v.validate(s, i)
 		if sure && e >= 0 {
@@ -85,7 +134,6 @@ func (v *validator) validate(n *node, i int) (end int, valid, sure bool) {
 		}
 		return ok, sure
 	}
-	unsure := false
 	if n.ref != nil {
 		ok, sure := apply(n.ref)
 		if sure && !ok {
@@ -136,43 +184,7 @@ func (v *validator) validate(n *node, i int) (end int, valid, sure bool) {
 		}
 		unsure = unsure || !sure
 	}
-	valid = true
-
-	// Keywords of the value's own type.
-	switch {
-	case t == tObject && n.objWalk:
-		e, ok, sure := v.object(n, i)
-		if sure && !ok {
-			return e, false, true
-		}
-		if !sure || unsure {
-			return 0, false, false
-		}
-		return e, true, true
-	case t == tArray && n.arrWalk:
-		e, ok, sure := v.array(n, i)
-		if sure && !ok {
-			return e, false, true
-		}
-		if !sure || unsure {
-			return 0, false, false
-		}
-		return e, true, true
-	case t == tString && n.strCheck:
-		if !v.str(n, i, end) {
-			return end, false, true
-		}
-	case t == tNumber && n.numCheck:
-		ok, sure := numberOK(n, b[i:end])
-		if sure && !ok {
-			return end, false, true
-		}
-		unsure = unsure || !sure
-	}
-	if unsure {
-		return 0, false, false
-	}
-	return end, valid, true
+	return end, false, unsure
 }
 
 func (v *validator) endOf(i, end int) int {
@@ -284,11 +296,10 @@ func (v *validator) array(n *node, i int) (end int, valid, sure bool) {
 	return i + 1, valid, true
 }
 
-// decoded returns the string token's value (in scratch when it needs
-// decoding).
-func (v *validator) decoded(i, end int) []byte {
+// decoded returns the value of the string token b[i:end], whose flags
+// are flags (in scratch when it needs decoding).
+func (v *validator) decoded(i, end int, flags jsonscan.StringFlags) []byte {
 	tok := v.b[i:end]
-	_, flags, _ := jsonscan.String(tok, 0)
 	if jsonscan.Plain(tok, flags) {
 		return tok[1 : len(tok)-1]
 	}
@@ -296,8 +307,8 @@ func (v *validator) decoded(i, end int) []byte {
 	return v.scratch
 }
 
-func (v *validator) str(n *node, i, end int) bool {
-	s := v.decoded(i, end)
+func (v *validator) str(n *node, i, end int, flags jsonscan.StringFlags) bool {
+	s := v.decoded(i, end, flags)
 	if n.minLen >= 0 || n.maxLen >= 0 {
 		l := utf8.RuneCount(s)
 		if n.minLen >= 0 && l < n.minLen || n.maxLen >= 0 && l > n.maxLen {
@@ -307,7 +318,10 @@ func (v *validator) str(n *node, i, end int) bool {
 	return n.pattern == nil || n.pattern.Match(s)
 }
 
-func (v *validator) inEnum(n *node, t uint8, i, end int) bool {
+func (v *validator) inEnum(n *node, t uint8, i, end int, flags jsonscan.StringFlags) bool {
+	if t == tString {
+		return n.strEnum[string(v.decoded(i, end, flags))]
+	}
 	var num *big.Rat
 	for _, e := range n.enum {
 		switch e := e.(type) {
@@ -317,10 +331,6 @@ func (v *validator) inEnum(n *node, t uint8, i, end int) bool {
 			}
 		case bool:
 			if t == tBool && e == (v.b[i] == 't') {
-				return true
-			}
-		case string:
-			if t == tString && string(v.decoded(i, end)) == e {
 				return true
 			}
 		case *big.Rat:

@@ -456,11 +456,46 @@ func next(b []byte, i int, closing byte) (end int, more, ok bool) {
 // surrogates become U+FFFD. It appends to dst. The token must have been
 // accepted by String.
 func Unquote(dst, tok []byte) []byte {
-	s := tok[1 : len(tok)-1]
-	for r := 0; r < len(s); {
-		switch c := s[r]; {
+	out, _, _ := AppendString(dst, tok, 0)
+	return out
+}
+
+// AppendString is String and Unquote in one pass: it scans the string
+// token starting at b[i] (which must be '"') and appends its value, decoded
+// as encoding/json does, to dst. end and ok are String's; when not ok, out
+// holds part of the value and means nothing.
+func AppendString(dst, b []byte, i int) (out []byte, end int, ok bool) {
+	if i >= len(b) || b[i] != '"' {
+		return dst, i, false
+	}
+	i++
+	for {
+		// The plain bytes up to the next special one, a word at a time.
+		start := i
+		for i+8 <= len(b) {
+			if m := special(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			i += 8
+		}
+		for i < len(b) && i+8 > len(b) && !isSpecial(b[i]) {
+			i++
+		}
+		dst = append(dst, b[start:i]...)
+		if i >= len(b) {
+			return dst, i, false
+		}
+		switch c := b[i]; {
+		case c == '"':
+			return dst, i + 1, true
 		case c == '\\':
-			switch e := s[r+1]; e {
+			if i+1 >= len(b) {
+				return dst, i, false
+			}
+			switch e := b[i+1]; e {
+			case '"', '\\', '/':
+				dst = append(dst, e)
 			case 'b':
 				dst = append(dst, '\b')
 			case 'f':
@@ -472,11 +507,16 @@ func Unquote(dst, tok []byte) []byte {
 			case 't':
 				dst = append(dst, '\t')
 			case 'u':
-				rr := getu4(s[r:])
-				r += 6
+				rr := getu4(b[i:])
+				if rr < 0 {
+					return dst, i, false
+				}
+				i += 6
 				if utf16.IsSurrogate(rr) {
-					if dec := utf16.DecodeRune(rr, getu4(s[r:])); dec != unicode.ReplacementChar {
-						r += 6
+					// As Unquote: the next escape, when it is one (its
+					// hex digits are checked when it is scanned).
+					if dec := utf16.DecodeRune(rr, getu4(b[i:])); dec != unicode.ReplacementChar {
+						i += 6
 						dst = utf8.AppendRune(dst, dec)
 						continue
 					}
@@ -484,24 +524,22 @@ func Unquote(dst, tok []byte) []byte {
 				}
 				dst = utf8.AppendRune(dst, rr)
 				continue
-			default: // '"', '\\', '/'
-				dst = append(dst, e)
+			default:
+				return dst, i, false
 			}
-			r += 2
-		case c < utf8.RuneSelf:
-			start := r
-			for r < len(s) && s[r] < utf8.RuneSelf && s[r] != '\\' {
-				r++
-			}
-			dst = append(dst, s[start:r]...)
-		default:
-			rr, size := utf8.DecodeRune(s[r:])
-			r += size
+			i += 2
+		case c < 0x20:
+			return dst, i, false
+		default: // c >= 0x80
+			rr, size := utf8.DecodeRune(b[i:])
+			i += size
 			dst = utf8.AppendRune(dst, rr)
 		}
 	}
-	return dst
 }
+
+// isSpecial reports whether String stops at c (a byte special flags).
+func isSpecial(c byte) bool { return c < 0x20 || c == '"' || c == '\\' || c >= 0x80 }
 
 // Plain reports whether the string token tok decodes to its own bytes
 // between the quotes (no escape, only valid UTF-8), so a slice of the input
