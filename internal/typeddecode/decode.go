@@ -106,8 +106,7 @@ func (s *state) bytes(start, end int) string {
 // copyArena makes the copy of the input the strings point into, once.
 func (s *state) copyArena() {
 	if s.arena == nil {
-		s.arena = make([]byte, len(s.data))
-		copy(s.arena, s.data)
+		s.arena = append([]byte(nil), s.data...) // not zeroed first, as make would
 	}
 }
 
