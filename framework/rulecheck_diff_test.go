@@ -184,7 +184,9 @@ func (g *ruleGen) rule(t reflect.Type) string {
 	switch t.Kind() {
 	case reflect.String:
 		return g.pick(cmp(num()), "required", "omitempty", "omitnil", "eq=a", "ne=", "oneof=a b", "oneof=red green 'dark blue'", "oneof=",
-			"datetime=2006-01-02", "datetime=15:04", "iso4217", "iso3166_1_alpha2", "iso3166_1_alpha3", "boolean", "alphanum", "uuid", "eq=a0x2Cb")
+			"datetime=2006-01-02", "datetime=15:04", "iso4217", "iso3166_1_alpha2", "iso3166_1_alpha3", "boolean", "alphanum", "uuid", "eq=a0x2Cb",
+			"email", "url", "uri", "http_url", "contains=a", "startswith=a", "endswith=0x2Cb", "e164", "ip", "hostname", "lowercase",
+			"alpha", "numeric", "json", "base64", "uuid4", "semver")
 	case reflect.Int, reflect.Int8, reflect.Int64:
 		if t == reflect.TypeFor[time.Duration]() {
 			return g.pick(cmp(g.pick("1s", "0", "2", "1m")), "required", "omitempty")
@@ -213,7 +215,9 @@ func (g *ruleGen) rule(t reflect.Type) string {
 var (
 	ruleStrings = []string{"", "a", "ab", "abc", "é", "日本", "日本語x", "\xff", "a b", "dark blue", "red", "1", "01", "-1", "2",
 		"true", "T", "yes", "EUR", "eur", "XXX", "ZZZ", "US", "USA", "2021-11-24", "2021-02-29", "2020-02-29", "2021-13-01", "12:30",
-		"0a1B2c3D-0000-4000-8000-00000000000f", "0a1B2c3D-0000-4000-8000-00000000000g", "a,b", "abc1", "ab-c"}
+		"0a1B2c3D-0000-4000-8000-00000000000f", "0a1B2c3D-0000-4000-8000-00000000000g", "a,b", "abc1", "ab-c",
+		"a@b.co", "a@b", "https://x.io/a", "HTTP://X.IO", "ftp://x", "/a", "+14155552671", "127.0.0.1", "::1", "{}", "YQ==",
+		"1.2.3", "a-b.example", "6ba7b810-9dad-41d1-80b4-00c04fd430c8"}
 	ruleFloats = []float64{0, math.Copysign(0, -1), 0.5, 1, 2, 2.5, 3, -1, 0.1, 100, 2.9999999, math.NaN(), math.Inf(1), math.Inf(-1), 1e300}
 )
 
@@ -298,7 +302,7 @@ func TestRuleProgramsAgreeWithTheValidator(t *testing.T) {
 	v := newValidator()
 	for _, wild := range []bool{false, true} {
 		t.Run(fmt.Sprintf("wild=%v", wild), func(t *testing.T) {
-			cases, valid, passed, err := compareRulePrograms(v, 1, map[bool]uint64{false: 2, true: 3}[wild], wild, 3000)
+			cases, valid, passed, err := compareRulePrograms(v, 1, map[bool]uint64{false: 2, true: 3}[wild], wild, 2000)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -387,6 +391,7 @@ func FuzzRulePrograms(f *testing.F) {
 	f.Add([]byte(`{"number":"","issue_date":"2021-02-29","due_date":null,"currency":"eur","line_items":[{"description":"é","quantity":-1}],"subtotal":-0}`))
 	f.Add([]byte(`{"code":"0a1B2c3D-0000-4000-8000-00000000000f","tags":["a","dark blue"],"level":3,"ratio":0.5,"wait":1000000000,"flags":{"a":true},"country":"USA","kind":"red"}`))
 	f.Add([]byte(`{"number":"x","line_items":[],"customer":{"name":""}}`))
+	f.Add([]byte(`{"email":"a@b.co","site":"https://x.io","party":{"name":"p"},"kind":"red","level":1,"ratio":0.5,"country":"FRA","len":[1,2]}`))
 	v := newValidator()
 	types := []reflect.Type{reflect.TypeFor[fixtures.Invoice](), reflect.TypeFor[ruleFuzzDoc](), reflect.TypeFor[ruleNode]()}
 	progs := make([]*rulecheck.Program, len(types))
@@ -426,6 +431,8 @@ type ruleFuzzDoc struct {
 	Any     any               `json:"any"`
 	Grid    [][]int           `json:"grid" validate:"dive,max=2,dive,gte=0"`
 	Plain   []fixtures.Party  `json:"plain"`
+	Email   string            `json:"email" validate:"omitempty,email"`
+	Site    *string           `json:"site" validate:"omitnil,http_url,contains=."`
 }
 
 // TestValidInvoiceSkipsTheValidator: the rules of a valid typical invoice

@@ -323,7 +323,7 @@ func nilVerdict(items []string) verdict {
 	case "dive", "structonly", "nostructlevel":
 		return fail
 	}
-	if name, _, _ := strings.Cut(items[0], "="); !strings.Contains(items[0], "|") && implemented[name] {
+	if name, _, _ := strings.Cut(items[0], "="); !strings.Contains(items[0], "|") && (implemented[name] || delegated[name]) {
 		return fail // a rule that does not run on nil
 	}
 	return unsure
@@ -352,7 +352,7 @@ func (c *compiler) steps(t reflect.Type, viaPtr bool, items []string) []step {
 			}
 			return append(out, step{kind: stepUnsure})
 		default:
-			test, ok := rule(t, viaPtr, it)
+			test, ok := rule(c.v, t, viaPtr, it)
 			if !ok {
 				return append(out, step{kind: stepUnsure})
 			}

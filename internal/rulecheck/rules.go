@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/go-playground/validator/v10"
 )
 
 // implemented names the rules [rule] compiles (for some kinds).
@@ -17,17 +19,38 @@ var implemented = map[string]bool{
 	"iso3166_1_alpha2": true, "iso3166_1_alpha3": true, "boolean": true, "alphanum": true, "uuid": true,
 }
 
+// delegated names validator rules that read nothing but the value and
+// their parameter (no other field, no parent, no pointer flag; checked in
+// the validator's source). On a string the program asks the validator
+// about the value alone (validator.Var), which costs a few allocations
+// instead of the whole struct's walk.
+var delegated = map[string]bool{
+	"email": true, "url": true, "uri": true, "http_url": true, "alpha": true, "alphaunicode": true,
+	"numeric": true, "number": true, "hexadecimal": true, "e164": true, "lowercase": true, "uppercase": true,
+	"ascii": true, "startswith": true, "endswith": true, "contains": true, "excludes": true, "uuid4": true,
+	"hostname": true, "ip": true, "ipv4": true, "ipv6": true, "base64": true, "json": true, "semver": true,
+	"jwt": true, "hexcolor": true,
+}
+
 var durationType = reflect.TypeFor[time.Duration]()
 
 // rule compiles one item of a tag chain ("min=1") for a value of type t
 // (after pointers; viaPtr when it was reached through one), with the
 // validator's semantics. ok is false when the item is not implemented
 // here for t, including every case where the validator would panic.
-func rule(t reflect.Type, viaPtr bool, item string) (test func(reflect.Value) bool, ok bool) {
+func rule(vd *validator.Validate, t reflect.Type, viaPtr bool, item string) (test func(reflect.Value) bool, ok bool) {
 	if strings.Contains(item, "|") {
 		return nil, false // an alternative
 	}
 	name, param, _ := strings.Cut(item, "=")
+	if delegated[name] {
+		// Only on strings: validator.Var validates a struct's fields
+		// instead of the rule.
+		if t.Kind() != reflect.String {
+			return nil, false
+		}
+		return func(v reflect.Value) bool { return v.CanInterface() && varPasses(vd, v.Interface(), item) }, true
+	}
 	param = strings.ReplaceAll(strings.ReplaceAll(param, "0x2C", ","), "0x7C", "|")
 	k := t.Kind()
 	isString := k == reflect.String
@@ -176,6 +199,17 @@ func compare(t reflect.Type, name, param string) (func(reflect.Value) bool, bool
 		return func(v reflect.Value) bool { return (v.Bool() == p) == want }, true
 	}
 	return nil, false // time.Time compares with the clock; other kinds panic
+}
+
+// varPasses reports whether the validator passes x for the one rule item;
+// a panic (which validator.Struct would raise too) is not a pass.
+func varPasses(vd *validator.Validate, x any, item string) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	return vd.Var(x, item) == nil
 }
 
 func cmpInt(a, b int64) int {
