@@ -239,13 +239,20 @@ func (p *PlainRuns) add(start, end int) {
 func plain(c byte) bool { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\' }
 
 // plainSuffix returns the start of the run of plain bytes that ends at
-// end, reading backwards no further than start. special may flag a byte
-// above a flagged one falsely, never miss one, so the highest flag of a
-// word is at or above its last byte that is not plain: the run returned
-// may be a few bytes shorter than the real one, never longer.
+// end, reading backwards no further than start: by blocks of
+// suffixBlock bytes checked as Note checks a read (bytes.IndexByte and
+// skipPrintable, the fast primitives), then, in the block that is not
+// plain, word by word. special may flag a byte above a flagged one
+// falsely, never miss one, so the highest flag of a word is at or above
+// its last byte that is not plain: the run returned may be a few bytes
+// shorter than the real one, never longer.
 func plainSuffix(b []byte, start, end int) int {
 	i := end
-	for i-32 >= start {
+	for i-suffixBlock >= start && allPlain(b, i-suffixBlock, i) {
+		i -= suffixBlock
+	}
+	lo := max(start, i-suffixBlock)
+	for i-32 >= lo {
 		w := b[i-32 : i]
 		w0 := binary.LittleEndian.Uint64(w[0:8])
 		w1 := binary.LittleEndian.Uint64(w[8:16])
@@ -256,16 +263,31 @@ func plainSuffix(b []byte, start, end int) int {
 		}
 		i -= 32
 	}
-	for i-8 >= start {
+	for i-8 >= lo {
 		if m := special(binary.LittleEndian.Uint64(b[i-8 : i])); m != 0 {
 			return i - 8 + (63-bits.LeadingZeros64(m))>>3 + 1
 		}
 		i -= 8
 	}
-	for i > start && plain(b[i-1]) {
+	for i > lo && plain(b[i-1]) {
 		i--
 	}
 	return i
+}
+
+// suffixBlock is the size of the blocks plainSuffix checks at once.
+const suffixBlock = 4 << 10
+
+// allPlain reports whether b[start:end] holds plain bytes only.
+func allPlain(b []byte, start, end int) bool {
+	if indexFrom(b, start, end, '"') != end || indexFrom(b, start, end, '\\') != end {
+		return false
+	}
+	i := skipPrintable(b, start, end)
+	for i < end && plain(b[i]) {
+		i++
+	}
+	return i == end
 }
 
 // skip returns the end of the recorded run that holds i (i when none

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -60,7 +61,7 @@ func TestNoteRecordsPlainEdges(t *testing.T) {
 	bad := []byte{'"', '\\', 0x00, 0x1f, 0x80, 0xff}
 	for seed := range 300 {
 		rng := rand.New(rand.NewPCG(uint64(seed), 7))
-		b := make([]byte, 64+rng.IntN(4000))
+		b := make([]byte, 64+rng.IntN(4000+seed%3*12000)) // past suffixBlock too
 		for i := range b {
 			b[i] = byte(0x20 + rng.IntN(0x60)) // 0x20..0x7f
 			if !plain(b[i]) {
@@ -72,7 +73,7 @@ func TestNoteRecordsPlainEdges(t *testing.T) {
 		}
 		var p PlainRuns
 		for at := 0; at < len(b); {
-			next := min(len(b), at+1+rng.IntN(1500))
+			next := min(len(b), at+1+rng.IntN(1500+seed%3*5000))
 			before := len(p.runs)
 			p.Note(b, at, next)
 			if next-at >= 32 {
@@ -113,5 +114,22 @@ func TestNoteRecordsPlainEdges(t *testing.T) {
 				require.Less(t, p.runs[k-1].end, r.start, "runs in order, not adjacent")
 			}
 		}
+	}
+}
+
+// BenchmarkNote notes a 256 KiB read that holds the head of an envelope
+// (JSON, 7 KiB) and then the start of a document's base64: the plain
+// suffix is most of it.
+func BenchmarkNote(b *testing.B) {
+	head := strings.Repeat(`{"key":"value","n":[1,2,3]},`, 256)
+	buf := []byte(head + `"data:application/pdf;base64,` + strings.Repeat("QUJD", (256<<10-len(head))/4))
+	b.SetBytes(int64(len(buf)))
+	var p PlainRuns
+	for b.Loop() {
+		p.Reset()
+		p.Note(buf, 0, len(buf))
+	}
+	if len(p.runs) != 1 || p.runs[0].start > len(head)+8 || p.runs[0].end != len(buf) {
+		b.Fatalf("runs %v", p.runs)
 	}
 }
