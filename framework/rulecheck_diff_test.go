@@ -459,3 +459,97 @@ func TestValidInvoiceSkipsTheValidator(t *testing.T) {
 		t.Fatalf("got %v, want the validator's iso4217 error at Invoice.currency", err)
 	}
 }
+
+// ruleValuer hands the validator another value to check.
+type ruleValuer struct{ S string }
+
+func (v ruleValuer) ValidatorValue() any { return v.S }
+
+type ruleCases struct {
+	Hidden  string                  `json:"-" validate:"required"` // not in the JSON, still validated
+	Valuer  ruleValuer              `validate:"required"`
+	Alias   string                  `validate:"omitempty,iscolor"`
+	Lines   map[string]ruleNode     `validate:"omitempty,dive"`
+	Ptrs    map[string]*ruleNode    `validate:"dive,omitnil"`
+	Keys    map[string]int          `validate:"omitempty,dive,keys,len=1,endkeys,gt=0"`
+	Inner   *ruleEmbeds             `validate:"omitnil"`
+	Only    ruleBadTags             `validate:"structonly"`
+	NoLevel ruleBadTags             `validate:"nostructlevel"`
+	Or      string                  `validate:"omitempty,len=1|len=3"`
+	Cross   int                     `validate:"omitempty,gtfield=Alias"`
+	When    time.Time               `validate:"omitempty,gt"`
+	Dur     *time.Duration          `validate:"omitempty,gte=1m"`
+	Any     any                     `validate:"omitempty"`
+	AnyReq  any                     `validate:"omitnil,required"`
+	Arr     [2]*fixtures.LineItem   `validate:"dive"`
+	Deep    [][]fixtures.LineItem   `validate:"dive,dive"`
+	Grid    map[string][]ruleHidden `validate:"dive,max=1,dive"`
+}
+
+// ruleBadTags has a tag the validator panics on when it reads the type.
+type ruleBadTags struct {
+	A int `validate:"omitempty,no_such_rule"`
+}
+
+// TestRuleProgramsOnHandWrittenCases: shapes the generator does not build
+// (named types with ValidatorValue, aliases, keys, struct-level options
+// on a struct with bad tags, time comparisons, cross-field tags), each
+// value checked for soundness, and the cases the program must answer.
+func TestRuleProgramsOnHandWrittenCases(t *testing.T) {
+	v := newValidator()
+	p := rulecheck.Compile(v, reflect.TypeFor[ruleCases]())
+	one := time.Minute
+	item := &fixtures.LineItem{Description: "d", Quantity: 1}
+	valid := ruleCases{Hidden: "h", Valuer: ruleValuer{"x"}, Lines: map[string]ruleNode{"a": {Name: "n"}},
+		Ptrs: map[string]*ruleNode{"a": nil, "b": {Name: "b"}}, Dur: &one, Arr: [2]*fixtures.LineItem{item, nil},
+		Deep: [][]fixtures.LineItem{{*item}, nil}, Grid: map[string][]ruleHidden{"g": {{B: "ab"}}}}
+	g := &ruleGen{rng: rand.New(rand.NewPCG(4, 5)), wild: true}
+	for range 3000 {
+		x := g.value(reflect.TypeFor[ruleCases](), 4).Interface()
+		if _, _, err := ruleAgreement(v, p, x, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The ValidatorValue method and the struct-level options on a type
+	// the validator cannot read leave every value to the validator.
+	if p.Passes(reflect.ValueOf(valid)) {
+		t.Fatal("the program passes a value whose field has a ValidatorValue method")
+	}
+	type answered struct {
+		Hidden string                  `json:"-" validate:"required"`
+		Lines  map[string]ruleNode     `validate:"omitempty,dive"`
+		Ptrs   map[string]*ruleNode    `validate:"dive,omitnil"`
+		Alias  string                  `validate:"omitempty,iscolor"`
+		Or     string                  `validate:"omitempty,len=1|len=3"`
+		Dur    *time.Duration          `validate:"omitempty,gte=1m"`
+		Any    any                     `validate:"omitempty"`
+		Arr    [2]*fixtures.LineItem   `validate:"dive"`
+		Deep   [][]fixtures.LineItem   `validate:"dive,dive"`
+		Grid   map[string][]ruleHidden `validate:"dive,max=1,dive"`
+		Skip   ruleBadTags             `validate:"-"`
+		No     ruleBadTags             `validate:"nostructlevel"`
+	}
+	a := answered{Hidden: "h", Lines: valid.Lines, Ptrs: valid.Ptrs, Dur: &one, Any: map[string]any{"a": 1.0},
+		Arr: valid.Arr, Deep: valid.Deep, Grid: valid.Grid}
+	pa := rulecheck.Compile(v, reflect.TypeFor[answered]())
+	if _, _, err := ruleAgreement(v, pa, a, true); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []func(*answered){
+		func(a *answered) { a.Hidden = "" },
+		func(a *answered) { a.Lines = map[string]ruleNode{"a": {}} },
+		func(a *answered) { a.Ptrs = map[string]*ruleNode{"a": {Name: "toolong"}} },
+		func(a *answered) { d := time.Second; a.Dur = &d },
+		func(a *answered) { a.Arr[1] = &fixtures.LineItem{Description: "d"} },
+		func(a *answered) { a.Deep = [][]fixtures.LineItem{{{Quantity: 1}}} },
+		func(a *answered) { a.Grid = map[string][]ruleHidden{"g": {{B: "ab"}, {B: "ab"}}} },
+		func(a *answered) { a.Alias = "x" }, // not answered: the validator's
+		func(a *answered) { a.Or = "ab" },
+	} {
+		b := a
+		bad(&b)
+		if pass, valid, err := ruleAgreement(v, pa, b, false); err != nil || pass || valid {
+			t.Fatalf("%+v: program %v, validator %v, %v", b, pass, valid, err)
+		}
+	}
+}
