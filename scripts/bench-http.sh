@@ -14,9 +14,12 @@
 #
 #   scripts/bench-http.sh                    # typical delivery, 16 connections, 3 rounds of 10 s
 #   BODY=1048576 CONC=4 scripts/bench-http.sh   # a delivery with a 1 MiB document
+#   LOADER=wrk scripts/bench-http.sh         # the load from wrk (apt-get install wrk)
 #
 # Settings (environment): BODY (typical or a document size in bytes),
-# CONC, DURATION, ROUNDS, RECEIVER_PORT, NAIVE_PORT, FLOOR_PORT. Traffic stays on
+# CONC, DURATION, ROUNDS, RECEIVER_PORT, NAIVE_PORT, FLOOR_PORT, LOADER
+# (httpload, the Go load generator of internal/bench, the default; or
+# wrk, which costs the shared CPUs less per request). Traffic stays on
 # 127.0.0.1; each load stops by itself after DURATION.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +28,7 @@ BODY=${BODY:-typical}
 CONC=${CONC:-16}
 DURATION=${DURATION:-10s}
 ROUNDS=${ROUNDS:-3}
+LOADER=${LOADER:-httpload}
 RECEIVER_PORT=${RECEIVER_PORT:-18081}
 NAIVE_PORT=${NAIVE_PORT:-18082}
 FLOOR_PORT=${FLOOR_PORT:-18083}
@@ -39,8 +43,25 @@ cleanup() {
 }
 trap cleanup EXIT
 
+case $LOADER in
+httpload) ;;
+wrk) command -v wrk >/dev/null || { echo "LOADER=wrk: wrk is not installed (apt-get install wrk)" >&2; exit 1; } ;;
+*) echo "LOADER=$LOADER: want httpload or wrk" >&2; exit 1 ;;
+esac
+
 go build -o "$tmp/invoice" ./examples/invoice
 go build -o "$tmp/httpload" ./internal/bench/cmd/httpload
+if [ "$LOADER" = wrk ]; then
+	sig=$(WEBHOOKS_SECRET=$SECRET "$tmp/httpload" request -body "$BODY" -out "$tmp/body.json")
+	cat >"$tmp/post.lua" <<EOF
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-Retab-Signature"] = "$sig"
+local f = assert(io.open("$tmp/body.json", "rb"))
+wrk.body = f:read("*a")
+f:close()
+EOF
+fi
 
 WEBHOOKS_SECRET=$SECRET ADDR=127.0.0.1:$RECEIVER_PORT "$tmp/invoice" 2>"$tmp/receiver.log" &
 pids+=($!)
@@ -61,7 +82,22 @@ for port in $RECEIVER_PORT $NAIVE_PORT $FLOOR_PORT; do
 	done
 done
 
-echo "load: body=$BODY concurrency=$CONC duration=$DURATION rounds=$ROUNDS, $(nproc) CPUs, $(go version | cut -d' ' -f3)"
+echo "load: $LOADER body=$BODY concurrency=$CONC duration=$DURATION rounds=$ROUNDS, $(nproc) CPUs, $(go version | cut -d' ' -f3)"
+# run_load PORT DURATION: one load, printed as httpload prints it.
+run_load() {
+	if [ "$LOADER" = httpload ]; then
+		WEBHOOKS_SECRET=$SECRET "$tmp/httpload" load -url "http://127.0.0.1:$1/webhook" -body "$BODY" -c "$CONC" -d "$2"
+		return
+	fi
+	wrk -t "$(( CONC < $(nproc) ? CONC : $(nproc) ))" -c "$CONC" -d "$2" --latency -s "$tmp/post.lua" "http://127.0.0.1:$1/webhook" | awk '
+		$1 == "Latency" && NF >= 4 { max = $4 }
+		$1 == "50%" { p50 = $2 } $1 == "90%" { p90 = $2 } $1 == "99%" { p99 = $2 }
+		/requests in/ { n = $1 }
+		/Non-2xx/ { errs += $NF }
+		/Socket errors/ { gsub(",", ""); errs += $4 + $6 + $8 + $10 }
+		/^Requests\/sec/ { rps = $2 }
+		END { printf "%9.0f req/s  p50 %8s  p90 %8s  p99 %8s  max %8s  (%d requests, %d errors)\n", rps, p50, p90, p99, max, n, errs }'
+}
 # cpu_ticks PID: the process's CPU time (user + system) in clock ticks,
 # empty where /proc is not there.
 cpu_ticks() {
@@ -75,7 +111,7 @@ ticks_per_s=$(getconf CLK_TCK 2>/dev/null || echo 100)
 load() {
 	local c0 c1 res
 	c0=$(cpu_ticks "${pid_of[$1]}")
-	res=$(WEBHOOKS_SECRET=$SECRET "$tmp/httpload" load -url "http://127.0.0.1:$1/webhook" -body "$BODY" -c "$CONC" -d "$DURATION")
+	res=$(run_load "$1" "$DURATION")
 	c1=$(cpu_ticks "${pid_of[$1]}")
 	awk -v res="$res" -v c0="${c0:-0}" -v c1="${c1:-0}" -v hz="$ticks_per_s" 'BEGIN {
 		n = res; sub(/.*\(/, "", n); n += 0
@@ -85,7 +121,7 @@ load() {
 }
 # A short warm-up of each, not counted.
 for port in $RECEIVER_PORT $NAIVE_PORT $FLOOR_PORT; do
-	WEBHOOKS_SECRET=$SECRET "$tmp/httpload" load -url "http://127.0.0.1:$port/webhook" -body "$BODY" -c "$CONC" -d 2s >/dev/null
+	run_load "$port" 2s >/dev/null
 done
 
 ratios=()

@@ -2,11 +2,13 @@
 // the hand-written baseline receiver or the floor (a server that only
 // reads the body and checks its HMAC), or sends a signed delivery to a
 // receiver on loopback in a closed loop and prints the throughput and the
-// latency percentiles.
+// latency percentiles, or writes the delivery and prints its signature
+// (for another load generator: scripts/bench-http.sh with LOADER=wrk).
 //
 //	httpload naive -addr 127.0.0.1:18082 -secret S
 //	httpload floor -addr 127.0.0.1:18083 -secret S
 //	httpload load -url http://127.0.0.1:18081/webhook -secret S -body typical -c 16 -d 10s
+//	httpload request -secret S -body typical -out body.json
 package main
 
 import (
@@ -33,7 +35,7 @@ func main() {
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: httpload naive|floor|load [flags]")
+		return errors.New("usage: httpload naive|floor|load|request [flags]")
 	}
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	secret := fs.String("secret", os.Getenv("WEBHOOKS_SECRET"), "webhook secret (env WEBHOOKS_SECRET)")
@@ -55,6 +57,21 @@ func run(args []string) error {
 			return err
 		}
 		return nil
+	case "request":
+		body := fs.String("body", "typical", "typical, or the document size in bytes (a large delivery)")
+		out := fs.String("out", "body.json", "file the body is written to")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		b, err := delivery(*body)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(*out, b, 0o600); err != nil {
+			return err
+		}
+		fmt.Println(framework.Sign(*secret, b))
+		return nil
 	case "load":
 		url := fs.String("url", "http://127.0.0.1:18081/webhook", "receiver URL (loopback only)")
 		body := fs.String("body", "typical", "typical, or the document size in bytes (a large delivery)")
@@ -64,15 +81,9 @@ func run(args []string) error {
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
-		var b []byte
-		if *body == "typical" {
-			b = fixtures.TypicalDelivery()
-		} else {
-			var size int
-			if _, err := fmt.Sscan(*body, &size); err != nil {
-				return fmt.Errorf("-body %q: want typical or a size in bytes", *body)
-			}
-			b = fixtures.LargeDelivery(size)
+		b, err := delivery(*body)
+		if err != nil {
+			return err
 		}
 		res, err := bench.Load{URL: *url, Body: b, Signature: framework.Sign(*secret, b), Concurrency: *conc, Duration: *dur, Requests: *n}.Run(context.Background())
 		if err != nil {
@@ -81,5 +92,18 @@ func run(args []string) error {
 		fmt.Println(res)
 		return nil
 	}
-	return fmt.Errorf("unknown mode %q: want naive, floor or load", args[0])
+	return fmt.Errorf("unknown mode %q: want naive, floor, load or request", args[0])
+}
+
+// delivery is the body -body names: typical, or a large delivery with a
+// document of that many bytes.
+func delivery(body string) ([]byte, error) {
+	if body == "typical" {
+		return fixtures.TypicalDelivery(), nil
+	}
+	var size int
+	if _, err := fmt.Sscan(body, &size); err != nil {
+		return nil, fmt.Errorf("-body %q: want typical or a size in bytes", body)
+	}
+	return fixtures.LargeDelivery(size), nil
 }
