@@ -22,6 +22,9 @@ func (d *Decoder) Decode(data []byte, p unsafe.Pointer) (ok bool) {
 	s.data, s.i, s.depth, s.arena = data, jsonscan.SkipSpace(data, 0), 0, nil
 	ok = s.i < len(data) && d.root.decode(s, p) && jsonscan.SkipSpace(data, s.i) == len(data)
 	s.data, s.arena = nil, nil
+	if cap(s.key) > 1<<10 {
+		s.key = nil // a long key is not kept for the next input
+	}
 	d.state.Put(s)
 	return ok
 }
