@@ -31,6 +31,9 @@ type content struct {
 	clean []byte
 	tree  any // clean decoded, on demand; never modified
 	err   error
+	// accepted is the route whose fast path took the content as it is
+	// (fastpath.Program.Accepts): Prepare keeps it, and it is valid.
+	accepted *route
 }
 
 // parseContent prepares the content: an error wrapping
@@ -52,10 +55,24 @@ func (c *content) value() (any, error) {
 	return c.tree, c.err
 }
 
+// acceptContent is parseContent for content that the fast path of rt,
+// the one route it can go to, takes as it is: Prepare would return it
+// unchanged, without annotations, and it is valid against rt's schema, so
+// it is walked once instead of twice. nil when the fast path does not.
+func acceptContent(raw []byte, rt *route) *content {
+	if rt == nil || rt.fast == nil || !rt.fast.Accepts(raw, schemas.IsAnnotationKey) {
+		return nil
+	}
+	return &content{clean: raw, accepted: rt}
+}
+
 // matches reports whether the content passes rt's schema, for routing by
 // schema match, and the instance to decode when it does. It builds no
 // violations when the fast path is sure the content fails.
 func (c *content) matches(rt *route) ([]byte, bool) {
+	if c.accepted == rt {
+		return c.clean, true
+	}
 	if rt.fast != nil {
 		if valid, sure := rt.fast.Validate(c.clean); sure {
 			if valid {
@@ -71,6 +88,9 @@ func (c *content) matches(rt *route) ([]byte, bool) {
 // validate checks the content against rt's schema and returns the instance
 // to decode: an error is a *schemas.ValidationError.
 func (c *content) validate(rt *route) ([]byte, error) {
+	if c.accepted == rt {
+		return c.clean, nil
+	}
 	if rt.fast != nil {
 		if valid, sure := rt.fast.Validate(c.clean); sure && valid {
 			return c.clean, nil

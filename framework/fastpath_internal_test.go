@@ -49,6 +49,13 @@ type seen struct {
 }
 
 func diffRouters(t *testing.T, secrets ...string) (fast, full *Router, got map[*Router]*seen) {
+	return diffRoutersOf(t, false, secrets...)
+}
+
+// diffRoutersOf is diffRouters; with sole, the routers have the invoice
+// type only (the content is then checked for its one route as it is
+// prepared: acceptContent).
+func diffRoutersOf(t *testing.T, sole bool, secrets ...string) (fast, full *Router, got map[*Router]*seen) {
 	t.Helper()
 	got = map[*Router]*seen{}
 	build := func() *Router {
@@ -61,6 +68,9 @@ func diffRouters(t *testing.T, secrets ...string) (fast, full *Router, got map[*
 			s.d, _ = DeliveryFrom(ctx)
 		}
 		Handle(r, func(ctx context.Context, v fixtures.Invoice) error { record(ctx, v); return nil })
+		if sole {
+			return r
+		}
 		Handle(r, func(ctx context.Context, v fastEvent) error { record(ctx, v); return nil })
 		Handle(r, func(ctx context.Context, v fastStamped) error { record(ctx, v); return nil })
 		Handle(r, func(ctx context.Context, v fastDated) error { record(ctx, v); return nil })
@@ -100,6 +110,43 @@ func TestFastPathChangesNothing(t *testing.T) {
 		[]byte(`{"reference": "R-7", "issued": "2024-05-01", "due": null, "total": 1e400}`),
 		[]byte(`{"reference": "R-7", "issued": "2024-05-01", "due": null, "total": -0.000}`),
 	)
+	statuses := compareRouters(t, secret, fast, full, got, contents)
+	require.Greater(t, statuses[http.StatusOK], len(contents)/10)
+	require.Greater(t, statuses[http.StatusUnprocessableEntity], len(contents)/10)
+}
+
+// TestSoleRouteCheckedAsPrepared: with one registered type, content its
+// fast path takes as it is (acceptContent) gets the answers, values and
+// annotations of the full path; the typical invoice is taken so.
+func TestSoleRouteCheckedAsPrepared(t *testing.T) {
+	const secret = "whsec_diff"
+	fast, full, got := diffRoutersOf(t, true, secret)
+	typical := fixtures.InvoiceContent(fixtures.TypicalLines)
+	contents := [][]byte{typical}
+	contents = append(contents, fixtures.Mutants(typical, 600, 7)...)
+	contents = append(contents, fixtures.Mutants(fixtures.InvoiceContent(1), 300, 8)...)
+	accepted := 0
+	for _, content := range contents {
+		_, c, err := fast.decode(fixtures.ContentEnvelope(string(content)), nil)
+		if err == nil && c.accepted != nil {
+			require.Same(t, fast.order[0], c.accepted)
+			accepted++
+		}
+	}
+	_, c, err := fast.decode(fixtures.ContentEnvelope(string(typical)), nil)
+	require.NoError(t, err)
+	require.NotNil(t, c.accepted, "the typical invoice is checked as it is prepared")
+	statuses := compareRouters(t, secret, fast, full, got, contents)
+	t.Logf("statuses: %v, %d of %d taken as they are", statuses, accepted, len(contents))
+	require.Greater(t, accepted, 10)
+	require.Greater(t, statuses[http.StatusUnprocessableEntity], len(contents)/10)
+}
+
+// compareRouters serves each content, in a completion envelope, through
+// fast and full, requires the same answers and handler values, and counts
+// the statuses.
+func compareRouters(t *testing.T, secret string, fast, full *Router, got map[*Router]*seen, contents [][]byte) map[int]int {
+	t.Helper()
 	statuses := map[int]int{}
 	for _, content := range contents {
 		body := fixtures.ContentEnvelope(string(content))
@@ -127,9 +174,7 @@ func TestFastPathChangesNothing(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("statuses: %v", statuses)
-	require.Greater(t, statuses[http.StatusOK], len(contents)/10)
-	require.Greater(t, statuses[http.StatusUnprocessableEntity], len(contents)/10)
+	return statuses
 }
 
 func TestLargeBodyHashedWhileRead(t *testing.T) {

@@ -431,12 +431,26 @@ func (r *Router) decode(body []byte, h *bodyHashes) (*Delivery, *content, error)
 	if err := r.cfg.parse.check("the extracted content", d.Content); err != nil {
 		return d, nil, err
 	}
+	if ct := acceptContent(d.Content, r.soleRoute()); ct != nil {
+		return d, ct, nil
+	}
 	ct, anns, err := parseContent(d.Content)
 	if err != nil {
 		return d, nil, contentError(err)
 	}
 	d.Annotations = anns
 	return d, ct, nil
+}
+
+// soleRoute is the route every content goes to when the router has one
+// registered type (see choose); nil otherwise.
+func (r *Router) soleRoute() *route {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if len(r.order) != 1 {
+		return nil
+	}
+	return r.order[0]
 }
 
 // pick chooses the route. inst is the instance to decode when the content

@@ -132,31 +132,13 @@ func (p *preparer) value(i, depth int) (int, bool) {
 		return end, ok
 	case c == '-' || '0' <= c && c <= '9':
 		end, integer, ok := jsonscan.Number(b, i)
-		if ok && !integer && !p.rewrite && mayBeIntegral(b[i:end]) {
+		if ok && !integer && !p.rewrite && jsonscan.MayBeIntegral(b[i:end]) {
 			_, p.rewrite = jsonscan.IntegerForm(nil, b[i:end])
 		}
 		return end, ok
 	default:
 		return jsonscan.Literal(b, i)
 	}
-}
-
-// mayBeIntegral reports whether the number token tok, which has a
-// fraction or an exponent, may be written as an integer
-// (jsonscan.IntegerForm): without an exponent, only when every digit of
-// its fraction is 0 (the usual 12.5 is not looked at further).
-func mayBeIntegral(tok []byte) bool {
-	for _, c := range tok {
-		if c == 'e' || c == 'E' {
-			return true
-		}
-	}
-	for _, c := range tok[bytes.IndexByte(tok, '.')+1:] {
-		if c != '0' {
-			return false
-		}
-	}
-	return true
 }
 
 // pairwise is the size up to which an object's keys are compared pairwise;
@@ -303,6 +285,11 @@ func (w *rewriter) object(i int) int {
 	}
 	return i + 1
 }
+
+// IsAnnotationKey reports whether an object key (decoded) is an
+// annotation's (reasoning___, source___, quote___), which [Prepare] sets
+// aside.
+func IsAnnotationKey(key []byte) bool { return annotationPrefixBytes(key) != "" }
 
 func annotationPrefixBytes(k []byte) string {
 	if len(k) == 0 || k[0] != ReasoningPrefix[0] && k[0] != SourcePrefix[0] && k[0] != QuotePrefix[0] {

@@ -153,16 +153,32 @@ func TestCompileRefuses(t *testing.T) {
 
 // stats counts how often the fast path answered, to make sure the test
 // exercises it.
-type stats struct{ total, prepared, sure, valid, invalid int }
+type stats struct{ total, prepared, sure, valid, invalid, accepted int }
 
 // checkOne compares the fast path's verdict on prepared content with the
 // full validator's (schemas.Schema.Validate on the decoded value).
 func checkOne(t *testing.T, s subject, prog *fastpath.Program, content []byte, st *stats) {
 	t.Helper()
 	st.total++
+	accepted := prog.Accepts(content, schemas.IsAnnotationKey)
+	if accepted {
+		// Accepts: Prepare keeps the content as it is, and both validators
+		// find it valid.
+		st.accepted++
+		clean, anns, err := schemas.Prepare(content)
+		require.NoError(t, err, "Accepts took content Prepare refuses: %s", content)
+		require.Empty(t, anns, "%s", content)
+		require.True(t, len(clean) == len(content) && &clean[0] == &content[0], "Accepts took content Prepare rewrites: %s", content)
+		valid, sure := prog.Validate(content)
+		require.True(t, valid && sure, "Accepts took content Validate does not: %s", content)
+	}
 	inst, err := schemas.ParseInstance(content)
 	if err != nil {
+		require.False(t, accepted)
 		return
+	}
+	if accepted {
+		require.NoError(t, s.schema.Validate(inst.Value), "Accepts took content the full validator refuses: %s", content)
 	}
 	st.prepared++
 	want := s.schema.Validate(inst.Value) == nil
@@ -202,7 +218,7 @@ func TestDifferential(t *testing.T) {
 					checkOne(t, s, prog, m, &st)
 				}
 			}
-			t.Logf("%s: %d instances, %d prepared, %d decided by the fast path (%d valid, %d invalid)", s.name, st.total, st.prepared, st.sure, st.valid, st.invalid)
+			t.Logf("%s: %d instances, %d prepared, %d decided by the fast path (%d valid, %d invalid), %d accepted unprepared", s.name, st.total, st.prepared, st.sure, st.valid, st.invalid, st.accepted)
 			if s.name == "lenient" {
 				require.Positive(t, st.valid, "the fast path decides valid content without strings at the enums")
 				require.Zero(t, st.invalid, "the fast path leaves invalid content to the full validator")
@@ -295,4 +311,60 @@ func (g *gen) instance(s any, depth int) any {
 		return g.rng.IntN(2) == 0
 	}
 	return nil
+}
+
+// TestAcceptsTakesOnlyWhatPrepareKeeps: Accepts takes the typical invoice
+// as it is, without an allocation, and leaves to Prepare and Validate
+// every content Prepare would refuse or rewrite, and what it does not
+// take as is.
+func TestAcceptsTakesOnlyWhatPrepareKeeps(t *testing.T) {
+	inv, err := schemas.For[fixtures.Invoice]()
+	require.NoError(t, err)
+	prog, err := fastpath.Compile(inv.JSON())
+	require.NoError(t, err)
+	typical := fixtures.InvoiceContent(fixtures.TypicalLines)
+	require.True(t, prog.Accepts(typical, schemas.IsAnnotationKey))
+	require.Zero(t, testing.AllocsPerRun(100, func() { prog.Accepts(typical, schemas.IsAnnotationKey) }))
+	kw, err := fastpath.Compile(mustSchema(t, keywordsSchema).JSON())
+	require.NoError(t, err)
+	ok := `{"id": 3, "kind": "a", "tags": ["ab"], "score": 2.5, "free": {"any": [1, "thing", {"x": null}]}}`
+	require.True(t, kw.Accepts([]byte(ok), schemas.IsAnnotationKey))
+	require.True(t, kw.Accepts([]byte(" \n"+ok+"\t "), schemas.IsAnnotationKey))
+	require.True(t, kw.Accepts([]byte(`{"id": 3, "kind": "a", "tags": ["ab"], "score": 2.50}`), schemas.IsAnnotationKey), "kept as written by Prepare")
+	for _, c := range []string{
+		`{"id": 3, "kind": "a", "tags": ["ab"], "score": 2.5,}`,
+		`{"id": 3, "kind": "a", "tags": ["ab",], "score": 2.5}`,
+		`{"id": 3, "kind": "a", "tags": ["ab"] "score": 2.5}`,
+		`{"id": 3, "kind": "a", "tags": ["ab" "c"], "score": 2.5}`,
+		`{"id": 3, "kind": "a", "tags": ["ab"], "score": 2.5, "id": 3}`,
+		`{"id": 3, "kind": "a", "tags": ["ab"], "score": 2.5, "free": {"a": 1, "a": 1}}`,
+		`{"id": 3, "kind": "a", "tags": ["ab"], "score": 2.5, "reasoning___id": "x"}`,
+		`{"id": 3, "kind": "a", "tags": ["ab"], "score": 2.5, "free": [{"quote___a": 1}]}`,
+		`{"id": 3, "kind": "a", "tags": ["ab"], "score": 2.0}`,
+		`{"id": 3, "kind": "a", "tags": ["ab"], "score": 25e-1}`,
+		`{"id": 3, "kind": "a", "tags": ["ab"], "score": 2.5, "free": 1.0}`,
+		`{"id": 3, "kind": "a", "tags": ["ab"], "score": 2.5, "free": [1e2]}`,
+		`{"id": 3, "k\u0069nd": "a", "tags": ["ab"], "score": 2.5}`,
+		`{"id": 3, "kind": "a", "tags": ["ab"], "score": 2.5} x`,
+		`{"id": 3, "kind": "a", "tags": ["ab"], "score": 2.5}}`,
+		`{"id": 3, "kind": "a", "tags": ["ab"], "score": 2.5`,
+		`{"id": 3, "kind": "a", "tags": ["ab"], "score": 2.`,
+		`{"id": 3, "kind": "a", "tags": ["ab"], "score": 2.5, "free": tru}`,
+		`{"id": 3, "kind": "a", "tags": ["ab"], "score": 2.5, "free": "\x"}`,
+		`{"id": 3, "kind": "a", "tags": ["ab"], "score": 2.5, "free": {"a" 1}}`,
+		`{"id": 3, "kind": "a", "tags": ["ab"], "score": 2.5, "free": {1: 1}}`,
+		`{"id": 3, "kind": "a", "tags": ["ab"], "score": 2.5, "free": ` + strings.Repeat("[", 200) + strings.Repeat("]", 200) + `}`,
+		`{"id": 3, "kind": "a", "tags": ["ab"], "score": 2.5, "e": {"k0":0,"k1":1,"k2":2,"k3":3,"k4":4,"k5":5,"k6":6,"k7":7,"k8":8,"k9":9,"k10":10,"k11":11,"k12":12,"k13":13,"k14":14,"k15":15,"k16":16}}`,
+		`{"id": 3, "kind": "z", "tags": ["ab"], "score": 2.5}`,
+		``, ` `, `{`, `[`,
+	} {
+		require.False(t, kw.Accepts([]byte(c), schemas.IsAnnotationKey), "%s", c)
+	}
+}
+
+func mustSchema(t *testing.T, doc string) *schemas.Schema {
+	t.Helper()
+	s, err := schemas.Parse([]byte(doc))
+	require.NoError(t, err)
+	return s
 }

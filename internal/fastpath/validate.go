@@ -26,7 +26,114 @@ func (p *Program) Validate(clean []byte) (valid, sure bool) {
 type validator struct {
 	b       []byte
 	scratch []byte
+
+	// strict (Accepts): the content is not known to be prepared. The walk
+	// also checks its syntax and what schemas.Prepare would change, and
+	// sets bad, and answers unsure, at anything it does not take as is.
+	strict     bool
+	bad        bool
+	depth      int                   // containers around the value being walked
+	annotation func(key []byte) bool // an annotation key (schemas.IsAnnotationKey)
 }
+
+// strictDepth is how deep Accepts walks: deeper content is left to
+// schemas.Prepare, whose limit (jsonscan.MaxDepth) is higher.
+const strictDepth = 128
+
+// Accepts reports that content is valid and that schemas.Prepare would
+// return it as is: it is one JSON value (with whitespace around it), with
+// no key repeated in an object, no annotation key (annotation reports
+// one) and no number Prepare writes as an integer. Then Prepare(content)
+// is content itself with no annotations, and Validate(content) valid and
+// sure. False says nothing: Accepts leaves to Prepare and Validate
+// whatever it does not take as is (an escaped key, an object of more than
+// 16 members, a number with a fraction of zeros, nesting past 128...).
+func (p *Program) Accepts(content []byte, annotation func(key []byte) bool) bool {
+	v := validator{b: content, strict: true, annotation: annotation}
+	i := jsonscan.SkipSpace(content, 0)
+	if i >= len(content) {
+		return false
+	}
+	end, valid, sure := v.validate(p.root, i)
+	if !sure || !valid || v.bad {
+		return false
+	}
+	end = v.endOf(i, end)
+	return !v.bad && jsonscan.SkipSpace(content, end) == len(content)
+}
+
+// fail records that the strict walk does not take the content as is.
+func (v *validator) fail() (end int, valid, sure bool) {
+	v.bad = true
+	return 0, false, false
+}
+
+// cleanKey checks, for the strict walk, the key token b[start:end] of an
+// object whose keys so far are keys: a plain key, not an annotation's,
+// not among keys, and room for it.
+func (v *validator) cleanKey(start, end int, flags jsonscan.StringFlags, keys [][]byte) bool {
+	tok := v.b[start:end]
+	if len(keys) == cap(keys) || !jsonscan.Plain(tok, flags) {
+		return false
+	}
+	key := tok[1 : len(tok)-1]
+	if v.annotation(key) {
+		return false
+	}
+	for _, k := range keys {
+		if len(k) == len(key) && string(k) == string(key) {
+			return false
+		}
+	}
+	return true
+}
+
+// check is the strict walk of a value no schema keyword looks into: its
+// syntax and what Prepare would change.
+func (v *validator) check(i int) (int, bool) {
+	b := v.b
+	if i >= len(b) {
+		return i, false
+	}
+	switch c := b[i]; {
+	case c == '{':
+		if v.depth >= strictDepth {
+			return i, false
+		}
+		v.depth++
+		var room [pairwise][]byte
+		keys := room[:0]
+		end, ok := jsonscan.Object(b, i, func(start, end int, flags jsonscan.StringFlags, val int) (int, bool) {
+			if !v.cleanKey(start, end, flags, keys) {
+				return val, false
+			}
+			keys = append(keys, b[start+1:end-1])
+			return v.check(val)
+		})
+		v.depth--
+		return end, ok
+	case c == '[':
+		if v.depth >= strictDepth {
+			return i, false
+		}
+		v.depth++
+		end, ok := jsonscan.Array(b, i, v.check)
+		v.depth--
+		return end, ok
+	case c == '"':
+		end, _, ok := jsonscan.String(b, i)
+		return end, ok
+	case c == '-' || '0' <= c && c <= '9':
+		end, integer, ok := jsonscan.Number(b, i)
+		return end, ok && (integer || !jsonscan.MayBeIntegral(b[i:end]))
+	default:
+		return jsonscan.Literal(b, i)
+	}
+}
+
+// pairwise is how many keys of an object the strict walk compares
+// pairwise; it does not take a larger object.
+const pairwise = 16
 
 func typeAt(c byte) uint8 {
 	switch c {
@@ -53,19 +160,28 @@ func (v *validator) validate(n *node, i int) (end int, valid, sure bool) {
 	if n.always != nil {
 		return -1, *n.always, true
 	}
+	if i >= len(b) {
+		return v.fail() // strict only: prepared content is one value
+	}
 	t := typeAt(b[i])
 	if n.lenient && t == tString {
 		return 0, false, false
 	}
 	end = -1
 	var flags jsonscan.StringFlags
+	ok := true
 	switch t {
 	case tString:
-		end, flags, _ = jsonscan.String(b, i)
+		end, flags, ok = jsonscan.String(b, i)
 	case tNumber:
-		end, _, _ = jsonscan.Number(b, i)
+		var integer bool
+		end, integer, ok = jsonscan.Number(b, i)
+		ok = ok && (integer || !v.strict || !jsonscan.MayBeIntegral(b[i:end]))
 	case tBool, tNull:
-		end, _ = jsonscan.Literal(b, i)
+		end, ok = jsonscan.Literal(b, i)
+	}
+	if !ok {
+		return v.fail() // strict only
 	}
 	if n.types != 0 && n.types&t == 0 {
 		if t != tNumber || n.types&tInteger == 0 || !isInteger(b[i:end]) {
@@ -191,6 +307,11 @@ func (v *validator) endOf(i, end int) int {
 	if end >= 0 {
 		return end
 	}
+	if v.strict {
+		e, ok := v.check(i)
+		v.bad = v.bad || !ok
+		return e
+	}
 	e, _ := jsonscan.Skip(v.b, i)
 	return e
 }
@@ -201,17 +322,43 @@ func (v *validator) object(n *node, i int) (end int, valid, sure bool) {
 	var seen uint64
 	count := 0
 	valid = true
+	var keys [][]byte // the keys so far, for the strict walk
+	if v.strict {
+		var room [pairwise][]byte
+		keys = room[:0]
+		if v.depth >= strictDepth {
+			return v.fail()
+		}
+		v.depth++
+		defer func() { v.depth-- }()
+	}
 	i = jsonscan.SkipSpace(b, i+1)
-	for b[i] != '}' {
+	for {
+		if v.strict && i >= len(b) {
+			return v.fail()
+		}
+		if b[i] == '}' {
+			break
+		}
 		kstart := i
-		kend, flags, _ := jsonscan.String(b, i)
+		kend, flags, ok := jsonscan.String(b, i)
+		if v.strict {
+			if !ok || !v.cleanKey(kstart, kend, flags, keys) {
+				return v.fail()
+			}
+			keys = append(keys, b[kstart+1:kend-1])
+		}
 		key := b[kstart+1 : kend-1]
 		if !jsonscan.Plain(b[kstart:kend], flags) {
 			v.scratch = jsonscan.Unquote(v.scratch[:0], b[kstart:kend])
 			key = v.scratch
 		}
 		f := n.lookup(key)
-		i = jsonscan.SkipSpace(b, jsonscan.SkipSpace(b, kend)+1)
+		colon := jsonscan.SkipSpace(b, kend)
+		if v.strict && (colon >= len(b) || b[colon] != ':') {
+			return v.fail()
+		}
+		i = jsonscan.SkipSpace(b, colon+1)
 		count++
 		var s *node
 		if f != nil {
@@ -223,13 +370,12 @@ func (v *validator) object(n *node, i int) (end int, valid, sure bool) {
 		if s == nil {
 			s = n.additional
 		}
-		var ok, sure bool
+		var sure bool
 		if i, ok, sure = v.member(s, start, i); !ok || !sure {
 			return i, false, sure
 		}
-		i = jsonscan.SkipSpace(b, i)
-		if b[i] == ',' {
-			i = jsonscan.SkipSpace(b, i+1)
+		if i = v.next(i, '}'); v.bad {
+			return v.fail()
 		}
 	}
 	end = i + 1
@@ -263,8 +409,7 @@ func (n *node) lookup(key []byte) *field {
 // stops there; when the fast path cannot decide, sure is false.
 func (v *validator) member(s *node, start, i int) (next int, valid, sure bool) {
 	if s == nil {
-		next, _ = jsonscan.Skip(v.b, i)
-		return next, true, true
+		return v.endOf(i, -1), true, true
 	}
 	e, ok, sure := v.validate(s, i)
 	switch {
@@ -280,20 +425,59 @@ func (v *validator) array(n *node, i int) (end int, valid, sure bool) {
 	b := v.b
 	start := i
 	count := 0
+	if v.strict {
+		if v.depth >= strictDepth {
+			return v.fail()
+		}
+		v.depth++
+		defer func() { v.depth-- }()
+	}
 	i = jsonscan.SkipSpace(b, i+1)
-	for b[i] != ']' {
+	for {
+		if v.strict && i >= len(b) {
+			return v.fail()
+		}
+		if b[i] == ']' {
+			break
+		}
 		count++
 		var ok, sure bool
 		if i, ok, sure = v.member(n.items, start, i); !ok || !sure {
 			return i, false, sure
 		}
-		i = jsonscan.SkipSpace(b, i)
-		if b[i] == ',' {
-			i = jsonscan.SkipSpace(b, i+1)
+		if i = v.next(i, ']'); v.bad {
+			return v.fail()
 		}
 	}
 	valid = !(n.minItems >= 0 && count < n.minItems || n.maxItems >= 0 && count > n.maxItems)
 	return i + 1, valid, true
+}
+
+// next reads what follows a member or an element at b[i]: a comma (it
+// returns the index of the next one) or the closing byte (its index). The
+// strict walk sets bad on anything else, and on a comma before the
+// closing byte.
+func (v *validator) next(i int, closing byte) int {
+	b := v.b
+	i = jsonscan.SkipSpace(b, i)
+	if !v.strict {
+		if b[i] == ',' {
+			i = jsonscan.SkipSpace(b, i+1)
+		}
+		return i
+	}
+	switch {
+	case i >= len(b):
+		v.bad = true
+	case b[i] == ',':
+		i = jsonscan.SkipSpace(b, i+1)
+		if i >= len(b) || b[i] == closing {
+			v.bad = true
+		}
+	case b[i] != closing:
+		v.bad = true
+	}
+	return i
 }
 
 // decoded returns the value of the string token b[i:end], whose flags

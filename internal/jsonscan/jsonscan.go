@@ -692,6 +692,24 @@ func IntegerForm(dst, tok []byte) (out []byte, ok bool) {
 	return dst, true
 }
 
+// MayBeIntegral reports whether the number token tok, with a fraction or
+// an exponent, may be written as an integer by IntegerForm: with an
+// exponent, or with a fraction of zeros only (the usual 12.5 is not).
+// When it is false, IntegerForm(dst, tok) is not ok.
+func MayBeIntegral(tok []byte) bool {
+	for _, c := range tok {
+		if c == 'e' || c == 'E' {
+			return true
+		}
+	}
+	for _, c := range tok[bytes.IndexByte(tok, '.')+1:] {
+		if c != '0' {
+			return false
+		}
+	}
+	return true
+}
+
 // Path returns the pointer tokens (decoded member names and element
 // indices) of the innermost value of the document b that contains the
 // offset off, a member's key counting as part of it. b must be one valid
