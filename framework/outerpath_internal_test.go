@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"math/rand/v2"
+	"mime"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,4 +100,20 @@ func TestBodyDeadlineThroughWrappers(t *testing.T) {
 	}
 	require.Nil(t, r.newBodyClock(httptest.NewRecorder()).rc)
 	require.Nil(t, r.newBodyClock(unwrapper{httptest.NewRecorder()}).rc)
+}
+
+// TestMediaTypeShortcut checks that the exact "application/json" taken
+// without mime.ParseMediaType gets the verdict the parse gives, as do its
+// neighbours that still go through it.
+func TestMediaTypeShortcut(t *testing.T) {
+	parsed := func(ct string) bool {
+		mt, _, err := mime.ParseMediaType(ct)
+		return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+	}
+	for _, ct := range []string{"application/json", "application/json; charset=utf-8", "Application/JSON", "application/json ",
+		" application/json", "application/json;", "application/problem+json", "application/jsonx", "text/json", "application/x-www-form-urlencoded", "application/"} {
+		require.Equal(t, parsed(ct), checkMediaType(ct) == nil, "%q", ct)
+	}
+	require.ErrorIs(t, checkMediaType(""), ErrUnsupportedMediaType)
+	require.ErrorIs(t, checkMediaType("text/plain"), ErrUnsupportedMediaType)
 }
