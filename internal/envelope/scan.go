@@ -29,7 +29,7 @@ func scan(body []byte, runs *jsonscan.PlainRuns) (env *Envelope, ok bool) {
 		slots   [3]string
 	})
 	env = &all.env
-	s.choiceRoom, s.slots = all.choices[:0:len(all.choices)], all.slots[:0:len(all.slots)]
+	s.choiceRoom, s.slots = all.choices[:0], all.slots[:0:len(all.slots)]
 	s.text.Grow(envelopeText)
 	i, ok = s.object(i, envelopeKeys[:], func(k, i int) (int, bool) {
 		switch k {
@@ -230,48 +230,35 @@ func (s *scanner) choices(i int, dst *[]Choice) (int, bool) {
 	if i >= len(b) || b[i] != '[' {
 		return i, false
 	}
-	// Count the elements first, so the slice is allocated once.
-	n, j := 0, jsonscan.SkipSpace(b, i+1)
-	if j < len(b) && b[j] == ']' {
-		*dst = []Choice{}
-		return j + 1, true
-	}
-	for {
-		var ok bool
-		if j, ok = jsonscan.Skip(b, j); !ok {
-			return j, false
-		}
-		n++
-		j = jsonscan.SkipSpace(b, j)
-		if j < len(b) && b[j] == ',' {
-			j = jsonscan.SkipSpace(b, j+1)
-			continue
-		}
-		break
-	}
-	var out []Choice
-	if k := len(s.choiceRoom); n <= cap(s.choiceRoom)-k {
-		out = s.choiceRoom[k : k+n : k+n]
-		s.choiceRoom = s.choiceRoom[:k+n]
-	} else {
-		out = make([]Choice, n)
-	}
 	i = jsonscan.SkipSpace(b, i+1)
-	for k := range out {
+	if i < len(b) && b[i] == ']' {
+		*dst = []Choice{}
+		return i + 1, true
+	}
+	// The choices are decoded into the room made for them with the
+	// envelope, and grow past it (walked once: they hold the content).
+	out := s.choiceRoom[:0]
+	for {
+		if len(out) < cap(out) {
+			out = out[:len(out)+1]
+		} else {
+			out = append(out, Choice{})
+		}
 		var ok bool
-		if i, ok = s.choice(i, &out[k]); !ok {
+		if i, ok = s.choice(i, &out[len(out)-1]); !ok {
 			return i, false
 		}
 		i = jsonscan.SkipSpace(b, i)
-		if i < len(b) && b[i] == ',' {
+		switch {
+		case i < len(b) && b[i] == ',':
 			i = jsonscan.SkipSpace(b, i+1)
+		case i < len(b) && b[i] == ']':
+			*dst = out[:len(out):len(out)]
+			return i + 1, true
+		default:
+			return i, false
 		}
 	}
-	if i >= len(b) || b[i] != ']' {
-		return i, false
-	}
-	*dst = out
-	return i + 1, true
 }
 
 func (s *scanner) choice(i int, ch *Choice) (int, bool) {
