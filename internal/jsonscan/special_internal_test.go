@@ -133,3 +133,46 @@ func BenchmarkNote(b *testing.B) {
 		b.Fatalf("runs %v", p.runs)
 	}
 }
+
+// FuzzPlainRuns notes the plain runs of arbitrary bytes read in chunks
+// and checks that every run holds plain bytes only and that the string
+// scans and the measure that jump over them answer as they do without
+// them.
+func FuzzPlainRuns(f *testing.F) {
+	f.Add([]byte(`{"a":"`+strings.Repeat("QUJD", 40)+`","b":[1,"x"]}`), uint16(5))
+	f.Add([]byte(strings.Repeat("x", 100)+`"`+strings.Repeat("y", 100)+"\x01"+strings.Repeat("z", 70)), uint16(64))
+	f.Add([]byte(`"`+strings.Repeat("A", 5000)+`\"`+strings.Repeat("B", 5000)+`"`), uint16(4000))
+	f.Fuzz(func(t *testing.T, b []byte, chunk uint16) {
+		step := 32 + int(chunk)%8192
+		var p PlainRuns
+		for at := 0; at < len(b); at += step {
+			p.Note(b, at, min(len(b), at+step))
+		}
+		for k, r := range p.runs {
+			for i := r.start; i < r.end; i++ {
+				if !plain(b[i]) {
+					t.Fatalf("run %v holds %q at %d", r, b[i], i)
+				}
+			}
+			if k > 0 && p.runs[k-1].end >= r.start {
+				t.Fatalf("runs %v and %v out of order or adjacent", p.runs[k-1], r)
+			}
+		}
+		for i, n := 0, 0; i < len(b) && n < 16; i++ {
+			if b[i] != '"' {
+				continue
+			}
+			n++
+			e1, f1, o1 := StringRuns(b, i, nil)
+			e2, f2, o2 := StringRuns(b, i, &p)
+			if e1 != e2 || f1 != f2 || o1 != o2 {
+				t.Fatalf("string at %d: %d %d %v without runs, %d %d %v with", i, e1, f1, o1, e2, f2, o2)
+			}
+		}
+		d1, v1, o1 := Measure(b, 50, 1000)
+		d2, v2, o2 := MeasureRuns(b, 50, 1000, &p)
+		if d1 != d2 || v1 != v2 || o1 != o2 {
+			t.Fatalf("measure: %d %d %v without runs, %d %d %v with", d1, v1, o1, d2, v2, o2)
+		}
+	})
+}
