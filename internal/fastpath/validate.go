@@ -494,7 +494,10 @@ func (v *validator) decoded(i, end int, flags jsonscan.StringFlags) []byte {
 func (v *validator) str(n *node, i, end int, flags jsonscan.StringFlags) bool {
 	s := v.decoded(i, end, flags)
 	if n.minLen >= 0 || n.maxLen >= 0 {
-		l := utf8.RuneCount(s)
+		l := len(s) // a string without escapes or non-ASCII bytes is its bytes, one rune each
+		if flags&(jsonscan.Escaped|jsonscan.NonASCII) != 0 {
+			l = utf8.RuneCount(s)
+		}
 		if n.minLen >= 0 && l < n.minLen || n.maxLen >= 0 && l > n.maxLen {
 			return false
 		}
