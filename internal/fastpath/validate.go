@@ -153,8 +153,8 @@ func typeAt(c byte) uint8 {
 
 // validate checks the value at b[i] against n. It returns the index just
 // past the value (-1 when it did not need to find it and the value is an
-// object or an array; see endOf), the verdict, and whether the verdict is
-// certain. When sure is false, end and valid mean nothing.
+// object or an array, as after a sure failure inside it; see endOf), the
+// verdict, and whether the verdict is certain. When sure is false, end and valid mean nothing.
 func (v *validator) validate(n *node, i int) (end int, valid, sure bool) {
 	b := v.b
 	if n.always != nil {
@@ -195,7 +195,7 @@ func (v *validator) validate(n *node, i int) (end int, valid, sure bool) {
 	if n.combined {
 		var failed bool
 		if end, failed, unsure = v.combined(n, i, end); failed {
-			return v.endOf(i, end), false, true
+			return end, false, true
 		}
 	}
 	valid = true
@@ -318,7 +318,6 @@ func (v *validator) endOf(i, end int) int {
 
 func (v *validator) object(n *node, i int) (end int, valid, sure bool) {
 	b := v.b
-	start := i
 	var seen uint64
 	count := 0
 	valid = true
@@ -371,7 +370,7 @@ func (v *validator) object(n *node, i int) (end int, valid, sure bool) {
 			s = n.additional
 		}
 		var sure bool
-		if i, ok, sure = v.member(s, start, i); !ok || !sure {
+		if i, ok, sure = v.member(s, i); !ok || !sure {
 			return i, false, sure
 		}
 		if i = v.next(i, '}'); v.bad {
@@ -405,9 +404,10 @@ func (n *node) lookup(key []byte) *field {
 
 // member validates the member or element at b[i] against s (nil accepts
 // anything) and returns the index just past it. On an invalid value it
-// returns the end of the container that starts at b[start], whose walk
-// stops there; when the fast path cannot decide, sure is false.
-func (v *validator) member(s *node, start, i int) (next int, valid, sure bool) {
+// returns -1: the walk of the container stops there, and a sure failure
+// needs no end (a caller that walks on finds it with endOf); when the
+// fast path cannot decide, sure is false.
+func (v *validator) member(s *node, i int) (next int, valid, sure bool) {
 	if s == nil {
 		return v.endOf(i, -1), true, true
 	}
@@ -416,14 +416,13 @@ func (v *validator) member(s *node, start, i int) (next int, valid, sure bool) {
 	case !sure:
 		return 0, false, false
 	case !ok:
-		return v.endOf(start, -1), false, true
+		return -1, false, true
 	}
 	return v.endOf(i, e), true, true
 }
 
 func (v *validator) array(n *node, i int) (end int, valid, sure bool) {
 	b := v.b
-	start := i
 	count := 0
 	if v.strict {
 		if v.depth >= strictDepth {
@@ -442,7 +441,7 @@ func (v *validator) array(n *node, i int) (end int, valid, sure bool) {
 		}
 		count++
 		var ok, sure bool
-		if i, ok, sure = v.member(n.items, start, i); !ok || !sure {
+		if i, ok, sure = v.member(n.items, i); !ok || !sure {
 			return i, false, sure
 		}
 		if i = v.next(i, ']'); v.bad {
