@@ -71,7 +71,7 @@ func (v *validator) fail() (end int, valid, sure bool) {
 // cleanKey checks, for the strict walk, the key token b[start:end] of an
 // object whose keys so far are keys: a plain key, not an annotation's,
 // not among keys, and room for it.
-func (v *validator) cleanKey(start, end int, flags jsonscan.StringFlags, keys [][]byte) bool {
+func (v *validator) cleanKey(start, end int, flags jsonscan.StringFlags, keys []span) bool {
 	tok := v.b[start:end]
 	if len(keys) == cap(keys) || !jsonscan.Plain(tok, flags) {
 		return false
@@ -81,12 +81,16 @@ func (v *validator) cleanKey(start, end int, flags jsonscan.StringFlags, keys []
 		return false
 	}
 	for _, k := range keys {
-		if len(k) == len(key) && string(k) == string(key) {
+		if k.end-k.start == len(key) && string(v.b[k.start:k.end]) == string(key) {
 			return false
 		}
 	}
 	return true
 }
+
+// span is where a key is in b (b[start:end], quotes left out): no pointer
+// to write on the stack for each key.
+type span struct{ start, end int }
 
 // check is the strict walk of a value no schema keyword looks into: its
 // syntax and what Prepare would change.
@@ -101,13 +105,13 @@ func (v *validator) check(i int) (int, bool) {
 			return i, false
 		}
 		v.depth++
-		var room [pairwise][]byte
+		var room [pairwise]span
 		keys := room[:0]
 		end, ok := jsonscan.Object(b, i, func(start, end int, flags jsonscan.StringFlags, val int) (int, bool) {
 			if !v.cleanKey(start, end, flags, keys) {
 				return val, false
 			}
-			keys = append(keys, b[start+1:end-1])
+			keys = append(keys, span{start + 1, end - 1})
 			return v.check(val)
 		})
 		v.depth--
@@ -321,9 +325,9 @@ func (v *validator) object(n *node, i int) (end int, valid, sure bool) {
 	var seen uint64
 	count := 0
 	valid = true
-	var keys [][]byte // the keys so far, for the strict walk
+	var keys []span // the keys so far, for the strict walk
 	if v.strict {
-		var room [pairwise][]byte
+		var room [pairwise]span
 		keys = room[:0]
 		if v.depth >= strictDepth {
 			return v.fail()
@@ -345,10 +349,10 @@ func (v *validator) object(n *node, i int) (end int, valid, sure bool) {
 			if !ok || !v.cleanKey(kstart, kend, flags, keys) {
 				return v.fail()
 			}
-			keys = append(keys, b[kstart+1:kend-1])
+			keys = append(keys, span{kstart + 1, kend - 1})
 		}
 		key := b[kstart+1 : kend-1]
-		if !jsonscan.Plain(b[kstart:kend], flags) {
+		if !v.strict && !jsonscan.Plain(b[kstart:kend], flags) { // the strict walk took only plain keys
 			v.scratch = jsonscan.Unquote(v.scratch[:0], b[kstart:kend])
 			key = v.scratch
 		}
