@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/retabhook/retabhook/internal/jsonpointer"
+	"github.com/retabhook/retabhook/internal/jsonscan"
 )
 
 // ReviewPolicy says when a delivery of a type goes to its review handler
@@ -118,7 +120,7 @@ func checkReview(rv *review, typ reflect.Type) error {
 func (p ReviewPolicy) reason(d *Delivery) *ReviewReason {
 	var rr ReviewReason
 	rr.RequiresHumanReview = p.RequiresHumanReview && d.RequiresHumanReview
-	if p.Threshold > 0 && len(d.Likelihoods) > 0 {
+	if p.Threshold > 0 && len(d.Likelihoods) > 0 && mayHoldBelow(d.Likelihoods, p.Threshold) {
 		for _, l := range likelihoodLeaves(d.Likelihoods) {
 			if l.Likelihood < p.Threshold && covered(l.Pointer, p.Fields) {
 				rr.Fields = append(rr.Fields, l)
@@ -128,7 +130,8 @@ func (p ReviewPolicy) reason(d *Delivery) *ReviewReason {
 	if !rr.RequiresHumanReview && len(rr.Fields) == 0 {
 		return nil
 	}
-	return &rr
+	out := rr // rr itself stays on the stack when the policy does not trip
+	return &out
 }
 
 // covered reports whether the field at pointer is one of fields or under
@@ -143,6 +146,46 @@ func covered(pointer string, fields []string) bool {
 		}
 	}
 	return false
+}
+
+// mayHoldBelow reports whether raw may hold a likelihood below
+// threshold, so that reason need not decode what cannot trip the policy
+// (the typical likelihoods, {} or numbers above it). It is false only
+// when every number in raw's text outside strings is at least threshold,
+// or out of float64's range (which likelihoodLeaves skips): the leaves
+// likelihoodLeaves lists are among those numbers, each the same text (a
+// run of number bytes that is one JSON number is read whole by the
+// decoder). A run that is not one JSON number is a yes.
+func mayHoldBelow(raw []byte, threshold float64) bool {
+	for i := 0; i < len(raw); i++ {
+		switch c := raw[i]; {
+		case c == '"':
+			for i++; i < len(raw) && raw[i] != '"'; i++ {
+				if raw[i] == '\\' {
+					i++
+				}
+			}
+		case c == '-' || '0' <= c && c <= '9':
+			j := i + 1
+			for j < len(raw) && isNumberByte(raw[j]) {
+				j++
+			}
+			if end, _, ok := jsonscan.Number(raw, i); !ok || end != j {
+				return true // not one JSON number: "01" decodes as 0 at the top
+			}
+			f, err := strconv.ParseFloat(string(raw[i:j]), 64)
+			if err == nil && f < threshold || err != nil && !errors.Is(err, strconv.ErrRange) {
+				return true
+			}
+			i = j - 1
+		}
+	}
+	return false
+}
+
+// isNumberByte reports whether c may be part of a JSON number.
+func isNumberByte(c byte) bool {
+	return '0' <= c && c <= '9' || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-'
 }
 
 // likelihoodLeaves lists the numbers of a likelihoods object with their
