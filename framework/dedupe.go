@@ -128,9 +128,12 @@ type MemoryDeduper struct {
 }
 
 type dedupeEntry struct {
-	done bool
-	at   time.Time     // when processed
-	wait chan struct{} // closed when the claim ends
+	m        *MemoryDeduper
+	key      string
+	done     bool
+	finished bool          // the claim ended (finish was called)
+	at       time.Time     // when processed
+	wait     chan struct{} // made by the first waiter, closed when the claim ends
 }
 
 // NewMemoryDeduper returns a [MemoryDeduper] that remembers a processed key
@@ -151,6 +154,9 @@ func (m *MemoryDeduper) Begin(ctx context.Context, key string) (bool, func(bool)
 			m.mu.Unlock()
 			return true, nil, nil
 		case ok && !e.done:
+			if e.wait == nil {
+				e.wait = make(chan struct{})
+			}
 			wait := e.wait
 			m.mu.Unlock()
 			select {
@@ -160,22 +166,30 @@ func (m *MemoryDeduper) Begin(ctx context.Context, key string) (bool, func(bool)
 				return false, nil, fmt.Errorf("%w: %w", ErrDuplicateInProgress, context.Cause(ctx))
 			}
 		}
-		e = &dedupeEntry{wait: make(chan struct{})}
+		e = &dedupeEntry{m: m, key: key}
 		m.keys[key] = e
 		m.mu.Unlock()
-		var once sync.Once
-		return false, func(processed bool) {
-			once.Do(func() {
-				m.mu.Lock()
-				defer m.mu.Unlock()
-				if processed {
-					e.done, e.at = true, m.now()
-				} else if m.keys[key] == e {
-					delete(m.keys, key)
-				}
-				close(e.wait)
-			})
-		}, nil
+		return false, e.finish, nil
+	}
+}
+
+// finish ends the claim of e.key (the first call only): processed
+// remembers it for the window, otherwise it is released.
+func (e *dedupeEntry) finish(processed bool) {
+	m := e.m
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if e.finished {
+		return
+	}
+	e.finished = true
+	if processed {
+		e.done, e.at = true, m.now()
+	} else if m.keys[e.key] == e {
+		delete(m.keys, e.key)
+	}
+	if e.wait != nil {
+		close(e.wait)
 	}
 }
 

@@ -80,10 +80,14 @@ func (d *bodyDigest) id() string {
 // the document was left out (all were "sha256:" and the body's SHA-256)
 // is never taken for a key of the other form.
 func (d *bodyDigest) key() string {
+	prefix := "sha256:"
 	if d.elided {
-		return "sha256-doc:" + hex.EncodeToString(d.sum[:])
+		prefix = "sha256-doc:"
 	}
-	return "sha256:" + hex.EncodeToString(d.sum[:])
+	var b [len("sha256-doc:") + 2*len(d.sum)]byte
+	n := copy(b[:], prefix)
+	n += hex.Encode(b[n:], d.sum[:])
+	return string(b[:n])
 }
 
 // digestOf digests a body the router did not decode: its document is
