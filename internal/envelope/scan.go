@@ -107,7 +107,10 @@ func (s *scanner) object(i int, keys []string, field func(k, i int) (int, bool))
 			}
 		}
 		for _, name := range keys {
-			if bytes.EqualFold(key, []byte(name)) {
+			// A key equal to name under case folding has as many runes,
+			// each of one to three bytes (name is ASCII: only k and s fold
+			// to longer runes, U+212A and U+017F).
+			if len(key) >= len(name) && len(key) <= 3*len(name) && bytes.EqualFold(key, []byte(name)) {
 				return v, false
 			}
 		}

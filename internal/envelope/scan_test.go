@@ -79,6 +79,8 @@ var tricky = []string{
 	`{"completion":{},"file_payload":{"url":null,"filename":null}}`,
 	`{"completion":{},"metadata":{"k":[1,{"a":null}]},"extra":[true,false,null,-1.5e-3]}`,
 	`{"completion":{},"uſer":"x"}`,
+	`{"completion":{"liKelihoods":{"a":1},"uſage":{"t":1},"ID":"x","Key":1}}`,
+	`{"completion":{"choices":[{"meſſage":{"content":"{}"},"ſ":1}]},"K":2}`,
 	`{"completion":{}} `,
 	`{"completion":{}} x`,
 	`{"completion":{},}`,
