@@ -144,8 +144,107 @@ func hasNumber(typ reflect.Type, seen map[reflect.Type]bool) bool {
 // by the script): the libraries first, then the test as it is.
 func check(t testing.TB, dec *typeddecode.Decoder, data []byte) bool {
 	t.Helper()
+	if dumpFile != nil {
+		corpus, _, _ := strings.Cut(t.Name(), "/")
+		dump(corpus, dec.Type(), data, nil)
+		return dec.Decode(append([]byte(nil), data...), reflect.New(dec.Type()).UnsafePointer())
+	}
 	compareLibraries(t, dec.Type(), data)
 	return checkTypeddecode(t, dec, data)
+}
+
+// dumpFile, when JSONLIB_DUMP names a file, receives json.Unmarshal's
+// outcome on every input in a canonical form, instead of the comparisons:
+// the script compares the dumps of a classic build and of a
+// GOEXPERIMENT=jsonv2 build, whose encoding/json is encoding/json/v2 with
+// the v1 options, since one binary cannot hold both.
+var dumpFile *os.File
+
+func dump(corpus string, typ reflect.Type, data []byte, into func() any) {
+	var v any
+	if into != nil {
+		v = into()
+	} else {
+		v = reflect.New(typ).Interface()
+	}
+	err := json.Unmarshal(data, v)
+	var b strings.Builder
+	if err != nil {
+		b.WriteString("error")
+	} else {
+		canon(&b, reflect.ValueOf(v).Elem())
+	}
+	fmt.Fprintf(dumpFile, "%s\t%q\t%s\t%s\n", corpus, data, typ, b.String())
+}
+
+// canon writes v so that two values print alike exactly when they are
+// reflect.DeepEqual (for the acyclic values a decode makes).
+func canon(b *strings.Builder, v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Invalid:
+		b.WriteString("invalid")
+	case reflect.Bool:
+		fmt.Fprint(b, v.Bool())
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		fmt.Fprint(b, v.Int())
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		fmt.Fprint(b, v.Uint())
+	case reflect.Float32, reflect.Float64:
+		if f := v.Float(); f == 0 {
+			b.WriteString("0")
+		} else {
+			fmt.Fprint(b, f)
+		}
+	case reflect.String:
+		fmt.Fprintf(b, "%q", v.String())
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			b.WriteString("nil")
+			return
+		}
+		if v.Kind() == reflect.Interface {
+			fmt.Fprintf(b, "(%s)", v.Elem().Type())
+		} else {
+			b.WriteString("&")
+		}
+		canon(b, v.Elem())
+	case reflect.Slice, reflect.Array:
+		if v.Kind() == reflect.Slice && v.IsNil() {
+			b.WriteString("nil")
+			return
+		}
+		b.WriteString("[")
+		for i := range v.Len() {
+			canon(b, v.Index(i))
+			b.WriteString(",")
+		}
+		b.WriteString("]")
+	case reflect.Map:
+		if v.IsNil() {
+			b.WriteString("nil")
+			return
+		}
+		var entries []string
+		for it := v.MapRange(); it.Next(); {
+			var e strings.Builder
+			canon(&e, it.Key())
+			e.WriteString(":")
+			canon(&e, it.Value())
+			entries = append(entries, e.String())
+		}
+		sort.Strings(entries)
+		fmt.Fprintf(b, "map{%s}", strings.Join(entries, ","))
+	case reflect.Struct:
+		b.WriteString("{")
+		for i := range v.NumField() {
+			fmt.Fprintf(b, "%s:", v.Type().Field(i).Name)
+			canon(b, v.Field(i))
+			b.WriteString(",")
+		}
+		b.WriteString("}")
+	default:
+		fmt.Fprintf(b, "%s?", v.Kind())
+	}
 }
 
 func TestMain(m *testing.M) {
@@ -155,6 +254,13 @@ func TestMain(m *testing.M) {
 			panic(err)
 		}
 		logFile = f
+	}
+	if p := os.Getenv("JSONLIB_DUMP"); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			panic(err)
+		}
+		dumpFile = f
 	}
 	code := m.Run()
 	printTallies()
@@ -262,6 +368,12 @@ var probes = []probe{
 // with json.Unmarshal (value, including a prefilled destination, and
 // whether it fails).
 func TestLibraryProbes(t *testing.T) {
+	if dumpFile != nil {
+		for _, p := range probes {
+			dump("probe: "+p.kind, reflect.TypeOf(p.into()).Elem(), []byte(p.in), p.into)
+		}
+		return
+	}
 	fmt.Println("== probes: one input per behaviour of encoding/json")
 	mismatches := map[string][]string{}
 	for _, p := range probes {
