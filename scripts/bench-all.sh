@@ -4,7 +4,7 @@
 # in-process benchmarks (interleaved rounds, scripts/bench.sh), the stages,
 # the live heap per delivery in flight, the CPU profiles of a typical and a
 # large delivery, the HTTP runs beside the floor server (typical and 1 MiB
-# document), and the throughput-against-size sweep and its plot. Each step
+# document; with wrk when installed, and with the Go load generator), and the throughput-against-size sweep and its plot. Each step
 # writes its raw output and its summary next to the others, so every table
 # can be traced to the file it came from.
 #
@@ -16,7 +16,7 @@
 # PLOT_COUNT (runs per point of the sweep, default 3), PLOT (the plot's
 # file; default DIR/benchmarks-throughput.png). Needs gnuplot for the plot
 # (apt-get install gnuplot-nox); without it the sweep is still run.
-# Takes about 25 minutes on 2 CPUs with the defaults.
+# Takes about 30 minutes on 2 CPUs with the defaults.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -65,11 +65,18 @@ go test -c -o "$DIR/framework.test" ./framework/
 go tool pprof -top -nodecount 40 "$DIR/framework.test" "$DIR/typical.prof" >"$DIR/typical-profile.txt" 2>/dev/null
 go tool pprof -top -nodecount 40 "$DIR/framework.test" "$DIR/large.prof" >"$DIR/large-profile.txt" 2>/dev/null
 
-step "HTTP: typical delivery, $HTTP_ROUNDS rounds of $DURATION"
-ROUNDS=$HTTP_ROUNDS DURATION=$DURATION scripts/bench-http.sh >"$DIR/http-typical.txt"
-
-step "HTTP: 1 MiB document, $HTTP_ROUNDS rounds of $DURATION"
-BODY=1048576 ROUNDS=$HTTP_ROUNDS DURATION=$DURATION scripts/bench-http.sh >"$DIR/http-1mib.txt"
+# Over HTTP with wrk (32 connections, as the issue's own table was
+# measured) when it is installed, and with the Go load generator (16).
+loaders=httpload
+command -v wrk >/dev/null && loaders="wrk httpload"
+for loader in $loaders; do
+	conc=16
+	[ "$loader" = wrk ] && conc=32
+	step "HTTP ($loader, $conc connections): typical delivery, $HTTP_ROUNDS rounds of $DURATION"
+	LOADER=$loader CONC=$conc ROUNDS=$HTTP_ROUNDS DURATION=$DURATION scripts/bench-http.sh >"$DIR/http-typical-$loader.txt"
+	step "HTTP ($loader, $conc connections): 1 MiB document, $HTTP_ROUNDS rounds of $DURATION"
+	LOADER=$loader CONC=$conc BODY=1048576 ROUNDS=$HTTP_ROUNDS DURATION=$DURATION scripts/bench-http.sh >"$DIR/http-1mib-$loader.txt"
+done
 
 step "sweep: BenchmarkPayloadSize, $PLOT_COUNT runs per point"
 if command -v gnuplot >/dev/null; then
