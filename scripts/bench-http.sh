@@ -19,8 +19,15 @@
 # Settings (environment): BODY (typical or a document size in bytes),
 # CONC, DURATION, ROUNDS, RECEIVER_PORT, NAIVE_PORT, FLOOR_PORT, LOADER
 # (httpload, the Go load generator of internal/bench, the default; or
-# wrk, which costs the shared CPUs less per request). Traffic stays on
-# 127.0.0.1; each load stops by itself after DURATION.
+# wrk, which costs the shared CPUs less per request), DISTINCT (1: with
+# httpload, each request is a delivery of its own, its completion id
+# numbered and signed by the sender, so that the example receiver, which
+# de-duplicates, processes every one rather than answering "duplicate"
+# from the second on; the default for the typical delivery; 0, the
+# default for a large one, where signing each request would cost the
+# shared CPUs as much as the floor's whole work: the same body every
+# time, as wrk always sends). Traffic stays on 127.0.0.1; each load stops
+# by itself after DURATION.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +35,7 @@ BODY=${BODY:-typical}
 CONC=${CONC:-16}
 DURATION=${DURATION:-10s}
 ROUNDS=${ROUNDS:-3}
+if [ "$BODY" = typical ]; then DISTINCT=${DISTINCT:-1}; else DISTINCT=${DISTINCT:-0}; fi
 LOADER=${LOADER:-httpload}
 RECEIVER_PORT=${RECEIVER_PORT:-18081}
 NAIVE_PORT=${NAIVE_PORT:-18082}
@@ -82,11 +90,14 @@ for port in $RECEIVER_PORT $NAIVE_PORT $FLOOR_PORT; do
 	done
 done
 
-echo "load: $LOADER body=$BODY concurrency=$CONC duration=$DURATION rounds=$ROUNDS, $(nproc) CPUs, $(go version | cut -d' ' -f3)"
+distinct_flag=false
+bodies="the same body every time"
+if [ "$LOADER" = httpload ] && [ "$DISTINCT" = 1 ]; then distinct_flag=true; bodies="a distinct delivery per request"; fi
+echo "load: $LOADER body=$BODY ($bodies) concurrency=$CONC duration=$DURATION rounds=$ROUNDS, $(nproc) CPUs, $(go version | cut -d' ' -f3)"
 # run_load PORT DURATION: one load, printed as httpload prints it.
 run_load() {
 	if [ "$LOADER" = httpload ]; then
-		WEBHOOKS_SECRET=$SECRET "$tmp/httpload" load -url "http://127.0.0.1:$1/webhook" -body "$BODY" -c "$CONC" -d "$2"
+		WEBHOOKS_SECRET=$SECRET "$tmp/httpload" load -url "http://127.0.0.1:$1/webhook" -body "$BODY" -c "$CONC" -d "$2" -distinct="$distinct_flag"
 		return
 	fi
 	wrk -t "$(( CONC < $(nproc) ? CONC : $(nproc) ))" -c "$CONC" -d "$2" --latency -s "$tmp/post.lua" "http://127.0.0.1:$1/webhook" | awk '

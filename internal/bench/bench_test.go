@@ -2,25 +2,20 @@ package bench
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
+	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/retabhook/retabhook/internal/fixtures"
 )
-
-func sign(secret string, body []byte) string {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write(body)
-	return hex.EncodeToString(m.Sum(nil))
-}
 
 func TestFloorChecksTheSignatureOnly(t *testing.T) {
 	f := &Floor{Secret: "s"}
@@ -70,4 +65,44 @@ PASS
 	require.NoError(t, WriteRatios(&b, s))
 	assert.Contains(t, b.String(), "| pipeline | 300 ns | 20 | 100 | 20 | 0.50x | 2.00x | 33% |")
 	assert.Contains(t, b.String(), "| pipeline | 900 ns |  |  |  |  |  |  |", "a group without naive or hmac has no ratios")
+}
+
+// TestDistinctLoad checks that a load with a Secret sends each request as
+// a delivery of its own: the template with only the completion id's last
+// digits changed, each signed for its own bytes, no two alike.
+func TestDistinctLoad(t *testing.T) {
+	const secret, n = "s", 40
+	template := fixtures.TypicalDelivery()
+	at, err := distinctID(template)
+	require.NoError(t, err)
+	var (
+		mu     sync.Mutex
+		bodies = map[string]bool{}
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if r.Header.Get("X-Retab-Signature") != sign(secret, b) {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		mu.Lock()
+		bodies[string(b)] = true
+		mu.Unlock()
+	}))
+	defer srv.Close()
+
+	res, err := Load{URL: srv.URL, Body: template, Secret: secret, Concurrency: 4, Duration: time.Minute, Requests: n}.Run(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, n, res.Requests)
+	assert.Zero(t, res.Errors, "every request is signed for its own body")
+	require.Len(t, bodies, n, "no two requests alike")
+	for b := range bodies {
+		require.Len(t, b, len(template))
+		assert.Equal(t, string(template[:at]), b[:at])
+		assert.Equal(t, string(template[at+idDigits:]), b[at+idDigits:])
+	}
+	assert.True(t, bytes.Equal(template, fixtures.TypicalDelivery()), "the template is not written")
+
+	_, err = Load{URL: srv.URL, Body: []byte(`{"x":1}`), Secret: secret, Duration: time.Second}.Run(context.Background())
+	assert.ErrorContains(t, err, `no "id":" member`)
 }

@@ -3,6 +3,9 @@ package bench
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
@@ -13,15 +16,52 @@ import (
 )
 
 // Load describes a closed-loop HTTP load: Concurrency workers each send
-// the same signed POST, wait for the answer, and send again, until
-// Duration has passed or Requests answers have come back.
+// a signed POST, wait for the answer, and send again, until Duration has
+// passed or Requests answers have come back.
+//
+// Without Secret every request is the same Body with Signature. With
+// Secret every request is a distinct delivery: Body with the value of its
+// first "id" member (the completion's id) ending in the request's number,
+// signed with Secret by the sender, so that a receiver that de-duplicates
+// processes each one as new rather than answering "duplicate" from the
+// second on.
 type Load struct {
 	URL         string
 	Body        []byte
-	Signature   string // X-Retab-Signature
+	Signature   string // X-Retab-Signature, when Secret is empty
+	Secret      string // sign each distinct request with it (see above)
 	Concurrency int
 	Duration    time.Duration
 	Requests    int // 0: no limit
+}
+
+// sign is the X-Retab-Signature of body: the hex HMAC-SHA256 with secret
+// (framework.Sign, which this package cannot import: the framework's
+// benchmarks import it).
+func sign(secret string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// idDigits is how many trailing bytes of the completion id a distinct
+// request replaces with its number.
+const idDigits = 12
+
+// distinctID is the offset in body of the idDigits bytes that make each
+// request distinct: the end of the value of body's first "id" member.
+func distinctID(body []byte) (int, error) {
+	const key = `"id":"`
+	i := bytes.Index(body, []byte(key))
+	if i < 0 {
+		return 0, fmt.Errorf("bench: the body has no %s member to make distinct", key)
+	}
+	start := i + len(key)
+	end := bytes.IndexByte(body[start:], '"')
+	if end < idDigits {
+		return 0, fmt.Errorf("bench: the body's id is shorter than %d bytes", idDigits)
+	}
+	return start + end - idDigits, nil
 }
 
 // Result is what a load measured.
@@ -56,6 +96,12 @@ func (l Load) Run(ctx context.Context) (Result, error) {
 	if l.Concurrency < 1 {
 		l.Concurrency = 1
 	}
+	idAt := -1
+	if l.Secret != "" {
+		if idAt, err = distinctID(l.Body); err != nil {
+			return Result{}, err
+		}
+	}
 	tr := &http.Transport{MaxIdleConnsPerHost: l.Concurrency, MaxConnsPerHost: l.Concurrency, DisableCompression: true}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
@@ -68,14 +114,14 @@ func (l Load) Run(ctx context.Context) (Result, error) {
 		errs      int
 		sent      int
 	)
-	take := func() bool {
+	take := func() (int, bool) {
 		mu.Lock()
 		defer mu.Unlock()
 		if l.Requests > 0 && sent >= l.Requests {
-			return false
+			return 0, false
 		}
 		sent++
-		return true
+		return sent, true
 	}
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -83,10 +129,26 @@ func (l Load) Run(ctx context.Context) (Result, error) {
 		wg.Go(func() {
 			var mine []time.Duration
 			bad := 0
-			for ctx.Err() == nil && take() {
-				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, l.URL, bytes.NewReader(l.Body))
+			body, sig := l.Body, l.Signature
+			if idAt >= 0 {
+				body = bytes.Clone(l.Body)
+			}
+			for ctx.Err() == nil {
+				n, ok := take()
+				if !ok {
+					break
+				}
+				if idAt >= 0 {
+					// The request's number, zero-padded, in place of the
+					// id's last digits; a body is written only by its
+					// worker, once the last request sent with it has been
+					// answered.
+					copy(body[idAt:idAt+idDigits], fmt.Appendf(nil, "%0*d", idDigits, n))
+					sig = sign(l.Secret, body)
+				}
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, l.URL, bytes.NewReader(body))
 				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("X-Retab-Signature", l.Signature)
+				req.Header.Set("X-Retab-Signature", sig)
 				t0 := time.Now()
 				resp, err := client.Do(req)
 				if err != nil {

@@ -8,6 +8,7 @@
 //	httpload naive -addr 127.0.0.1:18082 -secret S
 //	httpload floor -addr 127.0.0.1:18083 -secret S
 //	httpload load -url http://127.0.0.1:18081/webhook -secret S -body typical -c 16 -d 10s
+//	httpload load -url http://127.0.0.1:18081/webhook -secret S -body typical -distinct
 //	httpload request -secret S -body typical -out body.json
 package main
 
@@ -78,6 +79,7 @@ func run(args []string) error {
 		conc := fs.Int("c", 16, "concurrent connections")
 		dur := fs.Duration("d", 10*time.Second, "duration")
 		n := fs.Int("n", 0, "stop after this many requests (0: no limit)")
+		distinct := fs.Bool("distinct", false, "send each request as a delivery of its own (its completion id numbered, signed for it), not the same body every time")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
@@ -85,7 +87,11 @@ func run(args []string) error {
 		if err != nil {
 			return err
 		}
-		res, err := bench.Load{URL: *url, Body: b, Signature: framework.Sign(*secret, b), Concurrency: *conc, Duration: *dur, Requests: *n}.Run(context.Background())
+		l := bench.Load{URL: *url, Body: b, Signature: framework.Sign(*secret, b), Concurrency: *conc, Duration: *dur, Requests: *n}
+		if *distinct {
+			l.Secret = *secret
+		}
+		res, err := l.Run(context.Background())
 		if err != nil {
 			return err
 		}
