@@ -55,7 +55,7 @@ set xlabel "document size in file_payload (bytes, before base64)"
 set ylabel "body MB/s"
 set logscale x 2
 set format x "%.0b %BB"
-set key at graph 0.75, graph 0.72 box opaque
+set key at graph 0.97, graph 0.28 box opaque
 set grid
 # A document of 0 bytes cannot sit on a log scale: it is drawn at 1 KiB.
 plot "$tmp/data.txt" using (\$1 < 1024 ? 1024 : \$1):3 with linespoints lw 2 pt 7 title "retabhook pipeline", \
