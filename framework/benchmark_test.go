@@ -70,7 +70,7 @@ func signedPost(body []byte, header, sig string, chunked bool) *http.Request {
 	return req
 }
 
-func serveOnce(b *testing.B, h http.Handler, body []byte, sig string) {
+func serveOnce(b testing.TB, h http.Handler, body []byte, sig string) {
 	req := signedPost(body, "X-Retab-Signature", sig, false)
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, req)
