@@ -32,9 +32,17 @@ type content struct {
 	tree  any // clean decoded, on demand; never modified
 	err   error
 	// accepted is the route whose fast path took the content as it is
-	// (fastpath.Program.Accepts): Prepare keeps it, and it is valid.
+	// (fastpath.Matches): Prepare keeps it, and it is valid.
 	accepted *route
+	// refused holds a bit per route (route.pos) whose fast path refused
+	// the content as it is (fastpath.Refuses): certain once Prepare
+	// accepted the content, which it did for any content that got here.
+	refused uint64
 }
+
+// judgedRoutes is how many routes (the first registered) judgeContent
+// walks the content with: as many as content.refused has bits.
+const judgedRoutes = 64
 
 // parseContent prepares the content: an error wrapping
 // schemas.ErrInvalidJSON or a *schemas.RepeatedKeyError.
@@ -46,6 +54,31 @@ func parseContent(raw []byte) (*content, []schemas.Annotation, error) {
 	return &content{clean: clean}, anns, nil
 }
 
+// judgeContent walks the content as it is with each route's fast path
+// (fastpath.Program.Route), in registration order, until one takes it:
+// then Prepare would return it unchanged, without annotations, and it is
+// valid against that route's schema, so it is walked once instead of
+// twice, and never prepared. The routes refused on the way are marked,
+// and the others are validated as prepared content (it is). nil when no
+// route takes the content as it is: it is prepared (parseContent), and
+// the refusals hold for what Prepare returns.
+func judgeContent(raw []byte, routes []*route) (c *content, refused uint64) {
+	for _, rt := range routes {
+		if rt.fast == nil || rt.pos >= judgedRoutes {
+			continue
+		}
+		switch rt.fast.Route(raw, schemas.IsAnnotationKey) {
+		case fastpath.Matches:
+			return &content{clean: raw, accepted: rt, refused: refused}, refused
+		case fastpath.Refuses:
+			refused |= 1 << rt.pos
+		case fastpath.NotAsIs:
+			return nil, refused // no route takes it as it is
+		}
+	}
+	return nil, refused
+}
+
 func (c *content) value() (any, error) {
 	if c.tree == nil && c.err == nil {
 		dec := json.NewDecoder(bytes.NewReader(c.clean))
@@ -55,23 +88,15 @@ func (c *content) value() (any, error) {
 	return c.tree, c.err
 }
 
-// acceptContent is parseContent for content that the fast path of rt,
-// the one route it can go to, takes as it is: Prepare would return it
-// unchanged, without annotations, and it is valid against rt's schema, so
-// it is walked once instead of twice. nil when the fast path does not.
-func acceptContent(raw []byte, rt *route) *content {
-	if rt == nil || rt.fast == nil || !rt.fast.Accepts(raw, schemas.IsAnnotationKey) {
-		return nil
-	}
-	return &content{clean: raw, accepted: rt}
-}
-
 // matches reports whether the content passes rt's schema, for routing by
 // schema match, and the instance to decode when it does. It builds no
 // violations when the fast path is sure the content fails.
 func (c *content) matches(rt *route) ([]byte, bool) {
 	if c.accepted == rt {
 		return c.clean, true
+	}
+	if c.refuses(rt) {
+		return nil, false
 	}
 	if rt.fast != nil {
 		if valid, sure := rt.fast.Validate(c.clean); sure {
@@ -85,13 +110,18 @@ func (c *content) matches(rt *route) ([]byte, bool) {
 	return inst, err == nil
 }
 
+// refuses reports that rt's fast path refused the content as it is.
+func (c *content) refuses(rt *route) bool {
+	return rt.pos < judgedRoutes && c.refused&(1<<rt.pos) != 0
+}
+
 // validate checks the content against rt's schema and returns the instance
 // to decode: an error is a *schemas.ValidationError.
 func (c *content) validate(rt *route) ([]byte, error) {
 	if c.accepted == rt {
 		return c.clean, nil
 	}
-	if rt.fast != nil {
+	if rt.fast != nil && !c.refuses(rt) {
 		if valid, sure := rt.fast.Validate(c.clean); sure && valid {
 			return c.clean, nil
 		}

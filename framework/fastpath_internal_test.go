@@ -1,11 +1,9 @@
 package framework
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -43,52 +41,9 @@ type fastDated struct {
 	Taxes     []schemas.Amount `json:"taxes,omitempty"`
 }
 
-type seen struct {
-	value any
-	d     *Delivery
-}
-
-func diffRouters(t *testing.T, secrets ...string) (fast, full *Router, got map[*Router]*seen) {
-	return diffRoutersOf(t, false, secrets...)
-}
-
-// diffRoutersOf is diffRouters; with sole, the routers have the invoice
-// type only (the content is then checked for its one route as it is
-// prepared: acceptContent).
-func diffRoutersOf(t *testing.T, sole bool, secrets ...string) (fast, full *Router, got map[*Router]*seen) {
-	t.Helper()
-	got = map[*Router]*seen{}
-	build := func() *Router {
-		r, err := NewRouter(WithSecrets(secrets...), WithLogger(slog.New(slog.DiscardHandler)))
-		require.NoError(t, err)
-		s := &seen{}
-		got[r] = s
-		record := func(ctx context.Context, v any) {
-			s.value = v
-			s.d, _ = DeliveryFrom(ctx)
-		}
-		Handle(r, func(ctx context.Context, v fixtures.Invoice) error { record(ctx, v); return nil })
-		if sole {
-			return r
-		}
-		Handle(r, func(ctx context.Context, v fastEvent) error { record(ctx, v); return nil })
-		Handle(r, func(ctx context.Context, v fastStamped) error { record(ctx, v); return nil })
-		Handle(r, func(ctx context.Context, v fastDated) error { record(ctx, v); return nil })
-		return r
-	}
-	fast, full = build(), build()
-	for _, rt := range full.order {
-		rt.fast = nil
-	}
-	for _, rt := range fast.order {
-		require.NotNil(t, rt.fast, "%s: the example types' schemas must compile for the fast path", rt.kind)
-	}
-	return fast, full, got
-}
-
 func TestFastPathChangesNothing(t *testing.T) {
 	const secret = "whsec_diff"
-	fast, full, got := diffRouters(t, secret)
+	p := newRoutingPair(t, typeSetNamed("four"), secret)
 	seeds := [][]byte{
 		fixtures.InvoiceContent(3),
 		[]byte(fixtures.SeedContent),
@@ -110,17 +65,23 @@ func TestFastPathChangesNothing(t *testing.T) {
 		[]byte(`{"reference": "R-7", "issued": "2024-05-01", "due": null, "total": 1e400}`),
 		[]byte(`{"reference": "R-7", "issued": "2024-05-01", "due": null, "total": -0.000}`),
 	)
-	statuses := compareRouters(t, secret, fast, full, got, contents)
+	statuses := map[int]int{}
+	for _, c := range contents {
+		p.compare(t, secret, c, statuses)
+	}
 	require.Greater(t, statuses[http.StatusOK], len(contents)/10)
 	require.Greater(t, statuses[http.StatusUnprocessableEntity], len(contents)/10)
 }
 
 // TestSoleRouteCheckedAsPrepared: with one registered type, content its
-// fast path takes as it is (acceptContent) gets the answers, values and
+// fast path takes as it is (judgeContent) gets the answers, values and
 // annotations of the full path; the typical invoice is taken so.
 func TestSoleRouteCheckedAsPrepared(t *testing.T) {
 	const secret = "whsec_diff"
-	fast, full, got := diffRoutersOf(t, true, secret)
+	p := newRoutingPair(t, typeSet{"invoice", func(r *Router, rec func(context.Context, any)) {
+		handleRecorded[fixtures.Invoice](r, rec)
+	}}, secret)
+	fast := p.fast
 	typical := fixtures.InvoiceContent(fixtures.TypicalLines)
 	contents := [][]byte{typical}
 	contents = append(contents, fixtures.Mutants(typical, 600, 7)...)
@@ -136,50 +97,19 @@ func TestSoleRouteCheckedAsPrepared(t *testing.T) {
 	_, c, err := fast.decode(fixtures.ContentEnvelope(string(typical)), nil)
 	require.NoError(t, err)
 	require.NotNil(t, c.accepted, "the typical invoice is checked as it is prepared")
-	statuses := compareRouters(t, secret, fast, full, got, contents)
+	statuses := map[int]int{}
+	for _, c := range contents {
+		p.compare(t, secret, c, statuses)
+	}
 	t.Logf("statuses: %v, %d of %d taken as they are", statuses, accepted, len(contents))
 	require.Greater(t, accepted, 10)
 	require.Greater(t, statuses[http.StatusUnprocessableEntity], len(contents)/10)
 }
 
-// compareRouters serves each content, in a completion envelope, through
-// fast and full, requires the same answers and handler values, and counts
-// the statuses.
-func compareRouters(t *testing.T, secret string, fast, full *Router, got map[*Router]*seen, contents [][]byte) map[int]int {
-	t.Helper()
-	statuses := map[int]int{}
-	for _, content := range contents {
-		body := fixtures.ContentEnvelope(string(content))
-		for _, path := range []string{"/webhook", "/webhook/invoice"} {
-			var answers [2]*httptest.ResponseRecorder
-			for k, r := range []*Router{fast, full} {
-				*got[r] = seen{}
-				mux := http.NewServeMux()
-				mux.Handle("POST /webhook", r)
-				mux.Handle("POST /webhook/{kind}", r)
-				req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("X-Retab-Signature", Sign(secret, body))
-				answers[k] = httptest.NewRecorder()
-				mux.ServeHTTP(answers[k], req)
-			}
-			require.Equal(t, answers[1].Code, answers[0].Code, "%s %s", path, content)
-			require.Equal(t, answers[1].Body.String(), answers[0].Body.String(), "%s %s", path, content)
-			statuses[answers[0].Code]++
-			f, s := got[fast], got[full]
-			require.Equal(t, s.value, f.value, "%s", content)
-			if s.d != nil {
-				require.Equal(t, s.d.Annotations, f.d.Annotations, "%s", content)
-				require.Equal(t, s.d.Content, f.d.Content)
-			}
-		}
-	}
-	return statuses
-}
-
 func TestLargeBodyHashedWhileRead(t *testing.T) {
 	const old, current = "whsec_old", "whsec_new"
-	fast, _, got := diffRouters(t, old, current)
+	p := newRoutingPair(t, typeSetNamed("four"), old, current)
+	fast, got := p.fast, p.got
 	body := fixtures.LargeDelivery(3 << 20) // above parallelMACMin
 	for _, chunked := range []bool{false, true} {
 		req := signedPost(body, "Retab-Signature", Sign(current, body), chunked)

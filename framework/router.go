@@ -53,6 +53,7 @@ type route struct {
 	rules  *rulecheck.Program // the validate tags without the validator, for values that pass; nil: the validator only
 
 	overlaps []overlap // kinds whose schemas accept a common instance (written under mu)
+	pos      int       // index in the router's order
 }
 
 // NewRouter builds a router. It fails when no secret is configured, unless
@@ -147,7 +148,7 @@ func (r *Router) register(typ reflect.Type, decode func([]byte) (any, error), ca
 	if (hc.output != nil) != (r.cfg.apiCall != nil) {
 		return fmt.Errorf("%w: %s: an API Call router takes HandleCall handlers only, a webhook router Handle and HandleEvent ones", ErrRegistration, typ)
 	}
-	rt := &route{kind: kind, typ: typ, schema: sch, decode: decode, call: call, review: rv, output: hc.output, fast: compileFast(sch), rules: rules}
+	rt := &route{kind: kind, typ: typ, schema: sch, decode: decode, call: call, review: rv, output: hc.output, fast: compileFast(sch), rules: rules, pos: len(r.order)}
 	r.routes[kind] = rt
 	r.types[typ] = kind
 	r.order = append(r.order, rt)
@@ -434,26 +435,19 @@ func (r *Router) decode(body []byte, h *bodyHashes) (*Delivery, *content, error)
 	if err := r.cfg.parse.check("the extracted content", d.Content); err != nil {
 		return d, nil, err
 	}
-	if ct := acceptContent(d.Content, r.soleRoute()); ct != nil {
+	r.mu.RLock()
+	ct, refused := judgeContent(d.Content, r.order)
+	r.mu.RUnlock()
+	if ct != nil {
 		return d, ct, nil
 	}
 	ct, anns, err := parseContent(d.Content)
 	if err != nil {
 		return d, nil, contentError(err)
 	}
+	ct.refused = refused
 	d.Annotations = anns
 	return d, ct, nil
-}
-
-// soleRoute is the route every content goes to when the router has one
-// registered type (see choose); nil otherwise.
-func (r *Router) soleRoute() *route {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	if len(r.order) != 1 {
-		return nil
-	}
-	return r.order[0]
 }
 
 // pick chooses the route. inst is the instance to decode when the content

@@ -153,14 +153,26 @@ func TestCompileRefuses(t *testing.T) {
 
 // stats counts how often the fast path answered, to make sure the test
 // exercises it.
-type stats struct{ total, prepared, sure, valid, invalid, accepted int }
+type stats struct{ total, prepared, sure, valid, invalid, accepted, refused int }
 
 // checkOne compares the fast path's verdict on prepared content with the
 // full validator's (schemas.Schema.Validate on the decoded value).
 func checkOne(t *testing.T, s subject, prog *fastpath.Program, content []byte, st *stats) {
 	t.Helper()
 	st.total++
+	answer := prog.Route(content, schemas.IsAnnotationKey)
 	accepted := prog.Accepts(content, schemas.IsAnnotationKey)
+	require.Equal(t, answer == fastpath.Matches, accepted, "%s", content)
+	if answer == fastpath.Refuses {
+		// Refuses: once Prepare accepts the content, the fast path and the
+		// full validator refuse what it returns.
+		st.refused++
+		if inst, err := schemas.ParseInstance(content); err == nil {
+			valid, sure := prog.Validate(inst.Clean)
+			require.True(t, sure && !valid, "Route refused content Validate does not: %s (prepared %s)", content, inst.Clean)
+			require.Error(t, s.schema.Validate(inst.Value), "Route refused content the full validator accepts: %s", content)
+		}
+	}
 	if accepted {
 		// Accepts: Prepare keeps the content as it is, and both validators
 		// find it valid.
@@ -218,7 +230,7 @@ func TestDifferential(t *testing.T) {
 					checkOne(t, s, prog, m, &st)
 				}
 			}
-			t.Logf("%s: %d instances, %d prepared, %d decided by the fast path (%d valid, %d invalid), %d accepted unprepared", s.name, st.total, st.prepared, st.sure, st.valid, st.invalid, st.accepted)
+			t.Logf("%s: %d instances, %d prepared, %d decided by the fast path (%d valid, %d invalid), %d accepted and %d refused unprepared", s.name, st.total, st.prepared, st.sure, st.valid, st.invalid, st.accepted, st.refused)
 			if s.name == "lenient" {
 				require.Positive(t, st.valid, "the fast path decides valid content without strings at the enums")
 				require.Zero(t, st.invalid, "the fast path leaves invalid content to the full validator")
@@ -249,10 +261,51 @@ func FuzzDifferential(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, content []byte) {
 		var st stats
-		for i, s := range ss {
-			checkOne(t, s, progs[i], content, &st)
-		}
+		checkAll(t, ss, progs, content, &st)
 	})
+}
+
+// checkAll is checkOne for every program on the same content, and checks
+// Route's claim across programs: when one answers NotAsIs, none Matches.
+func checkAll(t *testing.T, ss []subject, progs []*fastpath.Program, content []byte, st *stats) {
+	t.Helper()
+	notAsIs, matches := "", ""
+	for i, s := range ss {
+		checkOne(t, s, progs[i], content, st)
+		switch progs[i].Route(content, schemas.IsAnnotationKey) {
+		case fastpath.NotAsIs:
+			notAsIs = s.name
+		case fastpath.Matches:
+			matches = s.name
+		}
+	}
+	require.False(t, notAsIs != "" && matches != "", "%s answers NotAsIs and %s Matches on %s", notAsIs, matches, content)
+}
+
+// TestRouteAcrossPrograms runs every program on every subject's contents
+// (seeds, generated instances and their mutants), as routing between
+// several types does: each answer of Route holds (checkOne), and NotAsIs
+// from one excludes Matches from another.
+func TestRouteAcrossPrograms(t *testing.T) {
+	ss := subjects(t)
+	progs := make([]*fastpath.Program, len(ss))
+	var contents [][]byte
+	for i, s := range ss {
+		var err error
+		progs[i], err = fastpath.Compile(s.schema.JSON())
+		require.NoError(t, err)
+		for k, seed := range s.seeds {
+			contents = append(contents, []byte(seed))
+			contents = append(contents, fixtures.Mutants([]byte(seed), 150, uint64(100*i+k))...)
+		}
+	}
+	var st stats
+	for _, c := range contents {
+		checkAll(t, ss, progs, c, &st)
+	}
+	t.Logf("%d answers: %d matches, %d refusals", st.total, st.accepted, st.refused)
+	require.Positive(t, st.accepted)
+	require.Greater(t, st.refused, st.total/4)
 }
 
 // gen builds an instance that follows a schema document (mostly valid:
@@ -367,4 +420,54 @@ func mustSchema(t *testing.T, doc string) *schemas.Schema {
 	s, err := schemas.Parse([]byte(doc))
 	require.NoError(t, err)
 	return s
+}
+
+// TestRouteAnswers: the typical invoice Matches the invoice's program and
+// is refused at its first key by the calendar event's
+// (additionalProperties: false), without an allocation; what Prepare
+// would change is NotAsIs, the leniency Unsure.
+func TestRouteAnswers(t *testing.T) {
+	compile := func(s *schemas.Schema, err error) *fastpath.Program {
+		require.NoError(t, err)
+		p, err := fastpath.Compile(s.JSON())
+		require.NoError(t, err)
+		return p
+	}
+	inv := compile(schemas.For[fixtures.Invoice]())
+	ev := compile(schemas.For[CalendarEvent]())
+	lenient := compile(schemas.Parse([]byte(lenientSchema)))
+	typical := fixtures.InvoiceContent(fixtures.TypicalLines)
+	route := func(p *fastpath.Program, c string) fastpath.Answer {
+		return p.Route([]byte(c), schemas.IsAnnotationKey)
+	}
+	require.Equal(t, fastpath.Matches, inv.Route(typical, schemas.IsAnnotationKey))
+	require.Equal(t, fastpath.Refuses, ev.Route(typical, schemas.IsAnnotationKey))
+	require.Zero(t, testing.AllocsPerRun(100, func() { ev.Route(typical, schemas.IsAnnotationKey) }))
+	for _, c := range []struct {
+		p       *fastpath.Program
+		content string
+		want    fastpath.Answer
+	}{
+		{ev, fixtures.SeedContent, fastpath.Matches},
+		{inv, fixtures.SeedContent, fastpath.Refuses},
+		// Refused before what Prepare would refuse or rewrite: the answer
+		// holds once Prepare accepted the content.
+		{ev, `{"name": "x", "place": 1, "date": "2023-12-31", "date": 1}`, fastpath.Refuses},
+		{ev, `{"name": "", "reasoning___name": "r", "date": "2023-12-31"}`, fastpath.Refuses},
+		{ev, `{"name": 1.0}`, fastpath.NotAsIs}, // the number is read before its type is checked
+		{ev, `{"name": "x", "date": "2023-12-31"`, fastpath.NotAsIs},
+		{ev, `{"name": "x", "date": "2023-12-31"} x`, fastpath.NotAsIs},
+		{ev, `{"reasoning___name": "r", "name": "", "date": "2023-12-31"}`, fastpath.NotAsIs},
+		{ev, `{"name": "x", "date": "2023-12-31", "reasoning___date": "r"}`, fastpath.NotAsIs},
+		{ev, `{"n\u0061me": "x", "date": "2023-12-31"}`, fastpath.NotAsIs},
+		{ev, `{"name": "x", "name": "x", "date": "2023-12-31"}`, fastpath.NotAsIs},
+		{ev, `{"name": "x", "date": "2023-12-31", "n": 2.0}`, fastpath.Refuses}, // "n" is refused before its number is read
+		{ev, `[1.0]`, fastpath.Refuses},
+		{ev, ``, fastpath.NotAsIs},
+		{lenient, `{"kind": 2}`, fastpath.Matches},
+		{lenient, `{"kind": "z"}`, fastpath.Unsure},
+		{lenient, `{"kind": 5}`, fastpath.Unsure},
+	} {
+		require.Equal(t, c.want, route(c.p, c.content), "%s", c.content)
+	}
 }

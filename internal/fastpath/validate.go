@@ -48,18 +48,64 @@ const strictDepth = 128
 // sure. False says nothing: Accepts leaves to Prepare and Validate
 // whatever it does not take as is (an escaped key, an object of more than
 // 16 members, a number with a fraction of zeros, nesting past 128...).
+// It is Route's Matches.
 func (p *Program) Accepts(content []byte, annotation func(key []byte) bool) bool {
+	return p.Route(content, annotation) == Matches
+}
+
+// Answer is [Program.Route]'s answer about content that is not known to
+// be prepared.
+type Answer uint8
+
+const (
+	// Unsure: Prepare and Validate decide.
+	Unsure Answer = iota
+	// Matches: content is what schemas.Prepare keeps (Accepts): Prepare
+	// would return it as is, without annotations, and it is valid.
+	Matches
+	// Refuses: if schemas.Prepare accepts the content, the schema refuses
+	// what it returns (Validate on it is invalid and sure). The walk
+	// stopped at a sure failure having looked at bytes Prepare keeps
+	// only, so Prepare may yet refuse the content (a repeated key, bad
+	// syntax further on): the answer holds once Prepare succeeded, or
+	// once another program Matches the same content.
+	Refuses
+	// NotAsIs: the walk met something it does not take as is (an
+	// annotation key, a number Prepare rewrites, an escaped key, a
+	// syntax error...), which does not depend on the schema: no program
+	// Matches this content. Prepare and Validate decide.
+	NotAsIs
+)
+
+// Route answers, from one walk of content as it is (not prepared), what
+// Validate would answer on schemas.Prepare's result, where it is sure of
+// it: Matches, Refuses, or Unsure and NotAsIs when it is not. annotation
+// reports an annotation key (schemas.IsAnnotationKey). Routing between
+// several programs takes the first that Matches, and knows from the
+// Refuses before it that those do not match, with no Prepare and no
+// second walk.
+func (p *Program) Route(content []byte, annotation func(key []byte) bool) Answer {
 	v := validator{b: content, strict: true, annotation: annotation}
 	i := jsonscan.SkipSpace(content, 0)
 	if i >= len(content) {
-		return false
+		return NotAsIs
 	}
 	end, valid, sure := v.validate(p.root, i)
-	if !sure || !valid || v.bad {
-		return false
+	switch {
+	case v.bad:
+		return NotAsIs
+	case !sure:
+		return Unsure
+	case !valid && p.lenient:
+		return Unsure // as Validate: the leniency may read a string as an enum's value
+	case !valid:
+		return Refuses
 	}
 	end = v.endOf(i, end)
-	return !v.bad && jsonscan.SkipSpace(content, end) == len(content)
+	if v.bad || jsonscan.SkipSpace(content, end) != len(content) {
+		return NotAsIs
+	}
+	return Matches
 }
 
 // fail records that the strict walk does not take the content as is.
