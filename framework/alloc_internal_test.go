@@ -1,6 +1,10 @@
 package framework
 
 import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -24,3 +28,47 @@ func TestTypicalDeliveryAllocations(t *testing.T) {
 	assert.LessOrEqual(t, pipeline, baseline, "the pipeline allocates more than the hand-written handler")
 	assert.Greater(t, baseline, 50.0, "the baseline's count is not what BENCHMARKS.md measured (113): the harness changed")
 }
+
+// TestOuterPathAllocations holds what the router's own work around the
+// pipeline allocates for a typical delivery: its log line through a text
+// handler costs one allocation (the record's attrs past the 5 it keeps
+// inline), WithMaxInFlightBytes none (its share is given back without a
+// closure), an observer that keeps nothing none, and the answer of a
+// delivery processed two (its header value and its bytes, which
+// ResponseWriter.Write may not keep).
+func TestOuterPathAllocations(t *testing.T) {
+	body := fixtures.TypicalDelivery()
+	sig := Sign(benchSecret, body)
+	count := func(r *Router) float64 {
+		serveOnce(t, r, body, sig) // pools warmed
+		return testing.AllocsPerRun(200, func() { serveOnce(t, r, body, sig) })
+	}
+	plain := count(benchRouter(t, nil))
+	logged := count(benchRouter(t, nil, WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))))
+	bounded := count(benchRouter(t, nil, WithMaxInFlightBytes(64<<20)))
+	observed := count(benchRouter(t, nil, WithObserver(nopObserver{})))
+	t.Logf("typical delivery: %.0f allocations; with a text log line %.0f, WithMaxInFlightBytes %.0f, an observer %.0f", plain, logged, bounded, observed)
+	assert.LessOrEqual(t, logged-plain, 1.0, "the log line")
+	assert.LessOrEqual(t, bounded, plain, "WithMaxInFlightBytes (the body buffer is allocated at once either way)")
+	assert.LessOrEqual(t, observed, plain, "an observer")
+
+	// The answer: its header value and its bytes.
+	d, out := &Delivery{Kind: "invoice", ID: "dlv_0123456789abcdef0123456789abcdef"}, &Outcome{}
+	w := &nopWriter{header: http.Header{}}
+	assert.Equal(t, 2.0, testing.AllocsPerRun(200, func() { writeAnswer(w, d, out) }), "writeAnswer")
+}
+
+// nopObserver observes nothing.
+type nopObserver struct{}
+
+func (nopObserver) StartStage(ctx context.Context, _ Stage) (context.Context, func(error)) {
+	return ctx, func(error) {}
+}
+func (nopObserver) Finish(context.Context, Outcome) {}
+
+// nopWriter is a ResponseWriter that keeps nothing.
+type nopWriter struct{ header http.Header }
+
+func (w *nopWriter) Header() http.Header         { return w.header }
+func (w *nopWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *nopWriter) WriteHeader(int)             {}

@@ -180,7 +180,11 @@ const (
 
 // WithBodyDeadline bounds how long a body may take: each read must end
 // before timeout plus the time the bytes received so far take at minRate
-// bytes per second, counted from the first read. A sender slower than
+// bytes per second, counted from when the router takes the request (from
+// the end of its wait for room under WithMaxInFlightBytes, if it waited).
+// A body that declares at most 64 KiB has one deadline for all its reads,
+// the one its last read would have: timeout plus the time its declared
+// length takes at minRate. A sender slower than
 // that (one that declares a size and stalls, or trickles) is answered 408
 // [ErrBodyTimeout], its connection is closed and its share of
 // WithMaxInFlightBytes released. The deadline is the connection's read
@@ -209,12 +213,27 @@ type bodyClock struct {
 	timeout time.Duration // 0: no deadline
 	rate    int64
 	set     bool // a deadline is set
+	// counted is the bytes the deadline set counts (-1: none, or one
+	// that is not a body's: now); whole is the declared length of a body
+	// that gets one deadline for all its reads (see oneDeadlineMax), -1
+	// otherwise.
+	counted, whole int
 }
 
+// oneDeadlineMax is the largest declared body whose reads share one
+// deadline, the one its last read would get (timeout plus the time its
+// declared length takes at the minimum rate), rather than one per read:
+// its buffer is allocated whole at its first read (firstAlloc), so what a
+// slow sender holds does not depend on its pace, and the time it may take
+// in all is the same. A typical delivery is read with one deadline set
+// and one removed, not one per read.
+const oneDeadlineMax = firstAlloc
+
 // newBodyClock returns the clock by value: the request's lives on its
-// stack.
-func (r *Router) newBodyClock(w http.ResponseWriter) bodyClock {
-	return bodyClock{rc: deadlinerOf(w), timeout: r.cfg.bodyTimeout, rate: r.cfg.minBodyRate}
+// stack. start is when the router took the request (its first read
+// follows at once): the clock counts from there.
+func (r *Router) newBodyClock(w http.ResponseWriter, start time.Time) bodyClock {
+	return bodyClock{rc: deadlinerOf(w), start: start, timeout: r.cfg.bodyTimeout, rate: r.cfg.minBodyRate, counted: -1, whole: -1}
 }
 
 // readDeadliner is what http.ResponseController.SetReadDeadline calls:
@@ -240,15 +259,31 @@ func deadlinerOf(w http.ResponseWriter) readDeadliner {
 	}
 }
 
-// begin starts the clock: the body's first bytes are due within timeout.
+// begin starts the clock again, after a wait for room: the body's first
+// bytes are due within timeout.
 func (c *bodyClock) begin() {
 	c.start = time.Now()
+	c.counted = -1
 	c.at(0)
 }
 
-// at sets the deadline of the read that follows received bytes.
+// declare makes every read of a body declared as n bytes share one
+// deadline when n is at most oneDeadlineMax.
+func (c *bodyClock) declare(n int64) {
+	if n >= 0 && n <= oneDeadlineMax {
+		c.whole = int(n)
+	}
+}
+
+// at sets the deadline of the read that follows received bytes (for a
+// body with one deadline, its declared length); a deadline already set
+// for as many bytes stays.
 func (c *bodyClock) at(received int) {
 	if c.rc == nil || c.timeout == 0 {
+		return
+	}
+	received = max(received, c.whole)
+	if c.set && c.counted == received {
 		return
 	}
 	if c.start.IsZero() {
@@ -259,7 +294,7 @@ func (c *bodyClock) at(received int) {
 		c.rc = nil // not supported: read without a deadline
 		return
 	}
-	c.set = true
+	c.set, c.counted = true, received
 }
 
 // now makes a pending read return at once; false when it cannot.
@@ -267,7 +302,7 @@ func (c *bodyClock) now() bool {
 	if c.rc == nil || c.rc.SetReadDeadline(time.Now()) != nil {
 		return false
 	}
-	c.set = true
+	c.set, c.counted = true, -1
 	return true
 }
 
@@ -275,7 +310,7 @@ func (c *bodyClock) now() bool {
 func (c *bodyClock) end() {
 	if c.set {
 		_ = c.rc.SetReadDeadline(time.Time{})
-		c.set = false
+		c.set, c.counted = false, -1
 	}
 }
 
@@ -319,6 +354,7 @@ func (r *Router) readBody(req *http.Request, h *bodyHashes, clock *bodyClock, pr
 	first = max(first, len(pre))
 	buf := make([]byte, 0, first)
 	buf = append(buf, pre...)
+	clock.declare(req.ContentLength)
 	if h != nil && len(pre) > 0 {
 		h.read(buf, 0, len(pre))
 	}

@@ -111,22 +111,23 @@ func (b *budget) state() (used int64, waiting int) {
 // errClientGone ends a wait for room whose client went away.
 var errClientGone = errors.New("the client went away")
 
-// reserve takes the request's share of WithMaxInFlightBytes; the returned
-// function gives it back. When the request must wait, it reads the start
-// of the body meanwhile (at most firstAlloc; see watch), and returns what
-// it read and the error that read ended with, for readBody to go on from.
-func (r *Router) reserve(ctx context.Context, req *http.Request, clock *bodyClock) (release func(), pre []byte, preErr error, err error) {
+// reserve takes the request's share of WithMaxInFlightBytes, held bytes
+// (0 without it), which the caller gives back with r.unreserve (a number,
+// not a closure: nothing is allocated for it). When the request must wait,
+// it reads the start of the body meanwhile (at most firstAlloc; see
+// watch), and returns what it read and the error that read ended with, for
+// readBody to go on from.
+func (r *Router) reserve(ctx context.Context, req *http.Request, clock *bodyClock) (held int64, pre []byte, preErr error, err error) {
 	if r.budget == nil {
-		return func() {}, nil, nil, nil
+		return 0, nil, nil, nil
 	}
 	n := req.ContentLength
 	if n < 0 {
 		n = r.cfg.maxBody
 	}
 	n = min(n, r.budget.size)
-	release = func() { r.budget.release(n) }
 	if r.budget.tryAcquire(n) {
-		return release, nil, nil, nil
+		return n, nil, nil, nil
 	}
 
 	wctx, cancel := context.WithCancelCause(ctx)
@@ -141,7 +142,7 @@ func (r *Router) reserve(ctx context.Context, req *http.Request, clock *bodyCloc
 	if err == nil {
 		clock.begin() // the pending read, if any, gets the body's deadline
 		pre, preErr = wt.stop()
-		return release, pre, preErr, nil
+		return n, pre, preErr, nil
 	}
 	gone := errors.Is(context.Cause(wctx), errClientGone)
 	if clock.now() { // unblock the pending read
@@ -155,7 +156,14 @@ func (r *Router) reserve(ctx context.Context, req *http.Request, clock *bodyCloc
 	case ctx.Err() != nil:
 		why = "the request ended"
 	}
-	return nil, nil, nil, fmt.Errorf("%w: no room under WithMaxInFlightBytes: %s", ErrBusy, why)
+	return 0, nil, nil, fmt.Errorf("%w: no room under WithMaxInFlightBytes: %s", ErrBusy, why)
+}
+
+// unreserve gives back what reserve held.
+func (r *Router) unreserve(held int64) {
+	if held > 0 {
+		r.budget.release(held)
+	}
 }
 
 // expectsContinue reports a request that waits for "100 Continue" before

@@ -237,7 +237,8 @@ func writeAnswer(w http.ResponseWriter, d *Delivery, out *Outcome) {
 		word = "review"
 	}
 	out.Status = status
-	w.Header().Set("Content-Type", "application/json")
+	// What Header.Set does, without canonicalising a key that already is.
+	w.Header()["Content-Type"] = []string{"application/json"}
 	w.WriteHeader(status)
 	_, _ = w.Write(appendOK(make([]byte, 0, 96+len(d.Kind)), okBody{Status: word, Kind: d.Kind, DeliveryID: d.ID, Review: out.Review && out.Accepted}))
 }

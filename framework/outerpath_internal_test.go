@@ -3,12 +3,14 @@ package framework
 import (
 	"bytes"
 	"encoding/json"
+	"log/slog"
 	"math/rand/v2"
 	"mime"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/stretchr/testify/require"
@@ -90,7 +92,7 @@ func TestBodyDeadlineThroughWrappers(t *testing.T) {
 	dw := &deadlineWriter{ResponseWriter: httptest.NewRecorder()}
 	for _, w := range []http.ResponseWriter{dw, unwrapper{dw}, unwrapper{unwrapper{dw}}} {
 		dw.set = nil
-		c := r.newBodyClock(w)
+		c := r.newBodyClock(w, time.Now())
 		require.NotNil(t, c.rc)
 		c.at(0)
 		c.end()
@@ -98,8 +100,77 @@ func TestBodyDeadlineThroughWrappers(t *testing.T) {
 		require.False(t, dw.set[0].IsZero())
 		require.True(t, dw.set[1].IsZero(), "the deadline is removed once the body is read")
 	}
-	require.Nil(t, r.newBodyClock(httptest.NewRecorder()).rc)
-	require.Nil(t, r.newBodyClock(unwrapper{httptest.NewRecorder()}).rc)
+	require.Nil(t, r.newBodyClock(httptest.NewRecorder(), time.Time{}).rc)
+	require.Nil(t, r.newBodyClock(unwrapper{httptest.NewRecorder()}, time.Time{}).rc)
+}
+
+// TestBodyDeadlines checks the read deadlines a body gets, read in small
+// pieces: a body that declares at most oneDeadlineMax bytes gets one for
+// all its reads, the one its last read would get (start + timeout + its
+// length at the rate), removed once it is read; a larger one, and one
+// that declares no length, a deadline per read that grows with the bytes
+// received.
+func TestBodyDeadlines(t *testing.T) {
+	const timeout, rate = 10 * time.Second, 1 << 20
+	r := hostileRouter(t, nil, nil, WithBodyDeadline(timeout, rate))
+	at := func(start time.Time, n int) time.Time {
+		return start.Add(timeout + time.Duration(float64(n)/rate*float64(time.Second)))
+	}
+	for _, c := range []struct {
+		size     int
+		declared bool
+		one      bool
+	}{{100, true, true}, {oneDeadlineMax, true, true}, {oneDeadlineMax + 1, true, false}, {100, false, false}} {
+		body := bytes.Repeat([]byte("x"), c.size)
+		req := httptest.NewRequest(http.MethodPost, "/webhook", iotest.OneByteReader(bytes.NewReader(body)))
+		req.ContentLength = -1
+		if c.declared {
+			req.ContentLength = int64(c.size)
+		}
+		dw := &deadlineWriter{ResponseWriter: httptest.NewRecorder()}
+		start := time.Now()
+		clock := r.newBodyClock(dw, start)
+		got, err := r.readBody(req, nil, &clock, nil, nil)
+		require.NoError(t, err)
+		require.Equal(t, body, got)
+		require.True(t, dw.set[len(dw.set)-1].IsZero(), "the deadline is removed once the body is read")
+		set := dw.set[:len(dw.set)-1]
+		if c.one {
+			require.Equal(t, []time.Time{at(start, c.size)}, set, "size %d", c.size)
+			continue
+		}
+		require.Greater(t, len(set), 2, "size %d", c.size)
+		require.Equal(t, at(start, 0), set[0])
+		for i := 1; i < len(set); i++ {
+			require.True(t, set[i].After(set[i-1]), "size %d: deadline %d", c.size, i)
+		}
+		require.False(t, set[len(set)-1].After(at(start, c.size)), "size %d", c.size)
+	}
+}
+
+// TestDeliveryLogSource checks the source a handler with AddSource gives
+// the delivery line: the router's log function, as Logger.LogAttrs gave
+// it, on the first line and the next (the program counter kept).
+func TestDeliveryLogSource(t *testing.T) {
+	var logs bytes.Buffer
+	r := hostileRouter(t, nil, nil, WithLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{AddSource: true}))))
+	for range 2 {
+		require.Equal(t, http.StatusOK, serveSigned(r, eventBody("a")).Code)
+	}
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	require.Len(t, lines, 2)
+	for _, line := range lines {
+		var rec struct {
+			Msg    string
+			Time   time.Time
+			Source struct{ Function, File string }
+		}
+		require.NoError(t, json.Unmarshal([]byte(line), &rec))
+		require.Equal(t, "retabhook delivery", rec.Msg)
+		require.Equal(t, "github.com/retabhook/retabhook/framework.(*Router).log", rec.Source.Function)
+		require.True(t, strings.HasSuffix(rec.Source.File, "framework/router.go"), rec.Source.File)
+		require.WithinDuration(t, time.Now(), rec.Time, time.Minute)
+	}
 }
 
 // TestMediaTypeShortcut checks that the exact "application/json" taken

@@ -8,10 +8,12 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-playground/validator/v10"
@@ -38,6 +40,7 @@ type Router struct {
 
 	secretSets map[string]*secretSet // by environment; "" for a delivery that names none
 	budget     *budget               // nil without WithMaxInFlightBytes
+	pc         atomic.Uintptr        // the delivery line's source (logPC); 0 until the first
 }
 
 type route struct {
@@ -246,8 +249,10 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	out := Outcome{SecretIndex: -1}
 	var consumed bool
-	d, err := r.serve(ctx, w, req, &out, &consumed)
-	out.Delivery, out.Err, out.Status, out.Duration = d, err, StatusOf(err), time.Since(start)
+	d, err := r.serve(ctx, w, req, start, &out, &consumed)
+	// One clock read for the duration and the log record's time.
+	done := time.Now()
+	out.Delivery, out.Err, out.Status, out.Duration = d, err, StatusOf(err), done.Sub(start)
 	if err != nil {
 		// Declared here, as errors.As makes it escape: the answer of a
 		// delivery processed allocates nothing for it.
@@ -264,7 +269,7 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	} else {
 		writeAnswer(w, d, &out)
 	}
-	r.log(ctx, out)
+	r.log(ctx, out, done)
 	if r.cfg.observer != nil {
 		r.cfg.observer.Finish(ctx, out)
 	}
@@ -277,8 +282,9 @@ func (r *Router) stage(ctx context.Context, s Stage) (context.Context, func(erro
 	return r.cfg.observer.StartStage(ctx, s)
 }
 
-// serve sets *consumed once the body is read.
-func (r *Router) serve(ctx context.Context, w http.ResponseWriter, req *http.Request, out *Outcome, consumed *bool) (*Delivery, error) {
+// serve sets *consumed once the body is read; start is when ServeHTTP
+// took the request.
+func (r *Router) serve(ctx context.Context, w http.ResponseWriter, req *http.Request, start time.Time, out *Outcome, consumed *bool) (*Delivery, error) {
 	if req.Method != http.MethodPost {
 		return nil, fmt.Errorf("%w: %s", ErrMethodNotAllowed, printable.Quote(req.Method, printable.MaxEcho))
 	}
@@ -311,10 +317,10 @@ func (r *Router) serve(ctx context.Context, w http.ResponseWriter, req *http.Req
 	h.reset(!r.cfg.insecure, prefix)
 	_, end := r.stage(ctx, StageRead)
 	var body []byte
-	clock := r.newBodyClock(w)
-	release, pre, preErr, err := r.reserve(ctx, req, &clock)
+	clock := r.newBodyClock(w, start)
+	held, pre, preErr, err := r.reserve(ctx, req, &clock)
 	if err == nil {
-		defer release()
+		defer r.unreserve(held)
 		body, err = r.readBody(req, h, &clock, pre, preErr)
 	}
 	out.BodyBytes = int64(len(body))
@@ -594,7 +600,12 @@ func (r *Router) run(ctx context.Context, rt *route, d *Delivery) (err error) {
 	return nil
 }
 
-func (r *Router) log(ctx context.Context, o Outcome) {
+// log writes the request's line: a record built here rather than by
+// Logger.LogAttrs, so that its time is ServeHTTP's (at, the clock read the
+// duration ends with) and its source (HandlerOptions.AddSource) is found
+// once per router (logPC) rather than by a stack walk per request; the
+// same record, attrs and order as LogAttrs would give the handler.
+func (r *Router) log(ctx context.Context, o Outcome, at time.Time) {
 	level := slog.LevelInfo
 	switch {
 	case o.Status >= 500:
@@ -602,11 +613,14 @@ func (r *Router) log(ctx context.Context, o Outcome) {
 	case o.Status >= 400:
 		level = slog.LevelWarn
 	}
-	if !r.cfg.logger.Enabled(ctx, level) {
+	h := r.cfg.logger.Handler()
+	if !h.Enabled(ctx, level) {
 		return
 	}
-	attrs := make([]slog.Attr, 0, 12)
-	attrs = append(attrs, slog.Int("status", o.Status), slog.Duration("duration", o.Duration), slog.Int64("body_bytes", o.BodyBytes))
+	// On the stack, added at once: the record keeps 5 attrs inline and
+	// the others in one allocation.
+	var buf [18]slog.Attr
+	attrs := append(buf[:0], slog.Int("status", o.Status), slog.Duration("duration", o.Duration), slog.Int64("body_bytes", o.BodyBytes))
 	if d := o.Delivery; d != nil {
 		attrs = append(attrs,
 			slog.String("kind", d.Kind),
@@ -643,5 +657,20 @@ func (r *Router) log(ctx context.Context, o Outcome) {
 			attrs = append(attrs, slog.String("stack", string(pe.Stack)))
 		}
 	}
-	r.cfg.logger.LogAttrs(ctx, level, "retabhook delivery", attrs...)
+	rec := slog.NewRecord(at, level, "retabhook delivery", r.logPC())
+	rec.AddAttrs(attrs...)
+	_ = h.Handle(ctx, rec)
+}
+
+// logPC is the program counter of the delivery line, what a handler with
+// AddSource reports (framework/router.go, (*Router).log): found by
+// runtime.Callers on the first line, then kept.
+func (r *Router) logPC() uintptr {
+	if pc := r.pc.Load(); pc != 0 {
+		return pc
+	}
+	var pcs [1]uintptr
+	runtime.Callers(2, pcs[:]) // skip Callers and logPC: the line in log
+	r.pc.Store(pcs[0])
+	return pcs[0]
 }

@@ -304,11 +304,27 @@ type request struct {
 
 type requestKey struct{}
 
+// requestContext is the context StartRequest returns: the request's
+// context with the collector's request state under requestKey, one
+// allocation rather than context.WithValue's and the state's.
+type requestContext struct {
+	context.Context
+	req request
+}
+
+// Value implements context.Context.
+func (c *requestContext) Value(key any) any {
+	if _, ok := key.(requestKey); ok {
+		return &c.req
+	}
+	return c.Context.Value(key)
+}
+
 // StartRequest implements framework.RequestObserver: it counts the
 // request in flight until Finish.
 func (c *Collector) StartRequest(ctx context.Context, _ *http.Request) context.Context {
 	c.inFlight.Inc()
-	return context.WithValue(ctx, requestKey{}, &request{})
+	return &requestContext{Context: ctx}
 }
 
 // StartStage implements framework.Observer: it times the handle stage
