@@ -6,12 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"hash/crc32"
 	"io"
 	"net/http"
 	"os"
 	"runtime"
 	"time"
+
+	"github.com/zeebo/xxh3"
 
 	"github.com/retabhook/retabhook/internal/jsonscan"
 )
@@ -30,22 +31,28 @@ const (
 	// trickled in small reads has its strings scanned after it is read,
 	// rather than a run noted per read (at most body/minPlainRun runs).
 	minPlainRun = 4 << 10
+	// largeBodyMin is the declared body size from which the body's
+	// digest (Delivery.ID) is computed while it is read, chunk by chunk
+	// in the same pass as the HMACs, and its plain runs are noted; a
+	// smaller body is digested in one call once read, while it is still
+	// in the CPU's cache.
+	largeBodyMin = 256 << 10
 )
 
 // bodyHashes digests a body while it is read: its HMAC-SHA256 with each
-// secret (the signature check) and, for a body large enough to carry a
-// document the delivery's digest leaves out (ElideDocumentMin), its
-// CRC-32C and its plain runs (which the decoding's string scans jump
-// over: a document's base64 is checked while it is still in the CPU's
-// cache, not read again). The router keeps them in a pool: a keyed HMAC
-// is reset, not rebuilt.
+// secret (the signature check) and, for a body of largeBodyMin or more,
+// its digest (XXH3-128, Delivery.ID) and its plain runs (which the
+// decoding's string scans jump over: a document's base64 is checked
+// while it is still in the CPU's cache, not read again). The router
+// keeps them in a pool: a keyed HMAC is reset, not rebuilt.
 type bodyHashes struct {
 	macs []hash.Hash // one per secret, in WithSecrets order
 	sums [][]byte    // their results, after finish
 
-	large bool // CRC-32C and plain runs
-	crc   uint32
-	runs  jsonscan.PlainRuns
+	large  bool // digest and plain runs
+	xxh    xxh3.Hasher128
+	digest bodyDigest // after finish, when large
+	runs   jsonscan.PlainRuns
 
 	par  chan []byte // chunks for the HMAC goroutine; nil when it is not running
 	done chan struct{}
@@ -63,7 +70,8 @@ func newBodyHashes(secrets []string) *bodyHashes {
 // reset prepares h for a body: the HMACs (when withMACs) are reset and fed
 // prefix, the signature scheme's bytes before the body.
 func (h *bodyHashes) reset(withMACs bool, prefix []byte) {
-	h.large, h.crc = false, 0
+	h.large = false
+	h.xxh.Reset()
 	h.runs.Reset()
 	if !withMACs {
 		h.macs = h.macs[:0]
@@ -111,7 +119,7 @@ func (h *bodyHashes) write(chunk []byte) {
 		}
 	}
 	if h.large {
-		h.crc = crc32.Update(h.crc, castagnoli, chunk)
+		_, _ = h.xxh.Write(chunk)
 	}
 }
 
@@ -126,15 +134,19 @@ func (h *bodyHashes) finish() {
 	for i, m := range h.macs {
 		h.sums[i] = m.Sum(h.sums[i][:0])
 	}
+	if h.large {
+		h.digest = h.xxh.Sum128().Bytes()
+	}
 }
 
-// bodyCRC is the body's CRC-32C when it was computed while reading (h
-// may be nil: the body was not read by the router).
-func (h *bodyHashes) bodyCRC() *uint32 {
+// digestOf is the digest of body, the body h was fed (h may be nil: the
+// body was not read by the router): the one computed while reading, or
+// computed now.
+func (h *bodyHashes) digestOf(body []byte) bodyDigest {
 	if h == nil || !h.large {
-		return nil
+		return digestBody(body)
 	}
-	return &h.crc
+	return h.digest
 }
 
 // plainRuns are the body's plain runs noted while reading (nil: none).
@@ -321,7 +333,7 @@ func (c *bodyClock) end() {
 func (r *Router) readBody(req *http.Request, h *bodyHashes, clock *bodyClock, pre []byte, preErr error) (body []byte, err error) {
 	limit := r.cfg.maxBody
 	if h != nil {
-		h.large = req.ContentLength >= ElideDocumentMin
+		h.large = req.ContentLength >= largeBodyMin
 		if req.ContentLength >= parallelMACMin && runtime.GOMAXPROCS(0) > 1 {
 			h.parallel()
 		}

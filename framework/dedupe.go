@@ -14,18 +14,17 @@ import (
 type DedupeKeyFunc func(d *Delivery, body []byte) string
 
 // KeyByBody is a [DedupeKeyFunc], the default for every delivery but
-// events ([KeyByEvent]): "sha256:" and the hex SHA-256 of the raw body,
-// or, for a body whose document is [ElideDocumentMin] bytes or more,
-// "sha256-doc:" and the hex digest behind Delivery.ID (the document
-// counted by its length and the body's CRC-32C, not hashed). Retab's
-// rerun sends the same body again, so a rerun has the same key. For a
-// delivery the router decoded, the digest behind Delivery.ID is reused,
-// so a body is not hashed again.
+// events ([KeyByEvent]): [BodyKeyPrefix] ("xxh3:") and the 32 hex digits
+// of the raw body's XXH3-128, the digest behind Delivery.ID. Retab's rerun
+// sends the same body again, so a rerun has the same key. For a delivery
+// the router decoded, the digest behind Delivery.ID is reused, so a body
+// is not hashed again. Keys of earlier versions ("sha256:" or
+// "sha256-doc:" and 64 hex digits, CHANGELOG.md) are never equal to one.
 func KeyByBody(d *Delivery, body []byte) string {
 	if d != nil && d.hasBodySum(body) {
 		return d.digest.key()
 	}
-	dg := digestOf(body)
+	dg := digestBody(body)
 	return dg.key()
 }
 

@@ -17,13 +17,11 @@ import (
 // Delivery is everything Retab sent with an extraction. A handler reaches
 // it with [DeliveryFrom]; middleware receives it directly.
 type Delivery struct {
-	// ID identifies the delivery: "dlv_" and the first 32 hex digits of the
-	// SHA-256 of the body. A rerun sends the same body, so it has the same
-	// ID. A body whose document (file_payload.url, an End-node body's
-	// document.url) is [ElideDocumentMin] bytes or more is hashed with
-	// the document's bytes replaced by their offset and length and the
-	// body's length and CRC-32C (see [DeliveryID]): the HMAC already
-	// authenticated every byte, and the document is not hashed twice.
+	// ID identifies the delivery: [DeliveryIDPrefix] ("dlv2_") and the 32
+	// hex digits of the body's XXH3-128 ([DeliveryID]). A rerun sends the
+	// same body, so it has the same ID. Versions before gave "dlv_" and
+	// the start of the body's SHA-256 ([LegacyDeliveryIDPrefix]): stored
+	// IDs of that form keep naming what they named ([IsDeliveryID]).
 	ID string
 	// Kind is the registered type the delivery was routed to.
 	Kind string
@@ -175,11 +173,10 @@ type File struct {
 	// Size is the decoded size in bytes (0 when not a data URI).
 	Size int
 	url  []byte
-	at   int // url's offset in the body it may be a slice of (see digestBody)
 }
 
-func newFile(filename string, url []byte, at int) File {
-	f := File{Filename: filename, url: url, at: at}
+func newFile(filename string, url []byte) File {
+	f := File{Filename: filename, url: url}
 	rest, ok := bytes.CutPrefix(url, []byte("data:"))
 	if !ok {
 		return f

@@ -1,114 +1,99 @@
 package framework
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
-	"hash/crc32"
+	"strings"
+
+	"github.com/zeebo/xxh3"
 )
 
-// ElideDocumentMin is the size from which the document a body carries in
-// file_payload.url (or an End-node body's document.url) counts in the
-// body's digest (Delivery.ID, [KeyByBody]) by its length and the body's
-// CRC-32C rather than by its bytes: the body is already authenticated by
-// its HMAC, and hashing a large document a second time with SHA-256 would
-// double the cost of receiving it. Below it the digest is the SHA-256 of
-// the body, as it always was (CHANGELOG.md).
+// ElideDocumentMin was the size from which a body's document counted in
+// the delivery's digest by its length and the body's CRC-32C rather than
+// by its bytes, so that a large body was not hashed twice with SHA-256.
+//
+// Deprecated: the digest is now the XXH3-128 of every byte of the body
+// (CHANGELOG.md), as cheap on a large body as the CRC-32C was, so no
+// document is left out and the constant has no effect. It will be
+// removed in a later release.
 const ElideDocumentMin = 256 << 10
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+// Prefixes of the ID and key forms. IDPrefix and KeyPrefix are today's
+// (XXH3-128 of the body); the legacy ones are what versions before it
+// gave (SHA-256 of the body) and may still be stored.
+const (
+	// DeliveryIDPrefix starts every Delivery.ID: "dlv2_" and 32 lowercase
+	// hex digits, the body's XXH3-128 (what `xxhsum -H2` prints).
+	DeliveryIDPrefix = "dlv2_"
+	// LegacyDeliveryIDPrefix started the IDs of earlier versions: "dlv_"
+	// and the first 32 hex digits of the body's SHA-256 (or, for a body
+	// with a document of 256 KiB or more, of its document-elided digest).
+	LegacyDeliveryIDPrefix = "dlv_"
+	// BodyKeyPrefix starts every [KeyByBody] key: "xxh3:" and the same 32
+	// hex digits as the ID.
+	BodyKeyPrefix = "xxh3:"
+)
 
-// bodyDigest is what Delivery.ID and KeyByBody are made of.
-type bodyDigest struct {
-	sum [sha256.Size]byte
-	// elided: a document of ElideDocumentMin or more was counted by its
-	// length and the body's CRC-32C; sum is not the body's SHA-256.
-	elided bool
-}
+// bodyDigest is what Delivery.ID and KeyByBody are made of: the body's
+// XXH3-128, its 16 bytes in the canonical (big-endian) order.
+type bodyDigest [16]byte
 
-// digestBody digests body, whose document (file URL) is doc: the slice of
-// body at offset at, or anything else (then the body has none). crc is the body's CRC-32C when it was computed while the
-// body was read (nil to compute it here, if needed).
-//
-// With a document of ElideDocumentMin bytes or more in body, what is
-// hashed is the body with the document's bytes replaced by a NUL, its
-// offset, its length, the body's length and CRC-32C, and a NUL: no valid
-// JSON body holds a raw NUL, so no body's plain digest equals another's
-// elided one, and two bodies share a digest only if they differ in
-// nothing but the document and the CRC-32C of both is the same.
-func digestBody(body, doc []byte, at int, crc *uint32) bodyDigest {
-	if len(doc) < ElideDocumentMin || !sliceOf(body, doc, at) {
-		return bodyDigest{sum: sha256.Sum256(body)}
-	}
-	c := uint32(0)
-	if crc != nil {
-		c = *crc
-	} else {
-		c = crc32.Checksum(body, castagnoli)
-	}
-	var mark [1 + 8 + 8 + 8 + 4 + 1]byte
-	binary.LittleEndian.PutUint64(mark[1:], uint64(at))
-	binary.LittleEndian.PutUint64(mark[9:], uint64(len(doc)))
-	binary.LittleEndian.PutUint64(mark[17:], uint64(len(body)))
-	binary.LittleEndian.PutUint32(mark[25:], c)
-	h := sha256.New()
-	h.Write(body[:at])
-	h.Write(mark[:])
-	h.Write(body[at+len(doc):])
-	var d bodyDigest
-	h.Sum(d.sum[:0])
-	d.elided = true
-	return d
-}
+// digestBody is the digest of body, in one pass over it. The body was
+// authenticated (HMAC or bearer token) before it is asked for, so the
+// digest only has to keep accidents apart, not a sender without the
+// secret: see docs/operations.md ("Delivery IDs").
+func digestBody(body []byte) bodyDigest { return xxh3.Hash128(body).Bytes() }
 
-// sliceOf reports whether part is the slice of body's bytes at offset at
-// (not an equal copy, nor a slice of other bytes).
-func sliceOf(body, part []byte, at int) bool {
-	return len(part) > 0 && at >= 0 && at+len(part) <= len(body) && &body[at] == &part[0]
-}
-
-// id is Delivery.ID: "dlv_" and the first 32 hex digits of the digest.
+// id is Delivery.ID: DeliveryIDPrefix and the hex digest.
 func (d *bodyDigest) id() string {
-	var b [4 + 32]byte
-	copy(b[:], "dlv_")
-	hex.Encode(b[4:], d.sum[:16])
+	var b [len(DeliveryIDPrefix) + 2*len(d)]byte
+	n := copy(b[:], DeliveryIDPrefix)
+	hex.Encode(b[n:], d[:])
 	return string(b[:])
 }
 
-// key is KeyByBody's key: "sha256:" and the hex digest, or, for an elided
-// digest, "sha256-doc:" and the hex digest, so that a key stored before
-// the document was left out (all were "sha256:" and the body's SHA-256)
-// is never taken for a key of the other form.
+// key is KeyByBody's key: BodyKeyPrefix and the hex digest. No key of an
+// earlier version ("sha256:" or "sha256-doc:" and 64 hex digits) is ever
+// equal to one.
 func (d *bodyDigest) key() string {
-	prefix := "sha256:"
-	if d.elided {
-		prefix = "sha256-doc:"
-	}
-	var b [len("sha256-doc:") + 2*len(d.sum)]byte
-	n := copy(b[:], prefix)
-	n += hex.Encode(b[n:], d.sum[:])
-	return string(b[:n])
-}
-
-// digestOf digests a body the router did not decode: its document is
-// found with the default formats (a body none of them decodes has none).
-func digestOf(body []byte) bodyDigest {
-	var f File
-	if len(body) >= ElideDocumentMin {
-		if d, _ := Decode(body); d != nil {
-			f = d.File
-		}
-	}
-	return digestBody(body, f.url, f.at, nil)
+	var b [len(BodyKeyPrefix) + 2*len(d)]byte
+	n := copy(b[:], BodyKeyPrefix)
+	hex.Encode(b[n:], d[:])
+	return string(b[:])
 }
 
 // DeliveryID returns the ID the router gives the delivery of body
-// (Delivery.ID): "dlv_" and the first 32 hex digits of the body's digest
-// (its SHA-256, unless it carries a document of [ElideDocumentMin] bytes
-// or more; see [Delivery]). The body is decoded with [DefaultFormats] to
-// find its document. Tools that record raw bodies use it to name them as
-// the receiver's logs do.
+// (Delivery.ID): [DeliveryIDPrefix] and the 32 hex digits of the body's
+// XXH3-128. The same body always has the same ID, whatever format or
+// router decodes it. Tools that record raw bodies use it to name them
+// as the receiver's logs do.
 func DeliveryID(body []byte) string {
-	d := digestOf(body)
+	d := digestBody(body)
 	return d.id()
+}
+
+// IsDeliveryID reports whether id has the form of a Delivery.ID: today's
+// ([DeliveryIDPrefix], 32 lowercase hex digits) or, legacy reports
+// whether it is, an earlier version's ([LegacyDeliveryIDPrefix], 32
+// lowercase hex digits), which stores may still hold (quarantine
+// entries, dead letters, recordings, logs). The two forms never overlap.
+func IsDeliveryID(id string) (ok, legacy bool) {
+	if h, found := strings.CutPrefix(id, DeliveryIDPrefix); found {
+		return isHex32(h), false
+	}
+	if h, found := strings.CutPrefix(id, LegacyDeliveryIDPrefix); found && isHex32(h) {
+		return true, true
+	}
+	return false, false
+}
+
+func isHex32(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }

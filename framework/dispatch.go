@@ -97,6 +97,12 @@ type Stored struct {
 	Body []byte
 	// Attempt is the attempt number, from 1; it becomes Delivery.Attempt.
 	Attempt int
+	// ID is the Delivery.ID the delivery was accepted with, if the store
+	// kept it; when it has the form of one ([IsDeliveryID]) it becomes
+	// Delivery.ID, so a delivery stored by an earlier version keeps the
+	// ID (of the legacy form) it was answered and logged with. Empty:
+	// the ID of Body.
+	ID string
 }
 
 // Process runs a stored delivery's handler: it decodes Body again, takes
@@ -106,7 +112,8 @@ type Stored struct {
 // middleware, recovering panics, exactly as during a request. The
 // signature is not checked again: the body was verified before it was
 // stored, and the delivery's SecretIndex is -1. The handler sees
-// Delivery.Attempt = s.Attempt through [DeliveryFrom].
+// Delivery.Attempt = s.Attempt (and Delivery.ID = s.ID, when set)
+// through [DeliveryFrom].
 //
 // The error wraps the same [Problem] sentinels as a request would:
 // [StatusOf] is 4xx when the stored delivery can never succeed (its kind
@@ -115,6 +122,11 @@ type Stored struct {
 // retries only the latter. The observer sees [StageHandle] only.
 func (r *Router) Process(ctx context.Context, s Stored) (*Delivery, error) {
 	d, c, err := r.decode(s.Body, nil)
+	if d != nil && s.ID != "" {
+		if ok, _ := IsDeliveryID(s.ID); ok {
+			d.ID = s.ID
+		}
+	}
 	if err != nil {
 		return d, err
 	}

@@ -167,6 +167,27 @@ func TestProcessRunsTheHandlerOfAStoredDelivery(t *testing.T) {
 	require.Equal(t, sub.Delivery.ID, got.ID, "the delivery id is stable across accept and process")
 }
 
+// TestProcessKeepsTheStoredID: a delivery stored with its ID (a durable
+// engine's Retabhook-Delivery-Id) keeps it when processed, also an ID of
+// the legacy form an earlier version accepted it with; without one, or
+// with something that is no delivery ID, the ID is the body's.
+func TestProcessKeepsTheStoredID(t *testing.T) {
+	r, rec := newTestRouter(t)
+	body := fixtures.ContentEnvelope(fixtures.SeedContent)
+	const legacy = "dlv_0123456789abcdef0123456789abcdef" // "dlv_" + SHA-256, as stored before XXH3
+	for _, c := range []struct{ stored, want string }{
+		{legacy, legacy},
+		{"", framework.DeliveryID(body)},
+		{"not-an-id", framework.DeliveryID(body)},
+		{framework.DeliveryID(body), framework.DeliveryID(body)},
+	} {
+		d, err := r.Process(context.Background(), framework.Stored{Kind: "calendar_event", Body: body, Attempt: 1, ID: c.stored})
+		require.NoError(t, err)
+		assert.Equal(t, c.want, d.ID, "stored %q", c.stored)
+		assert.Equal(t, c.want, rec.deliveries[len(rec.deliveries)-1].ID, "the handler sees it")
+	}
+}
+
 func TestProcessErrors(t *testing.T) {
 	r, err := framework.NewRouter(framework.WithSecrets(secret), framework.WithLogger(quietLogger()))
 	require.NoError(t, err)

@@ -48,8 +48,8 @@ func ExampleHandleEvent() {
 	send(`{"id":"evt_2","type":"workflow.run.started","environment":"test","data":{}}`)
 	// Output:
 	// run run_8f3a2c71d4 completed (test, event evt_1)
-	// 200 {"status":"processed","kind":"workflow.run.completed","delivery_id":"dlv_e523182080cde68e06885229acd3f0dd"}
-	// 200 {"status":"ignored","event_type":"workflow.run.started","event_id":"evt_2","delivery_id":"dlv_59f7eae6b573c8600601d06aefd4e7cf"}
+	// 200 {"status":"processed","kind":"workflow.run.completed","delivery_id":"dlv2_4b496efbc9d6f769dd84b81c9889f73b"}
+	// 200 {"status":"ignored","event_type":"workflow.run.started","event_id":"evt_2","delivery_id":"dlv2_4a91eca2ab8678a163a6ca5f8b53d064"}
 }
 
 // CheckedInvoice is what an API Call block sends: the extracted object.

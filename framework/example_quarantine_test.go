@@ -103,5 +103,5 @@ func ExampleWithReview() {
 	fmt.Print(w.Body.String())
 	// Output:
 	// review Board: /date at 0.67
-	// {"status":"review","kind":"meeting","delivery_id":"dlv_29fe97e13fd5fc6db35a018ad6254535"}
+	// {"status":"review","kind":"meeting","delivery_id":"dlv2_235ffffc1e86c324216fc146188601e6"}
 }

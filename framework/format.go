@@ -145,7 +145,7 @@ func (completionFormat) decodeRuns(body []byte, runs *jsonscan.PlainRuns) (*Deli
 		return d, err
 	}
 	if env.FilePayload != nil {
-		d.File = newFile(env.FilePayload.Filename, env.FilePayload.URL, env.FilePayload.At)
+		d.File = newFile(env.FilePayload.Filename, env.FilePayload.URL)
 	}
 	if len(c.Choices) == 0 {
 		contentErr = envelope.ErrNoChoice
@@ -266,7 +266,7 @@ func (endNodeFormat) decodeRuns(body []byte, runs *jsonscan.PlainRuns) (*Deliver
 	}
 	d := &Delivery{}
 	if n.Document != nil {
-		d.File = newFile(n.Document.Filename, n.Document.URL, n.Document.At)
+		d.File = newFile(n.Document.Filename, n.Document.URL)
 	}
 	d.Content, err = objectContent(n.Data, "data")
 	return d, err

@@ -98,7 +98,7 @@ func TestDeliveryLogLine(t *testing.T) {
 		assert.Equal(t, wantLevel, l["level"])
 		assert.Equal(t, wantStatus, l["status"])
 		assert.Equal(t, "invoice", l["kind"])
-		assert.Regexp(t, `^dlv_[0-9a-f]{32}$`, l["delivery_id"])
+		assert.Regexp(t, `^dlv2_[0-9a-f]{32}$`, l["delivery_id"])
 		assert.Equal(t, "chatcmpl-test", l["completion_id"])
 		assert.Equal(t, "gpt-4.1-2025-04-14", l["model"])
 		assert.Equal(t, wantSecret, l["secret_index"])

@@ -3,11 +3,15 @@ package framework_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -218,14 +222,10 @@ type Fixed struct {
 
 func (Fixed) Kind() string { return "strict" }
 
-// TestReplayAfterFix: a type refuses content; after the fix, a new router
-// over the same store replays the entry and the handler gets the value;
-// the entry is gone. A replay refused again keeps the entry with the new
-// reason.
-func TestReplayAfterFix(t *testing.T) {
-	dir := t.TempDir()
-	body := fixtures.ContentEnvelope(`{"name":"Party","date":"15/03/2024"}`)
-
+// quarantineStrict posts body, whose date Strict refuses, to a router
+// quarantining in dir, and returns the router and the entry's id.
+func quarantineStrict(t *testing.T, dir string, body []byte) (*framework.Router, string) {
+	t.Helper()
 	before, err := framework.NewRouter(framework.WithSecrets(secret), framework.WithLogger(quietLogger()), framework.WithQuarantine(openDisk(t, dir)))
 	require.NoError(t, err)
 	framework.Handle(before, func(context.Context, Strict) error { return nil })
@@ -233,6 +233,17 @@ func TestReplayAfterFix(t *testing.T) {
 	require.Equal(t, http.StatusUnprocessableEntity, w.Code)
 	id := problem(t, w).QuarantineID
 	require.NotEmpty(t, id)
+	return before, id
+}
+
+// TestReplayAfterFix: a type refuses content; after the fix, a new router
+// over the same store replays the entry and the handler gets the value;
+// the entry is gone. A replay refused again keeps the entry with the new
+// reason.
+func TestReplayAfterFix(t *testing.T) {
+	dir := t.TempDir()
+	body := fixtures.ContentEnvelope(`{"name":"Party","date":"15/03/2024"}`)
+	before, id := quarantineStrict(t, dir, body)
 
 	// Replaying on the unfixed router: refused again, still there.
 	res, err := before.Replay(context.Background(), id)
@@ -262,6 +273,48 @@ func TestReplayAfterFix(t *testing.T) {
 
 	_, err = after.Replay(context.Background(), id)
 	require.ErrorIs(t, err, framework.ErrNotQuarantined, "a replayed entry is gone")
+}
+
+// TestQuarantineLegacyDeliveryID: an entry an earlier version wrote, with
+// a delivery_id of the legacy form ("dlv_" and the start of the body's
+// SHA-256), is still listed and read with that ID, which IsDeliveryID
+// recognises, and replays; the replayed delivery has today's ID.
+func TestQuarantineLegacyDeliveryID(t *testing.T) {
+	dir := t.TempDir()
+	body := fixtures.ContentEnvelope(`{"name":"Party","date":"15/03/2024"}`)
+	_, id := quarantineStrict(t, dir, body)
+
+	// The record as the earlier version wrote it: the same fields, the
+	// delivery_id of its form.
+	sum := sha256.Sum256(body)
+	legacy := "dlv_" + hex.EncodeToString(sum[:16])
+	rec := filepath.Join(dir, id+".json")
+	data, err := os.ReadFile(rec)
+	require.NoError(t, err)
+	current := `"delivery_id":"` + framework.DeliveryID(body) + `"`
+	require.Contains(t, string(data), current)
+	require.NoError(t, os.WriteFile(rec, []byte(strings.Replace(string(data), current, `"delivery_id":"`+legacy+`"`, 1)), 0o600))
+
+	q := openDisk(t, dir)
+	e, err := q.Get(context.Background(), id)
+	require.NoError(t, err)
+	assert.Equal(t, legacy, e.DeliveryID)
+	assert.Equal(t, body, e.Body)
+	ok, isLegacy := framework.IsDeliveryID(e.DeliveryID)
+	assert.True(t, ok)
+	assert.True(t, isLegacy)
+	list, err := q.List(context.Background())
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	assert.Equal(t, legacy, list[0].DeliveryID)
+
+	after, err := framework.NewRouter(framework.WithSecrets(secret), framework.WithLogger(quietLogger()), framework.WithQuarantine(q))
+	require.NoError(t, err)
+	framework.Handle(after, func(context.Context, Fixed) error { return nil })
+	res, err := after.Replay(context.Background(), id)
+	require.NoError(t, err)
+	require.NoError(t, res.Err)
+	assert.Equal(t, framework.DeliveryID(body), res.Delivery.ID)
 }
 
 // TestReplayKeepsTheRoute: an entry refused for an unknown kind named in

@@ -170,7 +170,7 @@ func TestSeedSampleReachesCalendarEventByDefault(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &ok))
 	assert.Equal(t, "calendar_event", ok.Kind)
-	assert.True(t, strings.HasPrefix(ok.DeliveryID, "dlv_"))
+	assert.Regexp(t, `^dlv2_[0-9a-f]{32}$`, ok.DeliveryID)
 	require.Equal(t, []CalendarEvent{{Name: "Team Meeting!", Date: "2023-12-31"}}, rec.events)
 	assert.Empty(t, rec.invoices)
 }

@@ -310,7 +310,7 @@ func (rc *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if errors.Is(err, errListenFull) {
 		framework.WriteProblem(w, r, err)
 		rc.printf("%s 503 POST %s %s (not recorded: -max-recorded-bytes, %s, reached; start again with another -dir or a larger limit)\n",
-			received.Local().Format("15:04:05"), printable.EscapeCut(r.URL.Path, printable.MaxEcho), m.DeliveryID[:16], size(int(rc.maxRecorded)))
+			received.Local().Format("15:04:05"), printable.EscapeCut(r.URL.Path, printable.MaxEcho), shortID(m.DeliveryID), size(int(rc.maxRecorded)))
 		return
 	}
 	if err != nil {
@@ -419,7 +419,7 @@ func (rc *recorder) saveBody(body []byte, m *meta) (string, error) {
 	if rc.recorded+int64(len(body)) > rc.maxRecorded {
 		return "", fmt.Errorf("%w: -max-recorded-bytes (%d) reached", errListenFull, rc.maxRecorded)
 	}
-	base := fmt.Sprintf("%s-%04d-%s", m.ReceivedAt.Format("20060102T150405.000000Z"), rc.n+1, m.DeliveryID[:16])
+	base := fmt.Sprintf("%s-%04d-%s", m.ReceivedAt.Format("20060102T150405.000000Z"), rc.n+1, shortID(m.DeliveryID))
 	name := base
 	for i := 2; ; i++ {
 		f, err := os.OpenFile(filepath.Join(rc.dir, name+".json"), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
@@ -537,7 +537,7 @@ func line(m *meta, saved string, verr error, verifying bool) string {
 	// is unauthenticated until verified, and a control byte or a newline
 	// would drive the terminal or forge a line.
 	esc := func(s string) string { return printable.EscapeCut(s, printable.MaxEcho) }
-	fmt.Fprintf(&b, "%s %d POST %s %s %s", m.ReceivedAt.Local().Format("15:04:05"), m.Status, esc(m.Path), size(m.BodyBytes), m.DeliveryID[:16])
+	fmt.Fprintf(&b, "%s %d POST %s %s %s", m.ReceivedAt.Local().Format("15:04:05"), m.Status, esc(m.Path), size(m.BodyBytes), shortID(m.DeliveryID))
 	switch {
 	case !verifying:
 		b.WriteString(" unverified")
@@ -618,3 +618,7 @@ func line(m *meta, saved string, verr error, verifying bool) string {
 	fmt.Fprintf(&b, " -> %s", printable.Escape(saved))
 	return b.String()
 }
+
+// shortID is the start of a delivery ID that names a recording and a
+// line: its prefix ("dlv2_") and 12 hex digits.
+func shortID(id string) string { return id[:min(len(id), len(framework.DeliveryIDPrefix)+12)] }

@@ -207,7 +207,7 @@ func TestSend(t *testing.T) {
 	r := cmd(t, withSecret, "", "send", "-content", content, "-file", doc, "-metadata", "@"+meta,
 		"-user", "ops@example.com", "-integers-as-floats", "-consensus", "2", rc.url+"/webhook")
 	require.Equal(t, exitOK, r.code, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
-	require.Regexp(t, `^POST http://127\.0\.0\.1:\d+/webhook \(\d+\.\d KiB, signed in X-Retab-Signature\)\n200 OK in \S+\n\{"status":"processed","kind":"invoice","delivery_id":"dlv_[0-9a-f]{32}"\}\n$`, r.stdout)
+	require.Regexp(t, `^POST http://127\.0\.0\.1:\d+/webhook \(\d+\.\d KiB, signed in X-Retab-Signature\)\n200 OK in \S+\n\{"status":"processed","kind":"invoice","delivery_id":"dlv2_[0-9a-f]{32}"\}\n$`, r.stdout)
 	require.Empty(t, r.stderr)
 
 	c, ok := rc.invoices.Last()
@@ -242,7 +242,7 @@ func TestSend(t *testing.T) {
 
 func deliveryID(t *testing.T, out string) string {
 	t.Helper()
-	m := regexp.MustCompile(`"delivery_id":"(dlv_[0-9a-f]+)"`).FindStringSubmatch(out)
+	m := regexp.MustCompile(`"delivery_id":"(dlv2_[0-9a-f]+)"`).FindStringSubmatch(out)
 	require.NotNil(t, m, out)
 	return m[1]
 }
@@ -487,7 +487,7 @@ func TestListen(t *testing.T) {
 
 	r := cmd(t, withSecret, "", "send", "-content", content, "-file", doc, url+"/webhook/invoice")
 	require.Equal(t, exitOK, r.code, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
-	require.Contains(t, r.stdout, `{"status":"recorded","delivery_id":"dlv_`)
+	require.Contains(t, r.stdout, `{"status":"recorded","delivery_id":"dlv2_`)
 
 	r = cmd(t, map[string]string{"WEBHOOKS_SECRET": "whsec_wrong"}, "", "send", "-content", content, url+"/webhook")
 	require.Equal(t, exitRefused, r.code)
@@ -501,7 +501,7 @@ func TestListen(t *testing.T) {
 	require.Equal(t, exitOK, stop())
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	require.Len(t, lines, 6, out.String())
-	require.Regexp(t, `^\d\d:\d\d:\d\d 200 POST /webhook/invoice \d+\.\d KiB dlv_[0-9a-f]{12} verified\(secret 2\) format=completion scheme=hex model=gpt-4\.1-2025-04-14 content=\{number,currency,line_items,total\} file=scan\.png\(image/png, 12 B\) -> .*\.json$`, lines[2])
+	require.Regexp(t, `^\d\d:\d\d:\d\d 200 POST /webhook/invoice \d+\.\d KiB dlv2_[0-9a-f]{12} verified\(secret 2\) format=completion scheme=hex model=gpt-4\.1-2025-04-14 content=\{number,currency,line_items,total\} file=scan\.png\(image/png, 12 B\) -> .*\.json$`, lines[2])
 	require.Regexp(t, `^\d\d:\d\d:\d\d 401 POST /webhook .* REFUSED \(signature matches no secret: is the sender's secret one of -secret/WEBHOOKS_SECRET\?\)`, lines[3])
 	require.Regexp(t, `^\d\d:\d\d:\d\d 405 GET /webhook \(not recorded`, lines[4])
 	require.Equal(t, "stopped: 2 delivery(ies) recorded in "+dir, lines[5])

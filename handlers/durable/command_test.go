@@ -56,7 +56,7 @@ func TestCommand(t *testing.T) {
 	for _, id := range ids {
 		require.Contains(t, out, id)
 	}
-	require.Regexp(t, `dlv_\w+\s+event\s+1\s+\S+\s+\d+\s+retabhook: handler failed: event: supplier "ACME" unknown\\x1b\[2J(\\n| )FORGED`, lines[1])
+	require.Regexp(t, `dlv2_\w+\s+event\s+1\s+\S+\s+\d+\s+retabhook: handler failed: event: supplier "ACME" unknown\\x1b\[2J(\\n| )FORGED`, lines[1])
 	require.NotContains(t, out, "\x1b", "a handler's error reaches the terminal escaped")
 
 	out, err = cmd("show", ids[0])

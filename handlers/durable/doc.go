@@ -58,7 +58,7 @@
 // from code, and [Command] from a subcommand of the receiver's program:
 //
 //	invoice deadletters list
-//	invoice deadletters show dlv_1f0c... --body
+//	invoice deadletters show dlv2_1f0c... --body
 //	invoice deadletters replay --all
 //
 // # De-duplication

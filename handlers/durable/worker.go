@@ -200,7 +200,7 @@ func (e *Engine) handle(ctx context.Context, p Processor, msg jetstream.Msg) {
 		pctx = e.cfg.propagator.Extract(ctx, h.Get)
 	}
 	start := time.Now()
-	_, perr := p.Process(pctx, framework.Stored{Kind: kind, Body: msg.Data(), Attempt: attempt})
+	_, perr := p.Process(pctx, framework.Stored{Kind: kind, Body: msg.Data(), Attempt: attempt, ID: id})
 	dur := time.Since(start)
 	stopProgress()
 

@@ -107,7 +107,7 @@ func TestDeliverySpanAndStages(t *testing.T) {
 	assert.Equal(t, int64(200), a["http.response.status_code"].AsInt64())
 	assert.Equal(t, int64(len(body)), a["http.request.body.size"].AsInt64())
 	assert.Equal(t, "calendar_event", a[tracing.AttrKind].AsString())
-	assert.Regexp(t, `^dlv_[0-9a-f]{32}$`, a[tracing.AttrDeliveryID].AsString())
+	assert.Regexp(t, `^dlv2_[0-9a-f]{32}$`, a[tracing.AttrDeliveryID].AsString())
 	assert.Equal(t, "chatcmpl-test", a[tracing.AttrCompletionID].AsString())
 	assert.Equal(t, "gpt-4.1-2025-04-14", a[tracing.AttrModel].AsString())
 	assert.Equal(t, int64(0), a[tracing.AttrSecretIndex].AsInt64())
