@@ -241,6 +241,50 @@ func BenchmarkStage(b *testing.B) {
 	})
 }
 
+// BenchmarkRouting is routing by schema match between the example's two
+// types (the invoice and a calendar event) on the typical delivery's
+// content: walked as it is once per route until one takes it
+// (path=judged, what decode does), against prepared first and then
+// validated against every route (path=prepared, what it did before).
+//
+//	go test -run '^$' -bench BenchmarkRouting -benchmem ./framework
+func BenchmarkRouting(b *testing.B) {
+	r := benchRouter(b, nil)
+	Handle(r, func(context.Context, fastEvent) error { return nil })
+	d, _, err := r.decode(fixtures.TypicalDelivery(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw := d.Content
+	route := func(c *content) {
+		if rt, _, err := r.choose("", c); err != nil || rt != r.order[0] {
+			b.Fatal(rt, err)
+		}
+	}
+	b.Run("path=judged", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			r.mu.RLock()
+			c, _ := judgeContent(raw, r.order)
+			r.mu.RUnlock()
+			if c == nil {
+				b.Fatal("not taken as it is")
+			}
+			route(c)
+		}
+	})
+	b.Run("path=prepared", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			c, _, err := parseContent(raw)
+			if err != nil {
+				b.Fatal(err)
+			}
+			route(c)
+		}
+	})
+}
+
 // BenchmarkInFlight holds n large deliveries inside their handlers at once
 // and measures the live heap then (after a collection): heap/body is the
 // memory one in-flight delivery holds, as a multiple of its body.
