@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/retabhook/retabhook/internal/envelope"
@@ -84,16 +85,30 @@ func WithFormats(fs ...Format) Option {
 // {"completion": {...}, "user", "file_payload", "metadata"}; the extracted
 // object is completion.choices[0].message.content. It recognises a body
 // with a "completion" key.
-func CompletionFormat() Format { return completionFormat{} }
+func CompletionFormat() Format { return &completionFormat{} }
 
-type completionFormat struct{}
+// completionFormat keeps room for decoding contents in (see
+// envelope.DecodeRuns) in a pool: a content is decoded once, into the
+// room, then copied to a buffer of its size.
+type completionFormat struct{ scratch sync.Pool }
 
-func (completionFormat) Name() string { return "completion" }
+// maxScratch is the largest room a completionFormat keeps for the next
+// delivery.
+const maxScratch = 1 << 20
 
-func (f completionFormat) Decode(body []byte) (*Delivery, error) { return f.decodeRuns(body, nil) }
+func (*completionFormat) Name() string { return "completion" }
 
-func (completionFormat) decodeRuns(body []byte, runs *jsonscan.PlainRuns) (*Delivery, error) {
-	env, err := envelope.DecodeRuns(body, runs)
+func (f *completionFormat) Decode(body []byte) (*Delivery, error) { return f.decodeRuns(body, nil) }
+
+func (f *completionFormat) decodeRuns(body []byte, runs *jsonscan.PlainRuns) (*Delivery, error) {
+	scratch, _ := f.scratch.Get().(*[]byte)
+	if scratch == nil {
+		scratch = new([]byte)
+	}
+	env, err := envelope.DecodeRuns(body, runs, scratch)
+	if cap(*scratch) <= maxScratch {
+		f.scratch.Put(scratch)
+	}
 	switch {
 	case errors.Is(err, envelope.ErrNoCompletion):
 		if !envelope.HasKey(body, "completion") {
@@ -133,7 +148,7 @@ func (completionFormat) decodeRuns(body []byte, runs *jsonscan.PlainRuns) (*Deli
 			d.Choices[i].FinishReason = *ch.FinishReason
 		}
 		var err error
-		d.Choices[i].Content, err = c.Content(i)
+		d.Choices[i].Content, err = env.Content(i)
 		if i == 0 {
 			contentErr = err
 		}

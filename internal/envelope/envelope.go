@@ -59,6 +59,17 @@ type Envelope struct {
 	User        *string         `json:"user"`
 	FilePayload *FilePayload    `json:"file_payload"`
 	Metadata    json.RawMessage `json:"metadata"`
+
+	// texts are the decoded values of the choices' string contents, by
+	// choice, when the scan decoded them as it read them (see Content).
+	texts []contentText
+}
+
+// contentText is a choice's string content as decoded by the scan; ok is
+// false for a choice whose content the scan did not decode.
+type contentText struct {
+	b  []byte
+	ok bool
 }
 
 // Completion is the subset of the chat.completion object the framework
@@ -102,12 +113,17 @@ type FilePayload struct {
 }
 
 // Decode parses a webhook body.
-func Decode(body []byte) (*Envelope, error) { return DecodeRuns(body, nil) }
+func Decode(body []byte) (*Envelope, error) { return DecodeRuns(body, nil, nil) }
 
 // DecodeRuns is Decode with the plain runs of body recorded while it was
-// read (nil: none), which the scan of a long string jumps over.
-func DecodeRuns(body []byte, runs *jsonscan.PlainRuns) (*Envelope, error) {
-	env, ok := scan(body, runs)
+// read (nil: none), which the scan of a long string jumps over, and room
+// to decode the choices' string contents in (nil: made for the call):
+// each is decoded while it is scanned, so its bytes are read once, into
+// *scratch, then copied into one allocation of the exact size for all of
+// them. *scratch is left grown, for the next call; the Envelope never
+// refers to it.
+func DecodeRuns(body []byte, runs *jsonscan.PlainRuns, scratch *[]byte) (*Envelope, error) {
+	env, ok := scan(body, runs, scratch)
 	if !ok {
 		var err error
 		if env, err = decodeStd(body); err != nil {
@@ -207,6 +223,15 @@ func decodeStd(body []byte) (*Envelope, error) {
 	return env, nil
 }
 
+// Content is the Completion's Content(i), with the string decoded by the
+// scan when it was (the same bytes, read once).
+func (e *Envelope) Content(i int) ([]byte, error) {
+	if i < len(e.texts) && e.texts[i].ok && i < len(e.Completion.Choices) {
+		return nonEmpty(e.texts[i].b)
+	}
+	return e.Completion.Content(i)
+}
+
 // Content returns the extracted object of choice i as JSON bytes: the
 // decoded string when content is a JSON string, the raw value when it is an
 // object.
@@ -227,6 +252,12 @@ func (c *Completion) Content(i int) ([]byte, error) {
 	if !ok || end != len(raw) {
 		return nil, fmt.Errorf("%w: content is not a valid JSON string", ErrMalformed)
 	}
+	return nonEmpty(s)
+}
+
+// nonEmpty is a decoded string content, which must hold more than
+// whitespace.
+func nonEmpty(s []byte) ([]byte, error) {
 	if len(bytes.TrimSpace(s)) == 0 {
 		return nil, ErrEmptyContent
 	}

@@ -13,28 +13,52 @@ import (
 // in another case (encoding/json matches keys case-insensitively and
 // merges repeats), an escaped key, a value of a type the field does not
 // take. For every body where ok is true, the result equals decodeStd's.
-func scan(body []byte, runs *jsonscan.PlainRuns) (env *Envelope, ok bool) {
+//
+// The choices' string contents are decoded into *scratch as they are
+// scanned, then copied to one allocation of their size, which env.texts
+// slice; *scratch is left grown. Without scratch (nil), they are decoded
+// into room of the body's size, which env.texts slice.
+func scan(body []byte, runs *jsonscan.PlainRuns, scratch *[]byte) (env *Envelope, ok bool) {
+	cs := contents{owned: scratch == nil}
+	if scratch != nil {
+		cs.buf = (*scratch)[:0]
+	}
+	env, ok = scanInto(body, runs, &cs)
+	if scratch != nil {
+		*scratch = cs.buf[:0]
+	}
+	return env, ok
+}
+
+// scanInto is scan with the contents decoded into cs.
+func scanInto(body []byte, runs *jsonscan.PlainRuns, cs *contents) (env *Envelope, ok bool) {
 	s := scanner{b: body, runs: runs}
 	i := jsonscan.SkipSpace(body, 0)
 	if i >= len(body) || body[i] != '{' {
 		return nil, false
 	}
+	if cs.owned {
+		cs.buf = make([]byte, 0, len(body)) // a content decodes to no more than its token but for invalid UTF-8
+	}
 	// One allocation for the envelope and the objects it usually holds,
-	// and one for the text of its strings.
+	// one for the text of its strings, one for the decoded contents.
 	all := new(struct {
 		env     Envelope
 		c       Completion
 		fp      FilePayload
 		choices [2]Choice
 		slots   [3]string
+		texts   [2]contentText
+		spans   [2]span
 	})
 	env = &all.env
 	s.choiceRoom, s.slots = all.choices[:0], all.slots[:0:len(all.slots)]
+	cs.spans = all.spans[:0]
 	s.text.Grow(envelopeText)
 	i, ok = s.object(i, envelopeKeys[:], func(k, i int) (int, bool) {
 		switch k {
 		case 0:
-			return s.completion(i, &env.Completion, &all.c)
+			return s.completion(i, &env.Completion, &all.c, cs)
 		case 1:
 			return s.nullableString(i, &env.User)
 		case 2:
@@ -45,6 +69,21 @@ func scan(body []byte, runs *jsonscan.PlainRuns) (env *Envelope, ok bool) {
 	})
 	if !ok || jsonscan.SkipSpace(body, i) != len(body) {
 		return nil, false
+	}
+	if len(cs.spans) > 0 {
+		n := cs.spans[len(cs.spans)-1].choice + 1
+		env.texts = all.texts[:0]
+		if n > len(all.texts) {
+			env.texts = make([]contentText, 0, n)
+		}
+		env.texts = env.texts[:n]
+		text := cs.buf
+		if !cs.owned {
+			text = bytes.Clone(text) // their size, not zeroed first
+		}
+		for _, sp := range cs.spans {
+			env.texts[sp.choice] = contentText{b: text[sp.start:sp.end:sp.end], ok: true}
+		}
 	}
 	return env, true
 }
@@ -69,6 +108,17 @@ type scanner struct {
 	choiceRoom []Choice
 	slots      []string
 }
+
+// contents are the choices' string contents as the scan decodes them,
+// back to back in buf, and where each is (choice by choice, in order).
+type contents struct {
+	buf   []byte
+	spans []span
+	owned bool // buf is the envelope's: it is not copied
+}
+
+// span is where choice's decoded content is in contents.buf.
+type span struct{ choice, start, end int }
 
 // envelopeText is the room made for the text of an envelope's strings
 // (completion id, object, model, created, extraction_id, each choice's
@@ -194,7 +244,7 @@ func (s *scanner) raw(i int, dst *json.RawMessage) (int, bool) {
 	return end, ok
 }
 
-func (s *scanner) completion(i int, dst **Completion, c *Completion) (int, bool) {
+func (s *scanner) completion(i int, dst **Completion, c *Completion, cs *contents) (int, bool) {
 	return nullableObject(s, i, dst, c, completionKeys[:], func(k, i int) (int, bool) {
 		switch k {
 		case 0:
@@ -211,7 +261,7 @@ func (s *scanner) completion(i int, dst **Completion, c *Completion) (int, bool)
 		case 3:
 			return s.stringField(i, &c.Model)
 		case 4:
-			return s.choices(i, &c.Choices)
+			return s.choices(i, &c.Choices, cs)
 		case 5:
 			return s.raw(i, &c.Usage)
 		case 6:
@@ -224,7 +274,7 @@ func (s *scanner) completion(i int, dst **Completion, c *Completion) (int, bool)
 	})
 }
 
-func (s *scanner) choices(i int, dst *[]Choice) (int, bool) {
+func (s *scanner) choices(i int, dst *[]Choice, cs *contents) (int, bool) {
 	b := s.b
 	if s.isNull(i) {
 		*dst = nil
@@ -248,7 +298,7 @@ func (s *scanner) choices(i int, dst *[]Choice) (int, bool) {
 			out = append(out, Choice{})
 		}
 		var ok bool
-		if i, ok = s.choice(i, &out[len(out)-1]); !ok {
+		if i, ok = s.choice(i, len(out)-1, &out[len(out)-1], cs); !ok {
 			return i, false
 		}
 		i = jsonscan.SkipSpace(b, i)
@@ -264,7 +314,7 @@ func (s *scanner) choices(i int, dst *[]Choice) (int, bool) {
 	}
 }
 
-func (s *scanner) choice(i int, ch *Choice) (int, bool) {
+func (s *scanner) choice(i, n int, ch *Choice, cs *contents) (int, bool) {
 	var dst *Choice // a null choice stays the zero Choice
 	return nullableObject(s, i, &dst, ch, choiceKeys[:], func(k, i int) (int, bool) {
 		switch k {
@@ -284,10 +334,27 @@ func (s *scanner) choice(i int, ch *Choice) (int, bool) {
 		default:
 			dst := &ch.Message // a null message stays the zero message
 			return nullableObject(s, i, &dst, &ch.Message, messageKeys[:], func(_, i int) (int, bool) {
+				if i < len(s.b) && s.b[i] == '"' {
+					return s.content(i, n, &ch.Message.Content, cs)
+				}
 				return s.raw(i, &ch.Message.Content)
 			})
 		}
 	})
+}
+
+// content reads choice n's content, a string at b[i]: raw, as s.raw
+// keeps it, and decoded into cs in the same pass.
+func (s *scanner) content(i, n int, raw *json.RawMessage, cs *contents) (int, bool) {
+	start := len(cs.buf)
+	out, end, ok := jsonscan.AppendString(cs.buf, s.b, i)
+	cs.buf = out
+	if !ok {
+		return end, false
+	}
+	*raw = s.b[i:end:end]
+	cs.spans = append(cs.spans, span{n, start, len(out)})
+	return end, true
 }
 
 func (s *scanner) filePayload(i int, dst **FilePayload, fp *FilePayload) (int, bool) {

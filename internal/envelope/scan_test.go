@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -28,16 +29,36 @@ func equalEnvelopes(t *testing.T, want, got *Envelope) {
 }
 
 // checkAgainstStd is the property the fuzz test checks: when scan decodes
-// a body, encoding/json decodes it without error to the same envelope.
+// a body, encoding/json decodes it without error to the same envelope,
+// with the same contents, decoded in the scan as encoding/json decodes
+// each string content (with room handed in or not: a dirty one).
 func checkAgainstStd(t *testing.T, body []byte) {
 	t.Helper()
-	got, ok := scan(body, nil)
 	want, err := decodeStd(body)
-	if !ok {
-		return
+	scratch := []byte("left over from an earlier body")
+	for _, room := range []*[]byte{nil, &scratch} {
+		got, ok := scan(body, nil, room)
+		if !ok {
+			return
+		}
+		require.NoError(t, err, "scan accepted a body encoding/json refuses: %q", body)
+		equalEnvelopes(t, want, got)
+		require.Equal(t, contentsOf(t, want), contentsOf(t, got), "%q", body)
+		if got.Completion == nil {
+			continue
+		}
+		for i, ch := range got.Completion.Choices {
+			raw := ch.Message.Content
+			if len(raw) == 0 || raw[0] != '"' {
+				require.False(t, i < len(got.texts) && got.texts[i].ok, "choice %d's content is not a string: %q", i, body)
+				continue
+			}
+			var str string
+			require.NoError(t, json.Unmarshal(raw, &str))
+			require.True(t, got.texts[i].ok, "choice %d's string content was decoded in the scan: %q", i, body)
+			require.Equal(t, str, string(got.texts[i].b), "%q", body)
+		}
 	}
-	require.NoError(t, err, "scan accepted a body encoding/json refuses: %q", body)
-	equalEnvelopes(t, want, got)
 }
 
 var tricky = []string{
@@ -132,14 +153,14 @@ func TestScanMatchesEncodingJSON(t *testing.T) {
 	}
 	for _, name := range []string{fixtures.QuickstartCompletion, fixtures.ConsensusCompletion} {
 		body := fixtures.Envelope(fixtures.Read(name))
-		env, ok := scan(body, nil)
+		env, ok := scan(body, nil, nil)
 		require.True(t, ok, "%s: the fast path must handle Retab's real output", name)
 		want, err := decodeStd(body)
 		require.NoError(t, err)
 		equalEnvelopes(t, want, env)
 	}
 	body := fixtures.TypicalDelivery()
-	_, ok := scan(body, nil)
+	_, ok := scan(body, nil, nil)
 	require.True(t, ok)
 	checkAgainstStd(t, body)
 }
@@ -195,7 +216,7 @@ func lastWins(t *testing.T, body []byte) []byte {
 func TestRepeatedKeyLastWins(t *testing.T) {
 	for _, body := range repeated {
 		t.Run(body, func(t *testing.T) {
-			_, ok := scan([]byte(body), nil)
+			_, ok := scan([]byte(body), nil, nil)
 			require.False(t, ok, "a repeated key goes to encoding/json")
 			want, err := decodeStd(lastWins(t, []byte(body)))
 			require.NoError(t, err)
@@ -309,6 +330,25 @@ func TestContent(t *testing.T) {
 	require.ErrorIs(t, err, ErrNoChoice)
 }
 
+// contentsOf is every choice's Content, as strings (an error's text for
+// a choice without content).
+func contentsOf(t *testing.T, env *Envelope) []string {
+	t.Helper()
+	var out []string
+	if env.Completion == nil {
+		return nil
+	}
+	for i := range env.Completion.Choices {
+		c, err := env.Content(i)
+		if err != nil {
+			out = append(out, "error: "+err.Error())
+			continue
+		}
+		out = append(out, string(c))
+	}
+	return out
+}
+
 func FuzzScan(f *testing.F) {
 	for _, body := range slices.Concat(tricky, repeated) {
 		f.Add([]byte(body))
@@ -329,17 +369,97 @@ func FuzzScan(f *testing.F) {
 	})
 }
 
-// TestScanAllocations: the typical delivery's envelope is decoded with two
-// allocations (the envelope with its usual objects, and the text of all its
-// strings), and its strings are copies: they do not change with the body.
-func TestScanAllocations(t *testing.T) {
-	body := fixtures.TypicalDelivery()
-	allocs := testing.AllocsPerRun(100, func() {
-		if _, ok := scan(body, nil); !ok {
-			t.Fatal("not scanned")
+// contentSeeds are string contents: escapes of each kind, invalid UTF-8,
+// lone surrogates, whitespace only, and long ones around the word loop's
+// edges.
+var contentSeeds = []string{
+	`"{\"a\":1}"`, `""`, `" \n\t "`, `"caf\u00e9 \ud800 \ud83d\ude00"`, "\"\xff\xc3(\xed\xa0\x80\"", `"\/\b\f\r"`,
+	`"` + strings.Repeat(`\"k\":\"v\",`, 300) + `"`, `"` + strings.Repeat("é", 100) + `"`, `"a\x"`, `"a`, "\"a\nb\"",
+	`{"a":1}`, `null`, `[1]`, `1`,
+}
+
+// contentBody is an envelope whose choices have the contents given.
+func contentBody(contents ...string) []byte {
+	var b strings.Builder
+	b.WriteString(`{"completion":{"id":"c","choices":[`)
+	for i, c := range contents {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"index":%d,"message":{"role":"assistant","content":%s,"parsed":null}}`, i, c)
+	}
+	b.WriteString(`]},"metadata":{"k":"v"}}`)
+	return []byte(b.String())
+}
+
+// TestScanDecodesContents: the contents decoded in the scan are
+// encoding/json's strings, for one choice and for more than the room made
+// for them, each its own (appending to one does not change the next).
+func TestScanDecodesContents(t *testing.T) {
+	for _, c := range contentSeeds {
+		checkAgainstStd(t, contentBody(c))
+		checkAgainstStd(t, contentBody(c, `"x"`, c))
+	}
+	body := contentBody(`"{\"n\":1}"`, `null`, `"{\"n\":2}"`, `{"n":3}`, `"{\"n\":4}"`)
+	var scratch []byte
+	env, ok := scan(body, nil, &scratch)
+	require.True(t, ok)
+	require.Equal(t, []string{`{"n":1}`, "error: " + ErrNullContent.Error(), `{"n":2}`, `{"n":3}`, `{"n":4}`}, contentsOf(t, env))
+	first, err := env.Content(0)
+	require.NoError(t, err)
+	_ = append(first, "appended"...)
+	require.Equal(t, `{"n":2}`, contentsOf(t, env)[2])
+	for _, c := range []string{`""`, `" \n "`} {
+		env, err := Decode(contentBody(c))
+		require.NoError(t, err)
+		_, err = env.Content(0)
+		require.ErrorIs(t, err, ErrEmptyContent, c)
+	}
+}
+
+// FuzzScanContent: a fuzzed content in an envelope, decoded in the scan,
+// is what encoding/json decodes.
+func FuzzScanContent(f *testing.F) {
+	for _, c := range contentSeeds {
+		f.Add([]byte(c))
+	}
+	f.Fuzz(func(t *testing.T, c []byte) {
+		body := contentBody(string(c))
+		checkAgainstStd(t, body)
+		if _, ok := scan(body, nil, nil); !ok {
+			return
+		}
+		var str string
+		if len(c) > 0 && c[0] == '"' && json.Unmarshal(c, &str) == nil {
+			env, err := Decode(body)
+			require.NoError(t, err)
+			got, err := env.Content(0)
+			if strings.TrimSpace(str) == "" {
+				require.ErrorIs(t, err, ErrEmptyContent)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, str, string(got))
 		}
 	})
-	require.Equal(t, 2.0, allocs)
+}
+
+// TestScanAllocations: the typical delivery's envelope is decoded with
+// three allocations (the envelope with its usual objects, the text of all
+// its strings, the decoded content), with scratch room handed in or not,
+// and its strings and contents are copies: they do not change with the
+// body, nor with the scratch room.
+func TestScanAllocations(t *testing.T) {
+	body := fixtures.TypicalDelivery()
+	var scratch []byte
+	for _, room := range []*[]byte{nil, &scratch} {
+		allocs := testing.AllocsPerRun(100, func() {
+			if _, ok := scan(body, nil, room); !ok {
+				t.Fatal("not scanned")
+			}
+		})
+		require.Equal(t, 3.0, allocs)
+	}
 	// A body past the room made for the text, with escapes, more
 	// choices than the room made for them.
 	long := []byte(`{"completion":{"id":"` + strings.Repeat(`a\u00e9`, 200) + `","model":"m","created":12,"choices":[{"finish_reason":"stop"},{"finish_reason":"\u0073top"},{"finish_reason":"x"}]},"user":"u","file_payload":{"filename":"f.pdf"}}`)
@@ -347,11 +467,17 @@ func TestScanAllocations(t *testing.T) {
 		want, err := decodeStd(b)
 		require.NoError(t, err)
 		b = slices.Clone(b)
-		got, ok := scan(b, nil)
+		got, ok := scan(b, nil, &scratch)
 		require.True(t, ok)
+		wantContents, gotContents := contentsOf(t, want), contentsOf(t, got)
 		for i := range b {
 			b[i] = 'x'
 		}
+		for i := range scratch[:cap(scratch)] {
+			scratch[:cap(scratch)][i] = 'y'
+		}
+		require.Equal(t, wantContents, gotContents)
+		require.Equal(t, wantContents, contentsOf(t, got), "the contents are the envelope's own")
 		strs := func(env *Envelope) []string {
 			out := []string{env.Completion.ID, env.Completion.Object, env.Completion.Model, string(env.Completion.Created), env.Completion.ExtractionID, *env.User, env.FilePayload.Filename}
 			for _, ch := range env.Completion.Choices {

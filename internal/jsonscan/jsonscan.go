@@ -366,10 +366,19 @@ func Number(b []byte, i int) (end int, integer, ok bool) {
 
 // Literal scans true, false or null at b[i].
 func Literal(b []byte, i int) (end int, ok bool) {
-	for _, lit := range [...]string{"true", "false", "null"} {
-		if len(b)-i >= len(lit) && string(b[i:i+len(lit)]) == lit {
-			return i + len(lit), true
+	lit := ""
+	if i < len(b) {
+		switch b[i] {
+		case 't':
+			lit = "true"
+		case 'f':
+			lit = "false"
+		case 'n':
+			lit = "null"
 		}
+	}
+	if lit != "" && len(b)-i >= len(lit) && string(b[i:i+len(lit)]) == lit {
+		return i + len(lit), true
 	}
 	return i, false
 }
@@ -377,10 +386,6 @@ func Literal(b []byte, i int) (end int, ok bool) {
 // Skip scans the value starting at b[i] (no leading whitespace) and
 // returns the index just past it, checking its syntax on the way.
 func Skip(b []byte, i int) (end int, ok bool) {
-	return skip(b, i, 0)
-}
-
-func skip(b []byte, i, depth int) (int, bool) {
 	if i >= len(b) {
 		return i, false
 	}
@@ -388,22 +393,112 @@ func skip(b []byte, i, depth int) (int, bool) {
 	case c == '"':
 		end, _, ok := String(b, i)
 		return end, ok
-	case c == '{':
-		if depth >= MaxDepth {
-			return i, false
-		}
-		return Object(b, i, func(_, _ int, _ StringFlags, v int) (int, bool) { return skip(b, v, depth+1) })
-	case c == '[':
-		if depth >= MaxDepth {
-			return i, false
-		}
-		return Array(b, i, func(v int) (int, bool) { return skip(b, v, depth+1) })
+	case c == '{' || c == '[':
+		return skipNested(b, i)
 	case c == '-' || '0' <= c && c <= '9':
 		end, _, ok := Number(b, i)
 		return end, ok
 	default:
 		return Literal(b, i)
 	}
+}
+
+// skipNested is Skip for the object or array at b[i], in one loop rather
+// than a call per value (a skipped tree, such as the completion's
+// "parsed" copy of the content, is mostly short strings and numbers):
+// objects records, for each open container, whether it is an object, and
+// at most MaxDepth of them may be open at once, as Object and Array
+// nested by Skip's recursion would allow.
+func skipNested(b []byte, i int) (int, bool) {
+	var objects [(MaxDepth + 63) / 64]uint64
+	depth := 0 // open containers
+	var ok bool
+	for {
+		// b[i] starts a value.
+		if i >= len(b) {
+			return i, false
+		}
+		switch c := b[i]; {
+		case c == '{' || c == '[':
+			if depth >= MaxDepth {
+				return i, false
+			}
+			bit := uint64(1) << (depth & 63)
+			closing := byte(']')
+			if c == '{' {
+				objects[depth>>6] |= bit
+				closing = '}'
+			} else {
+				objects[depth>>6] &^= bit
+			}
+			depth++
+			i = SkipSpace(b, i+1)
+			if i < len(b) && b[i] == closing {
+				i++
+				depth--
+				break // an empty one: a value read
+			}
+			if c == '{' {
+				if i, _, _, ok = memberValue(b, i); !ok {
+					return i, false
+				}
+			}
+			continue // at its first value
+		case c == '"':
+			if i, _, ok = String(b, i); !ok {
+				return i, false
+			}
+		case c == '-' || '0' <= c && c <= '9':
+			if i, _, ok = Number(b, i); !ok {
+				return i, false
+			}
+		default:
+			if i, ok = Literal(b, i); !ok {
+				return i, false
+			}
+		}
+		// A value was read: what follows it, closing containers until
+		// one has a next value.
+		for {
+			if depth == 0 {
+				return i, true
+			}
+			object := objects[(depth-1)>>6]&(1<<((depth-1)&63)) != 0
+			i = SkipSpace(b, i)
+			if i >= len(b) {
+				return i, false
+			}
+			if b[i] == ',' {
+				i = SkipSpace(b, i+1)
+				if object {
+					if i, _, _, ok = memberValue(b, i); !ok {
+						return i, false
+					}
+				}
+				break
+			}
+			if object && b[i] != '}' || !object && b[i] != ']' {
+				return i, false
+			}
+			i++
+			depth--
+		}
+	}
+}
+
+// memberValue reads an object member's key and colon at b[i] and returns
+// the index of its value (past whitespace); keyEnd and flags are the
+// key's (see String). When not ok, value is where the member went wrong.
+func memberValue(b []byte, i int) (value, keyEnd int, flags StringFlags, ok bool) {
+	keyEnd, flags, ok = String(b, i)
+	if !ok {
+		return keyEnd, keyEnd, flags, false
+	}
+	i = SkipSpace(b, keyEnd)
+	if i >= len(b) || b[i] != ':' {
+		return i, keyEnd, flags, false
+	}
+	return SkipSpace(b, i+1), keyEnd, flags, true
 }
 
 // Object scans the object starting at b[i] (which must be '{'): for each
@@ -419,15 +514,11 @@ func Object(b []byte, i int, member func(key, keyEnd int, flags StringFlags, val
 	}
 	for {
 		key := i
-		keyEnd, flags, ok := String(b, i)
+		v, keyEnd, flags, ok := memberValue(b, i)
 		if !ok {
-			return keyEnd, false
+			return v, false
 		}
-		i = SkipSpace(b, keyEnd)
-		if i >= len(b) || b[i] != ':' {
-			return i, false
-		}
-		if i, ok = member(key, keyEnd, flags, SkipSpace(b, i+1)); !ok {
+		if i, ok = member(key, keyEnd, flags, v); !ok {
 			return i, false
 		}
 		var more bool
@@ -485,26 +576,56 @@ func Unquote(dst, tok []byte) []byte {
 // AppendString is String and Unquote in one pass: it scans the string
 // token starting at b[i] (which must be '"') and appends its value, decoded
 // as encoding/json does, to dst. end and ok are String's; when not ok, out
-// holds part of the value and means nothing.
+// holds part of the value and means nothing. It may write into dst's
+// spare capacity past the bytes it appends (at most 8 bytes further).
 func AppendString(dst, b []byte, i int) (out []byte, end int, ok bool) {
 	if i >= len(b) || b[i] != '"' {
 		return dst, i, false
 	}
 	i++
+	// d is dst's room, n the value's end in it: the plain bytes are
+	// copied a word at a time (the whole word is stored, n advances by
+	// its plain bytes), and the usual escapes are decoded without
+	// leaving the loop (an escape-heavy string, as the content Retab
+	// sends is, has one every few bytes).
+	n, d := len(dst), dst[:cap(dst)]
 	for {
-		// The plain bytes up to the next special one, a word at a time.
-		start := i
 		for i+8 <= len(b) {
-			if m := special(binary.LittleEndian.Uint64(b[i:])); m != 0 {
-				i += bits.TrailingZeros64(m) >> 3
+			if len(d)-n < 8 {
+				d = slices.Grow(d[:n], 8)
+				d = d[:cap(d)]
+			}
+			w := binary.LittleEndian.Uint64(b[i:])
+			binary.LittleEndian.PutUint64(d[n:], w)
+			m := special(w)
+			if m == 0 {
+				i, n = i+8, n+8
+				continue
+			}
+			k := bits.TrailingZeros64(m) >> 3
+			i, n = i+k, n+k
+			if c := b[i]; c == '"' {
+				return d[:n], i + 1, true
+			} else if c != '\\' || i+1 >= len(b) {
 				break
 			}
-			i += 8
+			e := unescaped[b[i+1]]
+			if e == 0 {
+				break // \u, or not an escape
+			}
+			d[n] = e // n+1 <= len(d): the word stored fits
+			i, n = i+2, n+1
 		}
-		for i < len(b) && i+8 > len(b) && !isSpecial(b[i]) {
-			i++
+		// The rest: the bytes of the string's last word, a \u escape,
+		// non-ASCII and what is not a string.
+		dst = d[:n]
+		if i+8 > len(b) {
+			start := i
+			for i < len(b) && !isSpecial(b[i]) {
+				i++
+			}
+			dst = append(dst, b[start:i]...)
 		}
-		dst = append(dst, b[start:i]...)
 		if i >= len(b) {
 			return dst, i, false
 		}
@@ -515,41 +636,30 @@ func AppendString(dst, b []byte, i int) (out []byte, end int, ok bool) {
 			if i+1 >= len(b) {
 				return dst, i, false
 			}
-			switch e := b[i+1]; e {
-			case '"', '\\', '/':
+			if e := unescaped[b[i+1]]; e != 0 {
 				dst = append(dst, e)
-			case 'b':
-				dst = append(dst, '\b')
-			case 'f':
-				dst = append(dst, '\f')
-			case 'n':
-				dst = append(dst, '\n')
-			case 'r':
-				dst = append(dst, '\r')
-			case 't':
-				dst = append(dst, '\t')
-			case 'u':
-				rr := getu4(b[i:])
-				if rr < 0 {
-					return dst, i, false
-				}
-				i += 6
-				if utf16.IsSurrogate(rr) {
-					// As Unquote: the next escape, when it is one (its
-					// hex digits are checked when it is scanned).
-					if dec := utf16.DecodeRune(rr, getu4(b[i:])); dec != unicode.ReplacementChar {
-						i += 6
-						dst = utf8.AppendRune(dst, dec)
-						continue
-					}
-					rr = unicode.ReplacementChar
-				}
-				dst = utf8.AppendRune(dst, rr)
-				continue
-			default:
+				i += 2
+				break
+			}
+			if b[i+1] != 'u' {
 				return dst, i, false
 			}
-			i += 2
+			rr := getu4(b[i:])
+			if rr < 0 {
+				return dst, i, false
+			}
+			i += 6
+			if utf16.IsSurrogate(rr) {
+				// As Unquote: the next escape, when it is one (its
+				// hex digits are checked when it is scanned).
+				if dec := utf16.DecodeRune(rr, getu4(b[i:])); dec != unicode.ReplacementChar {
+					i += 6
+					dst = utf8.AppendRune(dst, dec)
+					break
+				}
+				rr = unicode.ReplacementChar
+			}
+			dst = utf8.AppendRune(dst, rr)
 		case c < 0x20:
 			return dst, i, false
 		default: // c >= 0x80
@@ -557,8 +667,13 @@ func AppendString(dst, b []byte, i int) (out []byte, end int, ok bool) {
 			i += size
 			dst = utf8.AppendRune(dst, rr)
 		}
+		n, d = len(dst), dst[:cap(dst)]
 	}
 }
+
+// unescaped maps the byte after a backslash to the byte the escape
+// stands for (0: not a one-byte escape, as \u is not).
+var unescaped = [256]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
 
 // isSpecial reports whether String stops at c (a byte special flags).
 func isSpecial(c byte) bool { return c < 0x20 || c == '"' || c == '\\' || c >= 0x80 }

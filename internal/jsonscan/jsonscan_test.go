@@ -1,7 +1,9 @@
 package jsonscan_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -95,6 +97,89 @@ func FuzzSkip(f *testing.F) {
 		}
 		checkUnquote(t, b)
 	})
+}
+
+// checkSkipNested is the property of Skip on objects and arrays (its
+// loop, skipNested): from every '{' and '[' of b, Skip ends where
+// encoding/json's Decoder ends that value, and refuses it exactly when the
+// Decoder does, but for nesting deeper than MaxDepth.
+func checkSkipNested(t *testing.T, b []byte) {
+	t.Helper()
+	for i := range b {
+		if b[i] != '{' && b[i] != '[' {
+			continue
+		}
+		end, ok := jsonscan.Skip(b, i)
+		dec := json.NewDecoder(bytes.NewReader(b[i:]))
+		var raw json.RawMessage
+		err := dec.Decode(&raw)
+		if !ok {
+			if err == nil {
+				require.Greater(t, bytes.Count(raw, []byte("["))+bytes.Count(raw, []byte("{")), jsonscan.MaxDepth-1,
+					"Skip refuses what encoding/json reads: %q at %d", b, i)
+			}
+			continue
+		}
+		require.NoError(t, err, "Skip accepts what encoding/json refuses: %q at %d", b, i)
+		require.Equal(t, int64(end-i), dec.InputOffset(), "%q at %d", b, i)
+	}
+}
+
+// TestSkipNestedAgreesWithEncodingJSON: containers of every kind of value,
+// empty, nested, with whitespace everywhere JSON allows it, and broken at
+// each place a container can be.
+func TestSkipNestedAgreesWithEncodingJSON(t *testing.T) {
+	values := []string{`1`, `-2.5e+3`, `"s"`, `"e\"s\\"`, `true`, `false`, `null`, `{}`, `[]`, `{ }`, `[ ]`,
+		`{"a":1}`, `[1,2]`, `{"a":{"b":[{"c":null}]}}`, `[[[]],[{}]]`}
+	broken := []string{`[1,]`, `{"a":1,}`, `{"a" 1}`, `{"a":}`, `{1:2}`, `[1 2]`, `{"a":1 "b":2}`, `[`, `{`, `{"a"`, `{"a":`,
+		`[1`, `{"a":1`, `[}`, `{]`, `{"a":1]`, `[1}`, `{"a\x":1}`, `[tru]`, `[nul]`, `[-]`, `{,}`, `[,]`, `{"a":1,,"b":2}`}
+	for _, v := range values {
+		for _, w := range values {
+			checkSkipNested(t, []byte(`[`+v+`,`+w+`]`))
+			checkSkipNested(t, []byte("{ \"k\" :\t"+v+" ,\n\"l\":"+w+"\r}"))
+			checkSkipNested(t, []byte(`{"k":[`+v+`],"l":{"m":`+w+`}}tail`))
+		}
+	}
+	for _, s := range slices.Concat(seeds, broken) {
+		checkSkipNested(t, []byte(s))
+		checkSkipNested(t, []byte(`{"x":`+s+`}`))
+	}
+	for _, n := range []int{63, 64, 65, 127, 128, jsonscan.MaxDepth - 1, jsonscan.MaxDepth, jsonscan.MaxDepth + 1} {
+		for _, open := range []string{"[", `{"a":`, `[{"a":`} {
+			var sb strings.Builder
+			for range n {
+				sb.WriteString(open)
+			}
+			sb.WriteString("1")
+			for range n {
+				if open == "[" {
+					sb.WriteString("]")
+				} else if open == `{"a":` {
+					sb.WriteString("}")
+				} else {
+					sb.WriteString("}]")
+				}
+			}
+			b := []byte(sb.String())
+			end, ok := jsonscan.Skip(b, 0)
+			depth := n
+			if open == `[{"a":` {
+				depth = 2 * n
+			}
+			require.Equal(t, depth <= jsonscan.MaxDepth, ok, "depth %d", depth)
+			if ok {
+				require.Equal(t, len(b), end)
+			}
+		}
+	}
+}
+
+func FuzzSkipNested(f *testing.F) {
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	f.Add([]byte(`{"parsed":{"a":[1,{"b":"c\"d"}],"e":null},"usage":{"t":[true,false,-0.5e3]}}`))
+	f.Fuzz(func(t *testing.T, b []byte) { checkSkipNested(t, b) })
 }
 
 func TestIntegerForm(t *testing.T) {
