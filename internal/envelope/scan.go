@@ -156,16 +156,30 @@ func (s *scanner) object(i int, keys []string, field func(k, i int) (int, bool))
 				return field(k, v)
 			}
 		}
-		for _, name := range keys {
-			// A key equal to name under case folding has as many runes,
-			// each of one to three bytes (name is ASCII: only k and s fold
-			// to longer runes, U+212A and U+017F).
-			if len(key) >= len(name) && len(key) <= 3*len(name) && bytes.EqualFold(key, []byte(name)) {
-				return v, false
+		if flags&jsonscan.NonASCII != 0 || hasUpper(key) {
+			for _, name := range keys {
+				// A key equal to name under case folding has as many
+				// runes, each of one to three bytes (name is ASCII: only
+				// k and s fold to longer runes, U+212A and U+017F).
+				if len(key) >= len(name) && len(key) <= 3*len(name) && bytes.EqualFold(key, []byte(name)) {
+					return v, false
+				}
 			}
 		}
+		// Otherwise key is ASCII without an upper-case letter, as every
+		// name is: it folds to a name only by being it.
 		return jsonscan.Skip(b, v)
 	})
+}
+
+// hasUpper reports whether key holds an ASCII upper-case letter.
+func hasUpper(key []byte) bool {
+	for _, c := range key {
+		if 'A' <= c && c <= 'Z' {
+			return true
+		}
+	}
+	return false
 }
 
 // nullableObject reads null (setting *dst to nil) or an object (setting

@@ -488,3 +488,16 @@ func TestScanAllocations(t *testing.T) {
 		require.Equal(t, strs(want), strs(got))
 	}
 }
+
+// TestKeyNamesAreLowerASCII: the scan's names are ASCII without an
+// upper-case letter, which object's shortcut for the keys that are too
+// (no case-insensitive match but the name itself) relies on.
+func TestKeyNamesAreLowerASCII(t *testing.T) {
+	for _, names := range [][]string{envelopeKeys[:], completionKeys[:], choiceKeys[:], messageKeys[:], fileKeys[:], endNodeKeys[:]} {
+		for _, name := range names {
+			for _, c := range []byte(name) {
+				require.True(t, c < 0x80 && !('A' <= c && c <= 'Z'), name)
+			}
+		}
+	}
+}

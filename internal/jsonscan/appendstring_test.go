@@ -1,6 +1,7 @@
 package jsonscan_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -19,7 +20,8 @@ func checkAppendString(t *testing.T, b []byte) {
 		if b[i] != '"' {
 			continue
 		}
-		end, _, ok := jsonscan.String(b, i)
+		end, flags, ok := jsonscan.String(b, i)
+		checkString(t, b, i, end, flags, ok)
 		prefix := []byte("pre")
 		got, gotEnd, gotOK := jsonscan.AppendString(prefix, b, i)
 		require.Equal(t, ok, gotOK, "%q at %d", b, i)
@@ -31,6 +33,26 @@ func checkAppendString(t *testing.T, b []byte) {
 		require.NoError(t, json.Unmarshal(b[i:end], &want), "%q at %d", b, i)
 		require.Equal(t, "pre"+want, string(got), "%q at %d", b, i)
 	}
+}
+
+// checkString is String's property (its short-string answer and its
+// scan): from b[i], encoding/json's Decoder reads a string exactly when
+// String accepts one, ending where String says, and String's flags say
+// what the token holds.
+func checkString(t *testing.T, b []byte, i, end int, flags jsonscan.StringFlags, ok bool) {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(b[i:]))
+	var v string
+	err := dec.Decode(&v)
+	if !ok {
+		require.Error(t, err, "String refuses what encoding/json reads: %q at %d", b, i)
+		return
+	}
+	require.NoError(t, err, "String accepts what encoding/json refuses: %q at %d", b, i)
+	require.Equal(t, int64(end-i), dec.InputOffset(), "%q at %d", b, i)
+	tok := b[i:end]
+	require.Equal(t, bytes.IndexByte(tok, '\\') >= 0, flags&jsonscan.Escaped != 0, "%q", tok)
+	require.Equal(t, bytes.ContainsFunc(tok, func(r rune) bool { return r >= 0x80 }), flags&jsonscan.NonASCII != 0, "%q", tok)
 }
 
 // TestAppendStringAgreesWithEncodingJSON puts each kind of byte and

@@ -60,12 +60,12 @@ const (
 // them); the lowest flag is exact, so bits.TrailingZeros64(special(w))/8
 // is the index of w's first such byte.
 func special(w uint64) uint64 {
-	ctl := (w - 0x20*ones) & ^w & highs
+	// A byte below 0x20 borrows (its high bit set in w-0x20), a byte from
+	// 0x80 has it set in w; a quote or a backslash is a zero byte in w
+	// xor its copies, which borrows where the byte's high bit is clear.
 	q := w ^ ('"' * ones)
-	q = (q - ones) & ^q & highs
 	bs := w ^ ('\\' * ones)
-	bs = (bs - ones) & ^bs & highs
-	return ctl | q | bs | (w & highs)
+	return ((w - 0x20*ones) | w | (q-ones)&^q | (bs-ones)&^bs) & highs
 }
 
 // String scans the string token starting at b[i] (which must be '"'). It
@@ -73,8 +73,31 @@ func special(w uint64) uint64 {
 // ok is false when the token is not a valid JSON string (unterminated, a
 // raw control character, an unknown escape).
 func String(b []byte, i int) (end int, flags StringFlags, ok bool) {
-	return StringRuns(b, i, nil)
+	if i >= len(b) || b[i] != '"' {
+		return i, 0, false
+	}
+	// A key or a short value usually ends in its first words, with
+	// nothing to flag before its quote: answered here, before the long
+	// scan (which goes on from the first special byte otherwise).
+	j := i + 1
+	for range shortWords {
+		if j+8 > len(b) {
+			break
+		}
+		if m := special(binary.LittleEndian.Uint64(b[j:])); m != 0 {
+			if j += bits.TrailingZeros64(m) >> 3; b[j] == '"' {
+				return j + 1, 0, true
+			}
+			break
+		}
+		j += 8
+	}
+	return stringFrom(b, j, nil)
 }
+
+// shortWords is the number of 8-byte words String reads before it takes
+// a string for a long one.
+const shortWords = 4
 
 // StringRuns is String that jumps over the runs of b that p records
 // (nil: none).
@@ -82,7 +105,12 @@ func StringRuns(b []byte, i int, p *PlainRuns) (end int, flags StringFlags, ok b
 	if i >= len(b) || b[i] != '"' {
 		return i, 0, false
 	}
-	i++
+	return stringFrom(b, i+1, p)
+}
+
+// stringFrom is StringRuns from b[i], inside the string, the bytes
+// between its opening quote and i being plain.
+func stringFrom(b []byte, i int, p *PlainRuns) (end int, flags StringFlags, ok bool) {
 	// quote and bslash are the indexes of the next quote and of the next
 	// backslash before it, at or after i, once looked for (in a long
 	// string: a document's base64); each is looked for again only once i
@@ -583,38 +611,16 @@ func AppendString(dst, b []byte, i int) (out []byte, end int, ok bool) {
 		return dst, i, false
 	}
 	i++
-	// d is dst's room, n the value's end in it: the plain bytes are
-	// copied a word at a time (the whole word is stored, n advances by
-	// its plain bytes), and the usual escapes are decoded without
-	// leaving the loop (an escape-heavy string, as the content Retab
-	// sends is, has one every few bytes).
+	// d is dst's room, n the value's end in it.
 	n, d := len(dst), dst[:cap(dst)]
 	for {
-		for i+8 <= len(b) {
-			if len(d)-n < 8 {
-				d = slices.Grow(d[:n], 8)
-				d = d[:cap(d)]
-			}
-			w := binary.LittleEndian.Uint64(b[i:])
-			binary.LittleEndian.PutUint64(d[n:], w)
-			m := special(w)
-			if m == 0 {
-				i, n = i+8, n+8
-				continue
-			}
-			k := bits.TrailingZeros64(m) >> 3
-			i, n = i+k, n+k
-			if c := b[i]; c == '"' {
-				return d[:n], i + 1, true
-			} else if c != '\\' || i+1 >= len(b) {
-				break
-			}
-			e := unescaped[b[i+1]]
-			if e == 0 {
-				break // \u, or not an escape
-			}
-			d[n] = e // n+1 <= len(d): the word stored fits
-			i, n = i+2, n+1
+		if i, n = unescapeWords(d, b, i, n); len(b)-i >= 8 && len(d)-n < 8 {
+			d = slices.Grow(d[:n], 8) // out of room for a word
+			d = d[:cap(d)]
+			continue
+		}
+		if i < len(b) && b[i] == '"' {
+			return d[:n], i + 1, true
 		}
 		// The rest: the bytes of the string's last word, a \u escape,
 		// non-ASCII and what is not a string.
@@ -669,6 +675,38 @@ func AppendString(dst, b []byte, i int) (out []byte, end int, ok bool) {
 		}
 		n, d = len(dst), dst[:cap(dst)]
 	}
+}
+
+// unescapeWords copies b[i:] to d[n:] a word at a time (the whole word
+// is stored, n advances by its plain bytes), decoding the one-byte
+// escapes on the way (an escape-heavy string, as the content Retab sends
+// is, has one every few bytes), while b has a word left and d room for
+// one. It returns where it stopped in b and d: there, b has less than a
+// word left, d less room, or b[i] is special (neither plain nor a
+// one-byte escape). It calls nothing, so that its loop keeps its
+// variables in registers.
+func unescapeWords(d, b []byte, i, n int) (int, int) {
+	for len(b)-i >= 8 && len(d)-n >= 8 {
+		w := binary.LittleEndian.Uint64(b[i : i+8])
+		binary.LittleEndian.PutUint64(d[n:n+8], w)
+		m := special(w)
+		if m == 0 {
+			i, n = i+8, n+8
+			continue
+		}
+		k := bits.TrailingZeros64(m) >> 3
+		i, n = i+k, n+k
+		if b[i] != '\\' || i+1 >= len(b) {
+			return i, n
+		}
+		e := unescaped[b[i+1]]
+		if e == 0 {
+			return i, n // \u, or not an escape
+		}
+		d[n] = e // n < len(d): the word stored fits
+		i, n = i+2, n+1
+	}
+	return i, n
 }
 
 // unescaped maps the byte after a backslash to the byte the escape
