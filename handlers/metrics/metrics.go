@@ -76,6 +76,9 @@ type Collector struct {
 	pointers map[string]map[string]struct{} // kind -> normalised pointers seen
 
 	children sync.Map // finishKey -> *finishChildren, the metrics Finish updates
+	// last is the children Finish updated last: steady traffic (one kind,
+	// one outcome) finds them by comparing their key, without hashing it.
+	last atomic.Pointer[finishChildren]
 }
 
 // finishKey is the labels Finish gives the metrics every request updates.
@@ -88,6 +91,7 @@ type finishKey struct {
 // vectors once (label hashing, a lock, strconv) rather than at every
 // request. Their number is that of the vectors' own children.
 type finishChildren struct {
+	key       finishKey
 	delivered prometheus.Counter
 	duration  prometheus.Observer
 	verified  prometheus.Counter // nil when no secret matched
@@ -109,10 +113,15 @@ func (l *lazyObserver) get(vec *prometheus.HistogramVec, kind string) prometheus
 }
 
 func (c *Collector) childrenOf(k finishKey) *finishChildren {
+	if ch := c.last.Load(); ch != nil && ch.key == k {
+		return ch
+	}
 	if ch, ok := c.children.Load(k); ok {
+		c.last.Store(ch.(*finishChildren))
 		return ch.(*finishChildren)
 	}
 	ch := &finishChildren{
+		key:       k,
 		delivered: c.deliveries.WithLabelValues(k.kind, strconv.Itoa(k.status), k.outcome),
 		duration:  c.requestDuration.WithLabelValues(k.kind),
 	}
@@ -120,6 +129,7 @@ func (c *Collector) childrenOf(k finishKey) *finishChildren {
 		ch.verified = c.verified.WithLabelValues(k.env, strconv.Itoa(k.secretIndex))
 	}
 	got, _ := c.children.LoadOrStore(k, ch)
+	c.last.Store(got.(*finishChildren))
 	return got.(*finishChildren)
 }
 

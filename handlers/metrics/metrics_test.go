@@ -471,3 +471,61 @@ func TestLabelValuesAreBounded(t *testing.T) {
 	}
 	assert.Less(t, size, 64<<10, "label values of 100 deliveries with 128 KiB keys")
 }
+
+// TestFinishCountsEachOutcome calls Finish directly with outcomes that
+// differ in one label each, in runs and interleaved, and checks every
+// series' count: the children Finish reuses from its last call are those
+// of the same labels only.
+func TestFinishCountsEachOutcome(t *testing.T) {
+	m := metrics.New()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(m)
+	ctx := context.Background()
+	inv := &framework.Delivery{Kind: "invoice", SecretIndex: 0}
+	ev := &framework.Delivery{Kind: "calendar_event", SecretIndex: 0}
+	outcomes := []framework.Outcome{
+		{Delivery: inv, Status: 200, SecretIndex: 0},
+		{Delivery: inv, Status: 200, SecretIndex: 0, Duplicate: true},
+		{Delivery: ev, Status: 200, SecretIndex: 0},
+		{Delivery: inv, Status: 200, SecretIndex: 1},
+		{Delivery: inv, Status: 202, SecretIndex: 0, Accepted: true},
+	}
+	for range 3 {
+		for _, o := range outcomes { // interleaved
+			m.Finish(ctx, o)
+		}
+		for _, o := range outcomes { // in runs of 2
+			m.Finish(ctx, o)
+			m.Finish(ctx, o)
+		}
+	}
+	for _, c := range []struct{ kind, status, outcome string }{
+		{"invoice", "200", "processed"}, {"invoice", "200", "duplicate"}, {"calendar_event", "200", "processed"}, {"invoice", "202", "accepted"},
+	} {
+		want := 9.0
+		if c.kind == "invoice" && c.outcome == "processed" {
+			want = 18 // secret 0 and secret 1
+		}
+		assert.Equal(t, want, series(t, reg, "retabhook_deliveries_total", "kind", c.kind, "status", c.status, "outcome", c.outcome), "%+v", c)
+	}
+	assert.Equal(t, 36.0, series(t, reg, "retabhook_verified_total", "environment", "none", "secret_index", "0"))
+	assert.Equal(t, 9.0, series(t, reg, "retabhook_verified_total", "environment", "none", "secret_index", "1"))
+}
+
+// BenchmarkFinish is what the Collector costs a request that succeeds:
+// StartRequest, the handler's stage and Finish.
+//
+//	go test -run '^$' -bench BenchmarkFinish -benchmem ./handlers/metrics
+func BenchmarkFinish(b *testing.B) {
+	m := metrics.New()
+	prometheus.NewRegistry().MustRegister(m)
+	req := httptest.NewRequest(http.MethodPost, "/webhook", nil)
+	o := framework.Outcome{Delivery: &framework.Delivery{Kind: "invoice"}, Status: 200, BodyBytes: 6432, Duration: time.Millisecond}
+	b.ReportAllocs()
+	for b.Loop() {
+		ctx := m.StartRequest(req.Context(), req)
+		_, end := m.StartStage(ctx, framework.StageHandle)
+		end(nil)
+		m.Finish(ctx, o)
+	}
+}
