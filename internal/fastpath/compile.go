@@ -83,9 +83,10 @@ type field struct {
 }
 
 type bound struct {
-	op  byte // '<' (maximum), '>' (minimum), 'l' (exclusiveMaximum), 'g' (exclusiveMinimum)
-	rat *big.Rat
-	f   float64
+	op   byte // '<' (maximum), '>' (minimum), 'l' (exclusiveMaximum), 'g' (exclusiveMinimum)
+	rat  *big.Rat
+	f    float64
+	zero bool // the bound is 0: a number's sign compares it
 }
 
 // Compile compiles a JSON Schema document (draft 2020-12, as package
@@ -321,7 +322,7 @@ func (c *compiler) compile(ptr string, v any) (*node, error) {
 				}
 				f, _ := r.Float64()
 				op := map[string]byte{"minimum": '>', "maximum": '<', "exclusiveMinimum": 'g', "exclusiveMaximum": 'l'}[kw]
-				n.bounds = append(n.bounds, bound{op: op, rat: r, f: f})
+				n.bounds = append(n.bounds, bound{op: op, rat: r, f: f, zero: r.Sign() == 0})
 				n.numCheck = true
 			default:
 				return fail("keyword %q", kw)

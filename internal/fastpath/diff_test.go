@@ -41,6 +41,8 @@ const keywordsSchema = `{
     "score": {"type": ["number", "null"], "minimum": -1.5, "maximum": 100, "exclusiveMinimum": -2},
     "either": {"oneOf": [{"type": "string"}, {"type": "integer"}]},
     "both": {"allOf": [{"type": "number"}, {"not": {"maximum": 0}}]},
+    "pos": {"type": "number", "exclusiveMinimum": 0, "maximum": 0.5},
+    "nonneg": {"minimum": 0, "exclusiveMaximum": 0.0e0},
     "node": {"$ref": "#/$defs/node"},
     "free": true,
     "never": false,
@@ -79,7 +81,7 @@ const enumSchema = `{
   "additionalProperties": false
 }`
 
-const keywordsSeed = `{"id": 3, "kind": "a", "fixed": "x", "tags": ["ab", "é"], "score": 2.5, "either": "s", "both": 4,
+const keywordsSeed = `{"id": 3, "kind": "a", "fixed": "x", "tags": ["ab", "é"], "score": 2.5, "either": "s", "both": 4, "pos": 0.25,
  "node": {"v": 1, "next": {"v": 2, "next": null}}, "free": {"any": [1, "thing"]}, "meta": {"k": "v"}, "extra": "ok"}`
 
 type subject struct {
@@ -119,7 +121,7 @@ func subjects(t testing.TB) []subject {
 		{"reasoning", mustParse(fixtures.Read(fixtures.Reasoning)), nil, nil},
 		{"booking", mustParse(fixtures.Read(fixtures.BookingSchema)), nil, nil},
 		{"quickstart", mustParse(qs.JSONSchema), []string{qc.Choices[0].Message.Content}, nil},
-		{"keywords", mustParse([]byte(keywordsSchema)), []string{keywordsSeed}, nil},
+		{"keywords", mustParse([]byte(keywordsSchema)), []string{keywordsSeed, `{"id": 3, "kind": "a", "tags": ["ab"], "score": 0, "pos": 1e-400, "nonneg": -0.0}`}, nil},
 		{"enum", mustParse([]byte(enumSchema)), []string{`{"code": "EUR", "codes": ["x", "y\\z", "\ud83d\ude00"]}`, `{"code": "caf\u00e9"}`, `{"code": "café", "codes": []}`,
 			`{"code": "a\"b"}`, `{"code": ""}`, `{"code": "\u0045UR"}`, `{"code": "EURO"}`, `{"code": "code"}`, `{"code": "eur"}`}, nil},
 		{"lenient", mustParse([]byte(lenientSchema)), []string{`{"kind": "a", "n": 2, "flag": "True", "rest": [1, "x"]}`}, nil},

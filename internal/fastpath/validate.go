@@ -118,20 +118,24 @@ func (v *validator) fail() (end int, valid, sure bool) {
 // object whose keys so far are keys: a plain key, not an annotation's,
 // not among keys, and room for it.
 func (v *validator) cleanKey(start, end int, flags jsonscan.StringFlags, keys []span) bool {
-	tok := v.b[start:end]
-	if len(keys) == cap(keys) || !jsonscan.Plain(tok, flags) {
-		return false
-	}
-	key := tok[1 : len(tok)-1]
-	if v.annotation(key) {
-		return false
-	}
+	return len(keys) < cap(keys) && v.plainKey(start, end, flags) && !v.among(start+1, end-1, keys)
+}
+
+// plainKey reports that the key token b[start:end] is plain (no escape)
+// and not an annotation's.
+func (v *validator) plainKey(start, end int, flags jsonscan.StringFlags) bool {
+	return jsonscan.Plain(v.b[start:end], flags) && !v.annotation(v.b[start+1:end-1])
+}
+
+// among reports whether the key b[start:end] is one of keys.
+func (v *validator) among(start, end int, keys []span) bool {
+	key := v.b[start:end]
 	for _, k := range keys {
 		if k.end-k.start == len(key) && string(v.b[k.start:k.end]) == string(key) {
-			return false
+			return true
 		}
 	}
-	return true
+	return false
 }
 
 // span is where a key is in b (b[start:end], quotes left out): no pointer
@@ -371,10 +375,14 @@ func (v *validator) object(n *node, i int) (end int, valid, sure bool) {
 	var seen uint64
 	count := 0
 	valid = true
-	var keys []span // the keys so far, for the strict walk
+	// For the strict walk, the keys so far: a bit per field of n (the
+	// first 64) for a key that names one, the others as spans. A key that
+	// names a field is not among the others.
+	var named uint64
+	var others []span
 	if v.strict {
 		var room [pairwise]span
-		keys = room[:0]
+		others = room[:0]
 		if v.depth >= strictDepth {
 			return v.fail()
 		}
@@ -391,18 +399,32 @@ func (v *validator) object(n *node, i int) (end int, valid, sure bool) {
 		}
 		kstart := i
 		kend, flags, ok := jsonscan.String(b, i)
-		if v.strict {
-			if !ok || !v.cleanKey(kstart, kend, flags, keys) {
-				return v.fail()
-			}
-			keys = append(keys, span{kstart + 1, kend - 1})
+		if v.strict && (!ok || count == pairwise || !v.plainKey(kstart, kend, flags)) {
+			return v.fail()
 		}
 		key := b[kstart+1 : kend-1]
 		if !v.strict && !jsonscan.Plain(b[kstart:kend], flags) { // the strict walk took only plain keys
 			v.scratch = jsonscan.Unquote(v.scratch[:0], b[kstart:kend])
 			key = v.scratch
 		}
-		f := n.lookup(key)
+		var f *field
+		k := n.lookup(key)
+		if k >= 0 {
+			f = &n.fields[k]
+		}
+		if v.strict {
+			switch {
+			case k >= 0 && k < 64:
+				if named&(1<<k) != 0 {
+					return v.fail()
+				}
+				named |= 1 << k
+			case v.among(kstart+1, kend-1, others):
+				return v.fail()
+			default:
+				others = append(others, span{kstart + 1, kend - 1})
+			}
+		}
 		colon := jsonscan.SkipSpace(b, kend)
 		if v.strict && (colon >= len(b) || b[colon] != ':') {
 			return v.fail()
@@ -437,19 +459,20 @@ func (v *validator) object(n *node, i int) (end int, valid, sure bool) {
 	return end, valid, true
 }
 
-func (n *node) lookup(key []byte) *field {
+// lookup returns the index of the field named key, or -1.
+func (n *node) lookup(key []byte) int {
 	if len(n.fields) <= 8 {
 		for k := range n.fields {
 			if n.fields[k].name == string(key) {
-				return &n.fields[k]
+				return k
 			}
 		}
-		return nil
+		return -1
 	}
 	if k, ok := n.byName[string(key)]; ok {
-		return &n.fields[k]
+		return k
 	}
-	return nil
+	return -1
 }
 
 // member validates the member or element at b[i] against s (nil accepts
@@ -583,6 +606,47 @@ func (v *validator) inEnum(n *node, t uint8, i, end int, flags jsonscan.StringFl
 	return false
 }
 
+// toFloat is strconv.ParseFloat of a number token; an integer of up to
+// 15 digits, exactly a float64, is converted without it.
+func toFloat(tok []byte) (float64, error) {
+	digits := tok
+	if len(digits) > 0 && digits[0] == '-' {
+		digits = digits[1:]
+	}
+	if len(digits) == 0 || len(digits) > 15 {
+		return strconv.ParseFloat(string(tok), 64)
+	}
+	var n uint64
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return strconv.ParseFloat(string(tok), 64)
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	f := float64(n)
+	if tok[0] == '-' {
+		f = -f
+	}
+	return f, nil
+}
+
+// sign returns the sign of the number a valid number token stands for:
+// -1, 0 or 1 (0 for any zero, -0.0e5 as well).
+func sign(tok []byte) int {
+	for _, c := range tok {
+		if c == 'e' || c == 'E' {
+			break
+		}
+		if '1' <= c && c <= '9' {
+			if tok[0] == '-' {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
 // isInteger reports whether a number token is integral, as the full
 // validator decides it (exactly, in rational arithmetic).
 func isInteger(tok []byte) bool {
@@ -598,10 +662,19 @@ func isInteger(tok []byte) bool {
 // numberOK checks the bounds; floating point decides unless the number
 // and a bound round to the same float64, where exact arithmetic does.
 func numberOK(n *node, tok []byte) (valid, sure bool) {
-	f, err := strconv.ParseFloat(string(tok), 64)
+	var f float64
+	var err error
+	parsed := false
 	for _, bd := range n.bounds {
 		var c int
+		if bd.zero { // the usual minimum 0: the sign decides, exactly
+			c = sign(tok)
+		} else if !parsed {
+			f, err = toFloat(tok)
+			parsed = true
+		}
 		switch {
+		case bd.zero:
 		case err == nil && f < bd.f:
 			c = -1
 		case err == nil && f > bd.f:
