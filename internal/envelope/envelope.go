@@ -107,9 +107,6 @@ type Message struct {
 type FilePayload struct {
 	Filename string
 	URL      []byte
-	// At is URL's offset in the body when URL is a slice of it, 0
-	// otherwise (a user of At checks that &body[At] is &URL[0]).
-	At int
 }
 
 // Decode parses a webhook body.

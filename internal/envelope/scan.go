@@ -384,9 +384,9 @@ func (s *scanner) filePayload(i int, dst **FilePayload, fp *FilePayload) (int, b
 			return i, false
 		}
 		if jsonscan.Plain(s.b[i:end], flags) {
-			fp.URL, fp.At = s.b[i+1:end-1:end-1], i+1
+			fp.URL = s.b[i+1 : end-1 : end-1]
 		} else {
-			fp.URL, fp.At = jsonscan.Unquote(nil, s.b[i:end]), 0
+			fp.URL = jsonscan.Unquote(nil, s.b[i:end])
 		}
 		return end, true
 	})
