@@ -155,7 +155,9 @@ func (f *completionFormat) decodeRuns(body []byte, runs *jsonscan.PlainRuns) (*D
 	if env.User != nil {
 		d.User = *env.User
 	}
-	if err := decodeMetadata(env.Metadata, &d.Metadata); err != nil {
+	if m, ok := env.DecodedMetadata(); ok {
+		d.Metadata = m
+	} else if err := decodeMetadata(env.Metadata, &d.Metadata); err != nil {
 		return d, err
 	}
 	if env.FilePayload != nil {

@@ -63,6 +63,15 @@ type Envelope struct {
 	// texts are the decoded values of the choices' string contents, by
 	// choice, when the scan decoded them as it read them (see Content).
 	texts []contentText
+	// meta is Metadata decoded by the scan, when it did (see
+	// DecodedMetadata).
+	meta map[string]any
+}
+
+// DecodedMetadata returns Metadata(e.Metadata) when the scan of the body
+// decoded it as it read it (ok is false otherwise: decode e.Metadata).
+func (e *Envelope) DecodedMetadata() (m map[string]any, ok bool) {
+	return e.meta, e.meta != nil
 }
 
 // contentText is a choice's string content as decoded by the scan; ok is

@@ -19,8 +19,9 @@ func Metadata(raw []byte) (m map[string]any, ok bool) {
 	if i >= len(raw) || raw[i] != '{' {
 		return nil, false
 	}
-	d := metaDecoder{b: raw}
-	d.text.Grow(len(raw)) // decoded, the strings are no longer than raw but for invalid UTF-8
+	var t text
+	t.Grow(len(raw)) // decoded, the strings are no longer than raw but for invalid UTF-8
+	d := metaDecoder{b: raw, text: &t}
 	v, end, ok := d.value(i, 0)
 	if !ok || jsonscan.SkipSpace(raw, end) != len(raw) {
 		return nil, false
@@ -28,10 +29,11 @@ func Metadata(raw []byte) (m map[string]any, ok bool) {
 	return v.(map[string]any), true
 }
 
-// metaDecoder is Metadata's walk.
+// metaDecoder is Metadata's walk, and the envelope scan's over the
+// metadata (which keeps its strings with the envelope's).
 type metaDecoder struct {
 	b    []byte
-	text text
+	text *text
 }
 
 // value decodes the value at b[i].

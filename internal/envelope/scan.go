@@ -64,7 +64,7 @@ func scanInto(body []byte, runs *jsonscan.PlainRuns, cs *contents) (env *Envelop
 		case 2:
 			return s.filePayload(i, &env.FilePayload, &all.fp)
 		default:
-			return s.raw(i, &env.Metadata)
+			return s.metadata(i, env)
 		}
 	})
 	if !ok || jsonscan.SkipSpace(body, i) != len(body) {
@@ -248,6 +248,22 @@ func (s *scanner) nullableString(i int, dst **string) (int, bool) {
 	}
 	*dst = s.slot()
 	return s.str(i, *dst)
+}
+
+// metadata reads the metadata at b[i]: raw, as s.raw keeps it, and, when
+// it is an object Metadata decodes, decoded in the same walk (its strings
+// kept with the envelope's).
+func (s *scanner) metadata(i int, env *Envelope) (int, bool) {
+	if i < len(s.b) && s.b[i] == '{' {
+		d := metaDecoder{b: s.b, text: &s.text}
+		if v, end, ok := d.value(i, 0); ok {
+			env.Metadata, env.meta = s.b[i:end:end], v.(map[string]any)
+			return end, true
+		}
+		// Not decoded (a number ParseFloat refuses, too deep, not
+		// JSON): scanned as any other value.
+	}
+	return s.raw(i, &env.Metadata)
 }
 
 // raw keeps the value as a slice of the body, capacity clipped so that an

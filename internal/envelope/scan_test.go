@@ -44,6 +44,14 @@ func checkAgainstStd(t *testing.T, body []byte) {
 		require.NoError(t, err, "scan accepted a body encoding/json refuses: %q", body)
 		equalEnvelopes(t, want, got)
 		require.Equal(t, contentsOf(t, want), contentsOf(t, got), "%q", body)
+		if m, ok := got.DecodedMetadata(); ok {
+			var std map[string]any
+			require.NoError(t, json.Unmarshal(want.Metadata, &std), "%q", body)
+			require.Equal(t, std, m, "the metadata decoded in the scan: %q", body)
+		} else if len(got.Metadata) > 0 && got.Metadata[0] == '{' {
+			_, decoded := Metadata(got.Metadata)
+			require.False(t, decoded, "metadata Metadata decodes is decoded in the scan: %q", body)
+		}
 		if got.Completion == nil {
 			continue
 		}
@@ -99,6 +107,13 @@ var tricky = []string{
 	"{\"completion\":{},\"file_payload\":{\"url\":\"bad\xc3\"}}",
 	`{"completion":{},"file_payload":{"url":null,"filename":null}}`,
 	`{"completion":{},"metadata":{"k":[1,{"a":null}]},"extra":[true,false,null,-1.5e-3]}`,
+	`{"completion":{},"metadata":{"k":"v","n":1e400}}`,
+	`{"completion":{},"metadata":{"k":"v","k":"w","K":"x","\u006b":"y"}}`,
+	`{"completion":{},"metadata":{"s":"caf\u00e9 \ud800","e":{},"a":[],"n":null,"t":true}}`,
+	`{"completion":{},"metadata":{"k":[1,2}}`,
+	`{"completion":{},"metadata":{}}`,
+	`{"completion":{},"metadata":[1]}`,
+	`{"completion":{},"metadata":"x"}`,
 	`{"completion":{},"uſer":"x"}`,
 	`{"completion":{"liKelihoods":{"a":1},"uſage":{"t":1},"ID":"x","Key":1}}`,
 	`{"completion":{"choices":[{"meſſage":{"content":"{}"},"ſ":1}]},"K":2}`,
@@ -446,11 +461,19 @@ func FuzzScanContent(f *testing.F) {
 
 // TestScanAllocations: the typical delivery's envelope is decoded with
 // three allocations (the envelope with its usual objects, the text of all
-// its strings, the decoded content), with scratch room handed in or not,
+// its strings, the decoded content) and the metadata's but for the text of
+// its strings, with scratch room handed in or not,
 // and its strings and contents are copies: they do not change with the
 // body, nor with the scratch room.
 func TestScanAllocations(t *testing.T) {
 	body := fixtures.TypicalDelivery()
+	env, ok := scan(body, nil, nil)
+	require.True(t, ok)
+	metaAllocs := testing.AllocsPerRun(100, func() {
+		if _, ok := Metadata(env.Metadata); !ok {
+			t.Fatal("metadata not decoded")
+		}
+	})
 	var scratch []byte
 	for _, room := range []*[]byte{nil, &scratch} {
 		allocs := testing.AllocsPerRun(100, func() {
@@ -458,7 +481,7 @@ func TestScanAllocations(t *testing.T) {
 				t.Fatal("not scanned")
 			}
 		})
-		require.Equal(t, 3.0, allocs)
+		require.Equal(t, 3+metaAllocs-1, allocs, "the metadata's strings are kept with the envelope's")
 	}
 	// A body past the room made for the text, with escapes, more
 	// choices than the room made for them.
