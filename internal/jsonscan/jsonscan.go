@@ -73,31 +73,28 @@ func special(w uint64) uint64 {
 // ok is false when the token is not a valid JSON string (unterminated, a
 // raw control character, an unknown escape).
 func String(b []byte, i int) (end int, flags StringFlags, ok bool) {
-	if i >= len(b) || b[i] != '"' {
-		return i, 0, false
-	}
-	// A key or a short value usually ends in its first words, with
+	// A key or a short value usually ends in its first two words, with
 	// nothing to flag before its quote: answered here, before the long
 	// scan (which goes on from the first special byte otherwise).
-	j := i + 1
-	for range shortWords {
-		if j+8 > len(b) {
-			break
-		}
-		if m := special(binary.LittleEndian.Uint64(b[j:])); m != 0 {
-			if j += bits.TrailingZeros64(m) >> 3; b[j] == '"' {
-				return j + 1, 0, true
+	if len(b)-i >= 17 && b[i] == '"' {
+		w := binary.LittleEndian.Uint64(b[i+1 : i+9])
+		if t := bits.TrailingZeros64(special(w)); t < 64 {
+			if byte(w>>(t&^7)) == '"' {
+				return i + 2 + t>>3, 0, true
 			}
-			break
+			return stringFrom(b, i+1+t>>3, nil)
 		}
-		j += 8
+		w = binary.LittleEndian.Uint64(b[i+9 : i+17])
+		if t := bits.TrailingZeros64(special(w)); t < 64 {
+			if byte(w>>(t&^7)) == '"' {
+				return i + 10 + t>>3, 0, true
+			}
+			return stringFrom(b, i+9+t>>3, nil)
+		}
+		return stringFrom(b, i+17, nil)
 	}
-	return stringFrom(b, j, nil)
+	return StringRuns(b, i, nil)
 }
-
-// shortWords is the number of 8-byte words String reads before it takes
-// a string for a long one.
-const shortWords = 4
 
 // StringRuns is String that jumps over the runs of b that p records
 // (nil: none).
@@ -686,27 +683,32 @@ func AppendString(dst, b []byte, i int) (out []byte, end int, ok bool) {
 // one-byte escape). It calls nothing, so that its loop keeps its
 // variables in registers.
 func unescapeWords(d, b []byte, i, n int) (int, int) {
-	for len(b)-i >= 8 && len(d)-n >= 8 {
-		w := binary.LittleEndian.Uint64(b[i : i+8])
-		binary.LittleEndian.PutUint64(d[n:n+8], w)
+	if i > len(b) || n > len(d) {
+		return i, n
+	}
+	src, out := b[i:], d[n:]
+	for len(src) >= 8 && len(out) >= 8 {
+		w := binary.LittleEndian.Uint64(src)
+		binary.LittleEndian.PutUint64(out, w)
 		m := special(w)
 		if m == 0 {
-			i, n = i+8, n+8
+			src, out = src[8:], out[8:]
 			continue
 		}
-		k := bits.TrailingZeros64(m) >> 3
-		i, n = i+k, n+k
-		if b[i] != '\\' || i+1 >= len(b) {
-			return i, n
+		k := bits.TrailingZeros64(m) >> 3 & 7
+		if src[k] != '\\' || len(src) < k+2 {
+			src, out = src[k:], out[k:]
+			break
 		}
-		e := unescaped[b[i+1]]
+		e := unescaped[src[k+1]]
 		if e == 0 {
-			return i, n // \u, or not an escape
+			src, out = src[k:], out[k:]
+			break // \u, or not an escape
 		}
-		d[n] = e // n < len(d): the word stored fits
-		i, n = i+2, n+1
+		out[k] = e // k < 8 <= len(out)
+		src, out = src[k+2:], out[k+1:]
 	}
-	return i, n
+	return len(b) - len(src), len(d) - len(out)
 }
 
 // unescaped maps the byte after a backslash to the byte the escape
