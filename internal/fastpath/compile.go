@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"math/big"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/retabhook/retabhook/internal/jsonpointer"
+	"github.com/retabhook/retabhook/internal/jsonscan"
 )
 
 // ErrUnsupported is wrapped by Compile's errors: the schema uses something
@@ -80,6 +82,9 @@ type field struct {
 	name     string
 	schema   *node // nil when the name is only required
 	required int   // bit index, -1 when not required
+	// plain: the name is printable ASCII without '"' or '\\', so a key
+	// token holding its bytes between quotes is the name, unescaped.
+	plain bool
 }
 
 type bound struct {
@@ -124,10 +129,91 @@ func Compile(doc []byte) (*Program, error) {
 	if err := checkCycles(n); err != nil {
 		return nil, err
 	}
-	for _, m := range c.byPtr {
+	for ptr, m := range c.byPtr {
 		m.combined = len(m.sameValue()) > 0
+		m.orderFields(propertyOrder(doc, ptr))
 	}
 	return &Program{root: n, lenient: c.lenient}, nil
+}
+
+// orderFields puts n's fields in the order of its properties in the
+// document (the order instances usually follow: the walk tries the field
+// after the last one matched first), the names that are only required
+// last. The order changes no verdict.
+func (n *node) orderFields(order map[string]int) {
+	if len(n.fields) < 2 {
+		return
+	}
+	pos := func(f field) int {
+		if k, ok := order[f.name]; ok {
+			return k
+		}
+		return len(order)
+	}
+	slices.SortStableFunc(n.fields, func(a, b field) int { return pos(a) - pos(b) })
+	for k, f := range n.fields {
+		n.byName[f.name] = k
+	}
+}
+
+// propertyOrder returns the position of each name in the properties
+// object of the schema at ptr in doc (nil when there is none).
+func propertyOrder(doc []byte, ptr string) map[string]int {
+	i, ok := valueAt(doc, ptr+"/properties")
+	if !ok || doc[i] != '{' {
+		return nil
+	}
+	order := map[string]int{}
+	jsonscan.Object(doc, i, func(key, keyEnd int, flags jsonscan.StringFlags, v int) (int, bool) {
+		name := string(jsonscan.Unquote(nil, doc[key:keyEnd]))
+		if _, seen := order[name]; !seen {
+			order[name] = len(order)
+		}
+		return jsonscan.Skip(doc, v)
+	})
+	return order
+}
+
+// valueAt returns the index in doc of the value at the JSON Pointer ptr.
+func valueAt(doc []byte, ptr string) (int, bool) {
+	i := jsonscan.SkipSpace(doc, 0)
+	if ptr == "" {
+		return i, i < len(doc)
+	}
+	for _, tok := range strings.Split(ptr, "/")[1:] {
+		tok = jsonpointer.Unescape(tok)
+		if i >= len(doc) {
+			return 0, false
+		}
+		found := -1
+		switch doc[i] {
+		case '{':
+			jsonscan.Object(doc, i, func(key, keyEnd int, flags jsonscan.StringFlags, v int) (int, bool) {
+				if found < 0 && string(jsonscan.Unquote(nil, doc[key:keyEnd])) == tok {
+					found = v
+				}
+				return jsonscan.Skip(doc, v)
+			})
+		case '[':
+			n, err := strconv.Atoi(tok)
+			if err != nil {
+				return 0, false
+			}
+			k := 0
+			jsonscan.Array(doc, i, func(v int) (int, bool) {
+				if k == n {
+					found = v
+				}
+				k++
+				return jsonscan.Skip(doc, v)
+			})
+		}
+		if found < 0 {
+			return 0, false
+		}
+		i = found
+	}
+	return i, true
 }
 
 type compiler struct {
@@ -345,8 +431,18 @@ func (n *node) field(name string) *field {
 		return &n.fields[i]
 	}
 	n.byName[name] = len(n.fields)
-	n.fields = append(n.fields, field{name: name, required: -1})
+	n.fields = append(n.fields, field{name: name, required: -1, plain: plainName(name)})
 	return &n.fields[len(n.fields)-1]
+}
+
+// plainName reports whether name is printable ASCII without '"' or '\\'.
+func plainName(name string) bool {
+	for k := 0; k < len(name); k++ {
+		if c := name[k]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 func (n *node) setTypes(v any) error {

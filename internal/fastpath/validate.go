@@ -380,6 +380,7 @@ func (v *validator) object(n *node, i int) (end int, valid, sure bool) {
 	// names a field is not among the others.
 	var named uint64
 	var others []span
+	next := 0 // the field tried first for the next key
 	if v.strict {
 		var room [pairwise]span
 		others = room[:0]
@@ -398,7 +399,19 @@ func (v *validator) object(n *node, i int) (end int, valid, sure bool) {
 			break
 		}
 		kstart := i
-		kend, flags, ok := jsonscan.String(b, i)
+		// The field after the last one matched usually comes next: its
+		// name between quotes is the key, with no scan and no lookup.
+		k, kend, ok := -1, 0, true
+		var flags jsonscan.StringFlags
+		if next < len(n.fields) && n.fields[next].plain {
+			name := n.fields[next].name
+			if e := i + 1 + len(name); e < len(b) && b[i] == '"' && b[e] == '"' && string(b[i+1:e]) == name {
+				k, kend = next, e+1
+			}
+		}
+		if k < 0 {
+			kend, flags, ok = jsonscan.String(b, i)
+		}
 		if v.strict && (!ok || count == pairwise || !v.plainKey(kstart, kend, flags)) {
 			return v.fail()
 		}
@@ -407,10 +420,12 @@ func (v *validator) object(n *node, i int) (end int, valid, sure bool) {
 			v.scratch = jsonscan.Unquote(v.scratch[:0], b[kstart:kend])
 			key = v.scratch
 		}
+		if k < 0 {
+			k = n.lookup(key)
+		}
 		var f *field
-		k := n.lookup(key)
 		if k >= 0 {
-			f = &n.fields[k]
+			f, next = &n.fields[k], k+1
 		}
 		if v.strict {
 			switch {

@@ -1,0 +1,65 @@
+package fastpath
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestFieldsInDocumentOrder: a node's fields follow its properties' order
+// in the document, through $defs, escaped pointer tokens and items, with
+// the names that are only required last; the walk tries them in that
+// order, and any order gives the same verdicts.
+func TestFieldsInDocumentOrder(t *testing.T) {
+	p, err := Compile([]byte(`{
+  "type": "object",
+  "required": ["zz", "c"],
+  "properties": {
+    "c": {"type": "string"},
+    "a/b": {"type": "object", "properties": {"y": true, "x~": true, "w": true}},
+    "b": {"$ref": "#/$defs/item"},
+    "a": {"type": "array", "items": {"properties": {"k2": true, "k1": true}}}
+  },
+  "$defs": {"item": {"properties": {"q": true, "p": {"type": "integer"}, "o": true}}}
+}`))
+	require.NoError(t, err)
+	names := func(n *node) []string {
+		var out []string
+		for k, f := range n.fields {
+			require.Equal(t, k, n.byName[f.name])
+			out = append(out, f.name)
+		}
+		return out
+	}
+	root := p.root
+	require.Equal(t, []string{"c", "a/b", "b", "a", "zz"}, names(root))
+	require.Equal(t, []string{"y", "x~", "w"}, names(root.fields[1].schema))
+	require.Equal(t, []string{"q", "p", "o"}, names(root.fields[2].schema.ref))
+	require.Equal(t, []string{"k2", "k1"}, names(root.fields[3].schema.items))
+	for _, c := range []struct {
+		content string
+		valid   bool
+	}{
+		{`{"c": "x", "zz": 1}`, true},
+		{`{"zz": 1, "c": "x", "a": [{"k1": 1, "k2": 2}], "b": {"o": 1, "p": 2, "q": 3}}`, true},
+		{`{"c": "x", "zz": 1, "b": {"p": 2.5}}`, false},
+		{`{"c": 1, "zz": 1}`, false},
+		{`{"zz": 1}`, false},
+		// Keys that start with the name of the field tried first.
+		{`{"cc": 1, "zz": 1, "c": "x"}`, true},
+		{`{"cc": "x", "zz": 1}`, false},
+		{`{"c": "x", "a/bc": 1, "zz": 1}`, true},
+		{`{"c": "x", "zz": 1, "b": {"qq": 1, "p": 1}}`, true},
+		{`{"c": "x", "zz": 1, "b": {"q": 1, "pp": 2.5}}`, true},
+		{`{"c": "x", "zz": 1, "b": {"q": 1, "p": 2.5}}`, false},
+	} {
+		valid, sure := p.Validate([]byte(c.content))
+		require.True(t, sure, c.content)
+		require.Equal(t, c.valid, valid, c.content)
+		want := Refuses
+		if c.valid {
+			want = Matches
+		}
+		require.Equal(t, want, p.Route([]byte(c.content), func([]byte) bool { return false }), c.content)
+	}
+}
