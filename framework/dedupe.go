@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"sync"
 	"time"
 )
@@ -117,42 +118,68 @@ func (r *Router) dedupeKey(d *Delivery, body []byte) string {
 
 // MemoryDeduper is a [Deduper] that keeps keys in the process's memory for
 // a window. It is safe for concurrent use.
+//
+// A processed key is remembered by a 128-bit hash of it (two
+// [hash/maphash] sums with seeds of the deduper's own) and the time it was
+// processed, in a map without pointers: 24 bytes per key, which the
+// garbage collector does not scan, however many a long window holds.
+// Two different keys are taken for one with a probability below 2^-64
+// even among 2^32 keys. Keys in progress are kept as they are.
 type MemoryDeduper struct {
 	window time.Duration
 	now    func() time.Time
+	seeds  [2]maphash.Seed
 
-	mu    sync.Mutex
-	keys  map[string]*dedupeEntry
-	swept time.Time
+	mu     sync.Mutex
+	base   time.Time               // what done's times count from (monotonic)
+	done   map[dedupeSum]int64     // processed keys: when, in ns since base
+	claims map[string]*dedupeEntry // keys in progress
+	swept  time.Time
 }
+
+// dedupeSum is a key's hash in MemoryDeduper.done.
+type dedupeSum [2]uint64
 
 type dedupeEntry struct {
 	m        *MemoryDeduper
 	key      string
-	done     bool
+	sum      dedupeSum
 	finished bool          // the claim ended (finish was called)
-	at       time.Time     // when processed
 	wait     chan struct{} // made by the first waiter, closed when the claim ends
 }
 
 // NewMemoryDeduper returns a [MemoryDeduper] that remembers a processed key
 // for window.
 func NewMemoryDeduper(window time.Duration) *MemoryDeduper {
-	return &MemoryDeduper{window: window, now: time.Now, keys: map[string]*dedupeEntry{}}
+	return &MemoryDeduper{window: window, now: time.Now, seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
+		done: map[dedupeSum]int64{}, claims: map[string]*dedupeEntry{}}
+}
+
+func (m *MemoryDeduper) sum(key string) dedupeSum {
+	return dedupeSum{maphash.String(m.seeds[0], key), maphash.String(m.seeds[1], key)}
+}
+
+// since is now as done counts it; the caller holds m.mu.
+func (m *MemoryDeduper) since(now time.Time) int64 {
+	if m.base.IsZero() {
+		m.base = now
+	}
+	return int64(now.Sub(m.base))
 }
 
 // Begin implements [Deduper].
 func (m *MemoryDeduper) Begin(ctx context.Context, key string) (bool, func(bool), error) {
+	sum := m.sum(key)
 	for {
 		m.mu.Lock()
 		now := m.now()
 		m.sweep(now)
-		e, ok := m.keys[key]
-		switch {
-		case ok && e.done && now.Sub(e.at) < m.window:
+		at, ok := m.done[sum]
+		if ok && m.since(now)-at < int64(m.window) {
 			m.mu.Unlock()
 			return true, nil, nil
-		case ok && !e.done:
+		}
+		if e, ok := m.claims[key]; ok {
 			if e.wait == nil {
 				e.wait = make(chan struct{})
 			}
@@ -165,8 +192,11 @@ func (m *MemoryDeduper) Begin(ctx context.Context, key string) (bool, func(bool)
 				return false, nil, fmt.Errorf("%w: %w", ErrDuplicateInProgress, context.Cause(ctx))
 			}
 		}
-		e = &dedupeEntry{m: m, key: key}
-		m.keys[key] = e
+		if ok {
+			delete(m.done, sum) // expired: the key is in one map at a time
+		}
+		e := &dedupeEntry{m: m, key: key, sum: sum}
+		m.claims[key] = e
 		m.mu.Unlock()
 		return false, e.finish, nil
 	}
@@ -182,10 +212,11 @@ func (e *dedupeEntry) finish(processed bool) {
 		return
 	}
 	e.finished = true
+	if m.claims[e.key] == e {
+		delete(m.claims, e.key)
+	}
 	if processed {
-		e.done, e.at = true, m.now()
-	} else if m.keys[e.key] == e {
-		delete(m.keys, e.key)
+		m.done[e.sum] = m.since(m.now())
 	}
 	if e.wait != nil {
 		close(e.wait)
@@ -197,7 +228,7 @@ func (m *MemoryDeduper) Len() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.sweep(m.now())
-	return len(m.keys)
+	return len(m.done) + len(m.claims)
 }
 
 // sweep forgets expired keys, at most ten times per window.
@@ -206,9 +237,10 @@ func (m *MemoryDeduper) sweep(now time.Time) {
 		return
 	}
 	m.swept = now
-	for k, e := range m.keys {
-		if e.done && now.Sub(e.at) >= m.window {
-			delete(m.keys, k)
+	cut := m.since(now) - int64(m.window)
+	for k, at := range m.done {
+		if at <= cut {
+			delete(m.done, k)
 		}
 	}
 }
