@@ -612,7 +612,7 @@ func AppendString(dst, b []byte, i int) (out []byte, end int, ok bool) {
 	n, d := len(dst), dst[:cap(dst)]
 	for {
 		if i, n = unescapeWords(d, b, i, n); len(b)-i >= 8 && len(d)-n < 8 {
-			d = slices.Grow(d[:n], 8) // out of room for a word
+			d = slices.Grow(d[:n], max(8, n)) // out of room for a word: doubled, as a long content needs
 			d = d[:cap(d)]
 			continue
 		}
