@@ -89,12 +89,9 @@ func CompletionFormat() Format { return &completionFormat{} }
 
 // completionFormat keeps room for decoding contents in (see
 // envelope.DecodeRuns) in a pool: a content is decoded once, into the
-// room, then copied to a buffer of its size.
+// room, then copied to a buffer of its size (room grown past
+// envelope.MaxRoom is not copied from: the delivery keeps it).
 type completionFormat struct{ scratch sync.Pool }
-
-// maxScratch is the largest room a completionFormat keeps for the next
-// delivery.
-const maxScratch = 1 << 20
 
 func (*completionFormat) Name() string { return "completion" }
 
@@ -106,8 +103,8 @@ func (f *completionFormat) decodeRuns(body []byte, runs *jsonscan.PlainRuns) (*D
 		scratch = new([]byte)
 	}
 	env, err := envelope.DecodeRuns(body, runs, scratch)
-	if cap(*scratch) <= maxScratch {
-		f.scratch.Put(scratch)
+	if cap(*scratch) <= envelope.MaxRoom {
+		f.scratch.Put(scratch) // (nil when the envelope kept it)
 	}
 	switch {
 	case errors.Is(err, envelope.ErrNoCompletion):

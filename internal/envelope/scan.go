@@ -3,6 +3,7 @@ package envelope
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strconv"
 
 	"github.com/retabhook/retabhook/internal/jsonscan"
@@ -16,8 +17,10 @@ import (
 //
 // The choices' string contents are decoded into *scratch as they are
 // scanned, then copied to one allocation of their size, which env.texts
-// slice; *scratch is left grown. Without scratch (nil), they are decoded
-// into room of the body's size, which env.texts slice.
+// slice; *scratch is left grown. Room grown past MaxRoom is not copied
+// from: env.texts slice it and *scratch is left nil, so that a large
+// content is held once, not twice. Without scratch (nil), they are
+// decoded into room of the body's size, which env.texts slice.
 func scan(body []byte, runs *jsonscan.PlainRuns, scratch *[]byte) (env *Envelope, ok bool) {
 	cs := contents{owned: scratch == nil}
 	if scratch != nil {
@@ -26,9 +29,16 @@ func scan(body []byte, runs *jsonscan.PlainRuns, scratch *[]byte) (env *Envelope
 	env, ok = scanInto(body, runs, &cs)
 	if scratch != nil {
 		*scratch = cs.buf[:0]
+		if cs.kept {
+			*scratch = nil // env.texts hold it
+		}
 	}
 	return env, ok
 }
+
+// MaxRoom is the most room for contents a scan copies its contents out
+// of (see scan): the size of room worth keeping for the next body.
+const MaxRoom = 1 << 20
 
 // scanInto is scan with the contents decoded into cs.
 func scanInto(body []byte, runs *jsonscan.PlainRuns, cs *contents) (env *Envelope, ok bool) {
@@ -78,7 +88,11 @@ func scanInto(body []byte, runs *jsonscan.PlainRuns, cs *contents) (env *Envelop
 		}
 		env.texts = env.texts[:n]
 		text := cs.buf
-		if !cs.owned {
+		switch {
+		case cs.owned:
+		case cap(text) > MaxRoom:
+			cs.kept = true // too large to keep as room: the contents' own
+		default:
 			text = bytes.Clone(text) // their size, not zeroed first
 		}
 		for _, sp := range cs.spans {
@@ -115,6 +129,7 @@ type contents struct {
 	buf   []byte
 	spans []span
 	owned bool // buf is the envelope's: it is not copied
+	kept  bool // buf, room past MaxRoom, became the envelope's
 }
 
 // span is where choice's decoded content is in contents.buf.
@@ -376,6 +391,14 @@ func (s *scanner) choice(i, n int, ch *Choice, cs *contents) (int, bool) {
 // content reads choice n's content, a string at b[i]: raw, as s.raw
 // keeps it, and decoded into cs in the same pass.
 func (s *scanner) content(i, n int, raw *json.RawMessage, cs *contents) (int, bool) {
+	if !cs.owned && len(s.b)-i > MaxRoom {
+		// It may be large: the room is grown to the token's size first
+		// (found by a scan, which jumps the plain runs), so that it is
+		// not doubled past it and then copied.
+		if end, _, ok := jsonscan.StringRuns(s.b, i, s.runs); ok && end-i > MaxRoom {
+			cs.buf = slices.Grow(cs.buf, end-i)
+		}
+	}
 	start := len(cs.buf)
 	out, end, ok := jsonscan.AppendString(cs.buf, s.b, i)
 	cs.buf = out

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -522,5 +523,49 @@ func TestKeyNamesAreLowerASCII(t *testing.T) {
 				require.True(t, c < 0x80 && !('A' <= c && c <= 'Z'), name)
 			}
 		}
+	}
+}
+
+// TestLargeContentHeldOnce: a content larger than MaxRoom is decoded into
+// room grown once to its token's size, which the envelope keeps (the
+// scratch is handed back nil), rather than into room doubled past it and
+// then copied; a small content before a large document is still copied
+// out of room that is kept for the next body.
+func TestLargeContentHeldOnce(t *testing.T) {
+	inner := `{"note":"` + strings.Repeat(`a \"quoted\" word, `, 3*MaxRoom/20) + `"}`
+	quoted, err := json.Marshal(inner)
+	require.NoError(t, err)
+	doc := strings.Repeat("QUJD", MaxRoom/2)
+	for _, tc := range []struct {
+		name      string
+		content   string
+		keptByEnv bool
+	}{
+		{"large content", string(quoted), true},
+		{"small content before a large document", `"{\"a\":1}"`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := []byte(`{"completion":{"id":"c","choices":[{"message":{"content":` + tc.content + `}}]},"file_payload":{"filename":"f.pdf","url":"data:application/pdf;base64,` + doc + `"}}`)
+			want, err := decodeStd(body)
+			require.NoError(t, err)
+			scratch := new([]byte)
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			got, ok := scan(body, nil, scratch)
+			runtime.ReadMemStats(&after)
+			require.True(t, ok)
+			require.Equal(t, contentsOf(t, want), contentsOf(t, got))
+			allocated := after.TotalAlloc - before.TotalAlloc
+			token := len(tc.content)
+			require.Less(t, allocated, uint64(token)+64<<10, "allocated %d bytes for a %d-byte content token", allocated, token)
+			require.Equal(t, tc.keptByEnv, *scratch == nil)
+			if !tc.keptByEnv {
+				for i := range (*scratch)[:cap(*scratch)] {
+					(*scratch)[:cap(*scratch)][i] = 'y'
+				}
+				require.Equal(t, contentsOf(t, want), contentsOf(t, got), "the contents are the envelope's own")
+			}
+		})
 	}
 }
