@@ -3,7 +3,6 @@ package envelope
 import (
 	"bytes"
 	"encoding/json"
-	"slices"
 	"strconv"
 
 	"github.com/retabhook/retabhook/internal/jsonscan"
@@ -396,7 +395,11 @@ func (s *scanner) content(i, n int, raw *json.RawMessage, cs *contents) (int, bo
 		// (found by a scan, which jumps the plain runs), so that it is
 		// not doubled past it and then copied.
 		if end, _, ok := jsonscan.StringRuns(s.b, i, s.runs); ok && end-i > MaxRoom {
-			cs.buf = slices.Grow(cs.buf, end-i)
+			// make, not slices.Grow: under -race its append of a make
+			// allocates twice.
+			grown := make([]byte, len(cs.buf), len(cs.buf)+end-i)
+			copy(grown, cs.buf)
+			cs.buf = grown
 		}
 	}
 	start := len(cs.buf)
