@@ -163,7 +163,7 @@ func checkOne(t *testing.T, s subject, prog *fastpath.Program, content []byte, s
 	t.Helper()
 	st.total++
 	answer := prog.Route(content, schemas.IsAnnotationKey)
-	accepted := prog.Accepts(content, schemas.IsAnnotationKey)
+	accepted := prog.Route(content, schemas.IsAnnotationKey) == fastpath.Matches
 	require.Equal(t, answer == fastpath.Matches, accepted, "%s", content)
 	if answer == fastpath.Refuses {
 		// Refuses: once Prepare accepts the content, the fast path and the
@@ -176,15 +176,15 @@ func checkOne(t *testing.T, s subject, prog *fastpath.Program, content []byte, s
 		}
 	}
 	if accepted {
-		// Accepts: Prepare keeps the content as it is, and both validators
+		// Matches: Prepare keeps the content as it is, and both validators
 		// find it valid.
 		st.accepted++
 		clean, anns, err := schemas.Prepare(content)
-		require.NoError(t, err, "Accepts took content Prepare refuses: %s", content)
+		require.NoError(t, err, "Route matched content Prepare refuses: %s", content)
 		require.Empty(t, anns, "%s", content)
-		require.True(t, len(clean) == len(content) && &clean[0] == &content[0], "Accepts took content Prepare rewrites: %s", content)
+		require.True(t, len(clean) == len(content) && &clean[0] == &content[0], "Route matched content Prepare rewrites: %s", content)
 		valid, sure := prog.Validate(content)
-		require.True(t, valid && sure, "Accepts took content Validate does not: %s", content)
+		require.True(t, valid && sure, "Route matched content Validate does not: %s", content)
 	}
 	inst, err := schemas.ParseInstance(content)
 	if err != nil {
@@ -192,7 +192,7 @@ func checkOne(t *testing.T, s subject, prog *fastpath.Program, content []byte, s
 		return
 	}
 	if accepted {
-		require.NoError(t, s.schema.Validate(inst.Value), "Accepts took content the full validator refuses: %s", content)
+		require.NoError(t, s.schema.Validate(inst.Value), "Route matched content the full validator refuses: %s", content)
 	}
 	st.prepared++
 	want := s.schema.Validate(inst.Value) == nil
@@ -368,24 +368,24 @@ func (g *gen) instance(s any, depth int) any {
 	return nil
 }
 
-// TestAcceptsTakesOnlyWhatPrepareKeeps: Accepts takes the typical invoice
+// TestRouteMatchesOnlyWhatPrepareKeeps: Route matches the typical invoice
 // as it is, without an allocation, and leaves to Prepare and Validate
 // every content Prepare would refuse or rewrite, and what it does not
 // take as is.
-func TestAcceptsTakesOnlyWhatPrepareKeeps(t *testing.T) {
+func TestRouteMatchesOnlyWhatPrepareKeeps(t *testing.T) {
 	inv, err := schemas.For[fixtures.Invoice]()
 	require.NoError(t, err)
 	prog, err := fastpath.Compile(inv.JSON())
 	require.NoError(t, err)
 	typical := fixtures.InvoiceContent(fixtures.TypicalLines)
-	require.True(t, prog.Accepts(typical, schemas.IsAnnotationKey))
-	require.Zero(t, testing.AllocsPerRun(100, func() { prog.Accepts(typical, schemas.IsAnnotationKey) }))
+	require.True(t, prog.Route(typical, schemas.IsAnnotationKey) == fastpath.Matches)
+	require.Zero(t, testing.AllocsPerRun(100, func() { prog.Route(typical, schemas.IsAnnotationKey) }))
 	kw, err := fastpath.Compile(mustSchema(t, keywordsSchema).JSON())
 	require.NoError(t, err)
 	ok := `{"id": 3, "kind": "a", "tags": ["ab"], "score": 2.5, "free": {"any": [1, "thing", {"x": null}]}}`
-	require.True(t, kw.Accepts([]byte(ok), schemas.IsAnnotationKey))
-	require.True(t, kw.Accepts([]byte(" \n"+ok+"\t "), schemas.IsAnnotationKey))
-	require.True(t, kw.Accepts([]byte(`{"id": 3, "kind": "a", "tags": ["ab"], "score": 2.50}`), schemas.IsAnnotationKey), "kept as written by Prepare")
+	require.True(t, kw.Route([]byte(ok), schemas.IsAnnotationKey) == fastpath.Matches)
+	require.True(t, kw.Route([]byte(" \n"+ok+"\t "), schemas.IsAnnotationKey) == fastpath.Matches)
+	require.True(t, kw.Route([]byte(`{"id": 3, "kind": "a", "tags": ["ab"], "score": 2.50}`), schemas.IsAnnotationKey) == fastpath.Matches, "kept as written by Prepare")
 	for _, c := range []string{
 		`{"id": 3, "kind": "a", "tags": ["ab"], "score": 2.5,}`,
 		`{"id": 3, "kind": "a", "tags": ["ab",], "score": 2.5}`,
@@ -413,7 +413,7 @@ func TestAcceptsTakesOnlyWhatPrepareKeeps(t *testing.T) {
 		`{"id": 3, "kind": "z", "tags": ["ab"], "score": 2.5}`,
 		``, ` `, `{`, `[`,
 	} {
-		require.False(t, kw.Accepts([]byte(c), schemas.IsAnnotationKey), "%s", c)
+		require.False(t, kw.Route([]byte(c), schemas.IsAnnotationKey) == fastpath.Matches, "%s", c)
 	}
 }
 

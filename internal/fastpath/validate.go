@@ -27,7 +27,7 @@ type validator struct {
 	b       []byte
 	scratch []byte
 
-	// strict (Accepts): the content is not known to be prepared. The walk
+	// strict (Route): the content is not known to be prepared. The walk
 	// also checks its syntax and what schemas.Prepare would change, and
 	// sets bad, and answers unsure, at anything it does not take as is.
 	strict     bool
@@ -36,22 +36,9 @@ type validator struct {
 	annotation func(key []byte) bool // an annotation key (schemas.IsAnnotationKey)
 }
 
-// strictDepth is how deep Accepts walks: deeper content is left to
+// strictDepth is how deep Route walks: deeper content is left to
 // schemas.Prepare, whose limit (jsonscan.MaxDepth) is higher.
 const strictDepth = 128
-
-// Accepts reports that content is valid and that schemas.Prepare would
-// return it as is: it is one JSON value (with whitespace around it), with
-// no key repeated in an object, no annotation key (annotation reports
-// one) and no number Prepare writes as an integer. Then Prepare(content)
-// is content itself with no annotations, and Validate(content) valid and
-// sure. False says nothing: Accepts leaves to Prepare and Validate
-// whatever it does not take as is (an escaped key, an object of more than
-// 16 members, a number with a fraction of zeros, nesting past 128...).
-// It is Route's Matches.
-func (p *Program) Accepts(content []byte, annotation func(key []byte) bool) bool {
-	return p.Route(content, annotation) == Matches
-}
 
 // Answer is [Program.Route]'s answer about content that is not known to
 // be prepared.
@@ -60,8 +47,13 @@ type Answer uint8
 const (
 	// Unsure: Prepare and Validate decide.
 	Unsure Answer = iota
-	// Matches: content is what schemas.Prepare keeps (Accepts): Prepare
-	// would return it as is, without annotations, and it is valid.
+	// Matches: content is what schemas.Prepare keeps: one JSON value
+	// (whitespace around it), no key repeated in an object, no annotation
+	// key and no number Prepare writes as an integer, so Prepare would
+	// return it as is, without annotations; and it is valid (Validate on
+	// it is valid and sure). What the walk does not take as is (an
+	// escaped key, an object of more than 16 members, a number with a
+	// fraction of zeros, nesting past 128...) is never Matches.
 	Matches
 	// Refuses: if schemas.Prepare accepts the content, the schema refuses
 	// what it returns (Validate on it is invalid and sure). The walk
