@@ -431,18 +431,8 @@ func (n *node) field(name string) *field {
 		return &n.fields[i]
 	}
 	n.byName[name] = len(n.fields)
-	n.fields = append(n.fields, field{name: name, required: -1, plain: plainName(name)})
+	n.fields = append(n.fields, field{name: name, required: -1, plain: jsonscan.PlainName(name)})
 	return &n.fields[len(n.fields)-1]
-}
-
-// plainName reports whether name is printable ASCII without '"' or '\\'.
-func plainName(name string) bool {
-	for k := 0; k < len(name); k++ {
-		if c := name[k]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
-			return false
-		}
-	}
-	return true
 }
 
 func (n *node) setTypes(v any) error {

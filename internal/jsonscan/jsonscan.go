@@ -234,12 +234,7 @@ func (p *PlainRuns) Note(b []byte, start, end int) {
 	if end > len(b) || end-start < 32 {
 		return
 	}
-	stop := indexFrom(b, start, end, '"')
-	stop = indexFrom(b, start, stop, '\\')
-	i := skipPrintable(b, start, stop)
-	for i < stop && plain(b[i]) {
-		i++
-	}
+	i := plainPrefix(b, start, end)
 	p.add(start, i)
 	if i == end {
 		return
@@ -304,15 +299,32 @@ func plainSuffix(b []byte, start, end int) int {
 const suffixBlock = 4 << 10
 
 // allPlain reports whether b[start:end] holds plain bytes only.
-func allPlain(b []byte, start, end int) bool {
-	if indexFrom(b, start, end, '"') != end || indexFrom(b, start, end, '\\') != end {
-		return false
-	}
-	i := skipPrintable(b, start, end)
-	for i < end && plain(b[i]) {
+func allPlain(b []byte, start, end int) bool { return plainPrefix(b, start, end) == end }
+
+// plainPrefix returns the end of b[start:end]'s run of plain bytes from
+// start: the primitives Note checks a read with (bytes.IndexByte for a
+// quote and a backslash, skipPrintable), then byte by byte.
+func plainPrefix(b []byte, start, end int) int {
+	stop := indexFrom(b, start, end, '"')
+	stop = indexFrom(b, start, stop, '\\')
+	i := skipPrintable(b, start, stop)
+	for i < stop && plain(b[i]) {
 		i++
 	}
-	return i == end
+	return i
+}
+
+// PlainName reports whether name is printable ASCII (0x20 to 0x7e)
+// without a quote or a backslash: the JSON string token of such a name
+// is the name between quotes, so a document's key can be compared with
+// it byte for byte.
+func PlainName(name string) bool {
+	for i := range len(name) {
+		if c := name[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // skip returns the end of the recorded run that holds i (i when none

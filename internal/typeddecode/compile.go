@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/retabhook/retabhook/internal/gojson"
+	"github.com/retabhook/retabhook/internal/jsonscan"
 )
 
 // MaxDepth is how deep Decode follows arrays, objects and pointers before
@@ -187,7 +188,7 @@ func (c *compiler) structNode(t reflect.Type) (node, error) {
 	for k, f := range fields {
 		fd := &n.fields[k]
 		fd.name = f.Name
-		fd.plain = plainName(f.Name)
+		fd.plain = jsonscan.PlainName(f.Name)
 		// The steps through embedded pointers, and the offset after the
 		// last one.
 		ct := t
@@ -215,15 +216,4 @@ func (c *compiler) structNode(t reflect.Type) (node, error) {
 		fd.node = vn
 	}
 	return n, nil
-}
-
-// plainName reports whether name is printable ASCII without a quote or a
-// backslash: the JSON string token of such a name is the name quoted.
-func plainName(name string) bool {
-	for i := range len(name) {
-		if c := name[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
-			return false
-		}
-	}
-	return true
 }
