@@ -71,7 +71,7 @@ func parseValidateTag(tag string) []ruleLevel {
 		if strings.Contains(item, "|") {
 			name, param = item, ""
 		}
-		r := rule{name: name, param: strings.ReplaceAll(param, "0x2C", ",")}
+		r := rule{name: name, param: rulecheck.Param(param)}
 		if inKeys {
 			cur.keys = append(cur.keys, r)
 		} else {

@@ -93,6 +93,7 @@ func TestRulesBecomeKeywords(t *testing.T) {
 		{"string lt", str, `validate:"lt=3"`, `{"type":"string","maxLength":2}`, "At most 2 characters.", []string{`"ab"`}, []string{`"abc"`}, false},
 		{"string lte", str, `validate:"lte=3"`, `{"type":"string","maxLength":3}`, "At most 3 characters.", []string{`"abc"`}, []string{`"abcd"`}, false},
 		{"string oneof", str, `validate:"oneof=red green 'dark blue'"`, `{"type":"string","enum":["red","green","dark blue"]}`, "", []string{`"red"`, `"dark blue"`}, []string{`"blue"`, `"Red"`, `""`}, false},
+		{"string oneof with an escaped pipe", str, `validate:"oneof=a0x7Cb c"`, `{"type":"string","enum":["a|b","c"]}`, "", []string{`"a|b"`, `"c"`}, []string{`"a0x7Cb"`, `"a"`}, false},
 		{"email", str, `validate:"email"`, `{"type":"string","format":"email","pattern":"^.+@[^\\s@]+\\.[^\\s@]+$"}`, "An email address.", []string{`"ada@example.com"`, `"a.b+c@mail.example.org"`}, []string{`"not-an-email"`, `"ada@localhost"`, `""`}, false},
 		{"url", str, `validate:"url"`, `{"type":"string","format":"uri","pattern":"^[A-Za-z][A-Za-z0-9+.-]*:"}`, "A URL, starting with its scheme (https://...).", []string{`"https://example.com/x?y=1"`, `"mailto:ada@example.com"`}, []string{`"example.com"`, `"/path"`, `""`}, false},
 		{"uri", str, `validate:"uri"`, `{"type":"string","format":"uri-reference","pattern":"^([A-Za-z][A-Za-z0-9+.-]*:|/)"}`, "A URI: a scheme (https:...) or a path starting with /.", []string{`"urn:isbn:0451450523"`, `"/path/to"`}, []string{`"no scheme"`, `"#fragment"`, `""`}, false},

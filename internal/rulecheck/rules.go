@@ -51,7 +51,7 @@ func rule(vd *validator.Validate, t reflect.Type, viaPtr bool, item string) (tes
 		}
 		return func(v reflect.Value) bool { return v.CanInterface() && varPasses(vd, v.Interface(), item) }, true
 	}
-	param = strings.ReplaceAll(strings.ReplaceAll(param, "0x2C", ","), "0x7C", "|")
+	param = Param(param)
 	k := t.Kind()
 	isString := k == reflect.String
 	switch name {
@@ -252,6 +252,13 @@ func oneof(k reflect.Kind, param string) (func(reflect.Value) bool, bool) {
 }
 
 var oneofSplit = regexp.MustCompile(`'[^']*'|\S+`)
+
+// Param is a rule's parameter as the validator reads it: "0x2C" stands
+// for a comma and "0x7C" for a pipe, which the tag's syntax takes for
+// itself.
+func Param(p string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(p, "0x2C", ","), "0x7C", "|")
+}
 
 // OneofValues splits a oneof parameter as the validator does: on spaces,
 // with 'quoted values' kept whole and every quote removed.
