@@ -7,7 +7,8 @@
 // invoice). [Compile] reads the validate tags of every struct type
 // reachable from a type once, at registration, into a [Program];
 // [Program.Passes] then checks a value of that type with reflect.Value
-// reads only (no boxing, no allocation).
+// reads only (no boxing, no allocation, but for the few rules it asks
+// the validator about a string alone: see below).
 //
 // The soundness rule: when Passes reports true, validator.Struct (with the
 // configuration of retabhook's router: validator.New with

@@ -150,7 +150,7 @@ func (c *compiler) plain(t reflect.Type) (node, error) {
 	case reflect.Struct:
 		return c.structNode(t)
 	case reflect.Slice:
-		n := &sliceNode{typ: t, elemType: t.Elem(), size: t.Elem().Size(),
+		n := &sliceNode{typ: t, size: t.Elem().Size(),
 			bytes: t.Elem().Kind() == reflect.Uint8, base64: delegateNode{typ: t}, empty: reflect.MakeSlice(t, 0, 0).UnsafePointer()}
 		n.scratch.New = func() any { return n.newScratch(int(scratchBytes / max(n.size, 1))) }
 		return n, c.elem(t, n, &n.elem)

@@ -614,13 +614,13 @@ const scratchBytes = 4 << 10
 // sliceNode decodes an array into a slice: the elements into a pooled
 // scratch slice, then copied into one allocation of their number.
 type sliceNode struct {
-	typ, elemType reflect.Type
-	size          uintptr
-	bytes         bool // []byte-like: a string is base64, which encoding/json decodes
-	base64        delegateNode
-	empty         unsafe.Pointer // the data of an empty, non-nil slice
-	elem          node
-	scratch       sync.Pool // *scratch
+	typ     reflect.Type
+	size    uintptr
+	bytes   bool // []byte-like: a string is base64, which encoding/json decodes
+	base64  delegateNode
+	empty   unsafe.Pointer // the data of an empty, non-nil slice
+	elem    node
+	scratch sync.Pool // *scratch
 }
 
 type scratch struct {
