@@ -266,10 +266,10 @@ func BenchmarkRouting(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			r.mu.RLock()
-			c, _ := judgeContent(raw, r.order)
+			c, _, err := newContent(raw, r.order)
 			r.mu.RUnlock()
-			if c == nil {
-				b.Fatal("not taken as it is")
+			if err != nil || c.accepted == nil {
+				b.Fatal("not taken as it is", err)
 			}
 			route(c)
 		}

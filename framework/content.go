@@ -54,22 +54,39 @@ func parseContent(raw []byte) (*content, []schemas.Annotation, error) {
 	return &content{clean: clean}, anns, nil
 }
 
+// newContent is the content of a delivery: judged as it is against
+// routes (judgeContent), and prepared (parseContent) when none takes it
+// as it is; the error is parseContent's.
+func newContent(raw []byte, routes []*route) (*content, []schemas.Annotation, error) {
+	accepted, refused := judgeContent(raw, routes)
+	if accepted != nil {
+		return &content{clean: raw, accepted: accepted, refused: refused}, nil, nil
+	}
+	c, anns, err := parseContent(raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	c.refused = refused
+	return c, anns, nil
+}
+
 // judgeContent walks the content as it is with each route's fast path
 // (fastpath.Program.Route), in registration order, until one takes it:
 // then Prepare would return it unchanged, without annotations, and it is
 // valid against that route's schema, so it is walked once instead of
-// twice, and never prepared. The routes refused on the way are marked,
-// and the others are validated as prepared content (it is). nil when no
-// route takes the content as it is: it is prepared (parseContent), and
-// the refusals hold for what Prepare returns.
-func judgeContent(raw []byte, routes []*route) (c *content, refused uint64) {
+// twice, and never prepared. The routes refused on the way are marked
+// (a bit per route.pos), and the others are validated as prepared
+// content (it is). accepted is nil when no route takes the content as it
+// is: it is prepared (parseContent), and the refusals hold for what
+// Prepare returns.
+func judgeContent(raw []byte, routes []*route) (accepted *route, refused uint64) {
 	for _, rt := range routes {
 		if rt.fast == nil || rt.pos >= judgedRoutes {
 			continue
 		}
 		switch rt.fast.Route(raw, schemas.IsAnnotationKey) {
 		case fastpath.Matches:
-			return &content{clean: raw, accepted: rt, refused: refused}, refused
+			return rt, refused
 		case fastpath.Refuses:
 			refused |= 1 << rt.pos
 		case fastpath.NotAsIs:

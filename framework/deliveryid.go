@@ -17,9 +17,10 @@ import (
 // removed in a later release.
 const ElideDocumentMin = 256 << 10
 
-// Prefixes of the ID and key forms. IDPrefix and KeyPrefix are today's
-// (XXH3-128 of the body); the legacy ones are what versions before it
-// gave (SHA-256 of the body) and may still be stored.
+// Prefixes of the ID and key forms. DeliveryIDPrefix and BodyKeyPrefix
+// are today's (XXH3-128 of the body); LegacyDeliveryIDPrefix is what
+// versions before it gave (SHA-256 of the body), which may still be
+// stored.
 const (
 	// DeliveryIDPrefix starts every Delivery.ID: "dlv2_" and 32 lowercase
 	// hex digits, the body's XXH3-128 (what `xxhsum -H2` prints).
@@ -44,21 +45,20 @@ type bodyDigest [16]byte
 func digestBody(body []byte) bodyDigest { return xxh3.Hash128(body).Bytes() }
 
 // id is Delivery.ID: DeliveryIDPrefix and the hex digest.
-func (d *bodyDigest) id() string {
-	var b [len(DeliveryIDPrefix) + 2*len(d)]byte
-	n := copy(b[:], DeliveryIDPrefix)
-	hex.Encode(b[n:], d[:])
-	return string(b[:])
-}
+func (d *bodyDigest) id() string { return d.text(DeliveryIDPrefix) }
 
 // key is KeyByBody's key: BodyKeyPrefix and the hex digest. No key of an
 // earlier version ("sha256:" or "sha256-doc:" and 64 hex digits) is ever
 // equal to one.
-func (d *bodyDigest) key() string {
-	var b [len(BodyKeyPrefix) + 2*len(d)]byte
-	n := copy(b[:], BodyKeyPrefix)
-	hex.Encode(b[n:], d[:])
-	return string(b[:])
+func (d *bodyDigest) key() string { return d.text(BodyKeyPrefix) }
+
+// text is prefix (of len(DeliveryIDPrefix) bytes at most) and the hex
+// digest, in one allocation.
+func (d *bodyDigest) text(prefix string) string {
+	var b [len(DeliveryIDPrefix) + 2*len(d)]byte
+	n := copy(b[:], prefix)
+	n += hex.Encode(b[n:], d[:])
+	return string(b[:n])
 }
 
 // DeliveryID returns the ID the router gives the delivery of body

@@ -442,16 +442,11 @@ func (r *Router) decode(body []byte, h *bodyHashes) (*Delivery, *content, error)
 		return d, nil, err
 	}
 	r.mu.RLock()
-	ct, refused := judgeContent(d.Content, r.order)
+	ct, anns, err := newContent(d.Content, r.order)
 	r.mu.RUnlock()
-	if ct != nil {
-		return d, ct, nil
-	}
-	ct, anns, err := parseContent(d.Content)
 	if err != nil {
 		return d, nil, contentError(err)
 	}
-	ct.refused = refused
 	d.Annotations = anns
 	return d, ct, nil
 }
