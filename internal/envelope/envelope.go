@@ -126,8 +126,9 @@ func Decode(body []byte) (*Envelope, error) { return DecodeRuns(body, nil, nil) 
 // to decode the choices' string contents in (nil: made for the call):
 // each is decoded while it is scanned, so its bytes are read once, into
 // *scratch, then copied into one allocation of the exact size for all of
-// them. *scratch is left grown, for the next call; the Envelope never
-// refers to it.
+// them. *scratch is left grown, for the next call, and the Envelope does
+// not refer to it; room grown past MaxRoom is the Envelope's instead, and
+// *scratch is left nil.
 func DecodeRuns(body []byte, runs *jsonscan.PlainRuns, scratch *[]byte) (*Envelope, error) {
 	env, ok := scan(body, runs, scratch)
 	if !ok {

@@ -15,22 +15,19 @@ import (
 // take. For every body where ok is true, the result equals decodeStd's.
 //
 // The choices' string contents are decoded into *scratch as they are
-// scanned, then copied to one allocation of their size, which env.texts
-// slice; *scratch is left grown. Room grown past MaxRoom is not copied
-// from: env.texts slice it and *scratch is left nil, so that a large
-// content is held once, not twice. Without scratch (nil), they are
-// decoded into room of the body's size, which env.texts slice.
+// scanned (nil: room made for the call), then copied to one allocation of
+// their size, which env.texts slice; *scratch is left grown. Room grown
+// past MaxRoom is not copied from: env.texts slice it and *scratch is
+// left nil, so that a large content is held once, not twice.
 func scan(body []byte, runs *jsonscan.PlainRuns, scratch *[]byte) (env *Envelope, ok bool) {
-	cs := contents{owned: scratch == nil}
-	if scratch != nil {
-		cs.buf = (*scratch)[:0]
+	if scratch == nil {
+		scratch = new([]byte)
 	}
+	cs := contents{buf: (*scratch)[:0]}
 	env, ok = scanInto(body, runs, &cs)
-	if scratch != nil {
-		*scratch = cs.buf[:0]
-		if cs.kept {
-			*scratch = nil // env.texts hold it
-		}
+	*scratch = cs.buf[:0]
+	if cs.kept {
+		*scratch = nil // env.texts hold it
 	}
 	return env, ok
 }
@@ -45,9 +42,6 @@ func scanInto(body []byte, runs *jsonscan.PlainRuns, cs *contents) (env *Envelop
 	i := jsonscan.SkipSpace(body, 0)
 	if i >= len(body) || body[i] != '{' {
 		return nil, false
-	}
-	if cs.owned {
-		cs.buf = make([]byte, 0, len(body)) // a content decodes to no more than its token but for invalid UTF-8
 	}
 	// One allocation for the envelope and the objects it usually holds,
 	// one for the text of its strings, one for the decoded contents.
@@ -87,11 +81,9 @@ func scanInto(body []byte, runs *jsonscan.PlainRuns, cs *contents) (env *Envelop
 		}
 		env.texts = env.texts[:n]
 		text := cs.buf
-		switch {
-		case cs.owned:
-		case cap(text) > MaxRoom:
+		if cap(text) > MaxRoom {
 			cs.kept = true // too large to keep as room: the contents' own
-		default:
+		} else {
 			text = bytes.Clone(text) // their size, not zeroed first
 		}
 		for _, sp := range cs.spans {
@@ -127,7 +119,6 @@ type scanner struct {
 type contents struct {
 	buf   []byte
 	spans []span
-	owned bool // buf is the envelope's: it is not copied
 	kept  bool // buf, room past MaxRoom, became the envelope's
 }
 
@@ -390,7 +381,7 @@ func (s *scanner) choice(i, n int, ch *Choice, cs *contents) (int, bool) {
 // content reads choice n's content, a string at b[i]: raw, as s.raw
 // keeps it, and decoded into cs in the same pass.
 func (s *scanner) content(i, n int, raw *json.RawMessage, cs *contents) (int, bool) {
-	if !cs.owned && len(s.b)-i > MaxRoom {
+	if len(s.b)-i > MaxRoom {
 		// It may be large: the room is grown to the token's size first
 		// (found by a scan, which jumps the plain runs), so that it is
 		// not doubled past it and then copied.
