@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/retabhook/retabhook/internal/jsontree"
-	"github.com/retabhook/retabhook/internal/rulecheck"
+	"github.com/retabhook/retabhook/internal/validatetag"
 )
 
 // ErrTagConflict is wrapped by the derivation error of a field whose
@@ -71,7 +71,7 @@ func parseValidateTag(tag string) []ruleLevel {
 		if strings.Contains(item, "|") {
 			name, param = item, ""
 		}
-		r := rule{name: name, param: rulecheck.Param(param)}
+		r := rule{name: name, param: validatetag.Param(param)}
 		if inKeys {
 			cur.keys = append(cur.keys, r)
 		} else {
@@ -466,7 +466,7 @@ func (a *ruleApplier) keywords(t reflect.Type, r rule) (ruleResult, error) {
 		}
 		return ruleResult{why: "its meaning on " + t.String() + " has no keyword"}, nil
 	case "oneof":
-		vals := rulecheck.OneofValues(r.param)
+		vals := validatetag.OneofValues(r.param)
 		enum := jsontree.NewArray()
 		switch k {
 		case kindStr:
@@ -489,7 +489,7 @@ func (a *ruleApplier) keywords(t reflect.Type, r rule) (ruleResult, error) {
 		if !isString {
 			return ruleResult{why: r.name + " on " + t.String() + " is not mapped"}, nil
 		}
-		codes := rulecheck.Codes(r.name)
+		codes := validatetag.Codes(r.name)
 		enum := jsontree.NewArray()
 		for _, c := range codes {
 			enum.Elems = append(enum.Elems, jsontree.NewString(c))

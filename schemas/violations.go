@@ -14,7 +14,7 @@ import (
 	"golang.org/x/text/message"
 
 	"github.com/retabhook/retabhook/internal/jsonpointer"
-	"github.com/retabhook/retabhook/internal/rulecheck"
+	"github.com/retabhook/retabhook/internal/validatetag"
 )
 
 // Violation is one way an extracted object fails its schema.
@@ -184,9 +184,9 @@ func codeListName(want []any) string {
 		codes []string
 		name  string
 	}{
-		{rulecheck.Codes("iso4217"), "an ISO 4217 currency code"},
-		{rulecheck.Codes("iso3166_1_alpha2"), "an ISO 3166-1 alpha-2 country code"},
-		{rulecheck.Codes("iso3166_1_alpha3"), "an ISO 3166-1 alpha-3 country code"},
+		{validatetag.Codes("iso4217"), "an ISO 4217 currency code"},
+		{validatetag.Codes("iso3166_1_alpha2"), "an ISO 3166-1 alpha-2 country code"},
+		{validatetag.Codes("iso3166_1_alpha3"), "an ISO 3166-1 alpha-3 country code"},
 	} {
 		if len(want) != len(l.codes) {
 			continue

@@ -28,7 +28,7 @@
 // lengths of slices, arrays and maps, time.Duration parameters), oneof
 // (with its quoting), datetime, iso4217, iso3166_1_alpha2,
 // iso3166_1_alpha3 (the validator's own code lists, found by asking it:
-// see codes.go), boolean, alphanum and uuid on strings; rules that read
+// see internal/validatetag), boolean, alphanum and uuid on strings; rules that read
 // only the value and their parameter (email, url, uri, http_url, contains,
 // startswith, ip, hostname and others: see delegated) on strings, by
 // asking the validator about that value alone (validator.Var, a few

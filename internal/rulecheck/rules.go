@@ -2,7 +2,6 @@ package rulecheck
 
 import (
 	"reflect"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -10,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-playground/validator/v10"
+
+	"github.com/retabhook/retabhook/internal/validatetag"
 )
 
 // implemented names the rules [rule] compiles (for some kinds).
@@ -51,7 +52,7 @@ func rule(vd *validator.Validate, t reflect.Type, viaPtr bool, item string) (tes
 		}
 		return func(v reflect.Value) bool { return v.CanInterface() && varPasses(vd, v.Interface(), item) }, true
 	}
-	param = Param(param)
+	param = validatetag.Param(param)
 	k := t.Kind()
 	isString := k == reflect.String
 	switch name {
@@ -69,7 +70,7 @@ func rule(vd *validator.Validate, t reflect.Type, viaPtr bool, item string) (tes
 			}, true
 		}
 	case "iso4217", "iso3166_1_alpha2", "iso3166_1_alpha3":
-		if codes := Codes(name); isString {
+		if codes := validatetag.Codes(name); isString {
 			return func(v reflect.Value) bool {
 				_, found := slices.BinarySearch(codes, v.String())
 				return found
@@ -225,7 +226,7 @@ func cmpInt(a, b int64) int {
 // oneof compiles the validator's isOneOf: the value's text (a string, or
 // an integer in decimal) is one of the parameter's values.
 func oneof(k reflect.Kind, param string) (func(reflect.Value) bool, bool) {
-	vals := OneofValues(param)
+	vals := validatetag.OneofValues(param)
 	switch k {
 	case reflect.String:
 		return func(v reflect.Value) bool { return slices.Contains(vals, v.String()) }, true
@@ -249,25 +250,6 @@ func oneof(k reflect.Kind, param string) (func(reflect.Value) bool, bool) {
 		return func(v reflect.Value) bool { return slices.Contains(uints, v.Uint()) }, true
 	}
 	return nil, false
-}
-
-var oneofSplit = regexp.MustCompile(`'[^']*'|\S+`)
-
-// Param is a rule's parameter as the validator reads it: "0x2C" stands
-// for a comma and "0x7C" for a pipe, which the tag's syntax takes for
-// itself.
-func Param(p string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(p, "0x2C", ","), "0x7C", "|")
-}
-
-// OneofValues splits a oneof parameter as the validator does: on spaces,
-// with 'quoted values' kept whole and every quote removed.
-func OneofValues(p string) []string {
-	vals := oneofSplit.FindAllString(p, -1)
-	for i, v := range vals {
-		vals[i] = strings.ReplaceAll(v, "'", "")
-	}
-	return vals
 }
 
 func alphanum(s string) bool {
@@ -300,21 +282,4 @@ func isUUID(s string) bool {
 		}
 	}
 	return true
-}
-
-//go:generate go run ./internal/gencodes
-
-// Codes returns the codes the validator's iso4217, iso3166_1_alpha2 or
-// iso3166_1_alpha3 rule accepts, sorted (nil for another rule). The slice
-// is shared: do not modify it.
-func Codes(rule string) []string {
-	switch rule {
-	case "iso4217":
-		return iso4217Codes
-	case "iso3166_1_alpha2":
-		return iso3166Alpha2Codes
-	case "iso3166_1_alpha3":
-		return iso3166Alpha3Codes
-	}
-	return nil
 }

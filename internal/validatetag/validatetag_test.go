@@ -1,14 +1,12 @@
-package rulecheck_test
+package validatetag_test
 
 import (
-	"fmt"
-	"reflect"
 	"slices"
 	"testing"
 
 	"github.com/go-playground/validator/v10"
 
-	"github.com/retabhook/retabhook/internal/rulecheck"
+	"github.com/retabhook/retabhook/internal/validatetag"
 )
 
 // TestCodesAreTheValidators: each code list is sorted (Passes searches
@@ -17,7 +15,7 @@ import (
 func TestCodesAreTheValidators(t *testing.T) {
 	v := validator.New(validator.WithRequiredStructEnabled())
 	for rule, n := range map[string]int{"iso4217": 3, "iso3166_1_alpha2": 2, "iso3166_1_alpha3": 3} {
-		codes := rulecheck.Codes(rule)
+		codes := validatetag.Codes(rule)
 		if len(codes) < 100 || !slices.IsSorted(codes) {
 			t.Fatalf("%s: %d codes, sorted %v", rule, len(codes), slices.IsSorted(codes))
 		}
@@ -26,7 +24,7 @@ func TestCodesAreTheValidators(t *testing.T) {
 			if len(prefix) == n {
 				_, listed := slices.BinarySearch(codes, prefix)
 				if accepted := v.Var(prefix, rule) == nil; accepted != listed {
-					t.Fatalf("%s %q: the validator accepts it %v, the list has it %v (go generate ./internal/rulecheck)", rule, prefix, accepted, listed)
+					t.Fatalf("%s %q: the validator accepts it %v, the list has it %v (go generate ./internal/validatetag)", rule, prefix, accepted, listed)
 				}
 				return
 			}
@@ -39,25 +37,8 @@ func TestCodesAreTheValidators(t *testing.T) {
 }
 
 func TestOneofValues(t *testing.T) {
-	got := rulecheck.OneofValues(`red green 'dark blue' '' x'y`)
+	got := validatetag.OneofValues(`red green 'dark blue' '' x'y`)
 	if want := []string{"red", "green", "dark blue", "", "xy"}; !slices.Equal(got, want) {
 		t.Fatalf("got %q, want %q", got, want)
 	}
-}
-
-func ExampleProgram_Passes() {
-	type line struct {
-		Quantity int `validate:"gt=0"`
-	}
-	type invoice struct {
-		Currency string `validate:"iso4217"`
-		Lines    []line `validate:"min=1,dive"`
-	}
-	v := validator.New(validator.WithRequiredStructEnabled())
-	p := rulecheck.Compile(v, reflect.TypeFor[invoice]())
-	fmt.Println(p.Passes(reflect.ValueOf(invoice{Currency: "EUR", Lines: []line{{Quantity: 2}}})))
-	fmt.Println(p.Passes(reflect.ValueOf(invoice{Currency: "EUR", Lines: []line{{Quantity: 0}}}))) // ask the validator
-	// Output:
-	// true
-	// false
 }
