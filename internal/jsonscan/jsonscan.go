@@ -39,12 +39,12 @@ const (
 // JSON whitespace.
 func SkipSpace(b []byte, i int) int {
 	for i < len(b) {
-		switch b[i] {
-		case ' ', '\n', '\r', '\t':
-			i++
-		default:
+		// Every whitespace byte is at most ' ': one comparison for the
+		// usual byte that is not.
+		if c := b[i]; c > ' ' || c != ' ' && c != '\n' && c != '\r' && c != '\t' {
 			return i
 		}
+		i++
 	}
 	return i
 }
@@ -60,12 +60,14 @@ const (
 // them); the lowest flag is exact, so bits.TrailingZeros64(special(w))/8
 // is the index of w's first such byte.
 func special(w uint64) uint64 {
-	// A byte below 0x20 borrows (its high bit set in w-0x20), a byte from
-	// 0x80 has it set in w; a quote or a backslash is a zero byte in w
-	// xor its copies, which borrows where the byte's high bit is clear.
-	q := w ^ ('"' * ones)
+	// With bit 1 of each byte flipped (y), a byte below 0x20 stays below
+	// 0x20 and a quote (0x22) becomes 0x20: these, and no other byte, are
+	// below 0x21 in y, and borrow in y-0x21; a byte from 0x80 has its high
+	// bit set in y; a backslash is a zero byte in w xor its copies, which
+	// borrows where the byte's high bit is clear.
+	y := w ^ (0x02 * ones)
 	bs := w ^ ('\\' * ones)
-	return ((w - 0x20*ones) | w | (q-ones)&^q | (bs-ones)&^bs) & highs
+	return ((y - 0x21*ones) | y | (bs-ones)&^bs) & highs
 }
 
 // String scans the string token starting at b[i] (which must be '"'). It
@@ -442,20 +444,52 @@ func Skip(b []byte, i int) (end int, ok bool) {
 
 // skipNested is Skip for the object or array at b[i], in one loop rather
 // than a call per value (a skipped tree, such as the completion's
-// "parsed" copy of the content, is mostly short strings and numbers):
-// objects records, for each open container, whether it is an object, and
-// at most MaxDepth of them may be open at once, as Object and Array
-// nested by Skip's recursion would allow.
+// "parsed" copy of the content, is mostly short strings and numbers): a
+// string's plain bytes are passed over a word at a time and a short
+// number's digits likewise (skipNumber) in the loop itself, the rest of a
+// string (an escape, a non-ASCII byte, a long run) by stringFrom, and
+// whitespace is looked for only where a byte is one. objects records, for
+// each open container, whether it is an object, and at most MaxDepth of
+// them may be open at once, as Object and Array nested by Skip's
+// recursion would allow.
 func skipNested(b []byte, i int) (int, bool) {
 	var objects [(MaxDepth + 63) / 64]uint64
-	depth := 0 // open containers
+	depth := 0   // open containers
+	key := false // b[i] must start a member's key
 	var ok bool
 	for {
-		// b[i] starts a value.
+		// b[i] starts a value, or a key.
 		if i >= len(b) {
 			return i, false
 		}
-		switch c := b[i]; {
+		c := b[i]
+		switch {
+		case c == '"':
+			// At most longRun words here; a longer string is stringFrom's.
+			j, limit := i+1, min(len(b), i+1+8*longRun)
+			for j+8 <= limit {
+				if m := special(binary.LittleEndian.Uint64(b[j : j+8])); m != 0 {
+					j += bits.TrailingZeros64(m) >> 3
+					break
+				}
+				j += 8
+			}
+			if j < len(b) && b[j] == '"' {
+				i = j + 1
+			} else if i, _, ok = stringFrom(b, j, nil); !ok {
+				return i, false
+			}
+			if key {
+				key = false
+				i = SkipSpace(b, i)
+				if i >= len(b) || b[i] != ':' {
+					return i, false
+				}
+				i = SkipSpace(b, i+1)
+				continue // at the member's value
+			}
+		case key:
+			return i, false
 		case c == '{' || c == '[':
 			if depth >= MaxDepth {
 				return i, false
@@ -475,18 +509,10 @@ func skipNested(b []byte, i int) (int, bool) {
 				depth--
 				break // an empty one: a value read
 			}
-			if c == '{' {
-				if i, _, _, ok = memberValue(b, i); !ok {
-					return i, false
-				}
-			}
-			continue // at its first value
-		case c == '"':
-			if i, _, ok = String(b, i); !ok {
-				return i, false
-			}
+			key = c == '{'
+			continue // at its first member or value
 		case c == '-' || '0' <= c && c <= '9':
-			if i, _, ok = Number(b, i); !ok {
+			if i, ok = skipNumber(b, i); !ok {
 				return i, false
 			}
 		default:
@@ -500,27 +526,67 @@ func skipNested(b []byte, i int) (int, bool) {
 			if depth == 0 {
 				return i, true
 			}
-			object := objects[(depth-1)>>6]&(1<<((depth-1)&63)) != 0
 			i = SkipSpace(b, i)
 			if i >= len(b) {
 				return i, false
 			}
-			if b[i] == ',' {
+			object := objects[(depth-1)>>6]&(1<<((depth-1)&63)) != 0
+			if c := b[i]; c == ',' {
 				i = SkipSpace(b, i+1)
-				if object {
-					if i, _, _, ok = memberValue(b, i); !ok {
-						return i, false
-					}
-				}
+				key = object
 				break
-			}
-			if object && b[i] != '}' || !object && b[i] != ']' {
+			} else if object && c != '}' || !object && c != ']' {
 				return i, false
 			}
 			i++
 			depth--
 		}
 	}
+}
+
+// skipNumber is Number's end and verdict for the number at b[i], read a
+// word at a time when b has room for one past each part (the usual
+// integer, or an integer and a fraction, each shorter than a word), by
+// Number otherwise.
+func skipNumber(b []byte, i int) (int, bool) {
+	if len(b)-i >= 9 {
+		j := i
+		if b[j] == '-' {
+			j++
+		}
+		// The digits before the first byte that is not one: a leading
+		// zero must be alone, as Number reads it.
+		n := bits.TrailingZeros64(nonDigits(binary.LittleEndian.Uint64(b[j:]))) >> 3
+		if n > 0 && n < 8 && (n == 1 || b[j] != '0') {
+			j += n
+			switch b[j] {
+			case 'e', 'E':
+			case '.':
+				if len(b)-j >= 9 {
+					n = bits.TrailingZeros64(nonDigits(binary.LittleEndian.Uint64(b[j+1:]))) >> 3
+					if n > 0 && n < 8 {
+						if j += 1 + n; b[j] != 'e' && b[j] != 'E' {
+							return j, true
+						}
+					}
+				}
+			default:
+				return j, true
+			}
+		}
+	}
+	end, _, ok := Number(b, i)
+	return end, ok
+}
+
+// nonDigits returns the high bits of the bytes of the little-endian word
+// w that are not ASCII digits. As with special, bytes above a flagged one
+// may be flagged falsely; the lowest flag is exact.
+func nonDigits(w uint64) uint64 {
+	// A byte below '0' borrows in w-'0', one above '9' and below 0x80
+	// reaches 0x80 in w+0x46, one from 0x80 has the bit set in w; a digit
+	// does none of these, and carries nor borrows into the byte above.
+	return ((w - '0'*ones) | (w + 0x46*ones) | w) & highs
 }
 
 // memberValue reads an object member's key and colon at b[i] and returns
@@ -695,32 +761,30 @@ func AppendString(dst, b []byte, i int) (out []byte, end int, ok bool) {
 // one-byte escape). It calls nothing, so that its loop keeps its
 // variables in registers.
 func unescapeWords(d, b []byte, i, n int) (int, int) {
-	if i > len(b) || n > len(d) {
+	if i < 0 || n < 0 {
 		return i, n
 	}
-	src, out := b[i:], d[n:]
-	for len(src) >= 8 && len(out) >= 8 {
-		w := binary.LittleEndian.Uint64(src)
-		binary.LittleEndian.PutUint64(out, w)
+	for i+8 <= len(b) && n+8 <= len(d) {
+		w := binary.LittleEndian.Uint64(b[i : i+8])
+		binary.LittleEndian.PutUint64(d[n:n+8], w)
 		m := special(w)
 		if m == 0 {
-			src, out = src[8:], out[8:]
+			i, n = i+8, n+8
 			continue
 		}
-		k := bits.TrailingZeros64(m) >> 3 & 7
-		if src[k] != '\\' || len(src) < k+2 {
-			src, out = src[k:], out[k:]
+		k := bits.TrailingZeros64(m) >> 3
+		i, n = i+k, n+k
+		if b[i] != '\\' || i+1 >= len(b) {
 			break
 		}
-		e := unescaped[src[k+1]]
+		e := unescaped[b[i+1]]
 		if e == 0 {
-			src, out = src[k:], out[k:]
 			break // \u, or not an escape
 		}
-		out[k] = e // k < 8 <= len(out)
-		src, out = src[k+2:], out[k+1:]
+		d[n] = e
+		i, n = i+2, n+1
 	}
-	return len(b) - len(src), len(d) - len(out)
+	return i, n
 }
 
 // unescaped maps the byte after a backslash to the byte the escape
