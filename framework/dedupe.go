@@ -127,14 +127,13 @@ func (r *Router) dedupeKey(d *Delivery, body []byte) string {
 // even among 2^32 keys. Keys in progress are kept as they are.
 type MemoryDeduper struct {
 	window time.Duration
-	now    func() time.Time
+	start  time.Time // what its times count from (monotonic): see elapsed
 	seeds  [2]maphash.Seed
 
 	mu     sync.Mutex
-	base   time.Time               // what done's times count from (monotonic)
-	done   map[dedupeSum]int64     // processed keys: when, in ns since base
+	done   map[dedupeSum]int64     // processed keys: when, in ns since start
 	claims map[string]*dedupeEntry // keys in progress
-	swept  time.Time
+	swept  int64                   // the last sweep, in ns since start
 }
 
 // dedupeSum is a key's hash in MemoryDeduper.done.
@@ -151,7 +150,7 @@ type dedupeEntry struct {
 // NewMemoryDeduper returns a [MemoryDeduper] that remembers a processed key
 // for window.
 func NewMemoryDeduper(window time.Duration) *MemoryDeduper {
-	return &MemoryDeduper{window: window, now: time.Now, seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
+	return &MemoryDeduper{window: window, start: time.Now(), seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
 		done: map[dedupeSum]int64{}, claims: map[string]*dedupeEntry{}}
 }
 
@@ -159,12 +158,10 @@ func (m *MemoryDeduper) sum(key string) dedupeSum {
 	return dedupeSum{maphash.String(m.seeds[0], key), maphash.String(m.seeds[1], key)}
 }
 
-// since is now as done counts it; the caller holds m.mu.
-func (m *MemoryDeduper) since(now time.Time) int64 {
-	if m.base.IsZero() {
-		m.base = now
-	}
-	return int64(now.Sub(m.base))
+// elapsed is the time since m was made, as done counts it: one read of
+// the monotonic clock (time.Now reads the wall clock too).
+func (m *MemoryDeduper) elapsed() int64 {
+	return int64(time.Since(m.start))
 }
 
 // Begin implements [Deduper].
@@ -172,10 +169,10 @@ func (m *MemoryDeduper) Begin(ctx context.Context, key string) (bool, func(bool)
 	sum := m.sum(key)
 	for {
 		m.mu.Lock()
-		now := m.now()
+		now := m.elapsed()
 		m.sweep(now)
 		at, ok := m.done[sum]
-		if ok && m.since(now)-at < int64(m.window) {
+		if ok && now-at < int64(m.window) {
 			m.mu.Unlock()
 			return true, nil, nil
 		}
@@ -216,7 +213,7 @@ func (e *dedupeEntry) finish(processed bool) {
 		delete(m.claims, e.key)
 	}
 	if processed {
-		m.done[e.sum] = m.since(m.now())
+		m.done[e.sum] = m.elapsed()
 	}
 	if e.wait != nil {
 		close(e.wait)
@@ -227,17 +224,18 @@ func (e *dedupeEntry) finish(processed bool) {
 func (m *MemoryDeduper) Len() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.sweep(m.now())
+	m.sweep(m.elapsed())
 	return len(m.done) + len(m.claims)
 }
 
-// sweep forgets expired keys, at most ten times per window.
-func (m *MemoryDeduper) sweep(now time.Time) {
-	if now.Sub(m.swept) < m.window/10 {
+// sweep forgets expired keys, at most ten times per window; now is
+// elapsed's.
+func (m *MemoryDeduper) sweep(now int64) {
+	if now-m.swept < int64(m.window/10) {
 		return
 	}
 	m.swept = now
-	cut := m.since(now) - int64(m.window)
+	cut := now - int64(m.window)
 	for k, at := range m.done {
 		if at <= cut {
 			delete(m.done, k)

@@ -227,8 +227,9 @@ type ignoredBody struct {
 }
 
 // writeAnswer answers a delivery that succeeded: 200 processed, 202
-// accepted, or 200 duplicate.
-func writeAnswer(w http.ResponseWriter, d *Delivery, out *Outcome) {
+// accepted, or 200 duplicate. The answer's bytes are written from a
+// buffer of r.answers (ResponseWriter.Write does not keep them).
+func (r *Router) writeAnswer(w http.ResponseWriter, d *Delivery, out *Outcome) {
 	status, word := http.StatusOK, "processed"
 	out.Review = d.Review != nil && !out.Duplicate
 	switch {
@@ -252,8 +253,20 @@ func writeAnswer(w http.ResponseWriter, d *Delivery, out *Outcome) {
 	// What Header.Set does, without canonicalising a key that already is.
 	w.Header()["Content-Type"] = []string{"application/json"}
 	w.WriteHeader(status)
-	_, _ = w.Write(appendOK(make([]byte, 0, 96+len(d.Kind)), okBody{Status: word, Kind: d.Kind, DeliveryID: d.ID, Review: out.Review && out.Accepted}))
+	buf, _ := r.answers.Get().(*[]byte)
+	if buf == nil {
+		buf = new([]byte)
+	}
+	*buf = appendOK((*buf)[:0], okBody{Status: word, Kind: d.Kind, DeliveryID: d.ID, Review: out.Review && out.Accepted})
+	_, _ = w.Write(*buf)
+	if cap(*buf) <= answerMax {
+		r.answers.Put(buf)
+	}
 }
+
+// answerMax is the largest answer buffer kept for the next answer (a
+// kind of a few hundred bytes is written from one of its own).
+const answerMax = 512
 
 // appendOK appends a as json.Encoder writes it (what the answer was
 // before: TestAnswerAgreesWithEncodingJSON), without its reflection and

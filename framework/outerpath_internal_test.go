@@ -3,6 +3,7 @@ package framework
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"mime"
@@ -14,6 +15,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/retabhook/retabhook/internal/fixtures"
 )
 
 // TestAnswerAgreesWithEncodingJSON checks the answer of a delivery
@@ -44,8 +47,10 @@ func TestAnswerAgreesWithEncodingJSON(t *testing.T) {
 
 // TestAnswerProcessed checks the whole answer of a delivery processed,
 // duplicate or accepted: status, Content-Type and body (HTML characters
-// of the kind escaped, as encoding/json does).
+// of the kind escaped, as encoding/json does), one router writing them
+// all from its pooled buffers, longer and shorter in turn.
 func TestAnswerProcessed(t *testing.T) {
+	r := new(Router)
 	for _, c := range []struct {
 		out  Outcome
 		code int
@@ -54,10 +59,11 @@ func TestAnswerProcessed(t *testing.T) {
 		{Outcome{}, http.StatusOK, `{"status":"processed","kind":"k\u003c1\u003e","delivery_id":"dlv_1"}` + "\n"},
 		{Outcome{Duplicate: true}, http.StatusOK, `{"status":"duplicate","kind":"k\u003c1\u003e","delivery_id":"dlv_1"}` + "\n"},
 		{Outcome{Accepted: true}, http.StatusAccepted, `{"status":"accepted","kind":"k\u003c1\u003e","delivery_id":"dlv_1"}` + "\n"},
+		{Outcome{}, http.StatusOK, `{"status":"processed","kind":"k\u003c1\u003e","delivery_id":"dlv_1"}` + "\n"},
 	} {
 		w := httptest.NewRecorder()
 		out := c.out
-		writeAnswer(w, &Delivery{Kind: "k<1>", ID: "dlv_1"}, &out)
+		r.writeAnswer(w, &Delivery{Kind: "k<1>", ID: "dlv_1"}, &out)
 		require.Equal(t, c.code, w.Code)
 		require.Equal(t, c.code, out.Status)
 		require.Equal(t, "application/json", w.Header().Get("Content-Type"))
@@ -65,8 +71,11 @@ func TestAnswerProcessed(t *testing.T) {
 	}
 	w := httptest.NewRecorder()
 	out := Outcome{Accepted: true}
-	writeAnswer(w, &Delivery{Kind: "k", ID: "dlv_2", Review: &ReviewReason{}}, &out)
+	r.writeAnswer(w, &Delivery{Kind: "k", ID: "dlv_2", Review: &ReviewReason{}}, &out)
 	require.Equal(t, `{"status":"accepted","kind":"k","delivery_id":"dlv_2","review":true}`+"\n", w.Body.String())
+	w, out = httptest.NewRecorder(), Outcome{Duplicate: true}
+	r.writeAnswer(w, &Delivery{Kind: "k", ID: "d"}, &out)
+	require.Equal(t, `{"status":"duplicate","kind":"k","delivery_id":"d"}`+"\n", w.Body.String())
 }
 
 type deadlineWriter struct {
@@ -187,4 +196,46 @@ func TestMediaTypeShortcut(t *testing.T) {
 	}
 	require.ErrorIs(t, checkMediaType(""), ErrUnsupportedMediaType)
 	require.ErrorIs(t, checkMediaType("text/plain"), ErrUnsupportedMediaType)
+}
+
+// closeCounter is a request body that counts its Close calls.
+type closeCounter struct {
+	io.Reader
+	closed int
+}
+
+func (c *closeCounter) Close() error { c.closed++; return nil }
+
+// TestBodyClosedOnceRead checks that the router closes a body it read to
+// its end (so that net/http does not read on to discard its rest after
+// the answer), whatever the answer, and leaves one it refused unread to
+// net/http, with "Connection: close".
+func TestBodyClosedOnceRead(t *testing.T) {
+	r := hostileRouter(t, nil, nil)
+	post := func(body []byte, sig string) (*closeCounter, *httptest.ResponseRecorder) {
+		cc := &closeCounter{Reader: bytes.NewReader(body)}
+		req := httptest.NewRequest(http.MethodPost, "/webhook", cc)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Retab-Signature", sig)
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, req)
+		return cc, w
+	}
+	ok, invalid := eventBody("a"), fixtures.ContentEnvelope(`{"name":""}`)
+	for _, c := range []struct {
+		body   []byte
+		sig    string
+		status int
+		closed int
+	}{
+		{ok, Sign(hostileSecret, ok), http.StatusOK, 1},
+		{invalid, Sign(hostileSecret, invalid), http.StatusUnprocessableEntity, 1},
+		{ok, Sign("whsec_other", ok), http.StatusUnauthorized, 1}, // read, then refused
+		{ok, "not-hex", http.StatusUnauthorized, 0},               // refused before the read
+	} {
+		cc, w := post(c.body, c.sig)
+		require.Equal(t, c.status, w.Code, w.Body.String())
+		require.Equal(t, c.closed, cc.closed, "status %d", c.status)
+		require.Equal(t, c.closed == 0, w.Header().Get("Connection") == "close")
+	}
 }

@@ -41,6 +41,7 @@ type Router struct {
 	secretSets map[string]*secretSet // by environment; "" for a delivery that names none
 	budget     *budget               // nil without WithMaxInFlightBytes
 	pc         atomic.Uintptr        // the delivery line's source (logPC); 0 until the first
+	answers    sync.Pool             // *[]byte: writeAnswer's buffers
 }
 
 type route struct {
@@ -250,9 +251,11 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	out := Outcome{SecretIndex: -1}
 	var consumed bool
 	d, err := r.serve(ctx, w, req, start, &out, &consumed)
-	// One clock read for the duration and the log record's time.
-	done := time.Now()
-	out.Delivery, out.Err, out.Status, out.Duration = d, err, StatusOf(err), done.Sub(start)
+	// One read of the monotonic clock for the duration; the log record's
+	// time is start's wall clock plus it (time.Now reads both clocks).
+	took := time.Since(start)
+	done := start.Add(took)
+	out.Delivery, out.Err, out.Status, out.Duration = d, err, StatusOf(err), took
 	if err != nil {
 		// Declared here, as errors.As makes it escape: the answer of a
 		// delivery processed allocates nothing for it.
@@ -267,7 +270,7 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		}
 		r.cfg.errorWriter(w, req, err)
 	} else {
-		writeAnswer(w, d, &out)
+		r.writeAnswer(w, d, &out)
 	}
 	r.log(ctx, out, done)
 	if r.cfg.observer != nil {
@@ -329,6 +332,11 @@ func (r *Router) serve(ctx context.Context, w http.ResponseWriter, req *http.Req
 		return nil, err
 	}
 	*consumed = true
+	if req.Body != nil {
+		// Read to its end: closed now, net/http does not try to read past
+		// it (an io.CopyN to discard the rest) once the answer is written.
+		_ = req.Body.Close()
+	}
 
 	_, end = r.stage(ctx, StageVerify)
 	secretIndex := -1
