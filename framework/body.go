@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/zeebo/xxh3"
@@ -37,6 +38,10 @@ const (
 	// smaller body is digested in one call once read, while it is still
 	// in the CPU's cache.
 	largeBodyMin = 256 << 10
+	// macLead is how far ahead of the HMAC goroutine the reader reads
+	// before it takes the digest and the plain runs of what it read
+	// (bodyHashes.read).
+	macLead = 4 << 20
 )
 
 // bodyHashes digests a body while it is read: its HMAC-SHA256 with each
@@ -54,8 +59,11 @@ type bodyHashes struct {
 	digest bodyDigest // after finish, when large
 	runs   jsonscan.PlainRuns
 
-	par  chan []byte // chunks for the HMAC goroutine; nil when it is not running
-	done chan struct{}
+	digested int // bytes of the body the digest and the plain runs have taken
+
+	par    chan []byte // chunks for the HMAC goroutine; nil when it is not running
+	done   chan struct{}
+	hashed atomic.Int64 // bytes the HMAC goroutine has hashed
 }
 
 func newBodyHashes(secrets []string) *bodyHashes {
@@ -70,7 +78,7 @@ func newBodyHashes(secrets []string) *bodyHashes {
 // reset prepares h for a body: the HMACs (when withMACs) are reset and fed
 // prefix, the signature scheme's bytes before the body.
 func (h *bodyHashes) reset(withMACs bool, prefix []byte) {
-	h.large = false
+	h.large, h.digested = false, 0
 	h.xxh.Reset()
 	h.runs.Reset()
 	if !withMACs {
@@ -89,42 +97,70 @@ func (h *bodyHashes) parallel() {
 	if len(h.macs) == 0 {
 		return
 	}
-	h.par, h.done = make(chan []byte, 64), make(chan struct{})
+	h.hashed.Store(0)
+	h.par, h.done = make(chan []byte, 1024), make(chan struct{}) // 1024 reads: at least macLead ahead for reads of 4 KiB or more
 	go func() {
 		defer close(h.done)
 		for chunk := range h.par {
 			for _, m := range h.macs {
 				m.Write(chunk)
 			}
+			h.hashed.Add(int64(len(chunk)))
 		}
 	}()
 }
 
-// read digests buf[start:end], bytes just read into buf (buf's length may
-// not cover them yet).
+// read takes buf[start:end], bytes just read into buf (whose length may
+// not cover them yet). The HMACs get them at once. The digest and the
+// plain runs, which only the decoding needs, are taken in the same call
+// when the HMACs run here; when they run on their own goroutine, they
+// follow behind while the HMACs have less than macLead bytes ahead of
+// them: the reader then reads first, so that the HMACs have bytes to
+// hash when it stops to grow the buffer (an allocation of several MiB,
+// zeroed, and a copy), and catches up later (caughtUp).
 func (h *bodyHashes) read(buf []byte, start, end int) {
-	buf = buf[:end]
-	h.write(buf[start:end:end])
-	if h.large && end-start >= minPlainRun {
-		h.runs.Note(buf, start, end)
-	}
-}
-
-func (h *bodyHashes) write(chunk []byte) {
+	buf = buf[:end:end]
 	if h.par != nil {
-		h.par <- chunk
+		h.par <- buf[start:]
 	} else {
 		for _, m := range h.macs {
-			m.Write(chunk)
+			m.Write(buf[start:])
 		}
 	}
-	if h.large {
-		_, _ = h.xxh.Write(chunk)
+	if !h.large {
+		return
+	}
+	if h.par == nil {
+		h.digestTo(buf, end)
+	} else if end-int(h.hashed.Load()) >= macLead {
+		h.digestTo(buf, min(end, h.digested+readChunk))
 	}
 }
 
-// finish computes the sums; it must be called once after the last write,
-// also on failure, to stop the HMAC goroutine.
+// caughtUp takes the digest and the plain runs of the whole body, once
+// it is read (read may have left them behind).
+func (h *bodyHashes) caughtUp(body []byte) {
+	if h.large {
+		h.digestTo(body, len(body))
+	}
+}
+
+// digestTo takes the digest and the plain runs of buf[h.digested:end].
+func (h *bodyHashes) digestTo(buf []byte, end int) {
+	for h.digested < end {
+		next := min(end, h.digested+readChunk)
+		b := buf[h.digested:next]
+		_, _ = h.xxh.Write(b)
+		if len(b) >= minPlainRun {
+			h.runs.Note(b, h.digested)
+		}
+		h.digested = next
+	}
+}
+
+// finish computes the sums; it must be called once after the last read,
+// and after caughtUp when the body was read whole, also on failure, to
+// stop the HMAC goroutine.
 func (h *bodyHashes) finish() {
 	if h.par != nil {
 		close(h.par)
@@ -398,6 +434,9 @@ func (r *Router) readBody(req *http.Request, h *bodyHashes, clock *bodyClock, pr
 	switch {
 	case err == io.EOF:
 		clock.end()
+		if h != nil {
+			h.caughtUp(buf)
+		}
 		return buf, nil
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return nil, fmt.Errorf("%w: %d bytes received in %s, slower than WithBodyDeadline allows", ErrBodyTimeout, len(buf), time.Since(clock.start).Round(time.Millisecond))

@@ -226,22 +226,25 @@ type plainRun struct{ start, end int }
 // Reset forgets every run, keeping the memory.
 func (p *PlainRuns) Reset() { p.runs = p.runs[:0] }
 
-// Note checks b[start:end] (bytes just written) and records its plain
-// prefix and its plain suffix (the whole of it when it is plain), each
-// when it is at least 32 bytes long: a read that holds the start or the
-// end of a document, with JSON around it, still has the document's part
-// noted. Finding the suffix reads backwards from end to the last byte
-// that is not plain, so a read costs one pass at most.
-func (p *PlainRuns) Note(b []byte, start, end int) {
-	if end > len(b) || end-start < 32 {
+// Note checks b, bytes just written at offset at of the buffer, and
+// records its plain prefix and its plain suffix (the whole of it when it
+// is plain), each when it is at least 32 bytes long: a read that holds
+// the start or the end of a document, with JSON around it, still has the
+// document's part noted. Finding the suffix reads backwards from the end
+// to the last byte that is not plain, so a read costs one pass at most.
+// Runs are recorded as offsets of the buffer (at plus their offset in b),
+// so b may be a piece the buffer is later assembled from.
+func (p *PlainRuns) Note(b []byte, at int) {
+	end := len(b)
+	if end < 32 {
 		return
 	}
-	i := plainPrefix(b, start, end)
-	p.add(start, i)
+	i := plainPrefix(b, 0, end)
+	p.add(at, at+i)
 	if i == end {
 		return
 	}
-	p.add(plainSuffix(b, i+1, end), end)
+	p.add(at+plainSuffix(b, i+1, end), at+end)
 }
 
 // add records b[start:end] when it is long enough to be worth a jump.
