@@ -152,16 +152,24 @@ func (s *scanner) object(i int, keys []string, field func(k, i int) (int, bool))
 			return v, false
 		}
 		key := b[start+1 : end-1]
+		ascii := flags&jsonscan.NonASCII == 0
 		for k, name := range keys {
-			if string(key) == name {
-				if seen&(1<<k) != 0 {
+			if len(key) == len(name) {
+				if string(key) == name {
+					if seen&(1<<k) != 0 {
+						return v, false
+					}
+					seen |= 1 << k
+					return field(k, v)
+				}
+				// (ASCII bytes equal under folding are equal but for
+				// bit 0x20.)
+				if ascii && key[0]|0x20 == name[0]|0x20 && bytes.EqualFold(key, []byte(name)) {
 					return v, false
 				}
-				seen |= 1 << k
-				return field(k, v)
 			}
 		}
-		if flags&jsonscan.NonASCII != 0 || hasUpper(key) {
+		if !ascii {
 			for _, name := range keys {
 				// A key equal to name under case folding has as many
 				// runes, each of one to three bytes (name is ASCII: only
@@ -171,20 +179,11 @@ func (s *scanner) object(i int, keys []string, field func(k, i int) (int, bool))
 				}
 			}
 		}
-		// Otherwise key is ASCII without an upper-case letter, as every
-		// name is: it folds to a name only by being it.
+		// Otherwise key folds to no name: an ASCII key of a name's
+		// length is compared with it above, and a key of another length
+		// folds to a name only through a non-ASCII rune.
 		return jsonscan.Skip(b, v)
 	})
-}
-
-// hasUpper reports whether key holds an ASCII upper-case letter.
-func hasUpper(key []byte) bool {
-	for _, c := range key {
-		if 'A' <= c && c <= 'Z' {
-			return true
-		}
-	}
-	return false
 }
 
 // nullableObject reads null (setting *dst to nil) or an object (setting

@@ -512,8 +512,9 @@ func TestScanAllocations(t *testing.T) {
 }
 
 // TestKeyNamesAreLowerASCII: the scan's names are ASCII without an
-// upper-case letter, which object's shortcut for the keys that are too
-// (no case-insensitive match but the name itself) relies on.
+// upper-case letter, which object's shortcut relies on (an ASCII key is
+// compared, exactly and case-insensitively, with the names of its length
+// only).
 func TestKeyNamesAreLowerASCII(t *testing.T) {
 	for _, names := range [][]string{envelopeKeys[:], completionKeys[:], choiceKeys[:], messageKeys[:], fileKeys[:], endNodeKeys[:]} {
 		for _, name := range names {
