@@ -51,16 +51,18 @@ func scanEndNode(body []byte, runs *jsonscan.PlainRuns) (*EndNode, bool) {
 		json json.RawMessage
 	})
 	n := &all.n
-	i, ok := s.object(i, endNodeKeys[:], func(k, i int) (int, bool) {
-		switch k {
+	f := s.fields(i, endNodeKeys[:])
+	for s.next(&f) {
+		switch f.k {
 		case 0:
-			return s.filePayload(i, &n.Document, &all.fp)
+			f.done(s.filePayload(f.v, &n.Document, &all.fp))
 		case 1:
-			return s.raw(i, &n.Data)
+			f.done(s.raw(f.v, &n.Data))
 		default:
-			return s.raw(i, &all.json)
+			f.done(s.raw(f.v, &all.json))
 		}
-	})
+	}
+	i, ok := f.end()
 	if !ok || jsonscan.SkipSpace(body, i) != len(body) {
 		return nil, false
 	}

@@ -58,18 +58,20 @@ func scanInto(body []byte, runs *jsonscan.PlainRuns, cs *contents) (env *Envelop
 	s.choiceRoom, s.slots = all.choices[:0], all.slots[:0:len(all.slots)]
 	cs.spans = all.spans[:0]
 	s.text.Grow(envelopeText)
-	i, ok = s.object(i, envelopeKeys[:], func(k, i int) (int, bool) {
-		switch k {
+	f := s.fields(i, envelopeKeys[:])
+	for s.next(&f) {
+		switch f.k {
 		case 0:
-			return s.completion(i, &env.Completion, &all.c, cs)
+			f.done(s.completion(f.v, &env.Completion, &all.c, cs))
 		case 1:
-			return s.nullableString(i, &env.User)
+			f.done(s.nullableString(f.v, &env.User))
 		case 2:
-			return s.filePayload(i, &env.FilePayload, &all.fp)
+			f.done(s.filePayload(f.v, &env.FilePayload, &all.fp))
 		default:
-			return s.metadata(i, env)
+			f.done(s.metadata(f.v, env))
 		}
-	})
+	}
+	i, ok = f.end()
 	if !ok || jsonscan.SkipSpace(body, i) != len(body) {
 		return nil, false
 	}
@@ -139,65 +141,150 @@ func (s *scanner) slot() *string {
 	return new(string)
 }
 
-// object walks the object at b[i] (which must be '{'), calling field for
-// each key among keys with the index of the key and of its value, and
-// skipping the others. It fails (and Decode falls back to encoding/json,
-// whose rules then apply) on a key among keys seen twice, on a key that
-// matches one of keys only case-insensitively, and on an escaped key.
-func (s *scanner) object(i int, keys []string, field func(k, i int) (int, bool)) (int, bool) {
-	b := s.b
-	var seen uint64 // keys has at most 64 names
-	return jsonscan.Object(b, i, func(start, end int, flags jsonscan.StringFlags, v int) (int, bool) {
-		if flags&jsonscan.Escaped != 0 {
-			return v, false
-		}
-		key := b[start+1 : end-1]
-		ascii := flags&jsonscan.NonASCII == 0
-		for k, name := range keys {
-			if len(key) == len(name) {
-				if string(key) == name {
-					if seen&(1<<k) != 0 {
-						return v, false
-					}
-					seen |= 1 << k
-					return field(k, v)
-				}
-				// (ASCII bytes equal under folding are equal but for
-				// bit 0x20.)
-				if ascii && key[0]|0x20 == name[0]|0x20 && bytes.EqualFold(key, []byte(name)) {
-					return v, false
-				}
-			}
-		}
-		if !ascii {
-			for _, name := range keys {
-				// A key equal to name under case folding has as many
-				// runes, each of one to three bytes (name is ASCII: only
-				// k and s fold to longer runes, U+212A and U+017F).
-				if len(key) >= len(name) && len(key) <= 3*len(name) && bytes.EqualFold(key, []byte(name)) {
-					return v, false
-				}
-			}
-		}
-		// Otherwise key folds to no name: an ASCII key of a name's
-		// length is compared with it above, and a key of another length
-		// folds to a name only through a non-ASCII rune.
-		return jsonscan.Skip(b, v)
-	})
+// fields is a walk of an object's members whose keys are among keys
+// (see scanner.fields).
+type fields struct {
+	keys  []string
+	seen  uint64 // keys has at most 64 names
+	i     int    // where the walk is: the '{', past a value, or where it stopped
+	k, v  int    // the member next returned: its key's index in keys, its value's index
+	state walkState
 }
 
-// nullableObject reads null (setting *dst to nil) or an object (setting
-// *dst to v, then walking it with object); anything else fails.
-func nullableObject[T any](s *scanner, i int, dst **T, v *T, keys []string, field func(k, i int) (int, bool)) (int, bool) {
+type walkState uint8
+
+const (
+	atStart walkState = iota // at the '{'
+	atValue                  // past a member's value
+	ended                    // past the '}'
+	stopped                  // on what is not as the scan expects
+)
+
+// fields starts a walk of the object at b[i] (which must be '{'): each
+// call of next moves to its next member whose key is among keys, skipping
+// the others, and the caller reads the value at f.v and tells done where
+// it ended. The walk stops (and Decode falls back to encoding/json, whose
+// rules then apply) on a key among keys seen twice, on a key that matches
+// one of keys only case-insensitively, on an escaped key, and on what is
+// not JSON.
+func (s *scanner) fields(i int, keys []string) fields { return fields{keys: keys, i: i} }
+
+// next moves f to the next member whose key is among f.keys, and reports
+// whether there is one (false: the object ended, or the walk stopped).
+func (s *scanner) next(f *fields) bool {
+	b := s.b
+	for {
+		i := f.i
+		switch f.state {
+		case atStart:
+			if i = jsonscan.SkipSpace(b, i+1); i < len(b) && b[i] == '}' {
+				f.i, f.state = i+1, ended
+				return false
+			}
+		case atValue:
+			var more, ok bool
+			if i, more, ok = jsonscan.Next(b, i, '}'); !ok || !more {
+				f.i, f.state = i, stopped
+				if ok {
+					f.state = ended
+				}
+				return false
+			}
+		default:
+			return false
+		}
+		v, keyEnd, flags, ok := jsonscan.MemberValue(b, i)
+		if !ok || flags&jsonscan.Escaped != 0 {
+			f.i, f.state = v, stopped
+			return false
+		}
+		f.state = atValue
+		switch k := f.match(b[i+1:keyEnd-1], flags); {
+		case k >= 0:
+			f.k, f.v = k, v
+			return true
+		case k == unknownKey:
+			if f.i, ok = jsonscan.Skip(b, v); !ok {
+				f.state = stopped
+				return false
+			}
+		default:
+			f.i, f.state = v, stopped
+			return false
+		}
+	}
+}
+
+// done records where the value of the member next returned ended, and
+// whether it was read.
+func (f *fields) done(end int, ok bool) {
+	f.i = end
+	if !ok {
+		f.state = stopped
+	}
+}
+
+// end returns the index just past the object, and whether it was read
+// whole (false: where the walk stopped).
+func (f *fields) end() (int, bool) { return f.i, f.state == ended }
+
+// match returns the index in f.keys of key (the unescaped bytes of a
+// key, with its flags), unknownKey for a key that is none of them, and
+// badKey for one the scan leaves to encoding/json: a repeat, or a key
+// that matches a name only case-insensitively.
+func (f *fields) match(key []byte, flags jsonscan.StringFlags) int {
+	ascii := flags&jsonscan.NonASCII == 0
+	for k, name := range f.keys {
+		if len(key) == len(name) {
+			if string(key) == name {
+				if f.seen&(1<<k) != 0 {
+					return badKey
+				}
+				f.seen |= 1 << k
+				return k
+			}
+			// (ASCII bytes equal under folding are equal but for
+			// bit 0x20.)
+			if ascii && key[0]|0x20 == name[0]|0x20 && bytes.EqualFold(key, []byte(name)) {
+				return badKey
+			}
+		}
+	}
+	if !ascii {
+		for _, name := range f.keys {
+			// A key equal to name under case folding has as many
+			// runes, each of one to three bytes (name is ASCII: only
+			// k and s fold to longer runes, U+212A and U+017F).
+			if len(key) >= len(name) && len(key) <= 3*len(name) && bytes.EqualFold(key, []byte(name)) {
+				return badKey
+			}
+		}
+	}
+	// Otherwise key folds to no name: an ASCII key of a name's length is
+	// compared with it above, and a key of another length folds to a
+	// name only through a non-ASCII rune.
+	return unknownKey
+}
+
+// What match returns for a key that is not among the names.
+const (
+	unknownKey = -1 // skipped
+	badKey     = -2 // the walk stops
+)
+
+// objectStart reads null at b[i] (setting *dst to nil) or the start of
+// an object (setting *dst to v): object is true when the caller walks the
+// object there; anything else fails.
+func objectStart[T any](s *scanner, i int, dst **T, v *T) (end int, object, ok bool) {
 	if s.isNull(i) {
 		*dst = nil
-		return i + 4, true
+		return i + 4, false, true
 	}
 	if i >= len(s.b) || s.b[i] != '{' {
-		return i, false
+		return i, false, false
 	}
 	*dst = v
-	return s.object(i, keys, field)
+	return i, true, true
 }
 
 func (s *scanner) isNull(i int) bool {
@@ -279,33 +366,40 @@ func (s *scanner) raw(i int, dst *json.RawMessage) (int, bool) {
 }
 
 func (s *scanner) completion(i int, dst **Completion, c *Completion, cs *contents) (int, bool) {
-	return nullableObject(s, i, dst, c, completionKeys[:], func(k, i int) (int, bool) {
-		switch k {
+	if end, object, ok := objectStart(s, i, dst, c); !object {
+		return end, ok
+	}
+	f := s.fields(i, completionKeys[:])
+	for s.next(&f) {
+		i := f.v
+		switch f.k {
 		case 0:
-			return s.stringField(i, &c.ID)
+			f.done(s.stringField(i, &c.ID))
 		case 1:
-			return s.stringField(i, &c.Object)
+			f.done(s.stringField(i, &c.Object))
 		case 2:
 			if s.isNull(i) {
-				return i + 4, true
+				f.done(i+4, true)
+				break
 			}
 			end, _, ok := jsonscan.Number(s.b, i)
 			c.Created = json.Number(s.text.copy(s.b[i:end]))
-			return end, ok
+			f.done(end, ok)
 		case 3:
-			return s.stringField(i, &c.Model)
+			f.done(s.stringField(i, &c.Model))
 		case 4:
-			return s.choices(i, &c.Choices, cs)
+			f.done(s.choices(i, &c.Choices, cs))
 		case 5:
-			return s.raw(i, &c.Usage)
+			f.done(s.raw(i, &c.Usage))
 		case 6:
-			return s.stringField(i, &c.ExtractionID)
+			f.done(s.stringField(i, &c.ExtractionID))
 		case 7:
-			return s.raw(i, &c.Likelihoods)
+			f.done(s.raw(i, &c.Likelihoods))
 		default:
-			return s.boolField(i, &c.RequiresHumanReview)
+			f.done(s.boolField(i, &c.RequiresHumanReview))
 		}
-	})
+	}
+	return f.end()
 }
 
 func (s *scanner) choices(i int, dst *[]Choice, cs *contents) (int, bool) {
@@ -350,31 +444,51 @@ func (s *scanner) choices(i int, dst *[]Choice, cs *contents) (int, bool) {
 
 func (s *scanner) choice(i, n int, ch *Choice, cs *contents) (int, bool) {
 	var dst *Choice // a null choice stays the zero Choice
-	return nullableObject(s, i, &dst, ch, choiceKeys[:], func(k, i int) (int, bool) {
-		switch k {
+	if end, object, ok := objectStart(s, i, &dst, ch); !object {
+		return end, ok
+	}
+	f := s.fields(i, choiceKeys[:])
+	for s.next(&f) {
+		i := f.v
+		switch f.k {
 		case 0:
 			if s.isNull(i) {
-				return i + 4, true
+				f.done(i+4, true)
+				break
 			}
 			end, integer, ok := jsonscan.Number(s.b, i)
 			if !ok || !integer {
-				return i, false
+				f.done(i, false)
+				break
 			}
 			n, err := strconv.ParseInt(string(s.b[i:end]), 10, 0)
 			ch.Index = int(n)
-			return end, err == nil
+			f.done(end, err == nil)
 		case 1:
-			return s.nullableString(i, &ch.FinishReason)
+			f.done(s.nullableString(i, &ch.FinishReason))
 		default:
-			dst := &ch.Message // a null message stays the zero message
-			return nullableObject(s, i, &dst, &ch.Message, messageKeys[:], func(_, i int) (int, bool) {
-				if i < len(s.b) && s.b[i] == '"' {
-					return s.content(i, n, &ch.Message.Content, cs)
-				}
-				return s.raw(i, &ch.Message.Content)
-			})
+			f.done(s.message(i, n, &ch.Message, cs))
 		}
-	})
+	}
+	return f.end()
+}
+
+// message reads choice n's message into m (a null message leaves the
+// zero message).
+func (s *scanner) message(i, n int, m *Message, cs *contents) (int, bool) {
+	dst := m
+	if end, object, ok := objectStart(s, i, &dst, m); !object {
+		return end, ok
+	}
+	f := s.fields(i, messageKeys[:])
+	for s.next(&f) {
+		if i := f.v; i < len(s.b) && s.b[i] == '"' {
+			f.done(s.content(i, n, &m.Content, cs))
+		} else {
+			f.done(s.raw(i, &m.Content))
+		}
+	}
+	return f.end()
 }
 
 // content reads choice n's content, a string at b[i]: raw, as s.raw
@@ -404,22 +518,33 @@ func (s *scanner) content(i, n int, raw *json.RawMessage, cs *contents) (int, bo
 }
 
 func (s *scanner) filePayload(i int, dst **FilePayload, fp *FilePayload) (int, bool) {
-	return nullableObject(s, i, dst, fp, fileKeys[:], func(k, i int) (int, bool) {
-		if k == 0 {
-			return s.stringField(i, &fp.Filename)
-		}
-		if s.isNull(i) {
-			return i + 4, true
-		}
-		end, flags, ok := jsonscan.StringRuns(s.b, i, s.runs)
-		if !ok {
-			return i, false
-		}
-		if jsonscan.Plain(s.b[i:end], flags) {
-			fp.URL = s.b[i+1 : end-1 : end-1]
+	if end, object, ok := objectStart(s, i, dst, fp); !object {
+		return end, ok
+	}
+	f := s.fields(i, fileKeys[:])
+	for s.next(&f) {
+		if f.k == 0 {
+			f.done(s.stringField(f.v, &fp.Filename))
 		} else {
-			fp.URL = jsonscan.Unquote(nil, s.b[i:end])
+			f.done(s.url(f.v, fp))
 		}
-		return end, true
-	})
+	}
+	return f.end()
+}
+
+// url reads the file's url at b[i] into fp.URL (null leaves it unchanged).
+func (s *scanner) url(i int, fp *FilePayload) (int, bool) {
+	if s.isNull(i) {
+		return i + 4, true
+	}
+	end, flags, ok := jsonscan.StringRuns(s.b, i, s.runs)
+	if !ok {
+		return i, false
+	}
+	if jsonscan.Plain(s.b[i:end], flags) {
+		fp.URL = s.b[i+1 : end-1 : end-1]
+	} else {
+		fp.URL = jsonscan.Unquote(nil, s.b[i:end])
+	}
+	return end, true
 }

@@ -592,10 +592,10 @@ func nonDigits(w uint64) uint64 {
 	return ((w - '0'*ones) | (w + 0x46*ones) | w) & highs
 }
 
-// memberValue reads an object member's key and colon at b[i] and returns
+// MemberValue reads an object member's key and colon at b[i] and returns
 // the index of its value (past whitespace); keyEnd and flags are the
 // key's (see String). When not ok, value is where the member went wrong.
-func memberValue(b []byte, i int) (value, keyEnd int, flags StringFlags, ok bool) {
+func MemberValue(b []byte, i int) (value, keyEnd int, flags StringFlags, ok bool) {
 	keyEnd, flags, ok = String(b, i)
 	if !ok {
 		return keyEnd, keyEnd, flags, false
@@ -620,7 +620,7 @@ func Object(b []byte, i int, member func(key, keyEnd int, flags StringFlags, val
 	}
 	for {
 		key := i
-		v, keyEnd, flags, ok := memberValue(b, i)
+		v, keyEnd, flags, ok := MemberValue(b, i)
 		if !ok {
 			return v, false
 		}
@@ -628,7 +628,7 @@ func Object(b []byte, i int, member func(key, keyEnd int, flags StringFlags, val
 			return i, false
 		}
 		var more bool
-		if i, more, ok = next(b, i, '}'); !ok || !more {
+		if i, more, ok = Next(b, i, '}'); !ok || !more {
 			return i, ok
 		}
 	}
@@ -648,16 +648,16 @@ func Array(b []byte, i int, elem func(i int) (int, bool)) (int, bool) {
 			return i, false
 		}
 		var more bool
-		if i, more, ok = next(b, i, ']'); !ok || !more {
+		if i, more, ok = Next(b, i, ']'); !ok || !more {
 			return i, ok
 		}
 	}
 }
 
-// next reads what follows a member or an element: a ',' (more is true,
+// Next reads what follows a member or an element: a ',' (more is true,
 // and the index is the next member's) or the closing byte (more is false,
 // and the index is just past it).
-func next(b []byte, i int, closing byte) (end int, more, ok bool) {
+func Next(b []byte, i int, closing byte) (end int, more, ok bool) {
 	i = SkipSpace(b, i)
 	switch {
 	case i >= len(b):
