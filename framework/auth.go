@@ -140,12 +140,20 @@ type secretSet struct {
 
 func newSecretSet(secrets, envs []string) *secretSet {
 	s := &secretSet{secrets: secrets, envs: envs}
-	s.pool.New = func() any { return newBodyHashes(secrets) }
+	s.pool.New = func() any { return &hashRoom{h: newBodyHashes(secrets)} }
 	return s
 }
 
-func (s *secretSet) get() *bodyHashes  { return s.pool.Get().(*bodyHashes) }
-func (s *secretSet) put(h *bodyHashes) { s.pool.Put(h) }
+// hashRoom is what a secret set keeps for a request: the body's hashes,
+// and room for a plain hex signature (parseHexSignature), so that neither
+// is allocated per request.
+type hashRoom struct {
+	h   *bodyHashes
+	hex hexSignature
+}
+
+func (s *secretSet) get() *hashRoom  { return s.pool.Get().(*hashRoom) }
+func (s *secretSet) put(r *hashRoom) { s.pool.Put(r) }
 
 // newSecretSets builds the set of every environment that has secrets, and
 // the set "" (every secret) for deliveries that name no environment.
@@ -187,19 +195,39 @@ type auth struct {
 	set    *secretSet
 	scheme Scheme
 	sig    *Signature
-	env    string // the X-Retab-Environment header
+	env    string    // the X-Retab-Environment header
+	room   *hashRoom // set's, taken for a hex signature (sig is in it); nil otherwise
 
 	tokenIndex int // the API Call token that matched
+}
+
+// take returns the room of the request: the one a hex signature was
+// parsed into, else one of the set's. The caller puts it back.
+func (a *auth) take() *hashRoom {
+	if a.room == nil {
+		a.room = a.set.get()
+	}
+	return a.room
+}
+
+// release puts back the room a hex signature was parsed into, for a
+// request refused before its body is read.
+func (a *auth) release() {
+	if a.room != nil {
+		a.set.put(a.room)
+		a.room, a.sig = nil, nil
+	}
 }
 
 // authenticate reads the environment and the signature from the headers,
 // before the body is read, and checks what can be checked without it: the
 // environment has secrets, a scheme recognises the signature header and
 // finds it well formed, its timestamp is within the tolerance. It is
-// cheap (no allocation beyond the parsed signature), so a request that
-// fails it can be refused before its body is reserved or read. The
-// returned auth always has a set (the "" one when the environment is
-// unknown).
+// cheap (no allocation beyond a signature other schemes than the hex one
+// parse: that one is parsed into room of the set's, auth.room), so a
+// request that fails it can be refused before its body is reserved or
+// read. The returned auth always has a set (the "" one when the
+// environment is unknown).
 func (r *Router) authenticate(h http.Header) (auth, error) {
 	a := auth{env: strings.TrimSpace(h.Get(EnvironmentHeader)), set: r.secretSets[""]}
 	if a.env != "" {
@@ -218,7 +246,16 @@ func (r *Router) authenticate(h http.Header) (auth, error) {
 		return a, err
 	}
 	for _, s := range r.cfg.schemes {
-		sig, err := s.Parse(h)
+		var sig *Signature
+		var err error
+		if hs, ok := s.(hexScheme); ok {
+			if v := hs.value(h); v != "" {
+				a.room = a.set.get()
+				sig, err = parseHexSignature(v, &a.room.hex)
+			}
+		} else {
+			sig, err = s.Parse(h)
+		}
 		if err != nil {
 			return a, err
 		}

@@ -179,8 +179,9 @@ func BenchmarkStage(b *testing.B) {
 		if err != nil {
 			return err
 		}
-		h := a.set.get()
-		defer a.set.put(h)
+		room := a.take()
+		defer a.set.put(room)
+		h := room.h
 		h.reset(true, a.sig.Prefix)
 		h.read(body, 0, len(body))
 		h.finish()

@@ -239,3 +239,36 @@ func TestBodyClosedOnceRead(t *testing.T) {
 		require.Equal(t, c.closed == 0, w.Header().Get("Connection") == "close")
 	}
 }
+
+// TestHexSignatureRoomReused checks that the room a hex signature is
+// parsed into, taken from the pool for a request and put back after it,
+// never lets one request's signature stand for another's: right, wrong,
+// malformed (the room given back before the body is read) and right
+// again, in turn, on one router; and that the public Parse returns a
+// signature of its own.
+func TestHexSignatureRoomReused(t *testing.T) {
+	r := hostileRouter(t, nil, nil)
+	ok := eventBody("a")
+	good, wrong := Sign(hostileSecret, ok), Sign("whsec_other", ok)
+	for range 3 {
+		for _, c := range []struct {
+			sig    string
+			status int
+		}{{good, http.StatusOK}, {wrong, http.StatusUnauthorized}, {"zz" + good[2:], http.StatusUnauthorized}, {good[:10], http.StatusUnauthorized}, {good, http.StatusOK}} {
+			req := httptest.NewRequest(http.MethodPost, "/webhook", bytes.NewReader(ok))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("X-Retab-Signature", c.sig)
+			w := httptest.NewRecorder()
+			r.ServeHTTP(w, req)
+			require.Equal(t, c.status, w.Code, "%s: %s", c.sig, w.Body.String())
+		}
+	}
+	h := http.Header{"X-Retab-Signature": {good}}
+	s1, err := HexScheme().Parse(h)
+	require.NoError(t, err)
+	s2, err := HexScheme().Parse(h)
+	require.NoError(t, err)
+	require.NotSame(t, s1, s2)
+	require.Equal(t, s1, s2)
+	require.Equal(t, FormulaBody, s1.Formula)
+}

@@ -301,18 +301,21 @@ func (r *Router) serve(ctx context.Context, w http.ResponseWriter, req *http.Req
 	// read or allocated for it, and without "100 Continue".
 	auth, authErr := r.authenticate(req.Header)
 	if authErr != nil && !r.cfg.insecure {
+		auth.release()
 		_, end := r.stage(ctx, StageVerify)
 		end(authErr)
 		return nil, authErr
 	}
 	if req.ContentLength > r.cfg.maxBody {
+		auth.release()
 		return nil, fmt.Errorf("%w: %d bytes declared, limit is %d", ErrBodyTooLarge, req.ContentLength, r.cfg.maxBody)
 	}
 
 	// The body is hashed while it is read (HMAC per secret of the
 	// delivery's environment; a large body's XXH3-128 for the delivery ID).
-	h := auth.set.get()
-	defer auth.set.put(h)
+	room := auth.take()
+	defer auth.set.put(room)
+	h := room.h
 	var prefix []byte
 	if auth.sig != nil {
 		prefix = auth.sig.Prefix

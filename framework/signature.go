@@ -124,22 +124,40 @@ type hexScheme struct{ headers []string }
 func (hexScheme) Name() string { return "hex" }
 
 func (s hexScheme) Parse(h http.Header) (*Signature, error) {
-	v := strings.TrimSpace(signatureFrom(h, s.headers))
-	if v == "" || isTimestamped(v) {
+	v := s.value(h)
+	if v == "" {
 		return nil, nil
 	}
-	// One allocation for the signature, its list and its MAC: this runs
-	// on every request.
-	x := new(struct {
-		sig  Signature
-		macs [1][]byte
-		mac  [sha256.Size]byte
-	})
+	return parseHexSignature(v, new(hexSignature))
+}
+
+// value is the scheme's signature header value, "" when the headers
+// carry none of its form.
+func (s hexScheme) value(h http.Header) string {
+	v := strings.TrimSpace(signatureFrom(h, s.headers))
+	if isTimestamped(v) {
+		return ""
+	}
+	return v
+}
+
+// hexSignature is room for a plain hex signature: the signature, its list
+// and its MAC, in one allocation (Parse) or in the router's pooled room
+// for a request (auth.room).
+type hexSignature struct {
+	sig  Signature
+	macs [1][]byte
+	mac  [sha256.Size]byte
+}
+
+// parseHexSignature decodes v, a hex scheme's header value, into x and
+// returns x's signature.
+func parseHexSignature(v string, x *hexSignature) (*Signature, error) {
 	if err := decodeHex(x.mac[:], v); err != nil {
 		return nil, err
 	}
 	x.macs[0] = x.mac[:]
-	x.sig.MACs, x.sig.Formula = x.macs[:], FormulaBody
+	x.sig = Signature{MACs: x.macs[:], Formula: FormulaBody}
 	return &x.sig, nil
 }
 
