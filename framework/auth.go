@@ -229,7 +229,7 @@ func (a *auth) release() {
 // read. The returned auth always has a set (the "" one when the
 // environment is unknown).
 func (r *Router) authenticate(h http.Header) (auth, error) {
-	a := auth{env: strings.TrimSpace(h.Get(EnvironmentHeader)), set: r.secretSets[""]}
+	a := auth{env: strings.TrimSpace(headerValue(h, EnvironmentHeader)), set: r.secretSets[""]}
 	if a.env != "" {
 		set, ok := r.secretSets[a.env]
 		if !ok {

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"math/rand/v2"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -56,5 +57,39 @@ func TestDecodeHexAgreesWithEncodingHex(t *testing.T) {
 			continue
 		}
 		check(string(b))
+	}
+}
+
+// TestHeaderLookupAgreesWithGet checks that the signature headers, named
+// in any case (canonicalised once by HexScheme and TimestampScheme), and
+// the headers the router reads by their canonical names are found as
+// http.Header.Get finds them: for header maps filled by Set, by Add and
+// directly (keys not in canonical form, which Get does not find either),
+// and names Get leaves as they are (a space, an underscore).
+func TestHeaderLookupAgreesWithGet(t *testing.T) {
+	names := []string{"X-Retab-Signature", "x-retab-signature", "X-RETAB-SIGNATURE", "retab-signature", "X-Sig", "x_sig", "x sig", "", "Content-Type", "X-Retab-Environment"}
+	sig := Sign("s", []byte("b"))
+	for _, set := range names {
+		for _, how := range []string{"set", "add", "raw"} {
+			h := http.Header{}
+			switch how {
+			case "set":
+				h.Set(set, sig)
+			case "add":
+				h.Add(set, "")
+				h.Add(set, sig)
+			case "raw":
+				h[set] = []string{sig}
+			}
+			for _, name := range names {
+				want := h.Get(name)
+				require.Equal(t, want, signatureFrom(h, canonicalHeaders([]string{name})), "%s %q, looked up as %q", how, set, name)
+				if c := http.CanonicalHeaderKey(name); c == name {
+					require.Equal(t, want, headerValue(h, name), "%s %q, looked up as %q", how, set, name)
+				}
+				got, err := HexScheme(name).Parse(h)
+				require.Equal(t, want == sig, err == nil && got != nil, "%s %q: HexScheme(%q)", how, set, name)
+			}
+		}
 	}
 }

@@ -291,7 +291,7 @@ func (r *Router) serve(ctx context.Context, w http.ResponseWriter, req *http.Req
 	if req.Method != http.MethodPost {
 		return nil, fmt.Errorf("%w: %s", ErrMethodNotAllowed, printable.Quote(req.Method, printable.MaxEcho))
 	}
-	if err := checkMediaType(req.Header.Get("Content-Type")); err != nil {
+	if err := checkMediaType(headerValue(req.Header, "Content-Type")); err != nil {
 		return nil, err
 	}
 

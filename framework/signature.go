@@ -113,10 +113,7 @@ func verifySignature(sig *Signature, body []byte, secrets []string) (int, error)
 // headers (default "X-Retab-Signature", then "Retab-Signature"). It leaves
 // a header of the timestamped form ("t=...,v1=...") to [TimestampScheme].
 func HexScheme(headers ...string) Scheme {
-	if len(headers) == 0 {
-		headers = defaultSignatureHeaders
-	}
-	return hexScheme{headers: headers}
+	return hexScheme{headers: canonicalHeaders(headers)}
 }
 
 type hexScheme struct{ headers []string }
@@ -228,13 +225,10 @@ func isTimestamped(v string) bool {
 // computed over: [FormulaTimestamped] (t + "." + body, the default the
 // router uses) or [FormulaBody] (the body alone).
 func TimestampScheme(formula Formula, headers ...string) Scheme {
-	if len(headers) == 0 {
-		headers = defaultSignatureHeaders
-	}
 	if formula == "" {
 		formula = FormulaTimestamped
 	}
-	return timestampScheme{formula: formula, headers: headers}
+	return timestampScheme{formula: formula, headers: canonicalHeaders(headers)}
 }
 
 type timestampScheme struct {
@@ -405,11 +399,35 @@ func (e *SignatureError) Error() string {
 func (e *SignatureError) Unwrap() error { return e.Err }
 
 // signatureFrom returns the first non-empty header among names.
+// names are in canonical form (canonicalHeaders).
 func signatureFrom(h http.Header, names []string) string {
 	for _, n := range names {
-		if v := h.Get(n); v != "" {
+		if v := headerValue(h, n); v != "" {
 			return v
 		}
+	}
+	return ""
+}
+
+// canonicalHeaders returns header names in their canonical form, once at
+// construction, so that a request's are looked up without it
+// (headerValue); none gives defaultSignatureHeaders.
+func canonicalHeaders(names []string) []string {
+	if len(names) == 0 {
+		return defaultSignatureHeaders
+	}
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = http.CanonicalHeaderKey(n)
+	}
+	return out
+}
+
+// headerValue is h.Get(key) for a key in canonical form, without
+// canonicalising it again on every request.
+func headerValue(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
 	}
 	return ""
 }
