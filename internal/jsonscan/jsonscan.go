@@ -548,33 +548,32 @@ func skipNested(b []byte, i int) (int, bool) {
 }
 
 // skipNumber is Number's end and verdict for the number at b[i], read a
-// word at a time when b has room for one past each part (the usual
-// integer, or an integer and a fraction, each shorter than a word), by
-// Number otherwise.
+// word at a time when b has room for two words past it (the usual
+// integer, or an integer and a fraction, each shorter than a word, whose
+// next byte is in the word read), by Number otherwise.
 func skipNumber(b []byte, i int) (int, bool) {
-	if len(b)-i >= 9 {
+	if i >= 0 && len(b)-i >= 17 {
 		j := i
 		if b[j] == '-' {
 			j++
 		}
 		// The digits before the first byte that is not one: a leading
 		// zero must be alone, as Number reads it.
-		n := bits.TrailingZeros64(nonDigits(binary.LittleEndian.Uint64(b[j:]))) >> 3
-		if n > 0 && n < 8 && (n == 1 || b[j] != '0') {
-			j += n
-			switch b[j] {
+		w := binary.LittleEndian.Uint64(b[j : j+8])
+		n := bits.TrailingZeros64(nonDigits(w)) >> 3
+		if n > 0 && n < 8 && (n == 1 || byte(w) != '0') {
+			switch byte(w >> (8 * n)) {
 			case 'e', 'E':
 			case '.':
-				if len(b)-j >= 9 {
-					n = bits.TrailingZeros64(nonDigits(binary.LittleEndian.Uint64(b[j+1:]))) >> 3
-					if n > 0 && n < 8 {
-						if j += 1 + n; b[j] != 'e' && b[j] != 'E' {
-							return j, true
-						}
+				j += n + 1 // at most i+9: room for a word
+				w = binary.LittleEndian.Uint64(b[j : j+8])
+				if n = bits.TrailingZeros64(nonDigits(w)) >> 3; n > 0 && n < 8 {
+					if c := byte(w >> (8 * n)); c != 'e' && c != 'E' {
+						return j + n, true
 					}
 				}
 			default:
-				return j, true
+				return j + n, true
 			}
 		}
 	}

@@ -83,7 +83,7 @@ func checkSkipNumber(t *testing.T, b []byte) {
 // followed by each delimiter and by room for a word or more.
 func TestSkipNumberAgreesWithNumber(t *testing.T) {
 	for _, s := range numberSeeds {
-		for _, tail := range []string{"", ",", "}", `,"k":1}`, ",12345678,", "e", "e+", "e+1234567890", ".", ".12345678901", "0", "abcdefghij"} {
+		for _, tail := range []string{"", ",", "}", `,"k":1}`, ",12345678,", "e", "e+", "e+1234567890", ".", ".12345678901", "0", "abcdefghij", `,"room":"for two words"}`, ".5e1,\"room\":\"for two words\"", ".5,\"room\":\"for two words\""} {
 			checkSkipNumber(t, []byte(s+tail))
 			checkSkipNumber(t, []byte("["+s+tail+"]"))
 		}
