@@ -201,14 +201,13 @@ func (c *config) validate(getenv func(string) string) error {
 	return nil
 }
 
-// logger builds the logger the configuration asks for, writing to w: the
-// text format is slog's TextHandler's, by textHandler (textlog.go).
+// logger builds the logger the configuration asks for, writing to w.
 func (c *config) logger(w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: c.LogLevel}
 	if c.LogFormat == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
-	return slog.New(newTextHandler(w, c.LogLevel))
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 func envLevel(v string) *slog.Level {
