@@ -34,7 +34,8 @@ const (
 	minPlainRun = 4 << 10
 	// largeBodyMin is the declared body size from which the body's
 	// digest (Delivery.ID) is computed while it is read, chunk by chunk
-	// in the same pass as the HMACs, and its plain runs are noted; a
+	// with the HMACs (or a little behind them, see macLead), and its
+	// plain runs are noted; a
 	// smaller body is digested in one call once read, while it is still
 	// in the CPU's cache.
 	largeBodyMin = 256 << 10
@@ -117,7 +118,7 @@ func (h *bodyHashes) parallel() {
 // follow behind while the HMACs have less than macLead bytes ahead of
 // them: the reader then reads first, so that the HMACs have bytes to
 // hash when it stops to grow the buffer (an allocation of several MiB,
-// zeroed, and a copy), and catches up later (caughtUp).
+// zeroed, and a copy), and catches up later (catchUp).
 func (h *bodyHashes) read(buf []byte, start, end int) {
 	buf = buf[:end:end]
 	if h.par != nil {
@@ -137,9 +138,9 @@ func (h *bodyHashes) read(buf []byte, start, end int) {
 	}
 }
 
-// caughtUp takes the digest and the plain runs of the whole body, once
+// catchUp takes the digest and the plain runs of the whole body, once
 // it is read (read may have left them behind).
-func (h *bodyHashes) caughtUp(body []byte) {
+func (h *bodyHashes) catchUp(body []byte) {
 	if h.large {
 		h.digestTo(body, len(body))
 	}
@@ -159,7 +160,7 @@ func (h *bodyHashes) digestTo(buf []byte, end int) {
 }
 
 // finish computes the sums; it must be called once after the last read,
-// and after caughtUp when the body was read whole, also on failure, to
+// and after catchUp when the body was read whole, also on failure, to
 // stop the HMAC goroutine.
 func (h *bodyHashes) finish() {
 	if h.par != nil {
@@ -435,7 +436,7 @@ func (r *Router) readBody(req *http.Request, h *bodyHashes, clock *bodyClock, pr
 	case err == io.EOF:
 		clock.end()
 		if h != nil {
-			h.caughtUp(buf)
+			h.catchUp(buf)
 		}
 		return buf, nil
 	case errors.Is(err, os.ErrDeadlineExceeded):

@@ -232,8 +232,7 @@ func (p *PlainRuns) Reset() { p.runs = p.runs[:0] }
 // the start or the end of a document, with JSON around it, still has the
 // document's part noted. Finding the suffix reads backwards from the end
 // to the last byte that is not plain, so a read costs one pass at most.
-// Runs are recorded as offsets of the buffer (at plus their offset in b),
-// so b may be a piece the buffer is later assembled from.
+// Runs are recorded as offsets of the buffer: at plus their offset in b.
 func (p *PlainRuns) Note(b []byte, at int) {
 	end := len(b)
 	if end < 32 {
