@@ -298,6 +298,98 @@ func digits(tok []byte) (n uint64, ok bool) {
 	return n, true
 }
 
+// num is a number token read while it is scanned (state.num).
+type num struct {
+	// mant is the digits of the integer and fraction parts read as one
+	// integer: exact when there are at most 19 of them (nd).
+	mant uint64
+	nd   int
+	// exp is the decimal exponent of mant: the exponent part less the
+	// fraction's digits. An exponent part of more than 5 digits is read
+	// as if it had only its first 5 or 6, which still puts exp far out
+	// of any fast path's range.
+	exp          int
+	neg, integer bool
+}
+
+// num scans the number token at s.i with jsonscan.Number's grammar and
+// reads its value on the way, so the token's bytes are walked once; s.i
+// is then just past it. Literals and other tokens are not numbers.
+func (s *state) num() (num, bool) {
+	d, i := s.data, s.i
+	neg := false
+	if i < len(d) && d[i] == '-' {
+		neg = true
+		i++
+	}
+	// The integer part: a 0 alone, or digits from 1.
+	if i >= len(d) {
+		return num{}, false
+	}
+	var m uint64
+	start := i
+	if c := d[i] - '0'; c == 0 {
+		i++
+	} else if c > 9 {
+		return num{}, false
+	} else {
+		for ; i < len(d); i++ {
+			c := d[i] - '0'
+			if c > 9 {
+				break
+			}
+			m = m*10 + uint64(c)
+		}
+	}
+	nd, exp, integer := i-start, 0, true
+	if i < len(d) && d[i] == '.' {
+		integer = false
+		i++
+		start = i
+		for ; i < len(d); i++ {
+			c := d[i] - '0'
+			if c > 9 {
+				break
+			}
+			m = m*10 + uint64(c)
+		}
+		if i == start {
+			return num{}, false
+		}
+		nd += i - start
+		exp = start - i
+	}
+	if i < len(d) && d[i]|0x20 == 'e' { // 'e' or 'E'
+		integer = false
+		i++
+		eneg := false
+		if i < len(d) && (d[i] == '+' || d[i] == '-') {
+			eneg = d[i] == '-'
+			i++
+		}
+		start = i
+		e := 0
+		for ; i < len(d); i++ {
+			c := d[i] - '0'
+			if c > 9 {
+				break
+			}
+			if e < 1e5 {
+				e = e*10 + int(c)
+			}
+		}
+		if i == start {
+			return num{}, false
+		}
+		if eneg {
+			e = -e
+		}
+		exp += e
+	}
+	s.i = i
+	return num{mant: m, nd: nd, exp: exp, neg: neg, integer: integer}, true
+}
+
 // intNode decodes an integer literal into an integer of size bytes, as
 // strconv.ParseInt or ParseUint and the type's range do for encoding/json
 // (ParseUint refuses "-0" too).
@@ -310,29 +402,35 @@ func (n intNode) decode(s *state, p unsafe.Pointer) bool {
 	if s.data[s.i] == 'n' {
 		return s.null()
 	}
-	tok, integer, ok := s.number()
-	if !ok || !integer {
+	start := s.i
+	v, ok := s.num()
+	if !ok || !v.integer {
 		return false
 	}
-	neg := tok[0] == '-'
-	if neg {
-		if !n.signed {
+	if v.neg && !n.signed {
+		return false
+	}
+	u := v.mant
+	if v.nd > 19 { // mant may have wrapped: 20 digits may still fit
+		tok := s.data[start:s.i]
+		if v.neg {
+			tok = tok[1:]
+		}
+		if u, ok = digits(tok); !ok {
 			return false
 		}
-		tok = tok[1:]
 	}
-	u, ok := digits(tok)
 	limit := uint64(math.MaxUint64) >> (64 - 8*n.size)
 	if n.signed {
 		limit >>= 1
-		if neg {
+		if v.neg {
 			limit++
 		}
 	}
-	if !ok || u > limit {
+	if u > limit {
 		return false
 	}
-	if neg {
+	if v.neg {
 		u = -u // two's complement
 	}
 	switch n.size {
@@ -356,16 +454,21 @@ func (n floatNode) decode(s *state, p unsafe.Pointer) bool {
 	if s.data[s.i] == 'n' {
 		return s.null()
 	}
-	tok, _, ok := s.number()
+	start := s.i
+	v, ok := s.num()
 	if !ok {
 		return false
 	}
-	f, exact := exactFloat(tok)
-	if !exact || n.bits == 32 {
-		var err error
-		if f, err = strconv.ParseFloat(unsafe.String(&tok[0], len(tok)), n.bits); err != nil {
-			return false
+	if n.bits == 64 {
+		if f, exact := exactFloat(v); exact {
+			*(*float64)(p) = f
+			return true
 		}
+	}
+	tok := s.data[start:s.i]
+	f, err := strconv.ParseFloat(unsafe.String(&tok[0], len(tok)), n.bits)
+	if err != nil {
+		return false
 	}
 	if n.bits == 32 {
 		*(*float32)(p) = float32(f)
@@ -379,68 +482,26 @@ func (n floatNode) decode(s *state, p unsafe.Pointer) bool {
 var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
 	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 22: 1e22}
 
-// exactFloat returns the float64 of the number token tok (valid JSON) when
-// its digits make an integer below 2^53 and its decimal exponent is within
-// ±22: both are then exact float64s, and the one IEEE multiplication or
-// division is correctly rounded, as strconv.ParseFloat is (which takes the
-// same shortcut). exact is false otherwise.
-func exactFloat(tok []byte) (f float64, exact bool) {
-	i, neg := 0, tok[0] == '-'
-	if neg {
-		i++
-	}
-	var m uint64
-	digits, exp := 0, 0
-	for ; i < len(tok); i++ {
-		c := tok[i]
-		switch {
-		case '0' <= c && c <= '9':
-			m = m*10 + uint64(c-'0')
-			digits++
-			continue
-		case c == '.':
-			for i++; i < len(tok) && '0' <= tok[i] && tok[i] <= '9'; i++ {
-				m = m*10 + uint64(tok[i]-'0')
-				digits++
-				exp--
-			}
-			i--
-			continue
-		}
-		break // 'e' or 'E'
-	}
-	if digits > 15 || m >= 1<<53 {
+// exactFloat returns the float64 of the number v when its digits (at most
+// 15, so below 2^53) and its decimal exponent (within ±22) are exact
+// float64s: the one IEEE multiplication or division is then correctly
+// rounded, as strconv.ParseFloat is (which takes the same shortcut).
+// exact is false otherwise.
+func exactFloat(v num) (f float64, exact bool) {
+	if v.nd > 15 {
 		return 0, false
 	}
-	if i < len(tok) { // the exponent
-		i++
-		eneg := tok[i] == '-'
-		if tok[i] == '-' || tok[i] == '+' {
-			i++
-		}
-		if len(tok)-i > 3 {
-			return 0, false
-		}
-		e := 0
-		for ; i < len(tok); i++ {
-			e = e*10 + int(tok[i]-'0')
-		}
-		if eneg {
-			e = -e
-		}
-		exp += e
-	}
-	f = float64(m)
-	switch {
-	case exp == 0:
-	case 0 < exp && exp < len(pow10):
-		f *= pow10[exp]
-	case -len(pow10) < exp && exp < 0:
-		f /= pow10[-exp]
+	f = float64(v.mant)
+	switch e := v.exp; {
+	case e == 0:
+	case 0 < e && e < len(pow10):
+		f *= pow10[e]
+	case -len(pow10) < e && e < 0:
+		f /= pow10[-e]
 	default:
 		return 0, false
 	}
-	if neg {
+	if v.neg {
 		f = -f
 	}
 	return f, true

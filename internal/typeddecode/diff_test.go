@@ -756,6 +756,42 @@ func TestFloats(t *testing.T) {
 		}
 	}
 	require.Greater(t, handled, 10000)
+	// Exponents past what the decoder reads (it keeps 5 or 6 of their
+	// digits), leading zeros, and 15, 16, 19 and 20 digits.
+	for _, lit := range []string{
+		"1e000000000000000000000001", "1e-0000000000000000000000022", "0e99999999999999999999", "-0e-99999999",
+		"1e99999", "1e100000", "1e-100000", "5e-324", "1.5e+000022", "9.99999999999999e22", "999999999999999e-22",
+		"1234567890123456", "123456789012345.6", "0.000000000000001", "9999999999999999999", "18446744073709551615",
+		"18446744073709551616", "99999999999999999999", "-9223372036854775808", "-9223372036854775809", "00", "-01",
+		"1.", ".5", "1e", "1e+", "-", "--1", "1.5.5", "1ee5", "0x10", "1_000", "+1", "1E5", "1e5.5",
+	} {
+		for _, field := range []string{"F", "G", "I", "U"} {
+			check(t, dec, []byte(`{"`+field+`":`+lit+`}`))
+		}
+	}
+}
+
+// FuzzNumber checks a number literal, as a value of each kind of number
+// field, against json.Unmarshal.
+func FuzzNumber(f *testing.F) {
+	type nums struct {
+		F  float64
+		G  float32
+		I  int64
+		I8 int8
+		U  uint32
+		N  json.Number
+	}
+	dec := compile(f, reflect.TypeFor[nums]())
+	for _, lit := range []string{"0", "-0", "1.5", "-12.25e-3", "1e22", "1e23", "9007199254740993", "123456789012345678901", "1E+2", "0.1e-400"} {
+		f.Add(lit)
+	}
+	f.Fuzz(func(t *testing.T, lit string) {
+		for _, field := range []string{"F", "G", "I", "I8", "U", "N"} {
+			check(t, dec, []byte(`{"`+field+`":`+lit+`}`))
+			check(t, dec, []byte(`{"`+field+`":`+lit+` ,"F":1}`))
+		}
+	})
 }
 
 // TestInvoiceAllocations counts the allocations of decoding the typical
