@@ -133,20 +133,20 @@ func (c *compiler) plain(t reflect.Type) (node, error) {
 	}
 	switch t.Kind() {
 	case reflect.Bool:
-		return boolNode{}, nil
+		return &boolNode{}, nil
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return intNode{size: uint8(t.Size()), signed: true}, nil
+		return &intNode{size: uint8(t.Size()), signed: true}, nil
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return intNode{size: uint8(t.Size())}, nil
+		return &intNode{size: uint8(t.Size())}, nil
 	case reflect.Float32:
-		return floatNode{bits: 32}, nil
+		return &floatNode{bits: 32}, nil
 	case reflect.Float64:
-		return floatNode{bits: 64}, nil
+		return &floatNode{bits: 64}, nil
 	case reflect.String:
 		if t == numberType {
-			return numberNode{}, nil
+			return &numberNode{}, nil
 		}
-		return stringNode{}, nil
+		return &stringNode{}, nil
 	case reflect.Struct:
 		return c.structNode(t)
 	case reflect.Slice:
@@ -189,6 +189,7 @@ func (c *compiler) structNode(t reflect.Type) (node, error) {
 		fd := &n.fields[k]
 		fd.name = f.Name
 		fd.plain = jsonscan.PlainName(f.Name)
+		fd.member = newMemberWords(f.Name)
 		// The steps through embedded pointers, and the offset after the
 		// last one.
 		ct := t
@@ -206,7 +207,7 @@ func (c *compiler) structNode(t reflect.Type) (node, error) {
 			}
 		}
 		if f.Quoted || !f.Field.IsExported() {
-			fd.node = failNode{}
+			fd.node = &failNode{}
 			continue
 		}
 		vn, err := c.value(f.Field.Type)

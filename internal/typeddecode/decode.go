@@ -1,6 +1,7 @@
 package typeddecode
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"math"
 	"reflect"
@@ -208,7 +209,7 @@ func (s *state) raw() ([]byte, bool) {
 
 type failNode struct{}
 
-func (failNode) decode(*state, unsafe.Pointer) bool { return false }
+func (*failNode) decode(*state, unsafe.Pointer) bool { return false }
 
 // unmarshalerNode calls the UnmarshalJSON method of *typ with the value's
 // bytes, null included.
@@ -260,7 +261,7 @@ func (n *ptrNode) decode(s *state, p unsafe.Pointer) bool {
 
 type boolNode struct{}
 
-func (boolNode) decode(s *state, p unsafe.Pointer) bool {
+func (*boolNode) decode(s *state, p unsafe.Pointer) bool {
 	switch s.data[s.i] {
 	case 't':
 		*(*bool)(p) = true
@@ -298,40 +299,31 @@ func digits(tok []byte) (n uint64, ok bool) {
 	return n, true
 }
 
-// num is a number token read while it is scanned (state.num).
-type num struct {
-	// mant is the digits of the integer and fraction parts read as one
-	// integer: exact when there are at most 19 of them (nd).
-	mant uint64
-	nd   int
-	// exp is the decimal exponent of mant: the exponent part less the
-	// fraction's digits. An exponent part of more than 5 digits is read
-	// as if it had only its first 5 or 6, which still puts exp far out
-	// of any fast path's range.
-	exp          int
-	neg, integer bool
-}
-
 // num scans the number token at s.i with jsonscan.Number's grammar and
 // reads its value on the way, so the token's bytes are walked once; s.i
 // is then just past it. Literals and other tokens are not numbers.
-func (s *state) num() (num, bool) {
+//
+// m is the digits of the integer and fraction parts read as one integer,
+// exact when there are at most 19 of them (nd). exp is the decimal
+// exponent of m: the exponent part less the fraction's digits (an
+// exponent part of more than 5 digits is read as if it had only its first
+// 5 or 6, which still puts exp far out of any fast path's range).
+// integer: the token has neither a fraction nor an exponent.
+func (s *state) num() (m uint64, nd, exp int, neg, integer, ok bool) {
 	d, i := s.data, s.i
-	neg := false
 	if i < len(d) && d[i] == '-' {
 		neg = true
 		i++
 	}
 	// The integer part: a 0 alone, or digits from 1.
 	if i >= len(d) {
-		return num{}, false
+		return 0, 0, 0, false, false, false
 	}
-	var m uint64
 	start := i
 	if c := d[i] - '0'; c == 0 {
 		i++
 	} else if c > 9 {
-		return num{}, false
+		return 0, 0, 0, false, false, false
 	} else {
 		for ; i < len(d); i++ {
 			c := d[i] - '0'
@@ -341,7 +333,7 @@ func (s *state) num() (num, bool) {
 			m = m*10 + uint64(c)
 		}
 	}
-	nd, exp, integer := i-start, 0, true
+	nd, integer = i-start, true
 	if i < len(d) && d[i] == '.' {
 		integer = false
 		i++
@@ -354,7 +346,7 @@ func (s *state) num() (num, bool) {
 			m = m*10 + uint64(c)
 		}
 		if i == start {
-			return num{}, false
+			return 0, 0, 0, false, false, false
 		}
 		nd += i - start
 		exp = start - i
@@ -379,7 +371,7 @@ func (s *state) num() (num, bool) {
 			}
 		}
 		if i == start {
-			return num{}, false
+			return 0, 0, 0, false, false, false
 		}
 		if eneg {
 			e = -e
@@ -387,7 +379,7 @@ func (s *state) num() (num, bool) {
 		exp += e
 	}
 	s.i = i
-	return num{mant: m, nd: nd, exp: exp, neg: neg, integer: integer}, true
+	return m, nd, exp, neg, integer, true
 }
 
 // intNode decodes an integer literal into an integer of size bytes, as
@@ -398,22 +390,21 @@ type intNode struct {
 	signed bool
 }
 
-func (n intNode) decode(s *state, p unsafe.Pointer) bool {
+func (n *intNode) decode(s *state, p unsafe.Pointer) bool {
 	if s.data[s.i] == 'n' {
 		return s.null()
 	}
 	start := s.i
-	v, ok := s.num()
-	if !ok || !v.integer {
+	u, nd, _, neg, integer, ok := s.num()
+	if !ok || !integer {
 		return false
 	}
-	if v.neg && !n.signed {
+	if neg && !n.signed {
 		return false
 	}
-	u := v.mant
-	if v.nd > 19 { // mant may have wrapped: 20 digits may still fit
+	if nd > 19 { // u may have wrapped: 20 digits may still fit
 		tok := s.data[start:s.i]
-		if v.neg {
+		if neg {
 			tok = tok[1:]
 		}
 		if u, ok = digits(tok); !ok {
@@ -423,14 +414,14 @@ func (n intNode) decode(s *state, p unsafe.Pointer) bool {
 	limit := uint64(math.MaxUint64) >> (64 - 8*n.size)
 	if n.signed {
 		limit >>= 1
-		if v.neg {
+		if neg {
 			limit++
 		}
 	}
 	if u > limit {
 		return false
 	}
-	if v.neg {
+	if neg {
 		u = -u // two's complement
 	}
 	switch n.size {
@@ -450,17 +441,17 @@ func (n intNode) decode(s *state, p unsafe.Pointer) bool {
 // type's bit size, as encoding/json.
 type floatNode struct{ bits int }
 
-func (n floatNode) decode(s *state, p unsafe.Pointer) bool {
+func (n *floatNode) decode(s *state, p unsafe.Pointer) bool {
 	if s.data[s.i] == 'n' {
 		return s.null()
 	}
 	start := s.i
-	v, ok := s.num()
+	m, nd, exp, neg, _, ok := s.num()
 	if !ok {
 		return false
 	}
 	if n.bits == 64 {
-		if f, exact := exactFloat(v); exact {
+		if f, exact := exactFloat(m, nd, exp, neg); exact {
 			*(*float64)(p) = f
 			return true
 		}
@@ -482,17 +473,17 @@ func (n floatNode) decode(s *state, p unsafe.Pointer) bool {
 var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
 	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 22: 1e22}
 
-// exactFloat returns the float64 of the number v when its digits (at most
-// 15, so below 2^53) and its decimal exponent (within ±22) are exact
-// float64s: the one IEEE multiplication or division is then correctly
-// rounded, as strconv.ParseFloat is (which takes the same shortcut).
-// exact is false otherwise.
-func exactFloat(v num) (f float64, exact bool) {
-	if v.nd > 15 {
+// exactFloat returns the float64 of the number read by state.num when
+// its digits (at most 15, so m is below 2^53) and its decimal exponent
+// (within ±22) are exact float64s: the one IEEE multiplication or
+// division is then correctly rounded, as strconv.ParseFloat is (which
+// takes the same shortcut). exact is false otherwise.
+func exactFloat(m uint64, nd, exp int, neg bool) (f float64, exact bool) {
+	if nd > 15 {
 		return 0, false
 	}
-	f = float64(v.mant)
-	switch e := v.exp; {
+	f = float64(int64(m)) // below 2^53
+	switch e := exp; {
 	case e == 0:
 	case 0 < e && e < len(pow10):
 		f *= pow10[e]
@@ -501,7 +492,7 @@ func exactFloat(v num) (f float64, exact bool) {
 	default:
 		return 0, false
 	}
-	if v.neg {
+	if neg {
 		f = -f
 	}
 	return f, true
@@ -509,20 +500,31 @@ func exactFloat(v num) (f float64, exact bool) {
 
 type stringNode struct{}
 
-func (stringNode) decode(s *state, p unsafe.Pointer) bool {
-	if s.data[s.i] != '"' {
+func (*stringNode) decode(s *state, p unsafe.Pointer) bool {
+	d, i := s.data, s.i
+	if d[i] != '"' {
 		return s.null()
 	}
-	v, ok := s.str()
-	*(*string)(p) = v
-	return ok
+	end, flags, ok := jsonscan.String(d, i)
+	if !ok {
+		return false
+	}
+	s.i = end
+	if flags == 0 && end-i > 2 && len(d) <= ArenaMax {
+		// The usual string: plain ASCII, a slice of the arena.
+		s.copyArena()
+		*(*string)(p) = unsafe.String(&s.arena[i+1], end-i-2)
+		return true
+	}
+	*(*string)(p) = s.text(i, end, flags)
+	return true
 }
 
 // numberNode decodes a number literal into a json.Number as written, or a
 // string holding a valid number literal.
 type numberNode struct{}
 
-func (numberNode) decode(s *state, p unsafe.Pointer) bool {
+func (*numberNode) decode(s *state, p unsafe.Pointer) bool {
 	switch c := s.data[s.i]; {
 	case c == '"':
 		v, ok := s.str()
@@ -553,11 +555,34 @@ type structNode struct {
 }
 
 type field struct {
-	name  string
-	plain bool        // printable ASCII without '"' or '\\': the key token is the name quoted
-	path  []embedStep // through embedded pointers
-	off   uintptr     // after the last step
-	node  node
+	name   string
+	plain  bool        // printable ASCII without '"' or '\\': the key token is the name quoted
+	member memberWords // the key token and its colon, when plain and short
+	path   []embedStep // through embedded pointers
+	off    uintptr     // after the last step
+	node   node
+}
+
+// memberWords is a member's key token and the colon after it ("name":),
+// at most 16 bytes, as two little-endian words and the masks of their
+// bytes that hold it; n is its length (0: the name is not plain, or too
+// long).
+type memberWords struct {
+	w, mask [2]uint64
+	n       int
+}
+
+func newMemberWords(name string) (m memberWords) {
+	tok := `"` + name + `":`
+	if !jsonscan.PlainName(name) || len(tok) > 16 {
+		return memberWords{}
+	}
+	for j := range len(tok) {
+		m.w[j/8] |= uint64(tok[j]) << (8 * (j % 8))
+		m.mask[j/8] |= 0xff << (8 * (j % 8))
+	}
+	m.n = len(tok)
+	return m
 }
 
 // embedStep is an embedded pointer on a field's path: at off, to a
@@ -623,14 +648,33 @@ func (n *structNode) decode(s *state, p unsafe.Pointer) bool {
 	next := 0
 	for {
 		k := -1
-		if next < len(n.fields) && n.fields[next].plain {
+		if next < len(n.fields) {
 			// The key that usually comes next, as a plain token.
-			name := n.fields[next].name
-			if d, i := s.data, s.i; len(d)-i > len(name)+1 && d[i] == '"' && d[i+1+len(name)] == '"' && string(d[i+1:i+1+len(name)]) == name {
-				if !s.colon(i + len(name) + 2) {
-					return false
+			f := &n.fields[next]
+			if d, i := s.data, s.i; f.member.n > 0 && len(d)-i >= 16 {
+				// With its colon, in the two words at i (the usual
+				// compact member).
+				b := d[i : i+16]
+				w0, w1 := binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])
+				if (w0^f.member.w[0])&f.member.mask[0]|(w1^f.member.w[1])&f.member.mask[1] == 0 {
+					i += f.member.n
+					if i < len(d) && d[i] <= ' ' {
+						i = jsonscan.SkipSpace(d, i)
+					}
+					if i >= len(d) {
+						return false
+					}
+					s.i, k = i, next
 				}
-				k = next
+			}
+			if k < 0 && f.plain {
+				name := f.name
+				if d, i := s.data, s.i; len(d)-i > len(name)+1 && d[i] == '"' && d[i+1+len(name)] == '"' && string(d[i+1:i+1+len(name)]) == name {
+					if !s.colon(i + len(name) + 2) {
+						return false
+					}
+					k = next
+				}
 			}
 		}
 		if k < 0 {
@@ -655,11 +699,26 @@ func (n *structNode) decode(s *state, p unsafe.Pointer) bool {
 			}
 			seen[k>>6] |= 1 << (k & 63)
 			f := &n.fields[k]
-			fp, ok := f.at(p)
-			if !ok || !f.node.decode(s, fp) {
+			var fp unsafe.Pointer
+			if len(f.path) == 0 {
+				fp = unsafe.Add(p, f.off)
+			} else if fp, ok = f.at(p); !ok {
+				return false
+			}
+			if !f.node.decode(s, fp) {
 				return false
 			}
 			next = k + 1
+		}
+		// The ',' or the '}' right after the value, else next's
+		// whitespace and checks.
+		if d, i := s.data, s.i; i+1 < len(d) && d[i] == ',' && d[i+1] > ' ' {
+			s.i = i + 1
+			continue
+		} else if i < len(d) && d[i] == '}' {
+			s.i = i + 1
+			s.depth--
+			return true
 		}
 		more, ok := s.next('}')
 		if !more {

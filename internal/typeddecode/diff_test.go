@@ -810,3 +810,56 @@ func TestInvoiceAllocations(t *testing.T) {
 	})
 	require.LessOrEqual(t, allocs, 8.0)
 }
+
+// names is a struct whose field names are 1 to 16 bytes long: the key
+// token and its colon fit the decoder's two words up to 14.
+type names struct {
+	A                int    `json:"a"`
+	AB               int    `json:"ab"`
+	ABCDE            string `json:"abcde"`
+	ABCDEF           string `json:"abcdef"`
+	Seven            string `json:"abcdefg"`
+	Thirteen         int    `json:"abcdefghijklm"`
+	Fourteen         int    `json:"abcdefghijklmn"`
+	Fifteen          int    `json:"abcdefghijklmno"`
+	Sixteen          string `json:"abcdefghijklmnop"`
+	Other            string `json:"a\"b"`
+	Abcdefghijklmnox int
+}
+
+// TestMemberKeys: keys that match a field's name up to its last byte, its
+// quote or its colon, with space where the compact form has none, and
+// where the input ends within the two words after a key.
+func TestMemberKeys(t *testing.T) {
+	dec := compile(t, reflect.TypeFor[names]())
+	fields, _ := gojson.Fields(reflect.TypeFor[names]())
+	values := map[reflect.Kind]string{reflect.Int: "7", reflect.String: `"v"`}
+	handled := 0
+	for _, f := range fields {
+		v := values[f.Field.Type.Kind()]
+		name := f.Name
+		keys := []string{
+			strconv.Quote(name), strconv.Quote(name + "x"), strconv.Quote(name[:len(name)-1]),
+			strconv.Quote(strings.ToUpper(name)), `"` + name + `\u0020"`, `"\u00` + fmt.Sprintf("%x", name[0]) + name[1:] + `"`,
+		}
+		for _, key := range keys {
+			for _, colon := range []string{":", " :", ": ", "\t:\n", ":\r"} {
+				for _, before := range []string{"", ` "a":1,`, `"ab":2,`, `"abcde":"x",`} {
+					for _, after := range []string{"", `,"a":1`, ` , "zzzzzzzzzzzzzzzz":1`, `,"abcdefghijklmnop":"w"`} {
+						data := "{" + before + key + colon + v + after + "}"
+						if check(t, dec, []byte(data)) {
+							handled++
+						} else if key == strconv.Quote(name) && !strings.Contains(before+after, key) && !(strings.Contains(before, `"a"`) && strings.Contains(after, `"a"`)) {
+							t.Fatalf("not handled: %q", data) // a plain member in any spacing
+						}
+						// Cut at every byte of the member and after.
+						for cut := len(before) + 1; cut < len(data); cut++ {
+							check(t, dec, []byte(data[:cut]))
+						}
+					}
+				}
+			}
+		}
+	}
+	require.Greater(t, handled, 1000)
+}
