@@ -568,6 +568,14 @@ func (r *Router) check(rt *route, d *Delivery, c *content, inst []byte) error {
 // for any other (internal/rulecheck), so errors are the validator's.
 func (r *Router) rules(rt *route, v any) error {
 	rv := reflect.ValueOf(v)
+	if rv.Kind() == reflect.Struct {
+		// The decoded value itself (what the route's decode returns):
+		// the program reads it in place.
+		if rt.rules.PassesAny(v) {
+			return nil
+		}
+		return r.validate.Struct(v)
+	}
 	for rv.Kind() == reflect.Pointer {
 		if rv.IsNil() {
 			return nil

@@ -37,6 +37,11 @@ func ruleAgreement(v *validator.Validate, p *rulecheck.Program, x any, exact boo
 		rv = rv.Elem()
 	}
 	passes = p.Passes(rv)
+	if rv.Kind() == reflect.Struct && reflect.ValueOf(x).Kind() == reflect.Struct {
+		if inPlace := p.PassesAny(x); inPlace != passes {
+			return passes, false, fmt.Errorf("PassesAny says %v, Passes %v, of %#v", inPlace, passes, x)
+		}
+	}
 	var verr error
 	panicked := func() (p any) {
 		defer func() { p = recover() }()
@@ -360,7 +365,7 @@ func TestRuleProgramAnswersForTheFixtures(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := rulecheck.Compile(v, reflect.TypeFor[fixtures.Invoice]())
-	if !p.Passes(reflect.ValueOf(inv)) {
+	if !p.Passes(reflect.ValueOf(inv)) || !p.PassesAny(inv) {
 		t.Fatal("the program does not answer for the typical invoice")
 	}
 	if err := v.Struct(inv); err != nil {
@@ -369,7 +374,7 @@ func TestRuleProgramAnswersForTheFixtures(t *testing.T) {
 	bad := inv
 	bad.Lines = append([]fixtures.LineItem(nil), inv.Lines...)
 	bad.Lines[3].Quantity = 0
-	if p.Passes(reflect.ValueOf(bad)) {
+	if p.Passes(reflect.ValueOf(bad)) || p.PassesAny(bad) {
 		t.Fatal("the program passes a line with quantity 0")
 	}
 	if p := rulecheck.Compile(v, reflect.TypeFor[*fixtures.Invoice]()); !p.Passes(reflect.ValueOf(inv)) {

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/go-playground/validator/v10"
 )
@@ -12,7 +13,13 @@ import (
 // [Compile]; it is safe for concurrent use.
 type Program struct {
 	root *structProg
+	// etyp is the type word of an interface holding a root value through
+	// a pointer to it (nil when the type is pointer-shaped and the
+	// interface holds the value itself): PassesAny reads the value there.
+	etyp unsafe.Pointer
 }
+
+type eface struct{ typ, data unsafe.Pointer }
 
 // structProg is what the validator's validateStruct does for a struct
 // type: each of its fields the validator looks at, in order.
@@ -20,11 +27,13 @@ type structProg struct {
 	typ    reflect.Type
 	unsure bool        // the validator panics reading the type's tags
 	done   bool        // compiled (false while its own fields are being compiled)
+	fast   bool        // every node under it has a pointer form (passesAt)
 	fields []fieldProg // the fields with something to check
 }
 
 type fieldProg struct {
 	index int
+	off   uintptr
 	n     *node
 }
 
@@ -38,6 +47,14 @@ type node struct {
 	iface  bool    // an interface, untagged or with omit options: only its dynamic value is looked at
 	steps  []step
 	nested *structProg // descended into at the end of the chain
+	// For the pointer form: the pointers to look through, and the kind
+	// and size of the value after them (and of its elements, or its
+	// length as an array, for dive).
+	ptrs     int
+	kind     reflect.Kind
+	size     uintptr
+	elemSize uintptr
+	arrayLen int
 }
 
 type verdict uint8
@@ -63,7 +80,7 @@ const (
 
 type step struct {
 	kind stepKind
-	test func(reflect.Value) bool
+	check
 	elem *node // stepDive: the elements' node
 }
 
@@ -87,7 +104,192 @@ func Compile(v *validator.Validate, t reflect.Type) *Program {
 		return nil
 	}
 	c := &compiler{v: v, structs: map[reflect.Type]*structProg{}}
-	return &Program{root: c.structOf(t)}
+	p := &Program{root: c.structOf(t)}
+	c.markFast()
+	z := reflect.Zero(t).Interface()
+	if e := (*eface)(unsafe.Pointer(&z)); e.data != nil {
+		p.etyp = e.typ
+	}
+	return p
+}
+
+// PassesAny is Passes for the value x holds (a value of the compiled
+// struct type, not a pointer to it), read in place when every rule under
+// the type has a pointer form: the same answer without reflect.Value.
+func (p *Program) PassesAny(x any) bool {
+	if p == nil {
+		return false
+	}
+	if e := (*eface)(unsafe.Pointer(&x)); p.etyp != nil && e.typ == p.etyp && p.root.fast {
+		return p.root.passesAt(e.data)
+	}
+	return p.Passes(reflect.ValueOf(x))
+}
+
+func (sp *structProg) passesAt(p unsafe.Pointer) bool {
+	for i := range sp.fields {
+		f := &sp.fields[i]
+		if !f.n.passesAt(unsafe.Add(p, f.off)) {
+			return false
+		}
+	}
+	return true
+}
+
+// passesAt is passes for the value at p, of the node's static type: a
+// node of a fast struct only (fastNode).
+func (n *node) passesAt(p unsafe.Pointer) bool {
+	for range n.ptrs {
+		if p = *(*unsafe.Pointer)(p); p == nil {
+			return n.nilIs == pass
+		}
+	}
+	for i := range n.steps {
+		s := &n.steps[i]
+		switch s.kind {
+		case stepTest:
+			if !s.ptest(p) {
+				return false
+			}
+		case stepOmitEmpty:
+			if !hasValueAt(n.kind, n.size, p, n.viaPtr) {
+				return true
+			}
+		case stepOmitZero:
+			if !hasNotZeroValueAt(n.kind, n.size, p) {
+				return true
+			}
+		case stepOmitNil:
+			if (n.kind == reflect.Slice || n.kind == reflect.Map) && *(*unsafe.Pointer)(p) == nil {
+				return true
+			}
+		case stepStop:
+			return true
+		case stepStructOnly:
+			return n.nested == nil || !n.nested.unsure
+		case stepDive:
+			base, length := p, n.arrayLen
+			if n.kind == reflect.Slice {
+				h := (*sliceHeader)(p)
+				base, length = h.data, h.len
+			}
+			for i := range length {
+				if !s.elem.passesAt(unsafe.Add(base, uintptr(i)*n.elemSize)) {
+					return false
+				}
+			}
+			return true
+		default:
+			return false
+		}
+	}
+	if n.nested != nil {
+		return n.nested.passesAt(p)
+	}
+	return true
+}
+
+// zeroable reports whether isZeroAt reads a value of kind k.
+func zeroable(k reflect.Kind) bool {
+	switch k {
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64, reflect.String:
+		return true
+	}
+	return false
+}
+
+// isZeroAt is Value.IsZero for a value of a zeroable kind k and size
+// bytes at p.
+func isZeroAt(k reflect.Kind, size uintptr, p unsafe.Pointer) bool {
+	switch k {
+	case reflect.Bool:
+		return !*(*bool)(p)
+	case reflect.Float32:
+		return *(*float32)(p) == 0
+	case reflect.Float64:
+		return *(*float64)(p) == 0
+	case reflect.String:
+		return len(*(*string)(p)) == 0
+	}
+	return uintAt(p, size) == 0 // an integer
+}
+
+// hasValueAt is hasValue for a value of a zeroable kind, a slice or a map.
+func hasValueAt(k reflect.Kind, size uintptr, p unsafe.Pointer, viaPtr bool) bool {
+	if k == reflect.Slice || k == reflect.Map {
+		return *(*unsafe.Pointer)(p) != nil
+	}
+	return viaPtr || !isZeroAt(k, size, p)
+}
+
+// hasNotZeroValueAt is hasNotZeroValue for a value of a zeroable kind or
+// a slice.
+func hasNotZeroValueAt(k reflect.Kind, size uintptr, p unsafe.Pointer) bool {
+	if k == reflect.Slice {
+		h := (*sliceHeader)(p)
+		return h.data != nil && h.len > 0
+	}
+	return !isZeroAt(k, size, p)
+}
+
+// markFast marks the struct programs whose every node has a pointer form,
+// the largest such set (a recursive type stays fast unless something
+// under it is not).
+func (c *compiler) markFast() {
+	for _, sp := range c.structs {
+		sp.fast = !sp.unsure
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, sp := range c.structs {
+			if !sp.fast {
+				continue
+			}
+			for i := range sp.fields {
+				if !sp.fields[i].n.fastNode() {
+					sp.fast, changed = false, true
+					break
+				}
+			}
+		}
+	}
+}
+
+// fastNode reports whether passesAt applies n with passes' answers.
+func (n *node) fastNode() bool {
+	if n.unsure || n.iface {
+		return false
+	}
+	nilable := n.kind == reflect.Slice || n.kind == reflect.Map
+	for i := range n.steps {
+		s := &n.steps[i]
+		switch s.kind {
+		case stepTest:
+			if s.ptest == nil {
+				return false
+			}
+		case stepOmitEmpty:
+			if !zeroable(n.kind) && !nilable {
+				return false
+			}
+		case stepOmitZero:
+			if !zeroable(n.kind) && n.kind != reflect.Slice {
+				return false
+			}
+		case stepOmitNil:
+			switch n.kind {
+			case reflect.Chan, reflect.Func, reflect.Interface, reflect.Pointer, reflect.UnsafePointer:
+				return false
+			}
+		case stepDive:
+			if n.kind != reflect.Slice && n.kind != reflect.Array || !s.elem.fastNode() {
+				return false
+			}
+		}
+	}
+	return n.nested == nil || n.nested.fast
 }
 
 // Passes reports whether validator.Struct would return nil for v, a value
@@ -250,7 +452,7 @@ func (c *compiler) structOf(t reflect.Type) *structProg {
 			items = strings.Split(tag, ",")
 		}
 		if n := c.node(f.Type, items); !n.trivial() {
-			sp.fields = append(sp.fields, fieldProg{index: i, n: n})
+			sp.fields = append(sp.fields, fieldProg{index: i, off: f.Offset, n: n})
 		}
 	}
 	return sp
@@ -289,6 +491,14 @@ func (c *compiler) node(t reflect.Type, items []string) *node {
 			break
 		}
 		t, n.viaPtr = t.Elem(), true
+		n.ptrs++
+	}
+	n.kind, n.size = t.Kind(), t.Size()
+	switch n.kind {
+	case reflect.Slice:
+		n.elemSize = t.Elem().Size()
+	case reflect.Array:
+		n.elemSize, n.arrayLen = t.Elem().Size(), t.Len()
 	}
 	n.nilIs = nilVerdict(items)
 	switch t.Kind() {
@@ -352,11 +562,11 @@ func (c *compiler) steps(t reflect.Type, viaPtr bool, items []string) []step {
 			}
 			return append(out, step{kind: stepUnsure})
 		default:
-			test, ok := rule(c.v, t, viaPtr, it)
+			c, ok := rule(c.v, t, viaPtr, it)
 			if !ok {
 				return append(out, step{kind: stepUnsure})
 			}
-			out = append(out, step{kind: stepTest, test: test})
+			out = append(out, step{kind: stepTest, check: c})
 		}
 	}
 	return out

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/go-playground/validator/v10"
 
@@ -35,72 +36,181 @@ var delegated = map[string]bool{
 
 var durationType = reflect.TypeFor[time.Duration]()
 
+// check is a compiled rule in two forms: on a reflect.Value (Passes) and
+// on the value's memory (PassesAny), nil when the rule is only applied
+// through reflection (a delegated rule, which needs the value's
+// interface and so whether it may be read).
+type check struct {
+	test  func(reflect.Value) bool
+	ptest func(unsafe.Pointer) bool
+}
+
+func onString(f func(string) bool) check {
+	return check{
+		test:  func(v reflect.Value) bool { return f(v.String()) },
+		ptest: func(p unsafe.Pointer) bool { return f(*(*string)(p)) },
+	}
+}
+
+// onInt and onUint read an integer of t's size, as Value.Int and
+// Value.Uint do.
+func onInt(t reflect.Type, f func(int64) bool) check {
+	size := t.Size()
+	return check{
+		test:  func(v reflect.Value) bool { return f(v.Int()) },
+		ptest: func(p unsafe.Pointer) bool { return f(intAt(p, size)) },
+	}
+}
+
+func onUint(t reflect.Type, f func(uint64) bool) check {
+	size := t.Size()
+	return check{
+		test:  func(v reflect.Value) bool { return f(v.Uint()) },
+		ptest: func(p unsafe.Pointer) bool { return f(uintAt(p, size)) },
+	}
+}
+
+// onFloat reads a float32 or float64 as Value.Float does.
+func onFloat(t reflect.Type, f func(float64) bool) check {
+	if t.Kind() == reflect.Float32 {
+		return check{
+			test:  func(v reflect.Value) bool { return f(v.Float()) },
+			ptest: func(p unsafe.Pointer) bool { return f(float64(*(*float32)(p))) },
+		}
+	}
+	return check{
+		test:  func(v reflect.Value) bool { return f(v.Float()) },
+		ptest: func(p unsafe.Pointer) bool { return f(*(*float64)(p)) },
+	}
+}
+
+// onLen reads the length of a slice, an array or a map.
+func onLen(t reflect.Type, f func(int) bool) check {
+	c := check{test: func(v reflect.Value) bool { return f(v.Len()) }}
+	switch t.Kind() {
+	case reflect.Slice:
+		c.ptest = func(p unsafe.Pointer) bool { return f((*sliceHeader)(p).len) }
+	case reflect.Array:
+		n := t.Len()
+		c.ptest = func(unsafe.Pointer) bool { return f(n) }
+	default:
+		c.ptest = viaReflect(t, c.test)
+	}
+	return c
+}
+
+// viaReflect is the pointer form of test for a value of type t.
+func viaReflect(t reflect.Type, test func(reflect.Value) bool) func(unsafe.Pointer) bool {
+	return func(p unsafe.Pointer) bool { return test(reflect.NewAt(t, p).Elem()) }
+}
+
+type sliceHeader struct {
+	data     unsafe.Pointer
+	len, cap int
+}
+
+func intAt(p unsafe.Pointer, size uintptr) int64 {
+	switch size {
+	case 1:
+		return int64(*(*int8)(p))
+	case 2:
+		return int64(*(*int16)(p))
+	case 4:
+		return int64(*(*int32)(p))
+	}
+	return *(*int64)(p)
+}
+
+func uintAt(p unsafe.Pointer, size uintptr) uint64 {
+	switch size {
+	case 1:
+		return uint64(*(*uint8)(p))
+	case 2:
+		return uint64(*(*uint16)(p))
+	case 4:
+		return uint64(*(*uint32)(p))
+	}
+	return *(*uint64)(p)
+}
+
 // rule compiles one item of a tag chain ("min=1") for a value of type t
 // (after pointers; viaPtr when it was reached through one), with the
 // validator's semantics. ok is false when the item is not implemented
 // here for t, including every case where the validator would panic.
-func rule(vd *validator.Validate, t reflect.Type, viaPtr bool, item string) (test func(reflect.Value) bool, ok bool) {
+func rule(vd *validator.Validate, t reflect.Type, viaPtr bool, item string) (c check, ok bool) {
 	if strings.Contains(item, "|") {
-		return nil, false // an alternative
+		return check{}, false // an alternative
 	}
 	name, param, _ := strings.Cut(item, "=")
 	if delegated[name] {
 		// Only on strings: validator.Var validates a struct's fields
 		// instead of the rule.
 		if t.Kind() != reflect.String {
-			return nil, false
+			return check{}, false
 		}
-		return func(v reflect.Value) bool { return v.CanInterface() && varPasses(vd, v.Interface(), item) }, true
+		return check{test: func(v reflect.Value) bool { return v.CanInterface() && varPasses(vd, v.Interface(), item) }}, true
 	}
 	param = validatetag.Param(param)
 	k := t.Kind()
 	isString := k == reflect.String
 	switch name {
 	case "required":
-		return func(v reflect.Value) bool { return hasValue(v, viaPtr) }, true
+		c := check{test: func(v reflect.Value) bool { return hasValue(v, viaPtr) }}
+		if zeroable(k) || k == reflect.Slice || k == reflect.Map {
+			c.ptest = func(p unsafe.Pointer) bool { return hasValueAt(k, t.Size(), p, viaPtr) }
+		} else {
+			c.ptest = viaReflect(t, c.test)
+		}
+		return c, true
 	case "gt", "gte", "lt", "lte", "min", "max", "len", "eq", "ne":
 		return compare(t, name, param)
 	case "oneof":
-		return oneof(k, param)
+		return oneof(t, param)
 	case "datetime":
 		if isString {
-			return func(v reflect.Value) bool {
-				_, err := time.Parse(param, v.String())
-				return err == nil
-			}, true
+			return onString(datetime(param)), true
 		}
 	case "iso4217", "iso3166_1_alpha2", "iso3166_1_alpha3":
 		if codes := validatetag.Codes(name); isString {
-			return func(v reflect.Value) bool {
-				_, found := slices.BinarySearch(codes, v.String())
+			return onString(func(s string) bool {
+				_, found := slices.BinarySearch(codes, s)
 				return found
-			}, true
+			}), true
 		}
 	case "boolean":
 		switch k {
 		case reflect.Bool:
-			return func(reflect.Value) bool { return true }, true
+			return check{test: func(reflect.Value) bool { return true }, ptest: func(unsafe.Pointer) bool { return true }}, true
 		case reflect.String:
-			return func(v reflect.Value) bool {
-				_, err := strconv.ParseBool(v.String())
+			return onString(func(s string) bool {
+				_, err := strconv.ParseBool(s)
 				return err == nil
-			}, true
+			}), true
 		}
 	case "alphanum": // ^[a-zA-Z0-9]+$
 		if isString {
-			return func(v reflect.Value) bool { return alphanum(v.String()) }, true
+			return onString(alphanum), true
 		}
 	case "uuid": // ^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$
 		if isString {
-			return func(v reflect.Value) bool { return isUUID(v.String()) }, true
+			return onString(isUUID), true
 		}
 	}
-	return nil, false
+	return check{}, false
+}
+
+// datetime is the validator's isDatetime: the string parses with the
+// layout.
+func datetime(layout string) func(string) bool {
+	return func(s string) bool {
+		_, err := time.Parse(layout, s)
+		return err == nil
+	}
 }
 
 // compare compiles gt, gte (min), lt, lte (max), len, eq and ne: the
 // validator's isGt, isGte, isLt, isLte, hasLengthOf, isEq and isNe.
-func compare(t reflect.Type, name, param string) (func(reflect.Value) bool, bool) {
+func compare(t reflect.Type, name, param string) (check, bool) {
 	var holds func(c int) bool // c compares the value with the parameter
 	switch name {
 	case "gt":
@@ -120,19 +230,19 @@ func compare(t reflect.Type, name, param string) (func(reflect.Value) bool, bool
 	switch k := t.Kind(); k {
 	case reflect.String:
 		if equality {
-			return func(v reflect.Value) bool { return holds(strings.Compare(v.String(), param)) }, true
+			return onString(func(s string) bool { return holds(strings.Compare(s, param)) }), true
 		}
 		p, err := strconv.ParseInt(param, 0, 64)
 		if err != nil {
-			return nil, false
+			return check{}, false
 		}
-		return func(v reflect.Value) bool { return holds(cmpInt(int64(utf8.RuneCountInString(v.String())), p)) }, true
+		return onString(func(s string) bool { return holds(cmpInt(int64(utf8.RuneCountInString(s)), p)) }), true
 	case reflect.Slice, reflect.Map, reflect.Array:
 		p, err := strconv.ParseInt(param, 0, 64)
 		if err != nil {
-			return nil, false
+			return check{}, false
 		}
-		return func(v reflect.Value) bool { return holds(cmpInt(int64(v.Len()), p)) }, true
+		return onLen(t, func(n int) bool { return holds(cmpInt(int64(n), p)) }), true
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		p, err := strconv.ParseInt(param, 0, 64)
 		if t == durationType {
@@ -144,16 +254,15 @@ func compare(t reflect.Type, name, param string) (func(reflect.Value) bool, bool
 			}
 		}
 		if err != nil {
-			return nil, false
+			return check{}, false
 		}
-		return func(v reflect.Value) bool { return holds(cmpInt(v.Int(), p)) }, true
+		return onInt(t, func(i int64) bool { return holds(cmpInt(i, p)) }), true
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 		p, err := strconv.ParseUint(param, 0, 64)
 		if err != nil {
-			return nil, false
+			return check{}, false
 		}
-		return func(v reflect.Value) bool {
-			u := v.Uint()
+		return onUint(t, func(u uint64) bool {
 			switch {
 			case u < p:
 				return holds(-1)
@@ -161,7 +270,7 @@ func compare(t reflect.Type, name, param string) (func(reflect.Value) bool, bool
 				return holds(1)
 			}
 			return holds(0)
-		}, true
+		}), true
 	case reflect.Float32, reflect.Float64:
 		bits := 64
 		if k == reflect.Float32 {
@@ -169,7 +278,7 @@ func compare(t reflect.Type, name, param string) (func(reflect.Value) bool, bool
 		}
 		p, err := strconv.ParseFloat(param, bits)
 		if err != nil {
-			return nil, false
+			return check{}, false
 		}
 		// Not a three-way comparison: NaN is neither above nor below.
 		var op func(f float64) bool
@@ -187,19 +296,23 @@ func compare(t reflect.Type, name, param string) (func(reflect.Value) bool, bool
 		case "ne":
 			op = func(f float64) bool { return f != p }
 		}
-		return func(v reflect.Value) bool { return op(v.Float()) }, true
+		return onFloat(t, op), true
 	case reflect.Bool:
 		if !equality {
-			return nil, false
+			return check{}, false
 		}
 		p, err := strconv.ParseBool(param)
 		if err != nil {
-			return nil, false
+			return check{}, false
 		}
 		want := name == "eq"
-		return func(v reflect.Value) bool { return (v.Bool() == p) == want }, true
+		f := func(b bool) bool { return (b == p) == want }
+		return check{
+			test:  func(v reflect.Value) bool { return f(v.Bool()) },
+			ptest: func(ptr unsafe.Pointer) bool { return f(*(*bool)(ptr)) },
+		}, true
 	}
-	return nil, false // time.Time compares with the clock; other kinds panic
+	return check{}, false // time.Time compares with the clock; other kinds panic
 }
 
 // varPasses reports whether the validator passes x for the one rule item;
@@ -225,11 +338,11 @@ func cmpInt(a, b int64) int {
 
 // oneof compiles the validator's isOneOf: the value's text (a string, or
 // an integer in decimal) is one of the parameter's values.
-func oneof(k reflect.Kind, param string) (func(reflect.Value) bool, bool) {
+func oneof(t reflect.Type, param string) (check, bool) {
 	vals := validatetag.OneofValues(param)
-	switch k {
+	switch t.Kind() {
 	case reflect.String:
-		return func(v reflect.Value) bool { return slices.Contains(vals, v.String()) }, true
+		return onString(func(s string) bool { return slices.Contains(vals, s) }), true
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		// A value is matched by its decimal text: keep the values that
 		// are the text of an int64.
@@ -239,7 +352,7 @@ func oneof(k reflect.Kind, param string) (func(reflect.Value) bool, bool) {
 				ints = append(ints, i)
 			}
 		}
-		return func(v reflect.Value) bool { return slices.Contains(ints, v.Int()) }, true
+		return onInt(t, func(i int64) bool { return slices.Contains(ints, i) }), true
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		var uints []uint64
 		for _, s := range vals {
@@ -247,9 +360,9 @@ func oneof(k reflect.Kind, param string) (func(reflect.Value) bool, bool) {
 				uints = append(uints, u)
 			}
 		}
-		return func(v reflect.Value) bool { return slices.Contains(uints, v.Uint()) }, true
+		return onUint(t, func(u uint64) bool { return slices.Contains(uints, u) }), true
 	}
-	return nil, false
+	return check{}, false
 }
 
 func alphanum(s string) bool {
