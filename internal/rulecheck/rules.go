@@ -200,12 +200,52 @@ func rule(vd *validator.Validate, t reflect.Type, viaPtr bool, item string) (c c
 }
 
 // datetime is the validator's isDatetime: the string parses with the
-// layout.
+// layout. With the date layout the usual tag names, a string of its
+// exact form that isDate finds valid is not parsed.
 func datetime(layout string) func(string) bool {
-	return func(s string) bool {
+	parse := func(s string) bool {
 		_, err := time.Parse(layout, s)
 		return err == nil
 	}
+	if layout != time.DateOnly {
+		return parse
+	}
+	return func(s string) bool { return isDate(s) || parse(s) }
+}
+
+// isDate reports whether s is YYYY-MM-DD (ASCII digits) with a month from
+// 01 to 12 and a day from 01 to the month's length that year: those are
+// the strings time.Parse(time.DateOnly, s) accepts (TestIsDate). False is
+// not a verdict: the string is parsed.
+func isDate(s string) bool {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return false
+	}
+	n := 0
+	for i, c := range []byte(s) {
+		if i == 4 || i == 7 {
+			continue
+		}
+		if c-'0' > 9 {
+			return false
+		}
+		n = n*10 + int(c-'0')
+	}
+	year, month, day := n/10000, n/100%100, n%100
+	if month < 1 || month > 12 || day < 1 {
+		return false
+	}
+	days := 31
+	switch {
+	case month == 2:
+		days = 28
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			days = 29
+		}
+	case month == 4 || month == 6 || month == 9 || month == 11:
+		days = 30
+	}
+	return day <= days
 }
 
 // compare compiles gt, gte (min), lt, lte (max), len, eq and ne: the
