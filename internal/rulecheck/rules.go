@@ -156,7 +156,9 @@ func rule(vd *validator.Validate, t reflect.Type, viaPtr bool, item string) (c c
 	switch name {
 	case "required":
 		c := check{test: func(v reflect.Value) bool { return hasValue(v, viaPtr) }}
-		if zeroable(k) || k == reflect.Slice || k == reflect.Map {
+		if isString {
+			c.ptest = func(p unsafe.Pointer) bool { return viaPtr || len(*(*string)(p)) != 0 }
+		} else if zeroable(k) || k == reflect.Slice || k == reflect.Map {
 			c.ptest = func(p unsafe.Pointer) bool { return hasValueAt(k, t.Size(), p, viaPtr) }
 		} else {
 			c.ptest = viaReflect(t, c.test)
@@ -221,17 +223,13 @@ func isDate(s string) bool {
 	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
 		return false
 	}
-	n := 0
-	for i, c := range []byte(s) {
-		if i == 4 || i == 7 {
-			continue
-		}
-		if c-'0' > 9 {
-			return false
-		}
-		n = n*10 + int(c-'0')
+	y0, y1, y2, y3 := s[0]-'0', s[1]-'0', s[2]-'0', s[3]-'0'
+	m0, m1, d0, d1 := s[5]-'0', s[6]-'0', s[8]-'0', s[9]-'0'
+	if y0 > 9 || y1 > 9 || y2 > 9 || y3 > 9 || m0 > 9 || m1 > 9 || d0 > 9 || d1 > 9 {
+		return false
 	}
-	year, month, day := n/10000, n/100%100, n%100
+	year := int(y0)*1000 + int(y1)*100 + int(y2)*10 + int(y3)
+	month, day := int(m0)*10+int(m1), int(d0)*10+int(d1)
 	if month < 1 || month > 12 || day < 1 {
 		return false
 	}
@@ -251,38 +249,26 @@ func isDate(s string) bool {
 // compare compiles gt, gte (min), lt, lte (max), len, eq and ne: the
 // validator's isGt, isGte, isLt, isLte, hasLengthOf, isEq and isNe.
 func compare(t reflect.Type, name, param string) (check, bool) {
-	var holds func(c int) bool // c compares the value with the parameter
-	switch name {
-	case "gt":
-		holds = func(c int) bool { return c > 0 }
-	case "gte", "min":
-		holds = func(c int) bool { return c >= 0 }
-	case "lt":
-		holds = func(c int) bool { return c < 0 }
-	case "lte", "max":
-		holds = func(c int) bool { return c <= 0 }
-	case "len", "eq":
-		holds = func(c int) bool { return c == 0 }
-	case "ne":
-		holds = func(c int) bool { return c != 0 }
-	}
 	equality := name == "eq" || name == "ne"
 	switch k := t.Kind(); k {
 	case reflect.String:
 		if equality {
-			return onString(func(s string) bool { return holds(strings.Compare(s, param)) }), true
+			want := name == "eq"
+			return onString(func(s string) bool { return (s == param) == want }), true
 		}
 		p, err := strconv.ParseInt(param, 0, 64)
 		if err != nil {
 			return check{}, false
 		}
-		return onString(func(s string) bool { return holds(cmpInt(int64(utf8.RuneCountInString(s)), p)) }), true
+		holds := compareWith(name, p)
+		return onString(func(s string) bool { return holds(int64(utf8.RuneCountInString(s))) }), true
 	case reflect.Slice, reflect.Map, reflect.Array:
 		p, err := strconv.ParseInt(param, 0, 64)
 		if err != nil {
 			return check{}, false
 		}
-		return onLen(t, func(n int) bool { return holds(cmpInt(int64(n), p)) }), true
+		holds := compareWith(name, p)
+		return onLen(t, func(n int) bool { return holds(int64(n)) }), true
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		p, err := strconv.ParseInt(param, 0, 64)
 		if t == durationType {
@@ -296,21 +282,13 @@ func compare(t reflect.Type, name, param string) (check, bool) {
 		if err != nil {
 			return check{}, false
 		}
-		return onInt(t, func(i int64) bool { return holds(cmpInt(i, p)) }), true
+		return onInt(t, compareWith(name, p)), true
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 		p, err := strconv.ParseUint(param, 0, 64)
 		if err != nil {
 			return check{}, false
 		}
-		return onUint(t, func(u uint64) bool {
-			switch {
-			case u < p:
-				return holds(-1)
-			case u > p:
-				return holds(1)
-			}
-			return holds(0)
-		}), true
+		return onUint(t, compareWith(name, p)), true
 	case reflect.Float32, reflect.Float64:
 		bits := 64
 		if k == reflect.Float32 {
@@ -320,23 +298,9 @@ func compare(t reflect.Type, name, param string) (check, bool) {
 		if err != nil {
 			return check{}, false
 		}
-		// Not a three-way comparison: NaN is neither above nor below.
-		var op func(f float64) bool
-		switch name {
-		case "gt":
-			op = func(f float64) bool { return f > p }
-		case "gte", "min":
-			op = func(f float64) bool { return f >= p }
-		case "lt":
-			op = func(f float64) bool { return f < p }
-		case "lte", "max":
-			op = func(f float64) bool { return f <= p }
-		case "len", "eq":
-			op = func(f float64) bool { return f == p }
-		case "ne":
-			op = func(f float64) bool { return f != p }
-		}
-		return onFloat(t, op), true
+		// The comparison operators themselves: NaN is neither above nor
+		// below, nor equal.
+		return onFloat(t, compareWith(name, p)), true
 	case reflect.Bool:
 		if !equality {
 			return check{}, false
@@ -355,6 +319,24 @@ func compare(t reflect.Type, name, param string) (check, bool) {
 	return check{}, false // time.Time compares with the clock; other kinds panic
 }
 
+// compareWith returns the test of the value against the parameter p of
+// gt, gte (min), lt, lte (max), len, eq or ne.
+func compareWith[T int64 | uint64 | float64](name string, p T) func(T) bool {
+	switch name {
+	case "gt":
+		return func(v T) bool { return v > p }
+	case "gte", "min":
+		return func(v T) bool { return v >= p }
+	case "lt":
+		return func(v T) bool { return v < p }
+	case "lte", "max":
+		return func(v T) bool { return v <= p }
+	case "len", "eq":
+		return func(v T) bool { return v == p }
+	}
+	return func(v T) bool { return v != p } // ne
+}
+
 // varPasses reports whether the validator passes x for the one rule item;
 // a panic (which validator.Struct would raise too) is not a pass.
 func varPasses(vd *validator.Validate, x any, item string) (ok bool) {
@@ -364,16 +346,6 @@ func varPasses(vd *validator.Validate, x any, item string) (ok bool) {
 		}
 	}()
 	return vd.Var(x, item) == nil
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // oneof compiles the validator's isOneOf: the value's text (a string, or
