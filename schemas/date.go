@@ -40,6 +40,9 @@ type Date struct {
 // ParseDate parses a "YYYY-MM-DD" date, refusing dates that do not exist
 // (2023-02-30).
 func ParseDate(s string) (Date, error) {
+	if d, ok := dateOnly(s); ok {
+		return d, nil
+	}
 	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
 		return Date{}, fmt.Errorf("%w: %q: want YYYY-MM-DD", ErrInvalidDate, s)
 	}
@@ -48,6 +51,41 @@ func ParseDate(s string) (Date, error) {
 		return Date{}, fmt.Errorf("%w: %q: %w", ErrInvalidDate, s, err)
 	}
 	return DateOf(t), nil
+}
+
+// dateOnly is ParseDate's date without time.Parse for a string of its
+// form that names a date that exists: YYYY-MM-DD in ASCII digits, a month
+// from 01 to 12 and a day from 01 to the month's length that year. Those
+// are the strings time.Parse(time.DateOnly, s) accepts, and its date
+// (TestDateOnlyAgreesWithTimeParse); ok false: time.Parse decides.
+func dateOnly(s string) (d Date, ok bool) {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return Date{}, false
+	}
+	y0, y1, y2, y3 := s[0]-'0', s[1]-'0', s[2]-'0', s[3]-'0'
+	m0, m1, d0, d1 := s[5]-'0', s[6]-'0', s[8]-'0', s[9]-'0'
+	if y0 > 9 || y1 > 9 || y2 > 9 || y3 > 9 || m0 > 9 || m1 > 9 || d0 > 9 || d1 > 9 {
+		return Date{}, false
+	}
+	year := int(y0)*1000 + int(y1)*100 + int(y2)*10 + int(y3)
+	month, day := int(m0)*10+int(m1), int(d0)*10+int(d1)
+	if month < 1 || month > 12 || day < 1 {
+		return Date{}, false
+	}
+	days := 31
+	switch {
+	case month == 2:
+		days = 28
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			days = 29
+		}
+	case month == 4 || month == 6 || month == 9 || month == 11:
+		days = 30
+	}
+	if day > days {
+		return Date{}, false
+	}
+	return Date{Year: year, Month: time.Month(month), Day: day}, true
 }
 
 // DateOf returns the date of t in t's location.

@@ -12,6 +12,7 @@ import (
 	"github.com/go-playground/validator/v10"
 
 	"github.com/retabhook/retabhook/internal/validatetag"
+	"github.com/retabhook/retabhook/schemas"
 )
 
 // implemented names the rules [rule] compiles (for some kinds).
@@ -202,48 +203,20 @@ func rule(vd *validator.Validate, t reflect.Type, viaPtr bool, item string) (c c
 }
 
 // datetime is the validator's isDatetime: the string parses with the
-// layout. With the date layout the usual tag names, a string of its
-// exact form that isDate finds valid is not parsed.
+// layout. The date layout the usual tag names is read by
+// schemas.ParseDate, which accepts exactly the strings
+// time.Parse(time.DateOnly) accepts, most without calling it.
 func datetime(layout string) func(string) bool {
-	parse := func(s string) bool {
+	if layout == time.DateOnly {
+		return func(s string) bool {
+			_, err := schemas.ParseDate(s)
+			return err == nil
+		}
+	}
+	return func(s string) bool {
 		_, err := time.Parse(layout, s)
 		return err == nil
 	}
-	if layout != time.DateOnly {
-		return parse
-	}
-	return func(s string) bool { return isDate(s) || parse(s) }
-}
-
-// isDate reports whether s is YYYY-MM-DD (ASCII digits) with a month from
-// 01 to 12 and a day from 01 to the month's length that year: those are
-// the strings time.Parse(time.DateOnly, s) accepts (TestIsDate). False is
-// not a verdict: the string is parsed.
-func isDate(s string) bool {
-	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
-		return false
-	}
-	y0, y1, y2, y3 := s[0]-'0', s[1]-'0', s[2]-'0', s[3]-'0'
-	m0, m1, d0, d1 := s[5]-'0', s[6]-'0', s[8]-'0', s[9]-'0'
-	if y0 > 9 || y1 > 9 || y2 > 9 || y3 > 9 || m0 > 9 || m1 > 9 || d0 > 9 || d1 > 9 {
-		return false
-	}
-	year := int(y0)*1000 + int(y1)*100 + int(y2)*10 + int(y3)
-	month, day := int(m0)*10+int(m1), int(d0)*10+int(d1)
-	if month < 1 || month > 12 || day < 1 {
-		return false
-	}
-	days := 31
-	switch {
-	case month == 2:
-		days = 28
-		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
-			days = 29
-		}
-	case month == 4 || month == 6 || month == 9 || month == 11:
-		days = 30
-	}
-	return day <= days
 }
 
 // compare compiles gt, gte (min), lt, lte (max), len, eq and ne: the
