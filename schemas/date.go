@@ -143,6 +143,10 @@ func (d *Date) UnmarshalText(b []byte) error {
 		*d = Date{}
 		return nil
 	}
+	if p, ok := dateOnly(string(b)); ok { // a string that does not escape: not copied
+		*d = p
+		return nil
+	}
 	p, err := ParseDate(string(b))
 	if err != nil {
 		return err

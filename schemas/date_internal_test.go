@@ -42,3 +42,20 @@ func FuzzDateOnly(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) { checkDateOnly(t, s) })
 }
+
+// TestDateUnmarshalAllocations: a date that exists is decoded without
+// an allocation (the string of its bytes is not kept).
+func TestDateUnmarshalAllocations(t *testing.T) {
+	var d Date
+	b := []byte(`"2024-02-29"`)
+	if n := testing.AllocsPerRun(100, func() {
+		if err := d.UnmarshalJSON(b); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Fatalf("%v allocations, want 0", n)
+	}
+	if d != (Date{Year: 2024, Month: time.February, Day: 29}) {
+		t.Fatalf("got %v", d)
+	}
+}
