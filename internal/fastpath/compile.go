@@ -133,7 +133,46 @@ func Compile(doc []byte) (*Program, error) {
 		m.combined = len(m.sameValue()) > 0
 		m.orderFields(propertyOrder(doc, ptr))
 	}
-	return &Program{root: n, lenient: c.lenient}, nil
+	for _, m := range c.byPtr {
+		m.skipRefs()
+	}
+	return &Program{root: n.target(), lenient: c.lenient}, nil
+}
+
+// onlyRef reports that n holds nothing but a $ref (annotations aside, as
+// "supplier": {"$ref": "#/$defs/Party", "description": ...} or an
+// array's items): it validates a value exactly as its target does.
+func (n *node) onlyRef() bool {
+	return n.ref != nil && n.always == nil && n.types == 0 && !n.hasEnum && n.not == nil &&
+		len(n.allOf)+len(n.anyOf)+len(n.oneOf) == 0 && !n.objWalk && !n.arrWalk && !n.strCheck && !n.numCheck
+}
+
+// target is the node that decides for n: n, or the target of its $ref
+// when it holds nothing else (checkCycles refused a loop of those).
+func (n *node) target() *node {
+	for n != nil && n.onlyRef() {
+		n = n.ref
+	}
+	return n
+}
+
+// skipRefs points n's keywords at the targets of the nodes that hold
+// nothing but a $ref, so that the walk does not apply such a node (a
+// frame of validate and of combined per value) to get its target's
+// verdict: the verdicts, ends and failures are the target's either way.
+func (n *node) skipRefs() {
+	n.ref = n.ref.target()
+	n.not = n.not.target()
+	n.additional = n.additional.target()
+	n.items = n.items.target()
+	for _, subs := range [][]*node{n.allOf, n.anyOf, n.oneOf} {
+		for k, s := range subs {
+			subs[k] = s.target()
+		}
+	}
+	for k := range n.fields {
+		n.fields[k].schema = n.fields[k].schema.target()
+	}
 }
 
 // orderFields puts n's fields in the order of its properties in the

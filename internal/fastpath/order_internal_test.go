@@ -34,7 +34,7 @@ func TestFieldsInDocumentOrder(t *testing.T) {
 	root := p.root
 	require.Equal(t, []string{"c", "a/b", "b", "a", "zz"}, names(root))
 	require.Equal(t, []string{"y", "x~", "w"}, names(root.fields[1].schema))
-	require.Equal(t, []string{"q", "p", "o"}, names(root.fields[2].schema.ref))
+	require.Equal(t, []string{"q", "p", "o"}, names(root.fields[2].schema), "a node that holds only a $ref is its target")
 	require.Equal(t, []string{"k2", "k1"}, names(root.fields[3].schema.items))
 	for _, c := range []struct {
 		content string
