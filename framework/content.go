@@ -84,7 +84,7 @@ func judgeContent(raw []byte, routes []*route) (accepted *route, refused uint64)
 		if rt.fast == nil || rt.pos >= judgedRoutes {
 			continue
 		}
-		switch rt.fast.Route(raw, schemas.IsAnnotationKey) {
+		switch rt.fast.Route(raw) {
 		case fastpath.Matches:
 			return rt, refused
 		case fastpath.Refuses:
@@ -159,7 +159,7 @@ func (c *content) accept(rt *route) ([]byte, error) {
 // uses what the fast path does not implement is validated by the full
 // path only.
 func compileFast(sch *schemas.Schema) *fastpath.Program {
-	p, err := fastpath.Compile(sch.JSON())
+	p, err := fastpath.Compile(sch.JSON(), schemas.IsAnnotationKey)
 	if err != nil {
 		return nil
 	}

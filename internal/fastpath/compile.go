@@ -26,6 +26,8 @@ type Program struct {
 	// lenient: some enum holds a value that is not a string, which a
 	// string may stand for (schemas.Schema.Validate's enum leniency).
 	lenient bool
+	// annotation reports an annotation key (nil: none is), for Route.
+	annotation func(key []byte) bool
 }
 
 // JSON types, as bits.
@@ -82,9 +84,13 @@ type field struct {
 	name     string
 	schema   *node // nil when the name is only required
 	required int   // bit index, -1 when not required
-	// plain: the name is printable ASCII without '"' or '\\', so a key
-	// token holding its bytes between quotes is the name, unescaped.
-	plain bool
+	// quoted is the name between quotes when it is plain (printable
+	// ASCII without '"' or '\\'): a key token of these bytes is the name,
+	// unescaped, and plain. "" otherwise.
+	quoted string
+	// annotated: the name is an annotation key (Compile's predicate), so
+	// Route does not take a key that names the field as it is.
+	annotated bool
 }
 
 type bound struct {
@@ -97,8 +103,11 @@ type bound struct {
 // Compile compiles a JSON Schema document (draft 2020-12, as package
 // schemas compiles it). It returns an error wrapping [ErrUnsupported] when
 // the schema uses a keyword, a reference or a value the fast path does not
-// implement.
-func Compile(doc []byte) (*Program, error) {
+// implement. annotation reports an annotation key (decoded), which
+// [Program.Route] does not take as it is (schemas.IsAnnotationKey; nil:
+// no key is one); it is asked once per property name here, so that Route
+// asks it only of the keys that name no property.
+func Compile(doc []byte, annotation func(key []byte) bool) (*Program, error) {
 	dec := json.NewDecoder(bytes.NewReader(doc))
 	dec.UseNumber()
 	var root any
@@ -135,8 +144,12 @@ func Compile(doc []byte) (*Program, error) {
 	}
 	for _, m := range c.byPtr {
 		m.skipRefs()
+		for k := range m.fields {
+			f := &m.fields[k]
+			f.annotated = annotation != nil && annotation([]byte(f.name))
+		}
 	}
-	return &Program{root: n.target(), lenient: c.lenient}, nil
+	return &Program{root: n.target(), lenient: c.lenient, annotation: annotation}, nil
 }
 
 // onlyRef reports that n holds nothing but a $ref (annotations aside, as
@@ -470,7 +483,11 @@ func (n *node) field(name string) *field {
 		return &n.fields[i]
 	}
 	n.byName[name] = len(n.fields)
-	n.fields = append(n.fields, field{name: name, required: -1, plain: jsonscan.PlainName(name)})
+	f := field{name: name, required: -1}
+	if jsonscan.PlainName(name) {
+		f.quoted = `"` + name + `"`
+	}
+	n.fields = append(n.fields, f)
 	return &n.fields[len(n.fields)-1]
 }
 

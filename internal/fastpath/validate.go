@@ -33,7 +33,7 @@ type validator struct {
 	strict     bool
 	bad        bool
 	depth      int                   // containers around the value being walked
-	annotation func(key []byte) bool // an annotation key (schemas.IsAnnotationKey)
+	annotation func(key []byte) bool // an annotation key (Program.annotation)
 }
 
 // strictDepth is how deep Route walks: deeper content is left to
@@ -71,13 +71,13 @@ const (
 
 // Route answers, from one walk of content as it is (not prepared), what
 // Validate would answer on schemas.Prepare's result, where it is sure of
-// it: Matches, Refuses, or Unsure and NotAsIs when it is not. annotation
-// reports an annotation key (schemas.IsAnnotationKey). Routing between
+// it: Matches, Refuses, or Unsure and NotAsIs when it is not; the
+// annotation keys are those of Compile's predicate. Routing between
 // several programs takes the first that Matches, and knows from the
 // Refuses before it that those do not match, with no Prepare and no
 // second walk.
-func (p *Program) Route(content []byte, annotation func(key []byte) bool) Answer {
-	v := validator{b: content, strict: true, annotation: annotation}
+func (p *Program) Route(content []byte) Answer {
+	v := validator{b: content, strict: true, annotation: p.annotation}
 	i := jsonscan.SkipSpace(content, 0)
 	if i >= len(content) {
 		return NotAsIs
@@ -116,7 +116,7 @@ func (v *validator) cleanKey(start, end int, flags jsonscan.StringFlags, keys []
 // plainKey reports that the key token b[start:end] is plain (no escape)
 // and not an annotation's.
 func (v *validator) plainKey(start, end int, flags jsonscan.StringFlags) bool {
-	return jsonscan.Plain(v.b[start:end], flags) && !v.annotation(v.b[start+1:end-1])
+	return jsonscan.Plain(v.b[start:end], flags) && (v.annotation == nil || !v.annotation(v.b[start+1:end-1]))
 }
 
 // among reports whether the key b[start:end] is one of keys.
@@ -392,27 +392,30 @@ func (v *validator) object(n *node, i int) (end int, valid, sure bool) {
 		}
 		kstart := i
 		// The field after the last one matched usually comes next: its
-		// name between quotes is the key, with no scan and no lookup.
-		k, kend, ok := -1, 0, true
+		// name between quotes is the key, plain, with no scan, no lookup
+		// and, its name being known, no call of the annotation predicate.
+		k, kend := -1, 0
 		var flags jsonscan.StringFlags
-		if next < len(n.fields) && n.fields[next].plain {
-			name := n.fields[next].name
-			if e := i + 1 + len(name); e < len(b) && b[i] == '"' && b[e] == '"' && string(b[i+1:e]) == name {
-				k, kend = next, e+1
+		ok := true
+		if next < len(n.fields) {
+			if q := n.fields[next].quoted; q != "" && len(b)-i >= len(q) && string(b[i:i+len(q)]) == q {
+				k, kend = next, i+len(q)
 			}
 		}
-		if k < 0 {
+		if k >= 0 {
+			if v.strict && (count == pairwise || n.fields[k].annotated) {
+				return v.fail()
+			}
+		} else {
 			kend, flags, ok = jsonscan.String(b, i)
-		}
-		if v.strict && (!ok || count == pairwise || !v.plainKey(kstart, kend, flags)) {
-			return v.fail()
-		}
-		key := b[kstart+1 : kend-1]
-		if !v.strict && !jsonscan.Plain(b[kstart:kend], flags) { // the strict walk took only plain keys
-			v.scratch = jsonscan.Unquote(v.scratch[:0], b[kstart:kend])
-			key = v.scratch
-		}
-		if k < 0 {
+			if v.strict && (!ok || count == pairwise || !v.plainKey(kstart, kend, flags)) {
+				return v.fail()
+			}
+			key := b[kstart+1 : kend-1]
+			if !v.strict && !jsonscan.Plain(b[kstart:kend], flags) { // the strict walk took only plain keys
+				v.scratch = jsonscan.Unquote(v.scratch[:0], b[kstart:kend])
+				key = v.scratch
+			}
 			k = n.lookup(key)
 		}
 		var f *field
