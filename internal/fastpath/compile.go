@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
 	"regexp"
 	"slices"
@@ -78,7 +79,13 @@ type node struct {
 	// number
 	bounds   []bound
 	numCheck bool
+	ints     intRange // the integers bounds allows
 }
+
+// intRange is the integers from lo to hi (none when lo > hi): those of
+// int64 that a node's bounds allow, so that an integer token is checked
+// with two comparisons, exactly.
+type intRange struct{ lo, hi int64 }
 
 type field struct {
 	name     string
@@ -469,10 +476,45 @@ func (c *compiler) compile(ptr string, v any) (*node, error) {
 				return nil, err
 			}
 		}
+		n.ints = integersIn(n.bounds)
 		return n, nil
 	default:
 		return fail("a schema is neither an object nor a boolean")
 	}
+}
+
+// integersIn returns the int64 values that satisfy every bound, exactly:
+// x >= r holds for an integer x when x >= ceil(r), x > r when
+// x >= floor(r)+1, x <= r when x <= floor(r), x < r when x <= ceil(r)-1.
+func integersIn(bounds []bound) intRange {
+	lo, hi := big.NewInt(math.MinInt64), big.NewInt(math.MaxInt64)
+	for _, bd := range bounds {
+		floor := new(big.Int).Div(bd.rat.Num(), bd.rat.Denom()) // Euclidean: rounds down, the denominator being positive
+		ceil := new(big.Int).Neg(new(big.Int).Div(new(big.Int).Neg(bd.rat.Num()), bd.rat.Denom()))
+		switch bd.op {
+		case '>':
+			if ceil.Cmp(lo) > 0 {
+				lo = ceil
+			}
+		case 'g':
+			if b := floor.Add(floor, big.NewInt(1)); b.Cmp(lo) > 0 {
+				lo = b
+			}
+		case '<':
+			if floor.Cmp(hi) < 0 {
+				hi = floor
+			}
+		case 'l':
+			if b := ceil.Sub(ceil, big.NewInt(1)); b.Cmp(hi) < 0 {
+				hi = b
+			}
+		}
+	}
+	if lo.Cmp(hi) > 0 || !lo.IsInt64() || !hi.IsInt64() {
+		// None: lo is above MaxInt64, hi below MinInt64, or lo above hi.
+		return intRange{1, 0}
+	}
+	return intRange{lo.Int64(), hi.Int64()}
 }
 
 func (n *node) field(name string) *field {

@@ -170,8 +170,8 @@ func (v *validator) check(i int) (int, bool) {
 		end, _, ok := jsonscan.String(b, i)
 		return end, ok
 	case c == '-' || '0' <= c && c <= '9':
-		end, integer, ok := jsonscan.Number(b, i)
-		return end, ok && (integer || !jsonscan.MayBeIntegral(b[i:end]))
+		end, shape, ok := jsonscan.ScanNumber(b, i)
+		return end, ok && shape != jsonscan.MayBeWhole
 	default:
 		return jsonscan.Literal(b, i)
 	}
@@ -216,13 +216,15 @@ func (v *validator) validate(n *node, i int) (end int, valid, sure bool) {
 	end = -1
 	var flags jsonscan.StringFlags
 	ok := true
+	integer := false // a number token without a fraction or an exponent
 	switch t {
 	case tString:
 		end, flags, ok = jsonscan.String(b, i)
 	case tNumber:
-		var integer bool
-		end, integer, ok = jsonscan.Number(b, i)
-		ok = ok && (integer || !v.strict || !jsonscan.MayBeIntegral(b[i:end]))
+		var shape jsonscan.NumberShape
+		end, shape, ok = jsonscan.ScanNumber(b, i)
+		integer = shape == jsonscan.Integral
+		ok = ok && (shape != jsonscan.MayBeWhole || !v.strict)
 	case tBool, tNull:
 		end, ok = jsonscan.Literal(b, i)
 	}
@@ -230,7 +232,7 @@ func (v *validator) validate(n *node, i int) (end int, valid, sure bool) {
 		return v.fail() // strict only
 	}
 	if n.types != 0 && n.types&t == 0 {
-		if t != tNumber || n.types&tInteger == 0 || !isInteger(b[i:end]) {
+		if t != tNumber || n.types&tInteger == 0 || !integer && !isInteger(b[i:end]) {
 			return end, false, true
 		}
 	}
@@ -271,7 +273,7 @@ func (v *validator) validate(n *node, i int) (end int, valid, sure bool) {
 			return end, false, true
 		}
 	case t == tNumber && n.numCheck:
-		ok, sure := numberOK(n, b[i:end])
+		ok, sure := numberOK(n, b[i:end], integer)
 		if sure && !ok {
 			return end, false, true
 		}
@@ -669,9 +671,26 @@ func isInteger(tok []byte) bool {
 	return true
 }
 
-// numberOK checks the bounds; floating point decides unless the number
-// and a bound round to the same float64, where exact arithmetic does.
-func numberOK(n *node, tok []byte) (valid, sure bool) {
+// numberOK checks the bounds of the number token tok (integer: without
+// a fraction or an exponent). An integer of up to 18 characters is
+// compared with the integers the bounds allow (node.ints), exactly;
+// otherwise floating point decides unless the number and a bound round
+// to the same float64, where exact arithmetic does.
+func numberOK(n *node, tok []byte, integer bool) (valid, sure bool) {
+	if integer && len(tok) <= 18 { // |x| < 10^18: an int64
+		digits := tok
+		if tok[0] == '-' {
+			digits = tok[1:]
+		}
+		var x int64
+		for _, c := range digits {
+			x = x*10 + int64(c-'0')
+		}
+		if tok[0] == '-' {
+			x = -x
+		}
+		return n.ints.lo <= x && x <= n.ints.hi, true
+	}
 	var f float64
 	var err error
 	parsed := false

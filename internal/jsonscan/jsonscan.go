@@ -580,6 +580,66 @@ func skipNumber(b []byte, i int) (int, bool) {
 	return end, ok
 }
 
+// NumberShape is what a number token holds beyond its syntax, as the
+// walks that keep a document as it is need it.
+type NumberShape uint8
+
+const (
+	// Integral: neither a fraction nor an exponent (Number's integer).
+	Integral NumberShape = iota
+	// Fractional: a fraction with a digit other than 0, and no exponent,
+	// as 7331.76: not integral, and MayBeIntegral is false.
+	Fractional
+	// MayBeWhole: an exponent, or a fraction of zeros only (MayBeIntegral
+	// is true): IntegerForm may write it as an integer.
+	MayBeWhole
+)
+
+// ScanNumber is Number with the token's shape, in one pass: Number's end
+// and verdict, and the shape Number's integer and MayBeIntegral give
+// (meaningless when not ok). Like skipNumber, it reads a word at a time
+// when b has room for two words past i (the usual integer, or an integer
+// and a fraction, each shorter than a word, whose next byte is in the
+// word read), and falls back on Number and MayBeIntegral otherwise.
+func ScanNumber(b []byte, i int) (end int, shape NumberShape, ok bool) {
+	if i >= 0 && len(b)-i >= 17 {
+		j := i
+		if b[j] == '-' {
+			j++
+		}
+		w := binary.LittleEndian.Uint64(b[j : j+8])
+		n := bits.TrailingZeros64(nonDigits(w)) >> 3
+		if n > 0 && n < 8 && (n == 1 || byte(w) != '0') {
+			switch byte(w >> (8 * n)) {
+			case 'e', 'E':
+			case '.':
+				j += n + 1 // at most i+9: room for a word
+				w = binary.LittleEndian.Uint64(b[j : j+8])
+				if n = bits.TrailingZeros64(nonDigits(w)) >> 3; n > 0 && n < 8 {
+					if c := byte(w >> (8 * n)); c != 'e' && c != 'E' {
+						// The fraction's digits are w's n low bytes: one
+						// that is not '0' differs from it in w^'0'*ones.
+						if (w^'0'*ones)&(1<<(8*n)-1) != 0 {
+							return j + n, Fractional, true
+						}
+						return j + n, MayBeWhole, true
+					}
+				}
+			default:
+				return j + n, Integral, true
+			}
+		}
+	}
+	end, integer, ok := Number(b, i)
+	switch {
+	case !ok || integer:
+		return end, Integral, ok
+	case MayBeIntegral(b[i:end]):
+		return end, MayBeWhole, true
+	}
+	return end, Fractional, true
+}
+
 // nonDigits returns the high bits of the bytes of the little-endian word
 // w that are not ASCII digits. As with special, bytes above a flagged one
 // may be flagged falsely; the lowest flag is exact.

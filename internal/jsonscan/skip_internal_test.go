@@ -96,3 +96,53 @@ func FuzzSkipNumber(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) { checkSkipNumber(t, b) })
 }
+
+// checkScanNumber compares ScanNumber with Number and MayBeIntegral at
+// every byte of b that may start a number.
+func checkScanNumber(t *testing.T, b []byte) {
+	t.Helper()
+	for i := range b {
+		if c := b[i]; c != '-' && (c < '0' || c > '9') {
+			continue
+		}
+		end, integer, ok := Number(b, i)
+		e2, shape, ok2 := ScanNumber(b, i)
+		if end != e2 || ok != ok2 {
+			t.Fatalf("%q at %d: Number %d %v, ScanNumber %d %v", b, i, end, ok, e2, ok2)
+		}
+		if !ok {
+			continue
+		}
+		want := Integral
+		switch {
+		case integer:
+		case MayBeIntegral(b[i:end]):
+			want = MayBeWhole
+		default:
+			want = Fractional
+		}
+		if shape != want {
+			t.Fatalf("%q at %d: shape %d, Number and MayBeIntegral say %d", b, i, shape, want)
+		}
+	}
+}
+
+// TestScanNumberAgreesWithNumber: each seed at the end of the input and
+// followed by each delimiter and by room for a word or more.
+func TestScanNumberAgreesWithNumber(t *testing.T) {
+	seeds := append([]string{"0.0", "1.000", "10.00000", "-0.0000000", "7.0000001", "7.1000000", "12.10", "1.01"}, numberSeeds...)
+	for _, s := range seeds {
+		for _, tail := range []string{"", ",", "}", `,"k":1}`, ",12345678,", "e", "e+", "e+1234567890", ".", ".12345678901", "0", "00000000", "abcdefghij", `,"room":"for two words"}`, ".5e1,\"room\":\"for two words\"", ".5,\"room\":\"for two words\"", ".0,\"room\":\"for two words\"", ".000,\"room\":\"for two words\""} {
+			checkScanNumber(t, []byte(s+tail))
+			checkScanNumber(t, []byte("["+s+tail+"]"))
+		}
+	}
+}
+
+func FuzzScanNumber(f *testing.F) {
+	for _, s := range numberSeeds {
+		f.Add([]byte(s + `,"next":[1]`))
+	}
+	f.Add([]byte(`[10.000,"room for two words"]`))
+	f.Fuzz(func(t *testing.T, b []byte) { checkScanNumber(t, b) })
+}
