@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/big"
 	"regexp"
+	"regexp/syntax"
 	"slices"
 	"strconv"
 	"strings"
@@ -74,6 +75,8 @@ type node struct {
 	// string
 	minLen, maxLen int
 	pattern        *regexp.Regexp
+	fixed          fixedPattern // the pattern, when fixedOK
+	fixedOK        bool
 	strCheck       bool
 
 	// number
@@ -458,6 +461,7 @@ func (c *compiler) compile(ptr string, v any) (*node, error) {
 				if n.pattern, err = regexp.Compile(s); err != nil {
 					return fail("pattern: %v", err)
 				}
+				n.fixed, n.fixedOK = compileFixed(s)
 				n.strCheck = true
 			case "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum":
 				num, ok := val.(json.Number)
@@ -657,4 +661,97 @@ func (n *node) sameValue() []*node {
 	out = append(out, n.allOf...)
 	out = append(out, n.anyOf...)
 	return append(out, n.oneOf...)
+}
+
+// fixedPattern is a pattern that matches the strings of len(p) bytes
+// whose k-th byte is in p[k], as "^[0-9]{4}-[0-9]{2}-[0-9]{2}$" (a date's,
+// schemas.Date and validate:"datetime=2006-01-02"): checked byte by byte,
+// without the regexp machine, for the same verdict.
+type fixedPattern []asciiSet
+
+// asciiSet is a set of ASCII bytes, a bit each.
+type asciiSet [2]uint64
+
+func (a *asciiSet) add(c rune) { a[c>>6] |= 1 << (c & 63) }
+
+func (a *asciiSet) has(c byte) bool { return c < 0x80 && a[c>>6]&(1<<(c&63)) != 0 }
+
+// compileFixed returns the fixedPattern of expr when expr, as
+// regexp.Compile reads it (syntax.Perl, simplified), is the beginning of
+// the text, a sequence of ASCII literals and classes of ASCII bytes (a
+// capture or a repetition a fixed number of times of those), and the end
+// of the text. Then regexp's Match of a string is the fixedPattern's: a
+// rune the regexp machine reads matches a class only if it is one ASCII
+// byte (an invalid byte is read as U+FFFD, which no class holds), so a
+// string matches only if it has exactly a byte per class, each in its
+// class. Case folding (a literal's flag; a class holds its folds, U+212A
+// for k among them) and anything else are left to regexp.
+func compileFixed(expr string) (fixedPattern, bool) {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return nil, false
+	}
+	var parts []*syntax.Regexp
+	var flatten func(re *syntax.Regexp)
+	flatten = func(re *syntax.Regexp) {
+		switch re.Op {
+		case syntax.OpConcat:
+			for _, sub := range re.Sub {
+				flatten(sub)
+			}
+		case syntax.OpCapture:
+			flatten(re.Sub[0])
+		default:
+			parts = append(parts, re)
+		}
+	}
+	flatten(re.Simplify())
+	if len(parts) < 2 || parts[0].Op != syntax.OpBeginText || parts[len(parts)-1].Op != syntax.OpEndText {
+		return nil, false
+	}
+	p := fixedPattern{}
+	for _, part := range parts[1 : len(parts)-1] {
+		switch part.Op {
+		case syntax.OpLiteral:
+			if part.Flags&syntax.FoldCase != 0 {
+				return nil, false
+			}
+			for _, r := range part.Rune {
+				if r < 0 || r >= 0x80 {
+					return nil, false
+				}
+				var set asciiSet
+				set.add(r)
+				p = append(p, set)
+			}
+		case syntax.OpCharClass:
+			var set asciiSet
+			for k := 0; k+1 < len(part.Rune); k += 2 {
+				lo, hi := part.Rune[k], part.Rune[k+1]
+				if lo < 0 || hi >= 0x80 {
+					return nil, false
+				}
+				for r := lo; r <= hi; r++ {
+					set.add(r)
+				}
+			}
+			p = append(p, set)
+		default:
+			return nil, false
+		}
+	}
+	return p, true
+}
+
+// match reports whether s matches the pattern.
+func (p fixedPattern) match(s []byte) bool {
+	if len(s) != len(p) {
+		return false
+	}
+	for k, c := range s {
+		if !p[k].has(c) {
+			return false
+		}
+	}
+	return true
 }

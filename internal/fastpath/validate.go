@@ -586,6 +586,9 @@ func (v *validator) str(n *node, i, end int, flags jsonscan.StringFlags) bool {
 			return false
 		}
 	}
+	if n.fixedOK {
+		return n.fixed.match(s)
+	}
 	return n.pattern == nil || n.pattern.Match(s)
 }
 
