@@ -35,6 +35,9 @@ type fieldProg struct {
 	index int
 	off   uintptr
 	n     *node
+	// leaf is the pointer form of n when n is one rule on the field's
+	// own value (no pointer, nothing nested), called without passesAt.
+	leaf func(unsafe.Pointer) bool
 }
 
 // node is what the validator's traverseField does with a value of one
@@ -129,7 +132,11 @@ func (p *Program) PassesAny(x any) bool {
 func (sp *structProg) passesAt(p unsafe.Pointer) bool {
 	for i := range sp.fields {
 		f := &sp.fields[i]
-		if !f.n.passesAt(unsafe.Add(p, f.off)) {
+		if f.leaf != nil {
+			if !f.leaf(unsafe.Add(p, f.off)) {
+				return false
+			}
+		} else if !f.n.passesAt(unsafe.Add(p, f.off)) {
 			return false
 		}
 	}
@@ -252,6 +259,14 @@ func (c *compiler) markFast() {
 					sp.fast, changed = false, true
 					break
 				}
+			}
+		}
+	}
+	for _, sp := range c.structs {
+		for i := range sp.fields {
+			f := &sp.fields[i]
+			if n := f.n; sp.fast && n.ptrs == 0 && n.nested == nil && len(n.steps) == 1 && n.steps[0].kind == stepTest {
+				f.leaf = n.steps[0].ptest
 			}
 		}
 	}
