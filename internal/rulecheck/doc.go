@@ -8,7 +8,10 @@
 // reachable from a type once, at registration, into a [Program];
 // [Program.Passes] then checks a value of that type with reflect.Value
 // reads only (no boxing, no allocation, but for the few rules it asks
-// the validator about a string alone: see below).
+// the validator about a string alone: see below), and
+// [Program.PassesAny] checks the value an interface holds from its memory
+// (offsets, lengths, the values read as their kinds), with the same
+// answers, when every rule under the type has that form.
 //
 // The soundness rule: when Passes reports true, validator.Struct (with the
 // configuration of retabhook's router: validator.New with
