@@ -135,13 +135,13 @@ func (c *compiler) plain(t reflect.Type) (node, error) {
 	case reflect.Bool:
 		return &boolNode{}, nil
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return &intNode{size: uint8(t.Size()), signed: true}, nil
+		return newIntNode(t.Size(), true), nil
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return &intNode{size: uint8(t.Size())}, nil
+		return newIntNode(t.Size(), false), nil
 	case reflect.Float32:
-		return &floatNode{bits: 32}, nil
+		return &numNode{float: true, bits: 32}, nil
 	case reflect.Float64:
-		return &floatNode{bits: 64}, nil
+		return &numNode{float: true, bits: 64}, nil
 	case reflect.String:
 		if t == numberType {
 			return &numberNode{}, nil

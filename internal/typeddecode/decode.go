@@ -299,31 +299,54 @@ func digits(tok []byte) (n uint64, ok bool) {
 	return n, true
 }
 
-// num scans the number token at s.i with jsonscan.Number's grammar and
-// reads its value on the way, so the token's bytes are walked once; s.i
-// is then just past it. Literals and other tokens are not numbers.
+// numNode decodes a number literal into an integer of size bytes, as
+// strconv.ParseInt or ParseUint and the type's range do for encoding/json
+// (ParseUint refuses "-0" too), or into a float with strconv.ParseFloat
+// at bits, as encoding/json.
 //
-// m is the digits of the integer and fraction parts read as one integer,
-// exact when there are at most 19 of them (nd). exp is the decimal
-// exponent of m: the exponent part less the fraction's digits (an
-// exponent part of more than 5 digits is read as if it had only its first
-// 5 or 6, which still puts exp far out of any fast path's range).
-// integer: the token has neither a fraction nor an exponent.
-func (s *state) num() (m uint64, nd, exp int, neg, integer, ok bool) {
+// The token is scanned with jsonscan.Number's grammar and read on the
+// way, in this one function (a call per number was a sixth of its cost),
+// so its bytes are walked once: m is the digits of the integer and
+// fraction parts read as one integer, exact when there are at most 19 of
+// them (nd); exp is the decimal exponent of m, the exponent part less the
+// fraction's digits (an exponent part of more than 5 digits is read as if
+// it had only its first 5 or 6, which still puts exp far out of any fast
+// path's range).
+type numNode struct {
+	float  bool
+	bits   int    // a float's
+	size   uint8  // an integer's
+	signed bool   // an integer's
+	max    uint64 // the largest integer of the type (the magnitude of its least, less one, when signed)
+}
+
+func newIntNode(size uintptr, signed bool) *numNode {
+	n := &numNode{size: uint8(size), signed: signed, max: math.MaxUint64 >> (64 - 8*size)}
+	if signed {
+		n.max >>= 1
+	}
+	return n
+}
+
+func (n *numNode) decode(s *state, p unsafe.Pointer) bool {
 	d, i := s.data, s.i
-	if i < len(d) && d[i] == '-' {
-		neg = true
+	if d[i] == 'n' {
+		return s.null()
+	}
+	neg := d[i] == '-'
+	if neg {
 		i++
 	}
 	// The integer part: a 0 alone, or digits from 1.
 	if i >= len(d) {
-		return 0, 0, 0, false, false, false
+		return false
 	}
+	var m uint64
 	start := i
 	if c := d[i] - '0'; c == 0 {
 		i++
 	} else if c > 9 {
-		return 0, 0, 0, false, false, false
+		return false
 	} else {
 		for ; i < len(d); i++ {
 			c := d[i] - '0'
@@ -333,7 +356,7 @@ func (s *state) num() (m uint64, nd, exp int, neg, integer, ok bool) {
 			m = m*10 + uint64(c)
 		}
 	}
-	nd, integer = i-start, true
+	nd, exp, integer := i-start, 0, true
 	if i < len(d) && d[i] == '.' {
 		integer = false
 		i++
@@ -346,7 +369,7 @@ func (s *state) num() (m uint64, nd, exp int, neg, integer, ok bool) {
 			m = m*10 + uint64(c)
 		}
 		if i == start {
-			return 0, 0, 0, false, false, false
+			return false
 		}
 		nd += i - start
 		exp = start - i
@@ -371,92 +394,55 @@ func (s *state) num() (m uint64, nd, exp int, neg, integer, ok bool) {
 			}
 		}
 		if i == start {
-			return 0, 0, 0, false, false, false
+			return false
 		}
 		if eneg {
 			e = -e
 		}
 		exp += e
 	}
+	begin := s.i
 	s.i = i
-	return m, nd, exp, neg, integer, true
-}
-
-// intNode decodes an integer literal into an integer of size bytes, as
-// strconv.ParseInt or ParseUint and the type's range do for encoding/json
-// (ParseUint refuses "-0" too).
-type intNode struct {
-	size   uint8
-	signed bool
-}
-
-func (n *intNode) decode(s *state, p unsafe.Pointer) bool {
-	if s.data[s.i] == 'n' {
-		return s.null()
-	}
-	start := s.i
-	u, nd, _, neg, integer, ok := s.num()
-	if !ok || !integer {
-		return false
-	}
-	if neg && !n.signed {
-		return false
-	}
-	if nd > 19 { // u may have wrapped: 20 digits may still fit
-		tok := s.data[start:s.i]
-		if neg {
-			tok = tok[1:]
+	if n.float {
+		if n.bits == 64 {
+			if f, exact := exactFloat(m, nd, exp, neg); exact {
+				*(*float64)(p) = f
+				return true
+			}
 		}
-		if u, ok = digits(tok); !ok {
+		return n.parseFloat(d[begin:i], p)
+	}
+	if !integer || neg && !n.signed {
+		return false
+	}
+	if nd > 19 { // m may have wrapped: 20 digits may still fit
+		var ok bool
+		if m, ok = digits(d[i-nd : i]); !ok {
 			return false
 		}
 	}
-	limit := uint64(math.MaxUint64) >> (64 - 8*n.size)
-	if n.signed {
-		limit >>= 1
-		if neg {
-			limit++
-		}
-	}
-	if u > limit {
+	if limit := n.max; m > limit && !(neg && m == limit+1) {
 		return false
 	}
 	if neg {
-		u = -u // two's complement
+		m = -m // two's complement
 	}
 	switch n.size {
 	case 1:
-		*(*uint8)(p) = uint8(u)
+		*(*uint8)(p) = uint8(m)
 	case 2:
-		*(*uint16)(p) = uint16(u)
+		*(*uint16)(p) = uint16(m)
 	case 4:
-		*(*uint32)(p) = uint32(u)
+		*(*uint32)(p) = uint32(m)
 	default:
-		*(*uint64)(p) = u
+		*(*uint64)(p) = m
 	}
 	return true
 }
 
-// floatNode decodes a number literal with strconv.ParseFloat at the
-// type's bit size, as encoding/json.
-type floatNode struct{ bits int }
-
-func (n *floatNode) decode(s *state, p unsafe.Pointer) bool {
-	if s.data[s.i] == 'n' {
-		return s.null()
-	}
-	start := s.i
-	m, nd, exp, neg, _, ok := s.num()
-	if !ok {
-		return false
-	}
-	if n.bits == 64 {
-		if f, exact := exactFloat(m, nd, exp, neg); exact {
-			*(*float64)(p) = f
-			return true
-		}
-	}
-	tok := s.data[start:s.i]
+// parseFloat decodes the number token tok with strconv.ParseFloat, for
+// what exactFloat does not answer.
+func (n *numNode) parseFloat(tok []byte, p unsafe.Pointer) bool {
 	f, err := strconv.ParseFloat(unsafe.String(&tok[0], len(tok)), n.bits)
 	if err != nil {
 		return false
@@ -473,7 +459,7 @@ func (n *floatNode) decode(s *state, p unsafe.Pointer) bool {
 var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
 	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 22: 1e22}
 
-// exactFloat returns the float64 of the number read by state.num when
+// exactFloat returns the float64 of the number read by numNode when
 // its digits (at most 15, so m is below 2^53) and its decimal exponent
 // (within ±22) are exact float64s: the one IEEE multiplication or
 // division is then correctly rounded, as strconv.ParseFloat is (which
