@@ -95,12 +95,13 @@ type field struct {
 	schema   *node // nil when the name is only required
 	required int   // bit index, -1 when not required
 	// quoted is the name between quotes when it is plain (printable
-	// ASCII without '"' or '\\'): a key token of these bytes is the name,
-	// unescaped, and plain. "" otherwise.
+	// ASCII without '"' or '\\') and not an annotation key (Compile's
+	// predicate): a key token of these bytes is the name, unescaped,
+	// plain, and one Route takes. "" otherwise (such a key is read and
+	// judged as one that names no field).
 	quoted string
-	// annotated: the name is an annotation key (Compile's predicate), so
-	// Route does not take a key that names the field as it is.
-	annotated bool
+	// bit is 1<<required, 0 when the name is not required.
+	bit uint64
 }
 
 type bound struct {
@@ -156,7 +157,12 @@ func Compile(doc []byte, annotation func(key []byte) bool) (*Program, error) {
 		m.skipRefs()
 		for k := range m.fields {
 			f := &m.fields[k]
-			f.annotated = annotation != nil && annotation([]byte(f.name))
+			if annotation != nil && annotation([]byte(f.name)) {
+				f.quoted = ""
+			}
+			if f.required >= 0 {
+				f.bit = 1 << f.required
+			}
 		}
 	}
 	return &Program{root: n.target(), lenient: c.lenient, annotation: annotation}, nil

@@ -365,6 +365,20 @@ func (v *validator) endOf(i, end int) int {
 }
 
 func (v *validator) object(n *node, i int) (end int, valid, sure bool) {
+	if !v.strict {
+		return v.members(n, i)
+	}
+	if v.depth >= strictDepth {
+		return v.fail()
+	}
+	v.depth++
+	end, valid, sure = v.members(n, i)
+	v.depth--
+	return end, valid, sure
+}
+
+// members walks the object at b[i] for object.
+func (v *validator) members(n *node, i int) (end int, valid, sure bool) {
 	b := v.b
 	var seen uint64
 	count := 0
@@ -378,11 +392,6 @@ func (v *validator) object(n *node, i int) (end int, valid, sure bool) {
 	if v.strict {
 		var room [pairwise]span
 		others = room[:0]
-		if v.depth >= strictDepth {
-			return v.fail()
-		}
-		v.depth++
-		defer func() { v.depth-- }()
 	}
 	i = jsonscan.SkipSpace(b, i+1)
 	for {
@@ -394,21 +403,21 @@ func (v *validator) object(n *node, i int) (end int, valid, sure bool) {
 		}
 		kstart := i
 		// The field after the last one matched usually comes next: its
-		// name between quotes is the key, plain, with no scan, no lookup
-		// and, its name being known, no call of the annotation predicate.
+		// name between quotes is the key, plain and not an annotation's,
+		// with no scan, no lookup and no call of the annotation predicate.
 		k, kend := -1, 0
-		var flags jsonscan.StringFlags
-		ok := true
 		if next < len(n.fields) {
 			if q := n.fields[next].quoted; q != "" && len(b)-i >= len(q) && string(b[i:i+len(q)]) == q {
 				k, kend = next, i+len(q)
 			}
 		}
 		if k >= 0 {
-			if v.strict && (count == pairwise || n.fields[k].annotated) {
+			if v.strict && count == pairwise {
 				return v.fail()
 			}
 		} else {
+			var flags jsonscan.StringFlags
+			var ok bool
 			kend, flags, ok = jsonscan.String(b, i)
 			if v.strict && (!ok || count == pairwise || !v.plainKey(kstart, kend, flags)) {
 				return v.fail()
@@ -437,25 +446,49 @@ func (v *validator) object(n *node, i int) (end int, valid, sure bool) {
 				others = append(others, span{kstart + 1, kend - 1})
 			}
 		}
-		colon := jsonscan.SkipSpace(b, kend)
-		if v.strict && (colon >= len(b) || b[colon] != ':') {
-			return v.fail()
+		colon := kend // usually: no space before the colon
+		if colon >= len(b) || b[colon] != ':' {
+			colon = jsonscan.SkipSpace(b, kend)
+			if v.strict && (colon >= len(b) || b[colon] != ':') {
+				return v.fail()
+			}
 		}
 		i = jsonscan.SkipSpace(b, colon+1)
 		count++
 		var s *node
 		if f != nil {
-			if f.required >= 0 {
-				seen |= 1 << f.required
-			}
+			seen |= f.bit
 			s = f.schema
 		}
 		if s == nil {
 			s = n.additional
 		}
-		var sure bool
-		if i, ok, sure = v.member(s, i); !ok || !sure {
-			return i, false, sure
+		// The member's value, as member does: a sure failure stops the
+		// walk with no end, a strict walk that does not take it as is
+		// stops it unsure.
+		e := -1
+		if s != nil {
+			var ok, sure bool
+			if e, ok, sure = v.validate(s, i); !sure {
+				return 0, false, false
+			} else if !ok {
+				return -1, false, true
+			}
+		}
+		if e < 0 {
+			e = v.endOf(i, -1)
+		}
+		if v.bad {
+			return v.fail()
+		}
+		// What follows: usually the next key or the end of the object,
+		// as next reads them.
+		if i = e; i+1 < len(b) && b[i] == ',' && b[i+1] == '"' {
+			i++
+			continue
+		}
+		if i < len(b) && b[i] == '}' {
+			continue
 		}
 		if i = v.next(i, '}'); v.bad {
 			return v.fail()
