@@ -2,6 +2,7 @@ package fastpath
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -102,6 +103,12 @@ type field struct {
 	quoted string
 	// bit is 1<<required, 0 when the name is not required.
 	bit uint64
+	// The key token and the colon after it (quoted+":") when they fit in
+	// 16 bytes: their little-endian words and the masks of their bytes
+	// (words of 16 bytes of the content compare with them), and their
+	// length (0: they do not fit, or quoted is "").
+	w0, w1, m0, m1 uint64
+	wlen           int
 }
 
 type bound struct {
@@ -162,6 +169,13 @@ func Compile(doc []byte, annotation func(key []byte) bool) (*Program, error) {
 			}
 			if f.required >= 0 {
 				f.bit = 1 << f.required
+			}
+			if tok := f.quoted + ":"; f.quoted != "" && len(tok) <= 16 {
+				var w [16]byte
+				copy(w[:], tok)
+				f.w0, f.w1 = binary.LittleEndian.Uint64(w[0:8]), binary.LittleEndian.Uint64(w[8:16])
+				f.m0, f.m1 = byteMask(len(tok)), byteMask(len(tok)-8)
+				f.wlen = len(tok)
 			}
 		}
 	}
@@ -491,6 +505,18 @@ func (c *compiler) compile(ptr string, v any) (*node, error) {
 	default:
 		return fail("a schema is neither an object nor a boolean")
 	}
+}
+
+// byteMask is the mask of the n low bytes of a word (none below 1, all
+// from 8).
+func byteMask(n int) uint64 {
+	switch {
+	case n <= 0:
+		return 0
+	case n >= 8:
+		return ^uint64(0)
+	}
+	return 1<<(8*n) - 1
 }
 
 // integersIn returns the int64 values that satisfy every bound, exactly:

@@ -63,3 +63,50 @@ func TestFieldsInDocumentOrder(t *testing.T) {
 		require.Equal(t, want, p.Route([]byte(c.content)), c.content)
 	}
 }
+
+// TestKeyWordsAsKeysRead: comparing the key and its colon with the
+// field's words (or its quoted name, short of room) gives the answers of
+// reading every key (a copy of the program whose fields have neither),
+// for names of 1 to 16 bytes, keys a byte short or long, a colon spaced
+// or missing, and the content cut at every byte.
+func TestKeyWordsAsKeysRead(t *testing.T) {
+	names := []string{"a", "ab", "abcde", "abcdef", "abcdefg", "abcdefgh", "abcdefghijkl", "abcdefghijklm", "abcdefghijklmn", "abcdefghijklmno", "a b"}
+	doc := `{"type": "object", "additionalProperties": false, "required": ["a"], "properties": {`
+	for k, name := range names {
+		if k > 0 {
+			doc += ", "
+		}
+		doc += `"` + name + `": {"type": "integer"}`
+	}
+	doc += `}}`
+	fast, err := Compile([]byte(doc), func(k []byte) bool { return string(k) == "abcdef" })
+	require.NoError(t, err)
+	slow, err := Compile([]byte(doc), func(k []byte) bool { return string(k) == "abcdef" })
+	require.NoError(t, err)
+	for k := range slow.root.fields {
+		slow.root.fields[k].quoted, slow.root.fields[k].wlen = "", 0
+	}
+	var contents []string
+	for _, name := range names {
+		for _, key := range []string{name, name[:len(name)-1], name + "x", "x" + name} {
+			for _, sep := range []string{":", " :", ": ", ""} {
+				contents = append(contents, `{"a":1,"`+key+`"`+sep+`2}`, `{"`+key+`"`+sep+`2,"a":1}`, `{"a":1,"`+key+`"`+sep+`2,"abcdefghijklmno":3}`)
+			}
+		}
+	}
+	all := `{"a":1`
+	for _, name := range names[1:] {
+		all += `,"` + name + `":2`
+	}
+	contents = append(contents, all+"}")
+	for _, c := range contents {
+		for cut := 0; cut <= len(c); cut++ {
+			require.Equal(t, slow.Route([]byte(c[:cut])), fast.Route([]byte(c[:cut])), "%s", c[:cut])
+		}
+		if slow.Route([]byte(c)) == Matches { // prepared content: Validate's too
+			v1, s1 := slow.Validate([]byte(c))
+			v2, s2 := fast.Validate([]byte(c))
+			require.Equal(t, [2]bool{v1, s1}, [2]bool{v2, s2}, "%s", c)
+		}
+	}
+}

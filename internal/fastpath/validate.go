@@ -1,6 +1,7 @@
 package fastpath
 
 import (
+	"encoding/binary"
 	"math/big"
 	"strconv"
 	"unicode/utf8"
@@ -405,9 +406,18 @@ func (v *validator) members(n *node, i int) (end int, valid, sure bool) {
 		// The field after the last one matched usually comes next: its
 		// name between quotes is the key, plain and not an annotation's,
 		// with no scan, no lookup and no call of the annotation predicate.
+		// With room for two words, the key and the colon are compared
+		// with the field's words at once; a key that is not that token
+		// (another, or spaced from its colon) is read as any other.
 		k, kend := -1, 0
 		if next < len(n.fields) {
-			if q := n.fields[next].quoted; q != "" && len(b)-i >= len(q) && string(b[i:i+len(q)]) == q {
+			if f := &n.fields[next]; f.wlen > 0 && len(b)-i >= 16 {
+				w := b[i : i+16]
+				x0, x1 := binary.LittleEndian.Uint64(w[0:8]), binary.LittleEndian.Uint64(w[8:16])
+				if (x0^f.w0)&f.m0|(x1^f.w1)&f.m1 == 0 {
+					k, kend = next, i+f.wlen-1
+				}
+			} else if q := f.quoted; q != "" && len(b)-i >= len(q) && string(b[i:i+len(q)]) == q {
 				k, kend = next, i+len(q)
 			}
 		}
