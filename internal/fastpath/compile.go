@@ -58,7 +58,12 @@ type node struct {
 	hasEnum bool
 	// combined: ref, allOf, anyOf, oneOf or not is set.
 	combined bool
-	lenient  bool // the enum holds a value that is not a string
+	// rest holds the type bits of the values for which more
+	// than the type is checked: all with an enum or combined, tObject
+	// with objWalk, tArray with arrWalk, tString with strCheck, tNumber
+	// with numCheck.
+	rest    uint8
+	lenient bool // the enum holds a value that is not a string
 
 	// object
 	fields             []field // properties and required names, by name
@@ -159,6 +164,7 @@ func Compile(doc []byte, annotation func(key []byte) bool) (*Program, error) {
 	for ptr, m := range c.byPtr {
 		m.combined = len(m.sameValue()) > 0
 		m.orderFields(propertyOrder(doc, ptr))
+		m.rest = m.restTypes()
 	}
 	for _, m := range c.byPtr {
 		m.skipRefs()
@@ -180,6 +186,23 @@ func Compile(doc []byte, annotation func(key []byte) bool) (*Program, error) {
 		}
 	}
 	return &Program{root: n.target(), lenient: c.lenient, annotation: annotation}, nil
+}
+
+// restTypes computes rest.
+func (n *node) restTypes() uint8 {
+	var rest uint8
+	if n.hasEnum || n.combined {
+		rest = tNull | tBool | tNumber | tString | tArray | tObject
+	}
+	for _, k := range []struct {
+		on bool
+		t  uint8
+	}{{n.objWalk, tObject}, {n.arrWalk, tArray}, {n.strCheck, tString}, {n.numCheck, tNumber}} {
+		if k.on {
+			rest |= k.t
+		}
+	}
+	return rest
 }
 
 // onlyRef reports that n holds nothing but a $ref (annotations aside, as

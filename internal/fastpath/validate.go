@@ -182,22 +182,6 @@ func (v *validator) check(i int) (int, bool) {
 // pairwise; it does not take a larger object.
 const pairwise = 16
 
-func typeAt(c byte) uint8 {
-	switch c {
-	case '{':
-		return tObject
-	case '[':
-		return tArray
-	case '"':
-		return tString
-	case 't', 'f':
-		return tBool
-	case 'n':
-		return tNull
-	}
-	return tNumber
-}
-
 // validate checks the value at b[i] against n. It returns the index just
 // past the value (-1 when it did not need to find it and the value is an
 // object or an array, as after a sure failure inside it; see endOf), the
@@ -210,24 +194,34 @@ func (v *validator) validate(n *node, i int) (end int, valid, sure bool) {
 	if i >= len(b) {
 		return v.fail() // strict only: prepared content is one value
 	}
-	t := typeAt(b[i])
-	if n.lenient && t == tString {
-		return 0, false, false
-	}
 	end = -1
 	var flags jsonscan.StringFlags
 	ok := true
 	integer := false // a number token without a fraction or an exponent
-	switch t {
-	case tString:
+	var t uint8      // the value's JSON type, by its first byte
+	switch b[i] {
+	case '{':
+		t = tObject
+	case '[':
+		t = tArray
+	case '"':
+		t = tString
+		if n.lenient {
+			return 0, false, false
+		}
 		end, flags, ok = jsonscan.String(b, i)
-	case tNumber:
+	case 't', 'f':
+		t = tBool
+		end, ok = jsonscan.Literal(b, i)
+	case 'n':
+		t = tNull
+		end, ok = jsonscan.Literal(b, i)
+	default:
+		t = tNumber
 		var shape jsonscan.NumberShape
 		end, shape, ok = jsonscan.ScanNumber(b, i)
 		integer = shape == jsonscan.Integral
 		ok = ok && (shape != jsonscan.MayBeWhole || !v.strict)
-	case tBool, tNull:
-		end, ok = jsonscan.Literal(b, i)
 	}
 	if !ok {
 		return v.fail() // strict only
@@ -236,6 +230,9 @@ func (v *validator) validate(n *node, i int) (end int, valid, sure bool) {
 		if t != tNumber || n.types&tInteger == 0 || !integer && !isInteger(b[i:end]) {
 			return end, false, true
 		}
+	}
+	if n.rest&t == 0 { // nothing but the type to check
+		return end, true, true
 	}
 	if n.hasEnum && !v.inEnum(n, t, i, end, flags) {
 		return end, false, true
