@@ -407,21 +407,23 @@ func (v *validator) members(n *node, i int) (end int, valid, sure bool) {
 		// with the field's words at once; a key that is not that token
 		// (another, or spaced from its colon) is read as any other.
 		k, kend := -1, 0
+		var f *field // the field the key names
 		if next < len(n.fields) {
-			if f := &n.fields[next]; f.wlen > 0 && len(b)-i >= 16 {
+			if g := &n.fields[next]; g.wlen > 0 && len(b)-i >= 16 {
 				w := b[i : i+16]
 				x0, x1 := binary.LittleEndian.Uint64(w[0:8]), binary.LittleEndian.Uint64(w[8:16])
-				if (x0^f.w0)&f.m0|(x1^f.w1)&f.m1 == 0 {
-					k, kend = next, i+f.wlen-1
+				if (x0^g.w0)&g.m0|(x1^g.w1)&g.m1 == 0 {
+					f, k, kend = g, next, i+g.wlen-1
 				}
-			} else if q := f.quoted; q != "" && len(b)-i >= len(q) && string(b[i:i+len(q)]) == q {
-				k, kend = next, i+len(q)
+			} else if q := g.quoted; q != "" && len(b)-i >= len(q) && string(b[i:i+len(q)]) == q {
+				f, k, kend = g, next, i+len(q)
 			}
 		}
-		if k >= 0 {
+		if f != nil {
 			if v.strict && count == pairwise {
 				return v.fail()
 			}
+			next++
 		} else {
 			var flags jsonscan.StringFlags
 			var ok bool
@@ -434,11 +436,9 @@ func (v *validator) members(n *node, i int) (end int, valid, sure bool) {
 				v.scratch = jsonscan.Unquote(v.scratch[:0], b[kstart:kend])
 				key = v.scratch
 			}
-			k = n.lookup(key)
-		}
-		var f *field
-		if k >= 0 {
-			f, next = &n.fields[k], k+1
+			if k = n.lookup(key); k >= 0 {
+				f, next = &n.fields[k], k+1
+			}
 		}
 		if v.strict {
 			switch {
@@ -607,6 +607,14 @@ func (v *validator) next(i int, closing byte) int {
 // decoded returns the value of the string token b[i:end], whose flags
 // are flags (in scratch when it needs decoding).
 func (v *validator) decoded(i, end int, flags jsonscan.StringFlags) []byte {
+	if flags == 0 { // neither an escape nor a byte to check as UTF-8: Plain
+		return v.b[i+1 : end-1]
+	}
+	return v.decodedFlagged(i, end, flags)
+}
+
+// decodedFlagged is decoded of a token with flags.
+func (v *validator) decodedFlagged(i, end int, flags jsonscan.StringFlags) []byte {
 	tok := v.b[i:end]
 	if jsonscan.Plain(tok, flags) {
 		return tok[1 : len(tok)-1]
