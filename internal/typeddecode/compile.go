@@ -115,7 +115,7 @@ func (c *compiler) pointer(t reflect.Type) (node, error) {
 	if n, ok := c.pointers[t]; ok {
 		return n, nil
 	}
-	n := &ptrNode{elem: t.Elem()}
+	n := &ptrNode{elem: t.Elem(), alloc: newAlloc(t.Elem())}
 	c.pointers[t] = n
 	to, err := c.pointee(t)
 	if err != nil {

@@ -240,6 +240,26 @@ func (n *delegateNode) decode(s *state, p unsafe.Pointer) bool {
 type ptrNode struct {
 	elem reflect.Type
 	to   node
+	// alloc allocates an elem without reflect.New, for the unnamed
+	// types nullable fields usually point to (nil: reflect.New).
+	alloc func() unsafe.Pointer
+}
+
+// newAlloc returns ptrNode's alloc for t.
+func newAlloc(t reflect.Type) func() unsafe.Pointer {
+	switch t {
+	case reflect.TypeFor[string]():
+		return func() unsafe.Pointer { return unsafe.Pointer(new(string)) }
+	case reflect.TypeFor[float64]():
+		return func() unsafe.Pointer { return unsafe.Pointer(new(float64)) }
+	case reflect.TypeFor[int]():
+		return func() unsafe.Pointer { return unsafe.Pointer(new(int)) }
+	case reflect.TypeFor[int64]():
+		return func() unsafe.Pointer { return unsafe.Pointer(new(int64)) }
+	case reflect.TypeFor[bool]():
+		return func() unsafe.Pointer { return unsafe.Pointer(new(bool)) }
+	}
+	return nil
 }
 
 func (n *ptrNode) decode(s *state, p unsafe.Pointer) bool {
@@ -249,7 +269,11 @@ func (n *ptrNode) decode(s *state, p unsafe.Pointer) bool {
 		return s.null()
 	}
 	if *pp == nil {
-		*pp = reflect.New(n.elem).UnsafePointer()
+		if n.alloc != nil {
+			*pp = n.alloc()
+		} else {
+			*pp = reflect.New(n.elem).UnsafePointer()
+		}
 	}
 	if !s.enter() {
 		return false
