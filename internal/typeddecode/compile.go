@@ -40,8 +40,14 @@ type Decoder struct {
 	// etyp is the type word of an interface holding typ, when an
 	// interface holds typ's values through a pointer (nil otherwise): a
 	// value decoded into memory of its own is then boxed without a copy.
-	etyp  unsafe.Pointer
-	state sync.Pool // *state
+	etyp unsafe.Pointer
+	// gather: the strings of an input of at most ArenaMax bytes are
+	// gathered into one allocation of their length (state.gathered),
+	// which needs every string written where it stays or in a slice's
+	// scratch: not so for a map's keys and values, so a type with a map
+	// has its strings point into a copy of the input instead.
+	gather bool
+	state  sync.Pool // *state
 }
 
 // Type returns the type the decoder decodes into.
@@ -69,7 +75,7 @@ func Compile(t reflect.Type) (*Decoder, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Decoder{typ: t, root: root}
+	d := &Decoder{typ: t, root: root, gather: !c.maps}
 	z := reflect.Zero(t).Interface()
 	if e := (*eface)(unsafe.Pointer(&z)); e.data != nil {
 		d.etyp = e.typ
@@ -81,6 +87,7 @@ func Compile(t reflect.Type) (*Decoder, error) {
 type compiler struct {
 	plains   map[reflect.Type]node // by type, once filled or being filled (recursive types)
 	pointers map[reflect.Type]node
+	maps     bool // a mapNode was compiled
 }
 
 // value returns the node of a settable value of type t (a struct field, an
@@ -162,6 +169,7 @@ func (c *compiler) plain(t reflect.Type) (node, error) {
 			return &delegateNode{typ: t}, nil
 		}
 		n := &mapNode{typ: t, keyType: t.Key(), elemType: t.Elem()}
+		c.maps = true
 		return n, c.elem(t, n, &n.elem)
 	}
 	// Interfaces, and kinds encoding/json refuses (channels, functions,

@@ -21,10 +21,26 @@ import (
 func (d *Decoder) Decode(data []byte, p unsafe.Pointer) (ok bool) {
 	s := d.state.Get().(*state)
 	s.data, s.i, s.depth, s.arena = data, jsonscan.SkipSpace(data, 0), 0, nil
+	s.gather = d.gather && len(data) <= ArenaMax
 	ok = s.i < len(data) && d.root.decode(s, p) && jsonscan.SkipSpace(data, s.i) == len(data)
-	s.data, s.arena = nil, nil
+	if ok && len(s.strs) > 0 {
+		s.gathered()
+	}
+	if !ok {
+		// The value is discarded: its strings may point into s.esc, so
+		// the next input gets an escape buffer of its own.
+		s.esc = nil
+	}
+	clear(s.strs)
+	s.data, s.arena, s.strs, s.esc, s.total = nil, nil, s.strs[:0], s.esc[:0], 0
 	if cap(s.key) > 1<<10 {
 		s.key = nil // a long key is not kept for the next input
+	}
+	if cap(s.esc) > 1<<10 {
+		s.esc = nil
+	}
+	if cap(s.strs) > 1<<10 {
+		s.strs = nil
 	}
 	d.state.Put(s)
 	return ok
@@ -54,6 +70,52 @@ type state struct {
 	depth int
 	arena []byte // a copy of data the strings point into; nil until one is needed
 	key   []byte // an unescaped key
+
+	// gather: the strings are gathered (see gathered) rather than made
+	// in a copy of data. Until then each points into data or esc, and
+	// strs holds the address of each (in the value, or in a slice's
+	// scratch until the slice is copied out of it), total their length.
+	gather bool
+	strs   []unsafe.Pointer // *string
+	total  int
+	esc    []byte // the unescaped strings, back to back
+}
+
+// set stores v, a string of s.text or s.bytes, at p.
+func (s *state) set(p unsafe.Pointer, v string) {
+	*(*string)(p) = v
+	if s.gather && len(v) > 0 {
+		s.strs = append(s.strs, p)
+		s.total += len(v)
+	}
+}
+
+// gathered copies the strings at s.strs into one allocation of their
+// length and points them at it: the value then shares no memory with
+// data (which the caller may modify) or with s.esc (which the next input
+// reuses), and holds as few bytes as its strings have, where a copy of
+// data would also hold its keys, numbers and punctuation.
+func (s *state) gathered() {
+	buf := unsafe.Pointer(unsafe.SliceData(make([]byte, s.total))) // (zeroing it costs less than strings.Builder's appends)
+	off := 0
+	for _, p := range s.strs {
+		v := (*string)(p)
+		n, to := len(*v), (*byte)(unsafe.Add(buf, off)) // (off < s.total: *v is not empty)
+		copy(unsafe.Slice(to, n), *v)
+		*v = unsafe.String(to, n)
+		off += n
+	}
+}
+
+// moved tells the gathered strings that n bytes at from, where the
+// strings recorded since mark were written (some of them), are now at to:
+// a slice's elements copied out of its scratch.
+func (s *state) moved(mark int, from unsafe.Pointer, n uintptr, to unsafe.Pointer) {
+	for k, p := range s.strs[mark:] {
+		if off := uintptr(p) - uintptr(from); off < n {
+			s.strs[mark+k] = unsafe.Add(to, off)
+		}
+	}
 }
 
 // node decodes the value at s.i into the memory at p (a zero value of its
@@ -84,6 +146,14 @@ func (s *state) text(start, end int, flags jsonscan.StringFlags) string {
 	if jsonscan.Plain(tok, flags) {
 		return s.bytes(start+1, end-1)
 	}
+	if s.gather {
+		start := len(s.esc)
+		s.esc = jsonscan.Unquote(s.esc, tok)
+		if len(s.esc) == start {
+			return ""
+		}
+		return unsafe.String(&s.esc[start], len(s.esc)-start) // gathered before Decode returns
+	}
 	if len(s.data) > ArenaMax {
 		return string(jsonscan.Unquote(nil, tok))
 	}
@@ -100,6 +170,9 @@ func (s *state) text(start, end int, flags jsonscan.StringFlags) string {
 
 // bytes returns s.data[start:end] as a string.
 func (s *state) bytes(start, end int) string {
+	if s.gather {
+		return unsafe.String(&s.data[start], end-start) // gathered before Decode returns
+	}
 	if len(s.data) > ArenaMax {
 		return string(s.data[start:end])
 	}
@@ -521,12 +594,19 @@ func (*stringNode) decode(s *state, p unsafe.Pointer) bool {
 	}
 	s.i = end
 	if flags == 0 && end-i > 2 && len(d) <= ArenaMax {
-		// The usual string: plain ASCII, a slice of the arena.
+		// The usual string: plain ASCII, a slice of the input until it
+		// is gathered, or of the arena.
+		if s.gather {
+			*(*string)(p) = unsafe.String(&d[i+1], end-i-2)
+			s.strs = append(s.strs, p)
+			s.total += end - i - 2
+			return true
+		}
 		s.copyArena()
 		*(*string)(p) = unsafe.String(&s.arena[i+1], end-i-2)
 		return true
 	}
-	*(*string)(p) = s.text(i, end, flags)
+	s.set(p, s.text(i, end, flags))
 	return true
 }
 
@@ -544,14 +624,14 @@ func (*numberNode) decode(s *state, p unsafe.Pointer) bool {
 		if end, _, ok := jsonscan.Number(unsafe.Slice(unsafe.StringData(v), len(v)), 0); !ok || end != len(v) {
 			return false
 		}
-		*(*string)(p) = v
+		s.set(p, v)
 		return true
 	case c == '-' || '0' <= c && c <= '9':
 		start := s.i
 		if _, _, ok := s.number(); !ok {
 			return false
 		}
-		*(*string)(p) = s.bytes(start, s.i)
+		s.set(p, s.bytes(start, s.i))
 		return true
 	}
 	return s.null()
@@ -795,11 +875,13 @@ func (n *sliceNode) decode(s *state, p unsafe.Pointer) bool {
 		return true
 	}
 	sc := n.scratch.Get().(*scratch)
+	mark := len(s.strs) // the strings of the elements are recorded from here
 	k := 0
 	for {
 		if k == sc.cap {
 			bigger := n.newScratch(2 * sc.cap)
 			reflect.Copy(bigger.v, sc.v)
+			s.moved(mark, sc.base, uintptr(sc.cap)*n.size, bigger.base)
 			sc = bigger
 		}
 		if s.i >= len(s.data) || !n.elem.decode(s, unsafe.Add(sc.base, uintptr(k)*n.size)) {
@@ -818,6 +900,7 @@ func (n *sliceNode) decode(s *state, p unsafe.Pointer) bool {
 	v.Grow(k)
 	v.SetLen(k)
 	reflect.Copy(v, sc.v) // k elements
+	s.moved(mark, sc.base, uintptr(k)*n.size, v.UnsafePointer())
 	sc.v.SetLen(k)
 	sc.v.Clear()
 	sc.v.SetLen(sc.cap)

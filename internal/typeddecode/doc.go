@@ -45,12 +45,19 @@
 // # Memory
 //
 // The strings of one input that is at most [ArenaMax] bytes long share
-// one allocation: a copy of the input, in which each escaped string is
+// one allocation, which a string kept after the value is dropped keeps
+// alive. For a type without maps it holds the strings only, back to back:
+// each string points into the input (or, unescaped, into a pooled buffer)
+// while the input is decoded, and once it is decoded all are copied
+// together and pointed at the copy (the typical invoice's 822 bytes of
+// strings, not its 1,881 bytes). A map's keys and values are stored
+// where they cannot be found again, so for a type with a map that
+// allocation is a copy of the input, in which each escaped string is
 // unescaped in place (its decoded form is never longer, except when
 // invalid UTF-8 grows into U+FFFD, and then it gets an allocation of its
-// own). A string kept after the value is dropped therefore keeps that
-// copy alive. A slice is decoded into a pooled scratch slice and copied
-// into one allocation of its final length.
+// own). Either way the value shares no memory with the input. A slice is
+// decoded into a pooled scratch slice and copied into one allocation of
+// its final length.
 //
 // Decode may call UnmarshalJSON methods of values that precede a syntax
 // error further on (json.Unmarshal checks the whole input first); the

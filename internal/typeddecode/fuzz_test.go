@@ -33,3 +33,18 @@ func FuzzDecodeEverything(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) { check(t, dec, data) })
 }
+
+// FuzzDecodeGathered checks the decoder against json.Unmarshal on a type
+// without maps, whose strings are gathered into one allocation after the
+// decoding (state.gathered): strings in slices, arrays, pointers and
+// nested slices of structs.
+func FuzzDecodeGathered(f *testing.F) {
+	typ := reflect.TypeFor[Gathered]()
+	dec := compile(f, typ)
+	rng := rand.New(rand.NewPCG(7, 8))
+	for range 40 {
+		f.Add(generate(rng, typ, 0))
+	}
+	f.Add(manyStrings(300))
+	f.Fuzz(func(t *testing.T, data []byte) { check(t, dec, data) })
+}
