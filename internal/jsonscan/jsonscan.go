@@ -75,28 +75,29 @@ func special(w uint64) uint64 {
 // ok is false when the token is not a valid JSON string (unterminated, a
 // raw control character, an unknown escape).
 func String(b []byte, i int) (end int, flags StringFlags, ok bool) {
-	// A key or a short value usually ends in its first two words, with
-	// nothing to flag before its quote: answered here, before the long
-	// scan (which goes on from the first special byte otherwise).
+	// A key or a value of up to a few words (a name, a line's
+	// description) usually has nothing to flag before its quote: its
+	// words are read here, before the long scan (which goes on from the
+	// first special byte otherwise, or after these words).
 	if len(b)-i >= 17 && b[i] == '"' {
-		w := binary.LittleEndian.Uint64(b[i+1 : i+9])
-		if t := bits.TrailingZeros64(special(w)); t < 64 {
-			if byte(w>>(t&^7)) == '"' {
-				return i + 2 + t>>3, 0, true
+		j := i + 1
+		for last := min(len(b)-8, i+1+8*(stringWords-1)); j <= last; {
+			w := binary.LittleEndian.Uint64(b[j:])
+			if t := bits.TrailingZeros64(special(w)); t < 64 {
+				if byte(w>>(t&^7)) == '"' {
+					return j + 1 + t>>3, 0, true
+				}
+				return stringFrom(b, j+t>>3, nil)
 			}
-			return stringFrom(b, i+1+t>>3, nil)
+			j += 8
 		}
-		w = binary.LittleEndian.Uint64(b[i+9 : i+17])
-		if t := bits.TrailingZeros64(special(w)); t < 64 {
-			if byte(w>>(t&^7)) == '"' {
-				return i + 10 + t>>3, 0, true
-			}
-			return stringFrom(b, i+9+t>>3, nil)
-		}
-		return stringFrom(b, i+17, nil)
+		return stringFrom(b, j, nil)
 	}
 	return StringRuns(b, i, nil)
 }
+
+// stringWords is how many words String reads before the long scan.
+const stringWords = 8
 
 // StringRuns is String that jumps over the runs of b that p records
 // (nil: none).

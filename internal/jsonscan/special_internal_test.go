@@ -1,6 +1,7 @@
 package jsonscan
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -142,4 +143,46 @@ func FuzzPlainRuns(f *testing.F) {
 			t.Fatalf("measure: %d %d %v without runs, %d %d %v with", d1, v1, o1, d2, v2, o2)
 		}
 	})
+}
+
+// checkString compares String with StringRuns without runs (the scan
+// String answers from after its first words) at every byte of b.
+func checkString(t *testing.T, b []byte) {
+	t.Helper()
+	for i := range b {
+		if b[i] != '"' {
+			continue
+		}
+		end, flags, ok := String(b, i)
+		e2, f2, ok2 := StringRuns(b, i, nil)
+		if ok != ok2 || ok && (end != e2 || flags != f2) {
+			t.Fatalf("%q at %d: String %d %d %v, StringRuns %d %d %v", b, i, end, flags, ok, e2, f2, ok2)
+		}
+	}
+}
+
+// TestStringAgreesWithRuns: strings of 0 to 90 plain bytes with a special
+// byte (an end, an escape, a control byte, non-ASCII, invalid UTF-8) at
+// each place, followed by more or cut at each byte.
+func TestStringAgreesWithRuns(t *testing.T) {
+	specials := []string{`"`, `\"`, `\n`, `\u00e9`, `\x`, "\x01", "é", "\xff", "\\"}
+	for n := 0; n <= 90; n++ {
+		for _, sp := range specials {
+			for at := 0; at <= n; at += 1 + at/8 {
+				plain := bytes.Repeat([]byte("abcdefghij"), 10)[:n]
+				s := `"` + string(plain[:at]) + sp + string(plain[at:]) + `",` + strings.Repeat("x", 20)
+				for cut := len(s) - 24; cut <= len(s); cut++ {
+					if cut > 0 {
+						checkString(t, []byte(s[:cut]))
+					}
+				}
+			}
+		}
+	}
+}
+
+func FuzzStringAgreesWithRuns(f *testing.F) {
+	f.Add([]byte(`{"description":"Line 1: drive shaft, automatic, right side, part 339546","x":"\u00e9\n"}`))
+	f.Add([]byte(`"` + strings.Repeat("a", 70) + `"`))
+	f.Fuzz(func(t *testing.T, b []byte) { checkString(t, b) })
 }
