@@ -470,9 +470,10 @@ func (v *validator) members(n *node, i int) (end int, valid, sure bool) {
 		if s == nil {
 			s = n.additional
 		}
-		// The member's value, as member does: a sure failure stops the
-		// walk with no end, a strict walk that does not take it as is
-		// stops it unsure.
+		// The member's value (s nil: any value): a sure failure stops
+		// the walk with no end (a caller that walks on finds it with
+		// endOf); when the fast path cannot decide, or the strict walk
+		// does not take the value as is, it stops unsure.
 		e := -1
 		if s != nil {
 			var ok, sure bool
@@ -527,35 +528,24 @@ func (n *node) lookup(key []byte) int {
 	return -1
 }
 
-// member validates the member or element at b[i] against s (nil accepts
-// anything) and returns the index just past it. On an invalid value it
-// returns -1: the walk of the container stops there, and a sure failure
-// needs no end (a caller that walks on finds it with endOf); when the
-// fast path cannot decide, sure is false.
-func (v *validator) member(s *node, i int) (next int, valid, sure bool) {
-	if s == nil {
-		return v.endOf(i, -1), true, true
+func (v *validator) array(n *node, i int) (end int, valid, sure bool) {
+	if !v.strict {
+		return v.elements(n, i)
 	}
-	e, ok, sure := v.validate(s, i)
-	switch {
-	case !sure:
-		return 0, false, false
-	case !ok:
-		return -1, false, true
+	if v.depth >= strictDepth {
+		return v.fail()
 	}
-	return v.endOf(i, e), true, true
+	v.depth++
+	end, valid, sure = v.elements(n, i)
+	v.depth--
+	return end, valid, sure
 }
 
-func (v *validator) array(n *node, i int) (end int, valid, sure bool) {
+// elements walks the array at b[i] for array, each element as members
+// judges a member's value.
+func (v *validator) elements(n *node, i int) (end int, valid, sure bool) {
 	b := v.b
 	count := 0
-	if v.strict {
-		if v.depth >= strictDepth {
-			return v.fail()
-		}
-		v.depth++
-		defer func() { v.depth-- }()
-	}
 	i = jsonscan.SkipSpace(b, i+1)
 	for {
 		if v.strict && i >= len(b) {
@@ -565,9 +555,29 @@ func (v *validator) array(n *node, i int) (end int, valid, sure bool) {
 			break
 		}
 		count++
-		var ok, sure bool
-		if i, ok, sure = v.member(n.items, i); !ok || !sure {
-			return i, false, sure
+		e := -1
+		if n.items != nil {
+			var ok, sure bool
+			if e, ok, sure = v.validate(n.items, i); !sure {
+				return 0, false, false
+			} else if !ok {
+				return -1, false, true
+			}
+		}
+		if e < 0 {
+			e = v.endOf(i, -1)
+		}
+		if v.bad {
+			return v.fail()
+		}
+		// What follows: usually a comma and the next element, or the
+		// end of the array, as next reads them.
+		if i = e; i+1 < len(b) && b[i] == ',' && b[i+1] > ' ' && b[i+1] != ']' {
+			i++
+			continue
+		}
+		if i < len(b) && b[i] == ']' {
+			continue
 		}
 		if i = v.next(i, ']'); v.bad {
 			return v.fail()
