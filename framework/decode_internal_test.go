@@ -51,3 +51,30 @@ func TestContentDecoderAgreesWithJSON(t *testing.T) {
 		require.Equal(t, want, got, in)
 	}
 }
+
+// TestDeliveryOutlivesTheRoom: the completion format decodes each
+// envelope into a pooled room (envelope.Room); a delivery it returned
+// holds nothing of that room, so it is unchanged when the room decodes
+// the next bodies (compared, pointers followed, with the delivery a
+// format of its own decodes from the same body).
+func TestDeliveryOutlivesTheRoom(t *testing.T) {
+	bodies := [][]byte{
+		fixtures.TypicalDelivery(),
+		[]byte(`{"completion":{"id":"c2","model":"m2","created":3,"choices":[{"index":0,"finish_reason":"stop","message":{"content":"{\"a\":1}"}},{"index":1,"finish_reason":"length","message":{"content":"{\"b\":2}"}}]},"user":"u2","file_payload":{"filename":"f2.pdf","url":"data:application/pdf;base64,QUJD"},"metadata":{"k":"v","n":[1,{"x":null}]}}`),
+		[]byte(`{"completion":{"id":"c3","object":"o3","choices":[{"index":0,"finish_reason":"x","message":{"content":{"c":3}}},{"index":1},{"index":2,"message":{"content":"{}"}}]},"user":null,"metadata":null}`),
+	}
+	f := &completionFormat{}
+	var kept []*Delivery
+	for range 3 {
+		for _, body := range bodies {
+			d, err := f.Decode(body)
+			require.NoError(t, err)
+			kept = append(kept, d)
+		}
+	}
+	for k, d := range kept {
+		want, err := (&completionFormat{}).Decode(bodies[k%len(bodies)])
+		require.NoError(t, err)
+		require.True(t, reflect.DeepEqual(want, d), "delivery %d changed after the room decoded the next bodies:\n%+v\n%+v", k, want, d)
+	}
+}

@@ -87,25 +87,33 @@ func WithFormats(fs ...Format) Option {
 // with a "completion" key.
 func CompletionFormat() Format { return &completionFormat{} }
 
-// completionFormat keeps room for decoding contents in (see
-// envelope.DecodeRuns) in a pool: a content is decoded once, into the
-// room, then copied to a buffer of its size (room grown past
-// envelope.MaxRoom is not copied from: the delivery keeps it).
-type completionFormat struct{ scratch sync.Pool }
+// completionFormat keeps rooms for decoding in (envelope.Room) in a
+// pool: a content is decoded once, into the room, then copied to a buffer
+// of its size (room grown past envelope.MaxRoom is not copied from: the
+// delivery keeps it), and the envelope's own objects, which the delivery
+// copies what it needs from, are the room's.
+type completionFormat struct{ rooms sync.Pool }
 
 func (*completionFormat) Name() string { return "completion" }
 
 func (f *completionFormat) Decode(body []byte) (*Delivery, error) { return f.decodeRuns(body, nil) }
 
 func (f *completionFormat) decodeRuns(body []byte, runs *jsonscan.PlainRuns) (*Delivery, error) {
-	scratch, _ := f.scratch.Get().(*[]byte)
-	if scratch == nil {
-		scratch = new([]byte)
+	room, _ := f.rooms.Get().(*envelope.Room)
+	if room == nil {
+		room = new(envelope.Room)
 	}
-	env, err := envelope.DecodeRuns(body, runs, scratch)
-	if cap(*scratch) <= envelope.MaxRoom {
-		f.scratch.Put(scratch) // (nil when the envelope kept it)
+	d, err := f.decodeInto(body, runs, room)
+	// The delivery holds nothing of the room (TestDeliveryOutlivesTheRoom).
+	if room.Release() {
+		f.rooms.Put(room)
 	}
+	return d, err
+}
+
+// decodeInto is decodeRuns with the envelope decoded into room.
+func (f *completionFormat) decodeInto(body []byte, runs *jsonscan.PlainRuns, room *envelope.Room) (*Delivery, error) {
+	env, err := envelope.DecodeRuns(body, runs, room)
 	switch {
 	case errors.Is(err, envelope.ErrNoCompletion):
 		if !envelope.HasKey(body, "completion") {

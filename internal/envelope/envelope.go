@@ -121,16 +121,43 @@ type FilePayload struct {
 // Decode parses a webhook body.
 func Decode(body []byte) (*Envelope, error) { return DecodeRuns(body, nil, nil) }
 
+// Room is what DecodeRuns decodes into and a caller may keep for the next
+// body (in a sync.Pool): room for the contents, and the memory of the
+// Envelope and of the objects it usually holds, so that a decoding
+// allocates for what outlives it only (the contents, the strings, the
+// metadata). The zero Room is ready.
+type Room struct {
+	scratch []byte
+	parts   parts
+}
+
+// Release forgets the Envelope last decoded into the room, which must no
+// longer be used: the room then holds no part of that body (which may be
+// large) while it waits for the next. keep reports whether the room is
+// worth keeping (its scratch is at most MaxRoom).
+func (r *Room) Release() (keep bool) {
+	r.parts = parts{}
+	return cap(r.scratch) <= MaxRoom
+}
+
 // DecodeRuns is Decode with the plain runs of body recorded while it was
 // read (nil: none), which the scan of a long string jumps over, and room
-// to decode the choices' string contents in (nil: made for the call):
-// each is decoded while it is scanned, so its bytes are read once, into
-// *scratch, then copied into one allocation of the exact size for all of
-// them. *scratch is left grown, for the next call, and the Envelope does
-// not refer to it; room grown past MaxRoom is the Envelope's instead, and
-// *scratch is left nil.
-func DecodeRuns(body []byte, runs *jsonscan.PlainRuns, scratch *[]byte) (*Envelope, error) {
-	env, ok := scan(body, runs, scratch)
+// to decode in (nil: made for the call). The choices' string contents are
+// decoded while they are scanned, so their bytes are read once, into the
+// room's scratch, then copied into one allocation of the exact size for
+// all of them; the scratch is left grown, for the next call, and the
+// Envelope does not refer to it (room grown past MaxRoom is the
+// Envelope's instead, and the room's scratch is left empty). The
+// Envelope, and the objects it usually holds, are the room's own: they
+// are valid until room.Release, which the caller calls once done with
+// them and before decoding into the room again.
+func DecodeRuns(body []byte, runs *jsonscan.PlainRuns, room *Room) (*Envelope, error) {
+	var scratch *[]byte
+	all := (*parts)(nil)
+	if room != nil {
+		scratch, all = &room.scratch, &room.parts
+	}
+	env, ok := scan(body, runs, scratch, all)
 	if !ok {
 		var err error
 		if env, err = decodeStd(body); err != nil {

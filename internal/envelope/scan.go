@@ -8,23 +8,28 @@ import (
 	"github.com/retabhook/retabhook/internal/jsonscan"
 )
 
-// scan decodes body in place. ok is false when the body needs
-// encoding/json to decide: invalid JSON, a known key repeated or spelled
-// in another case (encoding/json matches keys case-insensitively and
-// merges repeats), an escaped key, a value of a type the field does not
-// take. For every body where ok is true, the result equals decodeStd's.
+// scan decodes body in place, into all (nil: allocated for the call; a
+// parts that is not zero must be Released first). ok is false when the
+// body needs encoding/json to decide: invalid JSON, a known key repeated
+// or spelled in another case (encoding/json matches keys
+// case-insensitively and merges repeats), an escaped key, a value of a
+// type the field does not take. For every body where ok is true, the
+// result equals decodeStd's.
 //
 // The choices' string contents are decoded into *scratch as they are
 // scanned (nil: room made for the call), then copied to one allocation of
 // their size, which env.texts slice; *scratch is left grown. Room grown
 // past MaxRoom is not copied from: env.texts slice it and *scratch is
 // left nil, so that a large content is held once, not twice.
-func scan(body []byte, runs *jsonscan.PlainRuns, scratch *[]byte) (env *Envelope, ok bool) {
+func scan(body []byte, runs *jsonscan.PlainRuns, scratch *[]byte, all *parts) (env *Envelope, ok bool) {
 	if scratch == nil {
 		scratch = new([]byte)
 	}
+	if all == nil {
+		all = new(parts)
+	}
 	cs := contents{buf: (*scratch)[:0]}
-	env, ok = scanInto(body, runs, &cs)
+	env, ok = scanInto(body, runs, &cs, all)
 	*scratch = cs.buf[:0]
 	if cs.kept {
 		*scratch = nil // env.texts hold it
@@ -36,24 +41,27 @@ func scan(body []byte, runs *jsonscan.PlainRuns, scratch *[]byte) (env *Envelope
 // of (see scan): the size of room worth keeping for the next body.
 const MaxRoom = 1 << 20
 
-// scanInto is scan with the contents decoded into cs.
-func scanInto(body []byte, runs *jsonscan.PlainRuns, cs *contents) (env *Envelope, ok bool) {
+// parts are the envelope and the objects it usually holds, in one
+// allocation or a Room (the text of its strings and the decoded contents
+// have one allocation each: they are the delivery's).
+type parts struct {
+	env     Envelope
+	c       Completion
+	fp      FilePayload
+	choices [2]Choice
+	slots   [3]string
+	texts   [2]contentText
+	spans   [2]span
+}
+
+// scanInto is scan with the contents decoded into cs, and the envelope
+// into all (zero).
+func scanInto(body []byte, runs *jsonscan.PlainRuns, cs *contents, all *parts) (env *Envelope, ok bool) {
 	s := scanner{b: body, runs: runs}
 	i := jsonscan.SkipSpace(body, 0)
 	if i >= len(body) || body[i] != '{' {
 		return nil, false
 	}
-	// One allocation for the envelope and the objects it usually holds,
-	// one for the text of its strings, one for the decoded contents.
-	all := new(struct {
-		env     Envelope
-		c       Completion
-		fp      FilePayload
-		choices [2]Choice
-		slots   [3]string
-		texts   [2]contentText
-		spans   [2]span
-	})
 	env = &all.env
 	s.choiceRoom, s.slots = all.choices[:0], all.slots[:0:len(all.slots)]
 	cs.spans = all.spans[:0]

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -38,7 +39,7 @@ func checkAgainstStd(t *testing.T, body []byte) {
 	want, err := decodeStd(body)
 	scratch := []byte("left over from an earlier body")
 	for _, room := range []*[]byte{nil, &scratch} {
-		got, ok := scan(body, nil, room)
+		got, ok := scan(body, nil, room, nil)
 		if !ok {
 			return
 		}
@@ -169,14 +170,14 @@ func TestScanMatchesEncodingJSON(t *testing.T) {
 	}
 	for _, name := range []string{fixtures.QuickstartCompletion, fixtures.ConsensusCompletion} {
 		body := fixtures.Envelope(fixtures.Read(name))
-		env, ok := scan(body, nil, nil)
+		env, ok := scan(body, nil, nil, nil)
 		require.True(t, ok, "%s: the fast path must handle Retab's real output", name)
 		want, err := decodeStd(body)
 		require.NoError(t, err)
 		equalEnvelopes(t, want, env)
 	}
 	body := fixtures.TypicalDelivery()
-	_, ok := scan(body, nil, nil)
+	_, ok := scan(body, nil, nil, nil)
 	require.True(t, ok)
 	checkAgainstStd(t, body)
 }
@@ -232,7 +233,7 @@ func lastWins(t *testing.T, body []byte) []byte {
 func TestRepeatedKeyLastWins(t *testing.T) {
 	for _, body := range repeated {
 		t.Run(body, func(t *testing.T) {
-			_, ok := scan([]byte(body), nil, nil)
+			_, ok := scan([]byte(body), nil, nil, nil)
 			require.False(t, ok, "a repeated key goes to encoding/json")
 			want, err := decodeStd(lastWins(t, []byte(body)))
 			require.NoError(t, err)
@@ -371,9 +372,14 @@ func FuzzScan(f *testing.F) {
 	}
 	f.Add(fixtures.Envelope(fixtures.Read(fixtures.QuickstartCompletion)))
 	f.Add(fixtures.ContentEnvelope(fixtures.SeedContent))
+	var room Room // reused from one input to the next, as the framework's pool does
 	f.Fuzz(func(t *testing.T, body []byte) {
 		checkAgainstStd(t, body)
 		env, err := Decode(body)
+		roomEnv, roomErr := DecodeRuns(body, nil, &room)
+		require.Equal(t, err, roomErr)
+		require.True(t, reflect.DeepEqual(env, roomEnv), "decoded into a room: %+v, not %+v", roomEnv, env)
+		room.Release()
 		_, stdErr := decodeStd(body)
 		if stdErr != nil {
 			require.ErrorIs(t, err, ErrMalformed)
@@ -418,7 +424,7 @@ func TestScanDecodesContents(t *testing.T) {
 	}
 	body := contentBody(`"{\"n\":1}"`, `null`, `"{\"n\":2}"`, `{"n":3}`, `"{\"n\":4}"`)
 	var scratch []byte
-	env, ok := scan(body, nil, &scratch)
+	env, ok := scan(body, nil, &scratch, nil)
 	require.True(t, ok)
 	require.Equal(t, []string{`{"n":1}`, "error: " + ErrNullContent.Error(), `{"n":2}`, `{"n":3}`, `{"n":4}`}, contentsOf(t, env))
 	first, err := env.Content(0)
@@ -442,7 +448,7 @@ func FuzzScanContent(f *testing.F) {
 	f.Fuzz(func(t *testing.T, c []byte) {
 		body := contentBody(string(c))
 		checkAgainstStd(t, body)
-		if _, ok := scan(body, nil, nil); !ok {
+		if _, ok := scan(body, nil, nil, nil); !ok {
 			return
 		}
 		var str string
@@ -468,7 +474,7 @@ func FuzzScanContent(f *testing.F) {
 // body, nor with the scratch room.
 func TestScanAllocations(t *testing.T) {
 	body := fixtures.TypicalDelivery()
-	env, ok := scan(body, nil, nil)
+	env, ok := scan(body, nil, nil, nil)
 	require.True(t, ok)
 	metaAllocs := testing.AllocsPerRun(100, func() {
 		if _, ok := Metadata(env.Metadata); !ok {
@@ -477,11 +483,19 @@ func TestScanAllocations(t *testing.T) {
 	})
 	var scratch []byte
 	allocs := testing.AllocsPerRun(100, func() {
-		if _, ok := scan(body, nil, &scratch); !ok {
+		if _, ok := scan(body, nil, &scratch, nil); !ok {
 			t.Fatal("not scanned")
 		}
 	})
 	require.Equal(t, 3+metaAllocs-1, allocs, "the metadata's strings are kept with the envelope's")
+	var room Room
+	allocs = testing.AllocsPerRun(100, func() {
+		if _, err := DecodeRuns(body, nil, &room); err != nil {
+			t.Fatal(err)
+		}
+		room.Release()
+	})
+	require.Equal(t, 2+metaAllocs-1, allocs, "the envelope and its objects are the room's")
 	// A body past the room made for the text, with escapes, more
 	// choices than the room made for them.
 	long := []byte(`{"completion":{"id":"` + strings.Repeat(`a\u00e9`, 200) + `","model":"m","created":12,"choices":[{"finish_reason":"stop"},{"finish_reason":"\u0073top"},{"finish_reason":"x"}]},"user":"u","file_payload":{"filename":"f.pdf"}}`)
@@ -489,7 +503,7 @@ func TestScanAllocations(t *testing.T) {
 		want, err := decodeStd(b)
 		require.NoError(t, err)
 		b = slices.Clone(b)
-		got, ok := scan(b, nil, &scratch)
+		got, ok := scan(b, nil, &scratch, nil)
 		require.True(t, ok)
 		wantContents, gotContents := contentsOf(t, want), contentsOf(t, got)
 		for i := range b {
@@ -551,7 +565,7 @@ func TestLargeContentHeldOnce(t *testing.T) {
 			var before, after runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&before)
-			got, ok := scan(body, nil, scratch)
+			got, ok := scan(body, nil, scratch, nil)
 			runtime.ReadMemStats(&after)
 			require.True(t, ok)
 			require.Equal(t, contentsOf(t, want), contentsOf(t, got))
@@ -566,5 +580,63 @@ func TestLargeContentHeldOnce(t *testing.T) {
 				require.Equal(t, contentsOf(t, want), contentsOf(t, got), "the contents are the envelope's own")
 			}
 		})
+	}
+}
+
+// TestRoomReleased: an envelope decoded into a Room equals one decoded
+// without, the room holds nothing of the body once released (a large
+// body is not kept alive by a pooled room), and what the envelope's
+// fields point to (strings, contents, raw values, metadata), copied out as
+// the framework's delivery copies them, does not change when the room
+// decodes the next body.
+func TestRoomReleased(t *testing.T) {
+	bodies := [][]byte{fixtures.TypicalDelivery(),
+		[]byte(`{"completion":{"id":"c2","model":"m2","created":3,"choices":[{"index":0,"finish_reason":"stop","message":{"content":"{\"a\":1}"}},{"index":1,"finish_reason":"len","message":{"content":"{\"b\":2}"}},{"index":2,"message":{"content":{"c":3}}}]},"user":"u2","file_payload":{"filename":"f2.pdf","url":"data:x"},"metadata":{"k":"v"}}`),
+		[]byte(`{"completion":{"id":"c3","choices":[]}}`)}
+	type copied struct {
+		C        Completion // Choices nil
+		Choices  []string
+		Contents [][]byte
+		User     string
+		File     FilePayload
+		Meta     map[string]any
+	}
+	copyOut := func(env *Envelope) copied {
+		c := copied{C: *env.Completion, File: FilePayload{}}
+		c.C.Choices = nil
+		for k, ch := range env.Completion.Choices {
+			fr := "<nil>"
+			if ch.FinishReason != nil {
+				fr = *ch.FinishReason
+			}
+			b, _ := env.Content(k)
+			c.Choices = append(c.Choices, fmt.Sprint(ch.Index, fr, string(ch.Message.Content)))
+			c.Contents = append(c.Contents, b) // the bytes themselves, not copies
+		}
+		if env.User != nil {
+			c.User = *env.User
+		}
+		if env.FilePayload != nil {
+			c.File = *env.FilePayload
+		}
+		c.Meta, _ = env.DecodedMetadata()
+		return c
+	}
+	var room Room
+	for round := range 3 {
+		for i, body := range bodies {
+			want, err := Decode(body)
+			require.NoError(t, err)
+			got, err := DecodeRuns(body, nil, &room)
+			require.NoError(t, err)
+			require.True(t, reflect.DeepEqual(want, got), "round %d body %d: not the envelope Decode gives", round, i)
+			kept := copyOut(got)
+			require.True(t, room.Release())
+			require.True(t, reflect.ValueOf(room.parts).IsZero(), "round %d body %d: the room holds parts of the body", round, i)
+			_, err = DecodeRuns(bodies[(i+1)%len(bodies)], nil, &room)
+			require.NoError(t, err)
+			room.Release()
+			require.True(t, reflect.DeepEqual(copyOut(want), kept), "round %d body %d: what was copied out changed with the next body", round, i)
+		}
 	}
 }
