@@ -152,8 +152,11 @@ type hashRoom struct {
 	hex hexSignature
 }
 
-func (s *secretSet) get() *hashRoom  { return s.pool.Get().(*hashRoom) }
-func (s *secretSet) put(r *hashRoom) { s.pool.Put(r) }
+func (s *secretSet) get() *hashRoom { return s.pool.Get().(*hashRoom) }
+func (s *secretSet) put(r *hashRoom) {
+	r.h.ct = content{} // (nothing refers to it once the request is answered)
+	s.pool.Put(r)
+}
 
 // newSecretSets builds the set of every environment that has secrets, and
 // the set "" (every secret) for deliveries that name no environment.

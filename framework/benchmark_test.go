@@ -199,7 +199,7 @@ func BenchmarkStage(b *testing.B) {
 		return err
 	})
 	stage("content", func() error { // prepare and validate
-		c, _, err := parseContent(content)
+		c, _, err := parseContent(content, nil)
 		if err != nil {
 			return err
 		}
@@ -268,7 +268,7 @@ func BenchmarkRouting(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			r.mu.RLock()
-			c, _, err := newContent(raw, r.order)
+			c, _, err := newContent(raw, r.order, nil)
 			r.mu.RUnlock()
 			if err != nil || c.accepted == nil {
 				b.Fatal("not taken as it is", err)
@@ -279,7 +279,7 @@ func BenchmarkRouting(b *testing.B) {
 	b.Run("path=prepared", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			c, _, err := parseContent(raw)
+			c, _, err := parseContent(raw, nil)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -65,6 +65,11 @@ type bodyHashes struct {
 	par    chan []byte // chunks for the HMAC goroutine; nil when it is not running
 	done   chan struct{}
 	hashed atomic.Int64 // bytes the HMAC goroutine has hashed
+
+	// ct is the request's content (Router.decode), which lives as long
+	// as the request, as the hashes do: emptied when the room is put back
+	// (secretSet.put), so a pooled room holds none of its bytes.
+	ct content
 }
 
 func newBodyHashes(secrets []string) *bodyHashes {

@@ -44,25 +44,34 @@ type content struct {
 // walks the content with: as many as content.refused has bits.
 const judgedRoutes = 64
 
-// parseContent prepares the content: an error wrapping
-// schemas.ErrInvalidJSON or a *schemas.RepeatedKeyError.
-func parseContent(raw []byte) (*content, []schemas.Annotation, error) {
+// parseContent prepares the content, into c (nil: allocated): an error
+// wrapping schemas.ErrInvalidJSON or a *schemas.RepeatedKeyError.
+func parseContent(raw []byte, c *content) (*content, []schemas.Annotation, error) {
 	clean, anns, err := schemas.Prepare(raw)
 	if err != nil {
 		return nil, nil, err
 	}
-	return &content{clean: clean}, anns, nil
+	if c == nil {
+		c = new(content)
+	}
+	*c = content{clean: clean}
+	return c, anns, nil
 }
 
-// newContent is the content of a delivery: judged as it is against
-// routes (judgeContent), and prepared (parseContent) when none takes it
-// as it is; the error is parseContent's.
-func newContent(raw []byte, routes []*route) (*content, []schemas.Annotation, error) {
+// newContent is the content of a delivery, in c (nil: allocated; the
+// router's is in the request's pooled room, bodyHashes.ct): judged as it
+// is against routes (judgeContent), and prepared (parseContent) when none
+// takes it as it is; the error is parseContent's.
+func newContent(raw []byte, routes []*route, c *content) (*content, []schemas.Annotation, error) {
 	accepted, refused := judgeContent(raw, routes)
 	if accepted != nil {
-		return &content{clean: raw, accepted: accepted, refused: refused}, nil, nil
+		if c == nil {
+			c = new(content)
+		}
+		*c = content{clean: raw, accepted: accepted, refused: refused}
+		return c, nil, nil
 	}
-	c, anns, err := parseContent(raw)
+	c, anns, err := parseContent(raw, c)
 	if err != nil {
 		return nil, nil, err
 	}

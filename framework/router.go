@@ -452,8 +452,12 @@ func (r *Router) decode(body []byte, h *bodyHashes) (*Delivery, *content, error)
 	if err := r.cfg.parse.check("the extracted content", d.Content); err != nil {
 		return d, nil, err
 	}
+	var room *content
+	if h != nil {
+		room = &h.ct
+	}
 	r.mu.RLock()
-	ct, anns, err := newContent(d.Content, r.order)
+	ct, anns, err := newContent(d.Content, r.order, room)
 	r.mu.RUnlock()
 	if err != nil {
 		return d, nil, contentError(err)
