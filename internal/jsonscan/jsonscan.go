@@ -547,35 +547,11 @@ func skipNested(b []byte, i int) (int, bool) {
 	}
 }
 
-// skipNumber is Number's end and verdict for the number at b[i], read a
-// word at a time when b has room for two words past it (the usual
-// integer, or an integer and a fraction, each shorter than a word, whose
-// next byte is in the word read), by Number otherwise.
+// skipNumber is Number's end and verdict for the number at b[i]: by
+// wordNumber when it can tell, by Number otherwise.
 func skipNumber(b []byte, i int) (int, bool) {
-	if i >= 0 && len(b)-i >= 17 {
-		j := i
-		if b[j] == '-' {
-			j++
-		}
-		// The digits before the first byte that is not one: a leading
-		// zero must be alone, as Number reads it.
-		w := binary.LittleEndian.Uint64(b[j : j+8])
-		n := bits.TrailingZeros64(nonDigits(w)) >> 3
-		if n > 0 && n < 8 && (n == 1 || byte(w) != '0') {
-			switch byte(w >> (8 * n)) {
-			case 'e', 'E':
-			case '.':
-				j += n + 1 // at most i+9: room for a word
-				w = binary.LittleEndian.Uint64(b[j : j+8])
-				if n = bits.TrailingZeros64(nonDigits(w)) >> 3; n > 0 && n < 8 {
-					if c := byte(w >> (8 * n)); c != 'e' && c != 'E' {
-						return j + n, true
-					}
-				}
-			default:
-				return j + n, true
-			}
-		}
+	if end, _, ok := wordNumber(b, i); ok {
+		return end, true
 	}
 	end, _, ok := Number(b, i)
 	return end, ok
@@ -598,38 +574,11 @@ const (
 
 // ScanNumber is Number with the token's shape, in one pass: Number's end
 // and verdict, and the shape Number's integer and MayBeIntegral give
-// (meaningless when not ok). Like skipNumber, it reads a word at a time
-// when b has room for two words past i (the usual integer, or an integer
-// and a fraction, each shorter than a word, whose next byte is in the
-// word read), and falls back on Number and MayBeIntegral otherwise.
+// (meaningless when not ok): by wordNumber when it can tell, by Number
+// and MayBeIntegral otherwise.
 func ScanNumber(b []byte, i int) (end int, shape NumberShape, ok bool) {
-	if i >= 0 && len(b)-i >= 17 {
-		j := i
-		if b[j] == '-' {
-			j++
-		}
-		w := binary.LittleEndian.Uint64(b[j : j+8])
-		n := bits.TrailingZeros64(nonDigits(w)) >> 3
-		if n > 0 && n < 8 && (n == 1 || byte(w) != '0') {
-			switch byte(w >> (8 * n)) {
-			case 'e', 'E':
-			case '.':
-				j += n + 1 // at most i+9: room for a word
-				w = binary.LittleEndian.Uint64(b[j : j+8])
-				if n = bits.TrailingZeros64(nonDigits(w)) >> 3; n > 0 && n < 8 {
-					if c := byte(w >> (8 * n)); c != 'e' && c != 'E' {
-						// The fraction's digits are w's n low bytes: one
-						// that is not '0' differs from it in w^'0'*ones.
-						if (w^'0'*ones)&(1<<(8*n)-1) != 0 {
-							return j + n, Fractional, true
-						}
-						return j + n, MayBeWhole, true
-					}
-				}
-			default:
-				return j + n, Integral, true
-			}
-		}
+	if end, shape, ok := wordNumber(b, i); ok {
+		return end, shape, true
 	}
 	end, integer, ok := Number(b, i)
 	switch {
@@ -639,6 +588,50 @@ func ScanNumber(b []byte, i int) (end int, shape NumberShape, ok bool) {
 		return end, MayBeWhole, true
 	}
 	return end, Fractional, true
+}
+
+// wordNumber reads the usual number at b[i] a word at a time: an integer,
+// or an integer and a fraction, each shorter than a word, whose next byte
+// is in the word read, when b has room for two words past i. It returns
+// the valid token's end and shape (as Number and MayBeIntegral give them),
+// or ok false when the number is not of that form (an exponent, a longer
+// part, too little room, or invalid), for Number to read.
+func wordNumber(b []byte, i int) (end int, shape NumberShape, ok bool) {
+	if i < 0 || len(b)-i < 17 {
+		return 0, 0, false
+	}
+	j := i
+	if b[j] == '-' {
+		j++
+	}
+	// The digits before the first byte that is not one: a leading zero
+	// must be alone, as Number reads it.
+	w := binary.LittleEndian.Uint64(b[j : j+8])
+	n := bits.TrailingZeros64(nonDigits(w)) >> 3
+	if n == 0 || n == 8 || (n > 1 && byte(w) == '0') {
+		return 0, 0, false
+	}
+	switch byte(w >> (8 * n)) {
+	case 'e', 'E':
+		return 0, 0, false
+	case '.':
+		j += n + 1 // at most i+9: room for a word
+		w = binary.LittleEndian.Uint64(b[j : j+8])
+		n = bits.TrailingZeros64(nonDigits(w)) >> 3
+		if n == 0 || n == 8 {
+			return 0, 0, false
+		}
+		if c := byte(w >> (8 * n)); c == 'e' || c == 'E' {
+			return 0, 0, false
+		}
+		// The fraction's digits are w's n low bytes: one that is not '0'
+		// differs from it in w^'0'*ones.
+		if (w^'0'*ones)&(1<<(8*n)-1) != 0 {
+			return j + n, Fractional, true
+		}
+		return j + n, MayBeWhole, true
+	}
+	return j + n, Integral, true
 }
 
 // nonDigits returns the high bits of the bytes of the little-endian word
