@@ -54,7 +54,7 @@ type Processor interface {
 // attempt.
 //
 // When ctx is cancelled, Run stops taking deliveries, hands back those it
-// holds but has not started, waits up to [WithShutdownGrace] for running
+// holds but has not started once its pull has stopped, waits up to [WithShutdownGrace] for running
 // handlers, then cancels their context and hands back the deliveries of
 // those still running. It returns nil after a cancellation, or the error
 // that stopped the consumer.
@@ -107,6 +107,12 @@ func (e *Engine) Run(ctx context.Context, p Processor) error {
 	})
 	defer stop()
 
+	// held are the deliveries taken after the cancellation. They are
+	// handed back once the pull has stopped: handed back while it still
+	// runs, the server gives each straight back to this draining pull,
+	// and every round trip counts as a delivery toward MaxDeliver (a slow
+	// machine then dead-letters deliveries whose handler never ran).
+	var held []jetstream.Msg
 	var runErr error
 	for {
 		msg, err := it.Next()
@@ -138,16 +144,21 @@ func (e *Engine) Run(ctx context.Context, p Processor) error {
 			continue
 		}
 		if ctx.Err() != nil {
-			e.handBack(msg)
+			held = append(held, msg)
 			continue
 		}
 		select {
 		case work <- msg:
 		case <-ctx.Done():
-			e.handBack(msg)
+			held = append(held, msg)
 		}
 	}
 	close(work)
+	// The pull's subscription is gone (the iterator is closed): the
+	// server gives these to another consumer, or to the next run.
+	for _, m := range held {
+		e.handBack(m)
+	}
 
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
@@ -236,12 +247,14 @@ func (e *Engine) handle(ctx context.Context, p Processor, msg jetstream.Msg) {
 const seenAttempt = "attempt "
 
 // startAttempt records, before the handler runs, that attempt n of the
-// delivery with headers h starts, and returns n: the server's delivery
-// count (delivered, from its metadata), or one more than the last attempt
-// recorded if that is higher. The record is what counts an attempt whose
-// process died: an embedded server killed with its process may lose its
-// own count of the last deliveries. Without a record (an older message, a
-// failed write) the server's count is used.
+// delivery with headers h starts, and returns n: one more than the last
+// attempt recorded, or 1 if the record says the delivery was accepted
+// and no handler has started it. The record, not the server's delivery
+// count (delivered, from its metadata), counts attempts: the server also
+// counts a delivery handed back at a shutdown before its handler started,
+// and an embedded server killed with its process may lose its own count
+// of the last deliveries. Without a record (an older message, a failed
+// read) the server's count is used.
 func (e *Engine) startAttempt(ctx context.Context, h nats.Header, delivered int) int {
 	key := h.Get(HeaderSeen)
 	if key == "" {
@@ -251,10 +264,13 @@ func (e *Engine) startAttempt(ctx context.Context, h nats.Header, delivered int)
 	defer cancel()
 	n := delivered
 	if entry, err := e.seen.Get(ctx, key); err == nil {
-		if prev, ok := strings.CutPrefix(string(entry.Value()), seenAttempt); ok {
-			if k, err := strconv.Atoi(prev); err == nil && k+1 > n {
+		v := string(entry.Value())
+		if prev, ok := strings.CutPrefix(v, seenAttempt); ok {
+			if k, err := strconv.Atoi(prev); err == nil && k >= 0 {
 				n = k + 1
 			}
+		} else if v == seenAccepted {
+			n = 1
 		}
 	}
 	if _, err := e.seen.Put(ctx, key, []byte(seenAttempt+strconv.Itoa(n))); err != nil {
