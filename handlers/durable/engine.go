@@ -110,6 +110,16 @@ func (e *Engine) connect() error {
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			e.log.Info("durable: reconnected to NATS", "url", nc.ConnectedUrlRedacted())
 		}),
+		// Errors the server or the client report asynchronously (a slow
+		// consumer, a permissions violation) go to the engine's log, not to
+		// nats.go's default print on stderr.
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			if sub != nil {
+				e.log.Warn("durable: NATS reported an error", "subject", sub.Subject, "error", err.Error())
+				return
+			}
+			e.log.Warn("durable: NATS reported an error", "error", err.Error())
+		}),
 	}
 	url := strings.Join(e.cfg.urls, ",")
 	if len(e.cfg.urls) == 0 {
