@@ -66,7 +66,7 @@ func (e *Engine) Run(ctx context.Context, p Processor) error {
 		return ErrRunning
 	}
 	defer e.running.Store(false)
-	it, err := e.cons.Messages(jetstream.PullMaxMessages(e.cfg.workers))
+	it, err := e.cons.Messages(e.pullOptions()...)
 	if err != nil {
 		return fmt.Errorf("durable: consuming the inbox: %w", err)
 	}
@@ -119,7 +119,7 @@ func (e *Engine) Run(ctx context.Context, p Processor) error {
 		if errors.Is(err, jetstream.ErrMsgIteratorClosed) && ctx.Err() == nil && e.repull.Swap(false) {
 			// The embedded server was healed: pull again from its new
 			// consumer rather than wait for the old pull to time out.
-			next, nerr := e.cons.Messages(jetstream.PullMaxMessages(e.cfg.workers))
+			next, nerr := e.cons.Messages(e.pullOptions()...)
 			if nerr != nil {
 				runErr = fmt.Errorf("durable: consuming the inbox: %w", nerr)
 				break
@@ -183,6 +183,24 @@ func (e *Engine) Run(ctx context.Context, p Processor) error {
 		e.log.Warn("durable: handlers still running after the shutdown grace; their deliveries were handed back")
 	}
 	return runErr
+}
+
+// pullExpiry is how long each pull request of Run waits at the server.
+// nats.go's iterator skips a pull it needs when the previous one is still
+// being sent (as on a loaded machine), and only pulls again on its next
+// message or when it misses two heartbeats of the request (half the
+// expiry each): with nats.go's 30 s default, deliveries could wait 30 s
+// in the inbox while workers were idle.
+const pullExpiry = 5 * time.Second
+
+// pullOptions are Run's options of the pull: a batch of one delivery per
+// worker, and a missed heartbeat pulls again without an error to log.
+func (e *Engine) pullOptions() []jetstream.PullMessagesOpt {
+	return []jetstream.PullMessagesOpt{
+		jetstream.PullMaxMessages(e.cfg.workers),
+		jetstream.PullExpiry(pullExpiry),
+		jetstream.WithMessagesErrOnMissingHeartbeat(false),
+	}
 }
 
 // handle runs one delivery's handler and settles the message.
