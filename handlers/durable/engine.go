@@ -114,11 +114,11 @@ func (e *Engine) connect() error {
 		// consumer, a permissions violation) go to the engine's log, not to
 		// nats.go's default print on stderr.
 		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			var attrs []any
 			if sub != nil {
-				e.log.Warn("durable: NATS reported an error", "subject", sub.Subject, "error", err.Error())
-				return
+				attrs = append(attrs, "subject", sub.Subject)
 			}
-			e.log.Warn("durable: NATS reported an error", "error", err.Error())
+			e.log.Warn("durable: NATS reported an error", append(attrs, "error", err.Error())...)
 		}),
 	}
 	url := strings.Join(e.cfg.urls, ",")

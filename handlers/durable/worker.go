@@ -54,9 +54,9 @@ type Processor interface {
 // attempt.
 //
 // When ctx is cancelled, Run stops taking deliveries, hands back those it
-// holds but has not started once its pull has stopped, waits up to [WithShutdownGrace] for running
-// handlers, then cancels their context and hands back the deliveries of
-// those still running. It returns nil after a cancellation, or the error
+// holds but has not started once its pull has stopped, waits up to
+// [WithShutdownGrace] for running handlers, then cancels their context
+// and hands back the deliveries of those still running. It returns nil after a cancellation, or the error
 // that stopped the consumer.
 func (e *Engine) Run(ctx context.Context, p Processor) error {
 	if e.closed.Load() {
@@ -271,8 +271,11 @@ const seenAttempt = "attempt "
 // count (delivered, from its metadata), counts attempts: the server also
 // counts a delivery handed back at a shutdown before its handler started,
 // and an embedded server killed with its process may lose its own count
-// of the last deliveries. Without a record (an older message, a failed
-// read) the server's count is used.
+// of the last deliveries. Without a record of either kind (an older
+// message, a failed read, or "done": a processed delivery whose ack was
+// lost) the server's count is used. A record that failed to be written
+// undercounts; the server's MaxDeliver (attempts + 3) still bounds the
+// runs.
 func (e *Engine) startAttempt(ctx context.Context, h nats.Header, delivered int) int {
 	key := h.Get(HeaderSeen)
 	if key == "" {
